@@ -56,15 +56,20 @@ class _Compiler:
         branches = self.object(document, "")
         unique: dict[Branch, None] = {}
         for conditions in branches:
-            unique[tuple(sorted(conditions, key=_condition_order))] = None
+            unique[tuple(sorted(conditions.values(), key=_condition_order))] = None
         return Pattern(tuple(unique), source=text)
 
-    def object(self, obj: dict[str, Any], prefix: str) -> list[list[Condition]]:
-        """Disjunctive normal form of one object: a list of alternative condition lists."""
-        parts: list[list[list[Condition]]] = []
+    def object(self, obj: dict[str, Any], prefix: str) -> list[dict[str, Condition]]:
+        """Disjunctive normal form of one object: alternative {path: condition} maps.
+
+        A later key that reaches a path already constrained replaces that constraint (JSON's
+        last-duplicate-wins, and a ``$or`` branch overriding a field of its parent, as
+        event-ruler does).
+        """
+        parts: list[list[dict[str, Condition]]] = []
         for key, value in obj.items():
             if key == "$or" and _is_or(value):
-                alternatives: list[list[Condition]] = []
+                alternatives: list[dict[str, Condition]] = []
                 for branch in value:
                     alternatives.extend(self.object(branch, prefix))
                 parts.append(alternatives)
@@ -75,12 +80,13 @@ class _Compiler:
                         dialect="sns-scope")
                 parts.append(self.object(value, prefix + key + "."))
             elif isinstance(value, list):
-                parts.append([[self.condition(prefix + key, value)]])
+                path = prefix + key
+                parts.append([{path: self.condition(path, value)}])
             else:
                 raise self.fail(f'"{key}" must be an object or an array')
-        result: list[list[Condition]] = [[]]
+        result: list[dict[str, Condition]] = [{}]
         for part in parts:
-            result = [a + b for a, b in itertools.product(result, part)]
+            result = [{**a, **b} for a, b in itertools.product(result, part)]
         return result
 
     def condition(self, path: str, values: list[Any]) -> Condition:

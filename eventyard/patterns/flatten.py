@@ -3,8 +3,9 @@
 Paths join object keys with "." (so ``{"a.b": 1}`` and ``{"a": {"b": 1}}`` both give ``a.b``,
 as EventBridge does). Array indices are not part of the path: a leaf inside an array stands for
 "any of". To keep conditions on one array element together (EventBridge's array consistency),
-each leaf remembers, for every array *object element* it sits in, (array id, index). Scalars and
-nested arrays directly inside an array add no membership: they are alternatives of one field.
+each leaf remembers, for every array element it sits in that is an object or an array,
+(array id, index). Scalars directly inside an array add no membership: they are alternatives of
+one field.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _array(items: list[Any], path: str, member: Membership, leaves: Leaves, ids:
         if isinstance(item, dict):
             _object(item, path + ".", member + ((array_id, index),), leaves, ids)
         elif isinstance(item, list):
-            _array(item, path, member, leaves, ids)
+            _array(item, path, member + ((array_id, index),), leaves, ids)
         else:
             leaves.setdefault(path, []).append((item, member))
 

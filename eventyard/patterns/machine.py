@@ -97,7 +97,8 @@ class Machine:
             if node.rules:
                 matched |= node.rules
             for path, nodes in node.absent.items():
-                if path not in leaves:
+                # absent = no leaf at the path consistent with the leaves used so far
+                if path not in leaves or all(merge(member, m) is None for _, m in leaves[path]):
                     for nxt in nodes:
                         key = (id(nxt), member)
                         if key not in seen:

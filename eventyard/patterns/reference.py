@@ -22,8 +22,10 @@ def _branch_matches(branch: Branch, i: int, leaves: Leaves, acc: Membership) -> 
         return True
     condition = branch[i]
     found = leaves.get(condition.path, [])
-    if not found:
-        return condition.allow_absent and _branch_matches(branch, i + 1, leaves, acc)
+    # exists:false holds when no leaf at the path could sit beside the leaves chosen so far
+    absent = all(merge(acc, member) is None for _, member in found)
+    if condition.allow_absent and absent and _branch_matches(branch, i + 1, leaves, acc):
+        return True
     for value, member in found:
         if not any(m.test(value) for m in condition.matchers):
             continue
