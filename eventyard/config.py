@@ -1,0 +1,44 @@
+"""Server settings, gathered once from the command line and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_ACCOUNT_ID = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: Path = Path(".eventyard")
+    account_id: str = DEFAULT_ACCOUNT_ID
+    # Lets tests move the server's clock forward through /_eventyard/clock. Off by default:
+    # a production-like server must not let clients change time.
+    clock_control: bool = False
+    # "full" fsyncs the WAL on every group commit (survives power loss); "normal" survives a
+    # killed process but not a power cut. Both honour "acknowledged means committed".
+    sqlite_synchronous: str = "full"
+
+    @property
+    def public_url(self) -> str:
+        host = "localhost" if self.host in {"0.0.0.0", "127.0.0.1", "::"} else self.host
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "data_dir": Path(os.environ.get("EVENTYARD_DATA_DIR", ".eventyard")),
+            "account_id": os.environ.get("EVENTYARD_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
+            "clock_control": _env_flag("EVENTYARD_CLOCK_CONTROL"),
+            "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "full").lower(),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Runtime services shared by every AWS service: the clock and the durable timers."""

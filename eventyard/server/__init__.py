@@ -1,0 +1,1 @@
+"""The ASGI application: one port for every service, plus Eventyard's own /_eventyard endpoints."""

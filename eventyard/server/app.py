@@ -1,0 +1,138 @@
+"""The ASGI application: read a request, route it to a service, answer in that service's protocol."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from eventyard.config import Settings
+from eventyard.protocol.base import HttpRequest, HttpResponse
+from eventyard.protocol.errors import AwsError, InternalFailure
+from eventyard.server.platform import Platform, ServiceFactory
+from eventyard.server.routing import Router, credential_scope
+from eventyard.services.base import RequestContext
+
+log = logging.getLogger(__name__)
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def default_services() -> list[ServiceFactory]:
+    from eventyard.services.sqs import create_service as sqs
+
+    return [sqs]
+
+
+class EventyardApp:
+    def __init__(self, settings: Settings, services: list[ServiceFactory] | None = None) -> None:
+        self.settings = settings
+        self.service_factories = services if services is not None else default_services()
+        self.platform: Platform | None = None
+        self.router: Router | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request = HttpRequest(
+            method=scope["method"],
+            path=scope["path"],
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=bytes(body),
+        )
+        response = await self.handle(request, scope)
+        await send({
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()],
+        })
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.platform = Platform(self.settings, self.service_factories)
+                    await self.platform.start()
+                    self.router = Router(self.platform.services)
+                except Exception as exc:  # start-up failures must stop the server, loudly
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.platform is not None:
+                    await self.platform.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def handle(self, request: HttpRequest, scope: dict[str, Any]) -> HttpResponse:
+        assert self.platform is not None and self.router is not None
+        if request.path.startswith("/_eventyard/"):
+            return await self._admin(request)
+        credential = credential_scope(request)
+        service = self.router.route(request, credential)
+        if service is None:
+            return _json(404, {"error": "no Eventyard service matches this request"})
+        protocol = service.protocol_for(request)
+        operation = None
+        ctx = RequestContext(
+            region=credential.region,
+            account_id=self.settings.account_id,
+            base_url=_base_url(request, scope),
+            headers=request.headers,
+            access_key=credential.access_key,
+        )
+        try:
+            parsed = protocol.parse(request)
+            operation = parsed.operation
+            ctx.operation = operation.name
+            result = await service.provider.dispatch(ctx, operation.name, parsed.params)
+            return protocol.serialize(operation, result, ctx.request_id)
+        except AwsError as error:
+            return protocol.serialize_error(error, operation, ctx.request_id)
+        except Exception:  # a bug of ours: the client still gets an AWS-shaped 500, never a traceback
+            log.exception("unhandled error in %s.%s", service.name, getattr(operation, "name", "?"))
+            return protocol.serialize_error(InternalFailure(), operation, ctx.request_id)
+
+    async def _admin(self, request: HttpRequest) -> HttpResponse:
+        assert self.platform is not None
+        if request.path == "/_eventyard/health":
+            return _json(200, self.platform.health())
+        if request.path == "/_eventyard/clock":
+            if not self.settings.clock_control:
+                return _json(403, {"error": "clock control is off (set EVENTYARD_CLOCK_CONTROL=1)"})
+            if request.method == "POST":
+                try:
+                    advance = float(json.loads(request.body or b"{}").get("advance", 0))
+                    self.platform.clock.advance(advance)
+                except (ValueError, TypeError, AttributeError) as exc:
+                    return _json(400, {"error": str(exc)})
+            return _json(200, {"now": self.platform.clock.now(), "offset": self.platform.clock.offset})
+        return _json(404, {"error": f"no such endpoint {request.path}"})
+
+
+def _base_url(request: HttpRequest, scope: dict[str, Any]) -> str:
+    host = request.headers.get("host")
+    if not host:
+        server = scope.get("server") or ("localhost", 4566)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def _json(status: int, document: Any) -> HttpResponse:
+    return HttpResponse(status, json.dumps(document).encode(), {"content-type": "application/json"})

@@ -1,0 +1,72 @@
+"""Everything that lives for the server's lifetime: settings, clock, storage and the services.
+
+Created in the ASGI lifespan, so nothing mutable is global (DESIGN: no global mutable state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from eventyard import __version__
+from eventyard.config import Settings
+from eventyard.runtime.clock import SystemClock
+from eventyard.services.base import Service
+from eventyard.storage.database import SqliteDatabase, open_database
+
+log = logging.getLogger(__name__)
+
+ServiceFactory = Callable[["Platform"], Service]
+
+
+class Platform:
+    def __init__(self, settings: Settings, service_factories: list[ServiceFactory]) -> None:
+        self.settings = settings
+        self.clock = SystemClock()
+        self.db: SqliteDatabase = open_database(settings.data_dir, settings.sqlite_synchronous)
+        self.services: dict[str, Service] = {}
+        for factory in service_factories:
+            service = factory(self)
+            self.services[service.name] = service
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.started = False
+
+    async def start(self) -> None:
+        for service in self.services.values():
+            applied = self.db.migrate(service.migrations)
+            if applied:
+                log.info("applied migrations %s", ", ".join(applied))
+        self.db.start()
+        for service in self.services.values():
+            await service.provider.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        for service in self.services.values():
+            await service.provider.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.db.close()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run background work owned by the platform; it is cancelled at shutdown and logged on failure."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "version": __version__,
+            "storage": {"backend": self.db.backend, "path": self.db.path},
+            "services": {name: "running" if self.started else "starting" for name in self.services},
+        }

@@ -1,0 +1,76 @@
+"""What a service plugs into the server: its model, wire protocols, provider and schema."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botocore import xform_name
+
+from eventyard.protocol.base import HttpRequest, WireProtocol
+from eventyard.protocol.errors import AwsError
+from eventyard.storage import Migration
+
+if TYPE_CHECKING:
+    from eventyard.server.platform import Platform
+
+
+@dataclass
+class RequestContext:
+    """Who asked, where, and how to answer: everything a provider may need from the request."""
+
+    region: str
+    account_id: str
+    base_url: str  # scheme://host[:port] the client used, for URLs we hand back (queue URLs)
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    headers: dict[str, str] = field(default_factory=dict)
+    operation: str = ""
+    access_key: str | None = None
+
+    @property
+    def trace_header(self) -> str | None:
+        return self.headers.get("x-amzn-trace-id")
+
+
+Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+class Provider:
+    """Maps each operation to a coroutine method named after it (`SendMessage` -> `send_message`)."""
+
+    #: the error a client gets for an operation of the model this provider does not implement
+    unsupported_error_code = "UnknownOperationException"
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    async def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        handler: Handler | None = getattr(self, xform_name(operation), None)
+        if handler is None:
+            raise AwsError(self.unsupported_error_code, f"Operation {operation} is not supported by Eventyard.")
+        return await handler(ctx, params)
+
+    async def start(self) -> None:
+        """Start background work (pollers, dispatchers) once storage is ready."""
+
+    async def stop(self) -> None:
+        """Stop background work."""
+
+
+@dataclass
+class Service:
+    name: str  # botocore's name, e.g. "sqs"
+    signing_name: str  # SigV4 credential-scope name, e.g. "states" for stepfunctions
+    target_prefix: str | None  # X-Amz-Target prefix for JSON protocols
+    provider: Provider
+    protocols: Sequence[WireProtocol]
+    migrations: Sequence[Migration] = ()
+
+    def protocol_for(self, request: HttpRequest) -> WireProtocol:
+        """JSON when the request names an X-Amz-Target; otherwise the service's last-listed protocol
+        (the query protocol, for services that speak both)."""
+        if "x-amz-target" in request.headers:
+            return self.protocols[0]
+        return self.protocols[-1]

@@ -1,0 +1,57 @@
+"""Batch requests: SQS's checks of the whole batch, and per-entry results."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+
+MAX_ENTRIES = 10
+MAX_BATCH_BYTES = 1_048_576
+_ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def check_batch(entries: list[dict[str, Any]], entry_shape: str) -> None:
+    if not entries:
+        raise AwsError("EmptyBatchRequest", f"There should be at least one {entry_shape} in the request.")
+    if len(entries) > MAX_ENTRIES:
+        raise AwsError("TooManyEntriesInBatchRequest",
+                       f"Maximum number of entries per request are {MAX_ENTRIES}. You have sent {len(entries)}.")
+    seen: set[str] = set()
+    for entry in entries:
+        entry_id = entry["Id"]
+        if entry_id in seen:
+            raise AwsError("BatchEntryIdsNotDistinct", f"Id {entry_id} repeated.")
+        seen.add(entry_id)
+        if not _ENTRY_ID.match(entry_id):
+            raise AwsError("InvalidBatchEntryId",
+                           "A batch entry id can only contain alphanumeric characters, hyphens and underscores. "
+                           "It can be at most 80 letters long.")
+
+
+def check_batch_size(total: int) -> None:
+    if total > MAX_BATCH_BYTES:
+        raise AwsError("BatchRequestTooLong",
+                       f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.")
+
+
+def failure(entry_id: str, error: AwsError) -> dict[str, Any]:
+    return {"Id": entry_id, "SenderFault": error.sender_fault, "Code": error.code, "Message": error.message}
+
+
+def run_entries(conn: sqlite3.Connection, entries: list[dict[str, Any]],
+                action: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Apply `action` to each entry; an AWS error fails (and rolls back) only that entry, as SQS does."""
+    successful, failed = [], []
+    for entry in entries:
+        conn.execute("SAVEPOINT batch_entry")
+        try:
+            successful.append({"Id": entry["Id"], **action(entry)})
+        except AwsError as error:
+            conn.execute("ROLLBACK TO batch_entry")
+            failed.append(failure(entry["Id"], error))
+        conn.execute("RELEASE batch_entry")
+    return {"Successful": successful, "Failed": failed}

@@ -1,0 +1,366 @@
+"""Messages: send, claim (receive), delete, change visibility, dead-letter moves and retention.
+
+A message is visible when `available_at <= now`; a receive claims it by pushing `available_at` to
+now + visibility timeout and minting a fresh receipt token. Every function runs inside one storage
+transaction, so a claim is atomic and two consumers never hold the same message at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.sqs import queues as queue_store
+from eventyard.services.sqs.message_attributes import attributes_md5, attributes_size, check_characters, md5_hex
+from eventyard.services.sqs.queues import Queue
+
+DEDUP_WINDOW = 300.0  # FIFO deduplication interval: 5 minutes
+RECEIVE_ATTEMPT_WINDOW = 300.0
+
+
+@dataclass
+class OutgoingMessage:
+    body: str
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    system_attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    delay_seconds: int | None = None
+    group_id: str | None = None
+    dedup_id: str | None = None
+
+
+@dataclass
+class SendResult:
+    message_id: str
+    body_md5: str
+    attributes_md5: str | None
+    system_attributes_md5: str | None
+    sequence_number: str | None
+
+
+@dataclass
+class ReceivedMessage:
+    message_id: str
+    receipt_handle: str
+    body: str
+    body_md5: str
+    attributes: dict[str, dict[str, Any]]
+    system: dict[str, str]
+
+
+def validate_outgoing(queue: Queue, message: OutgoingMessage) -> None:
+    """SQS's checks of one message against its queue (shared by SendMessage and each batch entry)."""
+    if message.body == "":
+        raise AwsError("MissingParameter", "The request must contain the parameter MessageBody.")
+    check_characters(message.body)
+    size = len(message.body.encode()) + attributes_size(message.attributes)
+    limit = queue.int_attr("MaximumMessageSize")
+    if size > limit:
+        raise AwsError(
+            "InvalidParameterValue",
+            f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.",
+        )
+    if message.delay_seconds is not None:
+        if queue.fifo:
+            raise AwsError(
+                "InvalidParameterValue",
+                f"Value {message.delay_seconds} for parameter DelaySeconds is invalid. Reason: The request "
+                "include parameter that is not valid for this queue type.",
+            )
+        if not 0 <= message.delay_seconds <= 900:
+            raise AwsError(
+                "InvalidParameterValue",
+                f"Value {message.delay_seconds} for parameter DelaySeconds is invalid. Reason: DelaySeconds "
+                "must be >= 0 and <= 900.",
+            )
+    if queue.fifo:
+        if not message.group_id:
+            raise AwsError("MissingParameter", "The request must contain the parameter MessageGroupId.")
+        if not message.dedup_id and not queue.content_based_dedup:
+            raise AwsError(
+                "InvalidParameterValue",
+                "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId "
+                "provided explicitly",
+            )
+    elif message.dedup_id is not None:
+        raise AwsError(
+            "InvalidParameterValue",
+            "Value for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter "
+            "that is not valid for this queue type.",
+        )
+    for name, value in (("MessageGroupId", message.group_id), ("MessageDeduplicationId", message.dedup_id)):
+        if value is not None and (len(value) > 128 or not all(33 <= ord(c) <= 126 for c in value)):
+            raise AwsError("InvalidParameterValue",
+                           f"Value {value} for parameter {name} is invalid. Reason: {name} can only include "
+                           "alphanumeric and punctuation characters. 1 to 128 in length.")
+
+
+def send(conn: sqlite3.Connection, queue: Queue, message: OutgoingMessage, now: float, sender_id: str) -> SendResult:
+    validate_outgoing(queue, message)
+    body_md5 = md5_hex(message.body.encode())
+    attrs_md5 = attributes_md5(message.attributes)
+    system_md5 = attributes_md5(message.system_attributes)
+    sequence_number = None
+    dedup_id = message.dedup_id
+    if queue.fifo:
+        if dedup_id is None:
+            dedup_id = hashlib.sha256(message.body.encode()).hexdigest()
+        dedup_key = f"{message.group_id}\x00{dedup_id}" if queue.dedup_per_group else dedup_id
+        earlier = conn.execute(
+            "SELECT message_id, sequence_number FROM sqs_dedup WHERE queue_id = ? AND dedup_key = ? AND expires_at > ?",
+            (queue.id, dedup_key, now),
+        ).fetchone()
+        if earlier is not None:  # accepted again, delivered once
+            return SendResult(earlier[0], body_md5, attrs_md5, system_md5, earlier[1])
+        sequence = conn.execute(
+            "UPDATE sqs_queues SET next_sequence = next_sequence + 1 WHERE id = ? RETURNING next_sequence - 1",
+            (queue.id,),
+        ).fetchone()[0]
+        sequence_number = f"{sequence:020d}"
+    message_id = str(uuid.uuid4())
+    if queue.fifo:
+        conn.execute(
+            "INSERT OR REPLACE INTO sqs_dedup (queue_id, dedup_key, message_id, sequence_number, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (queue.id, dedup_key, message_id, sequence_number, now + DEDUP_WINDOW),
+        )
+    delay = message.delay_seconds if message.delay_seconds is not None else queue.int_attr("DelaySeconds")
+    conn.execute(
+        "INSERT INTO sqs_messages (queue_id, message_id, body, body_md5, attributes, system_attributes, sent_at,"
+        " available_at, expires_at, group_id, dedup_id, sequence_number, sender_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            queue.id, message_id, message.body, body_md5, _dump_attributes(message.attributes),
+            _dump_attributes(message.system_attributes), now, now + delay,
+            now + queue.int_attr("MessageRetentionPeriod"), message.group_id, dedup_id, sequence_number, sender_id,
+        ),
+    )
+    return SendResult(message_id, body_md5, attrs_md5, system_md5, sequence_number)
+
+
+def _dump_attributes(attributes: dict[str, dict[str, Any]]) -> str | None:
+    if not attributes:
+        return None
+    return json.dumps({
+        name: ({"DataType": v["DataType"], "BinaryValue": base64.b64encode(v["BinaryValue"]).decode()}
+               if v.get("BinaryValue") is not None else {"DataType": v["DataType"], "StringValue": v["StringValue"]})
+        for name, v in attributes.items()
+    })
+
+
+def _load_attributes(text: str | None) -> dict[str, dict[str, Any]]:
+    if not text:
+        return {}
+    loaded: dict[str, dict[str, Any]] = json.loads(text)
+    for value in loaded.values():
+        if "BinaryValue" in value:
+            value["BinaryValue"] = base64.b64decode(value["BinaryValue"])
+    return loaded
+
+
+# -- receipt handles -----------------------------------------------------------------------
+def receipt_handle(queue_id: int, seq: int, token: str) -> str:
+    raw = f"{queue_id}:{seq}:{token}".encode()
+    return base64.urlsafe_b64encode(b"eventyard/" + raw).decode().rstrip("=")
+
+
+def parse_receipt_handle(handle: str, queue: Queue) -> tuple[int, str]:
+    try:
+        padded = handle + "=" * (-len(handle) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode()).decode()
+        prefix, _, rest = raw.partition("/")
+        queue_id, seq, token = rest.split(":")
+        if prefix != "eventyard" or int(queue_id) != queue.id:
+            raise ValueError(handle)
+        return int(seq), token
+    except (ValueError, UnicodeDecodeError):
+        raise AwsError("ReceiptHandleIsInvalid",
+                       f'The input receipt handle "{handle}" is not a valid receipt handle.') from None
+
+
+# -- receiving -----------------------------------------------------------------------------
+def receive(conn: sqlite3.Connection, queue: Queue, max_messages: int, visibility_timeout: int, now: float,
+            attempt_id: str | None = None) -> list[ReceivedMessage]:
+    if queue.fifo and attempt_id:
+        repeated = _repeat_attempt(conn, queue, attempt_id, now)
+        if repeated is not None:
+            return repeated
+    policy = queue.redrive_policy
+    dead_letter = queue_store.find_by_arn(conn, policy["deadLetterTargetArn"]) if policy else None
+    max_receives = int(policy["maxReceiveCount"]) if policy else 0
+    rows = _fifo_candidates(conn, queue, max_messages, now) if queue.fifo else conn.execute(
+        "SELECT * FROM sqs_messages WHERE queue_id = ? AND available_at <= ? AND expires_at > ?"
+        " ORDER BY available_at, seq LIMIT ?",
+        (queue.id, now, now, max_messages * 2),
+    ).fetchall()
+    received: list[ReceivedMessage] = []
+    claims = []
+    for row in rows:
+        if len(received) >= max_messages:
+            break
+        if dead_letter is not None and row["receive_count"] >= max_receives:
+            move_message(conn, row, dead_letter, now, dead_letter_source=queue.arn)
+            if queue.fifo:
+                break  # the group's order now continues only after the moved message
+            continue
+        token = uuid.uuid4().hex
+        claims.append((now + visibility_timeout, now, token, row["seq"]))
+        received.append(_received(queue, row, token, now))
+    conn.executemany(
+        "UPDATE sqs_messages SET available_at = ?, receive_count = receive_count + 1,"
+        " first_received_at = COALESCE(first_received_at, ?), receipt_token = ? WHERE seq = ?",
+        claims,
+    )
+    if queue.fifo and attempt_id:
+        conn.execute(
+            "INSERT OR REPLACE INTO sqs_receive_attempts (queue_id, attempt_id, handles, expires_at) VALUES (?, ?, ?, ?)",
+            (queue.id, attempt_id, json.dumps([[c[3], c[2]] for c in claims]), now + RECEIVE_ATTEMPT_WINDOW),
+        )
+    return received
+
+
+def _received(queue: Queue, row: sqlite3.Row, token: str, now: float) -> ReceivedMessage:
+    system = {
+        "SenderId": row["sender_id"],
+        "SentTimestamp": str(int(row["sent_at"] * 1000)),
+        "ApproximateReceiveCount": str(row["receive_count"] + 1),
+        "ApproximateFirstReceiveTimestamp": str(int((row["first_received_at"] or now) * 1000)),
+    }
+    if row["group_id"] is not None:
+        system["MessageGroupId"] = row["group_id"]
+    if queue.fifo:
+        system["MessageDeduplicationId"] = row["dedup_id"]
+        system["SequenceNumber"] = row["sequence_number"]
+    if row["dead_letter_source_arn"]:
+        system["DeadLetterQueueSourceArn"] = row["dead_letter_source_arn"]
+    trace = _load_attributes(row["system_attributes"]).get("AWSTraceHeader")
+    if trace:
+        system["AWSTraceHeader"] = trace["StringValue"]
+    return ReceivedMessage(
+        message_id=row["message_id"],
+        receipt_handle=receipt_handle(queue.id, row["seq"], token),
+        body=row["body"],
+        body_md5=row["body_md5"],
+        attributes=_load_attributes(row["attributes"]),
+        system=system,
+    )
+
+
+def _fifo_candidates(conn: sqlite3.Connection, queue: Queue, max_messages: int, now: float) -> list[sqlite3.Row]:
+    """Messages a FIFO receive may return: from groups whose oldest message is visible, in order.
+
+    A group whose head is in flight is blocked, so its later messages wait (strict group order).
+    """
+    heads = conn.execute(
+        "SELECT group_id, MIN(seq) AS head FROM sqs_messages WHERE queue_id = ? AND expires_at > ?"
+        " GROUP BY group_id ORDER BY head",
+        (queue.id, now),
+    ).fetchall()
+    chosen: list[sqlite3.Row] = []
+    for head in heads:
+        if len(chosen) >= max_messages:
+            break
+        group_rows = conn.execute(
+            "SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? AND expires_at > ? ORDER BY seq LIMIT ?",
+            (queue.id, head["group_id"], now, max_messages - len(chosen)),
+        ).fetchall()
+        for row in group_rows:
+            if row["available_at"] > now:
+                break
+            chosen.append(row)
+    return chosen
+
+
+def _repeat_attempt(conn: sqlite3.Connection, queue: Queue, attempt_id: str, now: float) -> list[ReceivedMessage] | None:
+    """A retried FIFO receive with the same ReceiveRequestAttemptId gets the same messages back."""
+    row = conn.execute(
+        "SELECT handles FROM sqs_receive_attempts WHERE queue_id = ? AND attempt_id = ? AND expires_at > ?",
+        (queue.id, attempt_id, now),
+    ).fetchone()
+    if row is None:
+        return None
+    repeated = []
+    for seq, token in json.loads(row[0]):
+        message = conn.execute(
+            "SELECT * FROM sqs_messages WHERE seq = ? AND receipt_token = ? AND available_at > ?", (seq, token, now)
+        ).fetchone()
+        if message is None:  # deleted or timed out since: the attempt can no longer be repeated
+            return None
+        repeated.append(_received(queue, message, token, now))
+    return repeated
+
+
+def next_visible_at(conn: sqlite3.Connection, queue: Queue, now: float) -> float | None:
+    row = conn.execute(
+        "SELECT MIN(available_at) FROM sqs_messages WHERE queue_id = ? AND available_at > ? AND expires_at > ?",
+        (queue.id, now, now),
+    ).fetchone()
+    return row[0] if row else None
+
+
+# -- deleting and visibility ---------------------------------------------------------------
+def delete(conn: sqlite3.Connection, queue: Queue, handle: str) -> None:
+    seq, token = parse_receipt_handle(handle, queue)
+    if queue.fifo:
+        # A FIFO handle stops working once its visibility timeout has let another consumer in.
+        conn.execute("DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receipt_token = ?",
+                     (seq, queue.id, token))
+    else:
+        conn.execute("DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ?", (seq, queue.id))
+
+
+def change_visibility(conn: sqlite3.Connection, queue: Queue, handle: str, timeout: int, now: float) -> None:
+    seq, token = parse_receipt_handle(handle, queue)
+    if not 0 <= timeout <= 43_200:
+        raise AwsError("InvalidParameterValue",
+                       f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 "
+                       "and 43200, if provided.")
+    row = conn.execute("SELECT available_at, receive_count, receipt_token FROM sqs_messages"
+                       " WHERE seq = ? AND queue_id = ?", (seq, queue.id)).fetchone()
+    if row is None:
+        raise AwsError("InvalidParameterValue",
+                       f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist "
+                       "or is not available for visibility timeout change.")
+    if row["receive_count"] == 0 or row["available_at"] <= now or row["receipt_token"] != token:
+        raise AwsError("MessageNotInflight", "Message is not in flight.")
+    conn.execute("UPDATE sqs_messages SET available_at = ? WHERE seq = ?", (now + timeout, seq))
+
+
+# -- dead letters, moves, retention --------------------------------------------------------
+def move_message(conn: sqlite3.Connection, row: sqlite3.Row, target: Queue, now: float,
+                 dead_letter_source: str | None = None) -> None:
+    """Move a message to another queue, keeping its id, body, attributes and original send time."""
+    retention = target.int_attr("MessageRetentionPeriod")
+    # Standard queues keep a message's original enqueue time for retention; FIFO queues reset it.
+    expires_at = now + retention if target.fifo else row["sent_at"] + retention
+    sequence_number = row["sequence_number"]
+    if target.fifo:
+        sequence = conn.execute(
+            "UPDATE sqs_queues SET next_sequence = next_sequence + 1 WHERE id = ? RETURNING next_sequence - 1",
+            (target.id,),
+        ).fetchone()[0]
+        sequence_number = f"{sequence:020d}"
+    conn.execute(
+        "INSERT INTO sqs_messages (queue_id, message_id, body, body_md5, attributes, system_attributes, sent_at,"
+        " available_at, expires_at, group_id, dedup_id, sequence_number, sender_id, dead_letter_source_arn)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            target.id, row["message_id"], row["body"], row["body_md5"], row["attributes"], row["system_attributes"],
+            row["sent_at"], now, max(expires_at, now + 60), row["group_id"], row["dedup_id"], sequence_number,
+            row["sender_id"], dead_letter_source,
+        ),
+    )
+    conn.execute("DELETE FROM sqs_messages WHERE seq = ?", (row["seq"],))
+
+
+def sweep_expired(conn: sqlite3.Connection, now: float) -> int:
+    """Drop messages past their retention period and expired dedup and receive-attempt records."""
+    removed = conn.execute("DELETE FROM sqs_messages WHERE expires_at <= ?", (now,)).rowcount
+    conn.execute("DELETE FROM sqs_dedup WHERE expires_at <= ?", (now,))
+    conn.execute("DELETE FROM sqs_receive_attempts WHERE expires_at <= ?", (now,))
+    return removed

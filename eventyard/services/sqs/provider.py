@@ -1,0 +1,371 @@
+"""SQS operations: each maps its request onto the domain modules inside one storage call."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.base import Provider, RequestContext
+from eventyard.services.sqs import batches, messages, move_tasks
+from eventyard.services.sqs import queues as queue_store
+from eventyard.services.sqs.message_attributes import attributes_md5, select_attributes, validate_message_attributes
+from eventyard.services.sqs.messages import OutgoingMessage, ReceivedMessage
+from eventyard.services.sqs.names import QueueKey, key_from_arn, key_from_url
+from eventyard.services.sqs.queues import Queue
+
+T = TypeVar("T")
+SYSTEM_ATTRIBUTE_NAMES = {
+    "All", "SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp",
+    "SequenceNumber", "MessageDeduplicationId", "MessageGroupId", "AWSTraceHeader", "DeadLetterQueueSourceArn",
+}
+MAINTENANCE_INTERVAL = 0.2  # seconds between move-task steps; retention sweeps run every 10 s
+# Long polls also re-check this often, so a clock moved by tests or a write by another node is seen.
+POLL_RECHECK = 1.0
+
+
+class SqsProvider(Provider):
+    unsupported_error_code = "UnsupportedOperation"
+
+    def __init__(self, platform: Any) -> None:
+        super().__init__(platform)
+        self._waiters: dict[int, set[asyncio.Future[None]]] = {}
+
+    # -- plumbing --------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.platform.clock.now()
+
+    async def _on_queue(self, ctx: RequestContext, params: dict[str, Any],
+                        fn: Callable[[sqlite3.Connection, Queue, float], T]) -> T:
+        key = key_from_url(params["QueueUrl"], ctx.region)
+        now = self.now()
+
+        def run(conn: sqlite3.Connection) -> T:
+            return fn(conn, queue_store.get(conn, key), now)
+
+        return await self.platform.db.write(run)
+
+    def _notify(self, queue_id: int) -> None:
+        for waiter in self._waiters.pop(queue_id, set()):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _wait_for_messages(self, queue_id: int, timeout: float) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(queue_id, set()).add(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            pass
+        finally:
+            self._waiters.get(queue_id, set()).discard(waiter)
+
+    async def start(self) -> None:
+        self.platform.spawn(self._maintenance(), "sqs-maintenance")
+
+    async def _maintenance(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(MAINTENANCE_INTERVAL)
+            now = self.now()
+            await self.platform.db.write(lambda conn: move_tasks.step(conn, now))
+            ticks += 1
+            if ticks % 50 == 0:
+                await self.platform.db.write(lambda conn: messages.sweep_expired(conn, now))
+
+    # -- queues ----------------------------------------------------------------------------
+    async def create_queue(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        key = QueueKey(ctx.account_id, ctx.region, params["QueueName"])
+        given = {k: str(v) for k, v in params.get("Attributes", {}).items()}
+        tags = params.get("tags", {})
+        now = self.now()
+        await self.platform.db.write(lambda conn: queue_store.create(conn, key, given, tags, now))
+        return {"QueueUrl": key.url(ctx.base_url)}
+
+    async def get_queue_url(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        key = QueueKey(params.get("QueueOwnerAWSAccountId") or ctx.account_id, ctx.region, params["QueueName"])
+        await self.platform.db.read(lambda conn: queue_store.get(conn, key))
+        return {"QueueUrl": key.url(ctx.base_url)}
+
+    async def delete_queue(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on_queue(ctx, params, queue_store.delete)
+
+    async def list_queues(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        names = await self.platform.db.read(
+            lambda conn: queue_store.list_names(conn, ctx.account_id, ctx.region, params.get("QueueNamePrefix", ""))
+        )
+        page, token = _paginate(names, params.get("NextToken"), params.get("MaxResults"))
+        result: dict[str, Any] = {}
+        if page:
+            result["QueueUrls"] = [QueueKey(ctx.account_id, ctx.region, n).url(ctx.base_url) for n in page]
+        if token:
+            result["NextToken"] = token
+        return result
+
+    async def get_queue_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        names = params.get("AttributeNames") or []
+        view = await self._on_queue(
+            ctx, params, lambda conn, queue, now: queue_store.attributes_view(conn, queue, names, now)
+        )
+        return {"Attributes": view} if view else {}
+
+    async def set_queue_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        given = {k: str(v) for k, v in params["Attributes"].items()}
+        await self._on_queue(ctx, params, lambda conn, queue, now: queue_store.set_attributes(conn, queue, given, now))
+
+    async def purge_queue(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on_queue(ctx, params, queue_store.purge)
+
+    async def list_dead_letter_source_queues(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        sources = await self._on_queue(ctx, params, lambda conn, queue, now: queue_store.dead_letter_sources(conn, queue))
+        urls = [s.key.url(ctx.base_url) for s in sources]
+        page, token = _paginate(urls, params.get("NextToken"), params.get("MaxResults"))
+        result: dict[str, Any] = {"queueUrls": page}
+        if token:
+            result["NextToken"] = token
+        return result
+
+    async def tag_queue(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on_queue(ctx, params, lambda conn, queue, now: queue_store.tag(conn, queue, params["Tags"]))
+
+    async def untag_queue(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on_queue(ctx, params, lambda conn, queue, now: queue_store.untag(conn, queue, params["TagKeys"]))
+
+    async def list_queue_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        tags = await self._on_queue(ctx, params, lambda conn, queue, now: queue.tags)
+        return {"Tags": tags} if tags else {}
+
+    async def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on_queue(ctx, params, lambda conn, queue, now: queue_store.add_permission(
+            conn, queue, params["Label"], params["AWSAccountIds"], params["Actions"], now))
+
+    async def remove_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on_queue(ctx, params, lambda conn, queue, now: queue_store.remove_permission(
+            conn, queue, params["Label"], now))
+
+    # -- sending ---------------------------------------------------------------------------
+    def _outgoing(self, ctx: RequestContext, params: dict[str, Any]) -> OutgoingMessage:
+        system = validate_message_attributes(params.get("MessageSystemAttributes", {})) \
+            if params.get("MessageSystemAttributes") else {}
+        for name in system:
+            if name != "AWSTraceHeader":
+                raise AwsError("InvalidParameterValue",
+                               f"Message system attribute name '{name}' is invalid.")
+        # The X-Ray header of the request becomes the message's AWSTraceHeader, as with the X-Ray SDK.
+        if "AWSTraceHeader" not in system and ctx.trace_header:
+            system["AWSTraceHeader"] = {"DataType": "String", "StringValue": ctx.trace_header}
+        return OutgoingMessage(
+            body=params["MessageBody"],
+            attributes=validate_message_attributes(params.get("MessageAttributes", {})),
+            system_attributes=system,
+            delay_seconds=params.get("DelaySeconds"),
+            group_id=params.get("MessageGroupId"),
+            dedup_id=params.get("MessageDeduplicationId"),
+        )
+
+    async def send_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        outgoing = self._outgoing(ctx, params)
+        sender = ctx.access_key or ctx.account_id
+
+        def send(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[int, messages.SendResult]:
+            return queue.id, messages.send(conn, queue, outgoing, now, sender)
+
+        queue_id, result = await self._on_queue(ctx, params, send)
+        self._notify(queue_id)
+        return _send_result(result)
+
+    async def send_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        entries = params["Entries"]
+        batches.check_batch(entries, "SendMessageBatchRequestEntry")
+        batches.check_batch_size(sum(len(e.get("MessageBody", "").encode()) for e in entries))
+        sender = ctx.access_key or ctx.account_id
+
+        def send_all(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[int, dict[str, Any]]:
+            def send_one(entry: dict[str, Any]) -> dict[str, Any]:
+                if "MessageBody" not in entry:
+                    raise AwsError("MissingParameter", "The request must contain the parameter MessageBody.")
+                return _send_result(messages.send(conn, queue, self._outgoing(ctx, entry), now, sender))
+
+            return queue.id, batches.run_entries(conn, entries, send_one)
+
+        queue_id, result = await self._on_queue(ctx, params, send_all)
+        if result["Successful"]:
+            self._notify(queue_id)
+        return result
+
+    # -- receiving -------------------------------------------------------------------------
+    async def receive_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        max_messages = params.get("MaxNumberOfMessages", 1)
+        if not 1 <= max_messages <= 10:
+            raise AwsError("InvalidParameterValue",
+                           f"Value {max_messages} for parameter MaxNumberOfMessages is invalid. Reason: Must be "
+                           "between 1 and 10, if provided.")
+        wait = params.get("WaitTimeSeconds")
+        if wait is not None and not 0 <= wait <= 20:
+            raise AwsError("InvalidParameterValue",
+                           f"Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and "
+                           "<= 20, if provided.")
+        visibility = params.get("VisibilityTimeout")
+        if visibility is not None and not 0 <= visibility <= 43_200:
+            raise AwsError("InvalidParameterValue",
+                           f"Value {visibility} for parameter VisibilityTimeout is invalid. Reason: Must be "
+                           "between 0 and 43200, if provided.")
+        wanted_system = set(params.get("AttributeNames", [])) | set(params.get("MessageSystemAttributeNames", []))
+        unknown = wanted_system - SYSTEM_ATTRIBUTE_NAMES
+        if unknown:
+            raise AwsError("InvalidAttributeName", f"Unknown Attribute {sorted(unknown)[0]}.")
+        wanted_user = params.get("MessageAttributeNames", [])
+        attempt_id = params.get("ReceiveRequestAttemptId")
+
+        def claim(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[Queue, list[ReceivedMessage], float | None]:
+            timeout = visibility if visibility is not None else queue.int_attr("VisibilityTimeout")
+            got = messages.receive(conn, queue, max_messages, timeout, now, attempt_id)
+            return queue, got, (None if got else messages.next_visible_at(conn, queue, now))
+
+        queue, received, next_at = await self._on_queue(ctx, params, claim)
+        if wait is None:
+            wait = queue.int_attr("ReceiveMessageWaitTimeSeconds")
+        deadline = self.now() + wait
+        while not received:
+            now = self.now()
+            if now >= deadline:
+                break
+            pause = min(deadline - now, POLL_RECHECK)
+            if next_at is not None:
+                pause = min(pause, max(next_at - now, 0.001))
+            await self._wait_for_messages(queue.id, pause)
+            queue, received, next_at = await self._on_queue(ctx, params, claim)
+        result = [_message_view(m, wanted_system, wanted_user) for m in received]
+        return {"Messages": result} if result else {}
+
+    # -- deleting and visibility -----------------------------------------------------------
+    async def delete_message(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on_queue(ctx, params, lambda conn, queue, now: messages.delete(conn, queue, params["ReceiptHandle"]))
+
+    async def delete_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        entries = params["Entries"]
+        batches.check_batch(entries, "DeleteMessageBatchRequestEntry")
+
+        def delete_all(conn: sqlite3.Connection, queue: Queue, now: float) -> dict[str, Any]:
+            def delete_one(entry: dict[str, Any]) -> dict[str, Any]:
+                messages.delete(conn, queue, entry["ReceiptHandle"])
+                return {}
+
+            return batches.run_entries(conn, entries, delete_one)
+
+        return await self._on_queue(ctx, params, delete_all)
+
+    async def change_message_visibility(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        def change(conn: sqlite3.Connection, queue: Queue, now: float) -> int:
+            messages.change_visibility(conn, queue, params["ReceiptHandle"], params["VisibilityTimeout"], now)
+            return queue.id
+
+        self._notify(await self._on_queue(ctx, params, change))
+
+    async def change_message_visibility_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        entries = params["Entries"]
+        batches.check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
+
+        def change_all(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[int, dict[str, Any]]:
+            def change_one(entry: dict[str, Any]) -> dict[str, Any]:
+                messages.change_visibility(conn, queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0), now)
+                return {}
+
+            return queue.id, batches.run_entries(conn, entries, change_one)
+
+        queue_id, result = await self._on_queue(ctx, params, change_all)
+        self._notify(queue_id)
+        return result
+
+    # -- message move tasks ----------------------------------------------------------------
+    async def start_message_move_task(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        source_key = _arn_key(params["SourceArn"])
+        destination = params.get("DestinationArn")
+        if destination is not None:
+            _arn_key(destination)
+        now = self.now()
+
+        def start(conn: sqlite3.Connection) -> str:
+            source = queue_store.find(conn, source_key)
+            if source is None:
+                raise AwsError("ResourceNotFoundException", "The resource that you specified for the SourceArn "
+                               "parameter doesn't exist.", 404)
+            return move_tasks.start(conn, source, destination, params.get("MaxNumberOfMessagesPerSecond"),
+                                    ctx.region, now)
+
+        return {"TaskHandle": await self.platform.db.write(start)}
+
+    async def cancel_message_move_task(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        moved = await self.platform.db.write(lambda conn: move_tasks.cancel(conn, params["TaskHandle"]))
+        return {"ApproximateNumberOfMessagesMoved": moved}
+
+    async def list_message_move_tasks(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        source_key = _arn_key(params["SourceArn"])
+
+        def listing(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            if queue_store.find(conn, source_key) is None:
+                raise AwsError("ResourceNotFoundException", "The resource that you specified for the SourceArn "
+                               "parameter doesn't exist.", 404)
+            return move_tasks.list_tasks(conn, source_key.arn, params.get("MaxResults", 1))
+
+        return {"Results": await self.platform.db.read(listing)}
+
+
+def _arn_key(arn: str) -> QueueKey:
+    key = key_from_arn(arn)
+    if key is None:
+        raise AwsError("InvalidParameterValue", f"Value {arn} for parameter SourceArn is invalid. Reason: "
+                       "Invalid ARN.")
+    return key
+
+
+def _send_result(result: messages.SendResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"MessageId": result.message_id, "MD5OfMessageBody": result.body_md5}
+    if result.attributes_md5:
+        out["MD5OfMessageAttributes"] = result.attributes_md5
+    if result.system_attributes_md5:
+        out["MD5OfMessageSystemAttributes"] = result.system_attributes_md5
+    if result.sequence_number:
+        out["SequenceNumber"] = result.sequence_number
+    return out
+
+
+def _message_view(message: ReceivedMessage, wanted_system: set[str], wanted_user: list[str]) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "MessageId": message.message_id,
+        "ReceiptHandle": message.receipt_handle,
+        "MD5OfBody": message.body_md5,
+        "Body": message.body,
+    }
+    if wanted_system:
+        system = message.system if "All" in wanted_system else {
+            k: v for k, v in message.system.items() if k in wanted_system
+        }
+        if system:
+            view["Attributes"] = system
+    user = select_attributes(message.attributes, wanted_user)
+    if user:
+        view["MessageAttributes"] = user
+        view["MD5OfMessageAttributes"] = attributes_md5(user)
+    return view
+
+
+def _paginate(items: list[str], token: str | None, max_results: int | None) -> tuple[list[str], str | None]:
+    """AWS pages only when MaxResults is given; the token is where the next page starts."""
+    start = 0
+    if token:
+        try:
+            start = int(base64.b64decode(token).decode())
+        except ValueError:
+            raise AwsError("InvalidParameterValue", "Invalid NextToken value.") from None
+    if max_results is None:
+        return items[start:start + 1000], None
+    if not 1 <= max_results <= 1000:
+        raise AwsError("InvalidParameterValue", f"Value {max_results} for parameter MaxResults is invalid. "
+                       "Reason: MaxResults must be an integer between 1 and 1000.")
+    end = start + max_results
+    next_token = base64.b64encode(str(end).encode()).decode() if end < len(items) else None
+    return items[start:end], next_token

@@ -1,0 +1,168 @@
+"""SQS's wire quirks, kept apart from the generic protocols.
+
+SQS moved from the query protocol to JSON 1.0, and botocore's current model dropped the traits the
+query protocol needs. Older SDKs and raw form posts still speak query, and every client still
+expects the query-era error codes (`AWS.SimpleQueueService.NonExistentQueue`), which JSON
+responses carry in the `x-amzn-query-error` header.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from eventyard.protocol.base import HttpRequest, ParsedRequest
+from eventyard.protocol.errors import AwsError
+from eventyard.protocol.json_protocol import JsonProtocol
+from eventyard.protocol.models import patched_service_model, service_model
+from eventyard.protocol.query_protocol import QueryProtocol
+from eventyard.protocol.validation import Violation
+
+# error shape name -> (query-era code, HTTP status), as SQS's query API documented them
+LEGACY_ERRORS: dict[str, tuple[str, int]] = {
+    "QueueDoesNotExist": ("AWS.SimpleQueueService.NonExistentQueue", 400),
+    "QueueNameExists": ("QueueAlreadyExists", 400),
+    "QueueDeletedRecently": ("AWS.SimpleQueueService.QueueDeletedRecently", 400),
+    "PurgeQueueInProgress": ("AWS.SimpleQueueService.PurgeQueueInProgress", 403),
+    "BatchEntryIdsNotDistinct": ("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400),
+    "BatchRequestTooLong": ("AWS.SimpleQueueService.BatchRequestTooLong", 400),
+    "EmptyBatchRequest": ("AWS.SimpleQueueService.EmptyBatchRequest", 400),
+    "InvalidBatchEntryId": ("AWS.SimpleQueueService.InvalidBatchEntryId", 400),
+    "TooManyEntriesInBatchRequest": ("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", 400),
+    "MessageNotInflight": ("AWS.SimpleQueueService.MessageNotInflight", 400),
+    "UnsupportedOperation": ("AWS.SimpleQueueService.UnsupportedOperation", 400),
+    "OverLimit": ("OverLimit", 403),
+    "KmsAccessDenied": ("KMS.AccessDeniedException", 400),
+    "KmsDisabled": ("KMS.DisabledException", 400),
+    "KmsInvalidKeyUsage": ("KMS.InvalidKeyUsageException", 400),
+    "KmsInvalidState": ("KMS.InvalidStateException", 400),
+    "KmsNotFound": ("KMS.NotFoundException", 400),
+    "KmsOptInRequired": ("KMS.OptInRequired", 403),
+    "KmsThrottled": ("KMS.ThrottlingException", 400),
+}
+
+# Query-era serialization traits, by shape: the names older SDKs put on the wire.
+_QUERY_TRAITS: dict[str, dict[str, Any]] = {
+    "AWSAccountIdList": {"member": "AWSAccountId"},
+    "ActionNameList": {"member": "ActionName"},
+    "AttributeNameList": {"member": "AttributeName"},
+    "MessageSystemAttributeList": {"member": "MessageSystemAttributeName"},
+    "BatchResultErrorEntryList": {"member": "BatchResultErrorEntry"},
+    "ChangeMessageVisibilityBatchRequestEntryList": {"member": "ChangeMessageVisibilityBatchRequestEntry"},
+    "ChangeMessageVisibilityBatchResultEntryList": {"member": "ChangeMessageVisibilityBatchResultEntry"},
+    "DeleteMessageBatchRequestEntryList": {"member": "DeleteMessageBatchRequestEntry"},
+    "DeleteMessageBatchResultEntryList": {"member": "DeleteMessageBatchResultEntry"},
+    "SendMessageBatchRequestEntryList": {"member": "SendMessageBatchRequestEntry"},
+    "SendMessageBatchResultEntryList": {"member": "SendMessageBatchResultEntry"},
+    "ListMessageMoveTasksResultEntryList": {"member": "ListMessageMoveTasksResultEntry"},
+    "MessageAttributeNameList": {"member": "MessageAttributeName"},
+    "MessageList": {"member": "Message"},
+    "QueueUrlList": {"member": "QueueUrl"},
+    "TagKeyList": {"member": "TagKey"},
+    "StringList": {"member": "StringListValue", "flattened": False},
+    "BinaryList": {"member": "BinaryListValue", "flattened": False},
+    "QueueAttributeMap": {"name": "Attribute", "key": "Name", "value": "Value"},
+    "MessageBodyAttributeMap": {"name": "MessageAttribute", "key": "Name", "value": "Value"},
+    "MessageBodySystemAttributeMap": {"name": "MessageSystemAttribute", "key": "Name", "value": "Value"},
+    "MessageSystemAttributeMap": {"name": "Attribute", "key": "Name", "value": "Value"},
+    "TagMap": {"name": "Tag", "key": "Key", "value": "Value"},
+}
+# Members whose query name differs from the JSON name.
+_QUERY_MEMBER_NAMES: dict[tuple[str, str], str] = {
+    ("CreateQueueRequest", "Attributes"): "Attribute",
+    ("CreateQueueRequest", "tags"): "Tag",
+    ("SetQueueAttributesRequest", "Attributes"): "Attribute",
+    ("GetQueueAttributesResult", "Attributes"): "Attribute",
+    ("ListQueueTagsResult", "Tags"): "Tag",
+    ("Message", "Attributes"): "Attribute",
+    ("Message", "MessageAttributes"): "MessageAttribute",
+    ("SendMessageRequest", "MessageAttributes"): "MessageAttribute",
+    ("SendMessageRequest", "MessageSystemAttributes"): "MessageSystemAttribute",
+    ("SendMessageBatchRequestEntry", "MessageAttributes"): "MessageAttribute",
+    ("SendMessageBatchRequestEntry", "MessageSystemAttributes"): "MessageSystemAttribute",
+    ("MessageAttributeValue", "StringListValues"): "StringListValue",
+    ("MessageAttributeValue", "BinaryListValues"): "BinaryListValue",
+    ("MessageSystemAttributeValue", "StringListValues"): "StringListValue",
+    ("MessageSystemAttributeValue", "BinaryListValues"): "BinaryListValue",
+    ("ReceiveMessageRequest", "AttributeNames"): "AttributeName",
+    ("ReceiveMessageRequest", "MessageSystemAttributeNames"): "MessageSystemAttributeName",
+    ("ReceiveMessageRequest", "MessageAttributeNames"): "MessageAttributeName",
+}
+_FLATTENED_MEMBERS = {("MessageAttributeValue", "StringListValues"), ("MessageAttributeValue", "BinaryListValues"),
+                      ("MessageSystemAttributeValue", "StringListValues"),
+                      ("MessageSystemAttributeValue", "BinaryListValues"), ("ListMessageMoveTasksResult", "Results")}
+
+
+def _add_query_traits(raw: dict[str, Any]) -> None:
+    raw["metadata"]["protocol"] = "query"
+    raw["metadata"]["protocols"] = ["query"]
+    raw["metadata"]["xmlNamespace"] = "http://queue.amazonaws.com/doc/2012-11-05/"
+    shapes = raw["shapes"]
+    for name, traits in _QUERY_TRAITS.items():
+        shape = shapes.get(name)
+        if shape is None:
+            continue
+        if shape["type"] == "list":
+            shape["member"]["locationName"] = traits["member"]
+            shape["flattened"] = traits.get("flattened", True)
+        else:
+            shape["locationName"] = traits["name"]
+            shape["flattened"] = True
+            shape["key"]["locationName"] = traits["key"]
+            shape["value"]["locationName"] = traits["value"]
+    for (shape_name, member), location in _QUERY_MEMBER_NAMES.items():
+        ref = shapes.get(shape_name, {}).get("members", {}).get(member)
+        if ref is not None:
+            ref["locationName"] = location
+    for shape_name, member in _FLATTENED_MEMBERS:
+        ref = shapes.get(shape_name, {}).get("members", {}).get(member)
+        if ref is not None:
+            ref["flattened"] = True
+    for op_name, op in raw["operations"].items():
+        if "output" in op:
+            op["output"]["resultWrapper"] = f"{op_name}Result"
+
+
+def legacy_code(error: AwsError) -> str:
+    return LEGACY_ERRORS.get(error.code, (error.code, error.status))[0]
+
+
+def violations_error(violations: list[Violation]) -> AwsError:
+    """SQS names the first bad parameter; a missing one is MissingParameter."""
+    first = violations[0]
+    if first.missing:
+        return AwsError("MissingParameter", f"The request must contain the parameter {first.member}.")
+    return AwsError(
+        "InvalidParameterValue",
+        f"Value {first.value} for parameter {first.member} is invalid. Reason: {first.constraint}.",
+    )
+
+
+class SqsJsonProtocol(JsonProtocol):
+    def __init__(self) -> None:
+        super().__init__(
+            service_model("sqs"),
+            on_violations=violations_error,
+            error_type_prefix="com.amazonaws.sqs#",
+            query_error_code=legacy_code,
+        )
+
+
+_QUEUE_PATH = re.compile(r"^/(\d{12})/([^/]+)/?$")
+
+
+class SqsQueryProtocol(QueryProtocol):
+    def __init__(self) -> None:
+        super().__init__(
+            patched_service_model("sqs", _add_query_traits),
+            on_violations=violations_error,
+            wire_error_code=legacy_code,
+        )
+
+    def parse(self, request: HttpRequest, form: dict[str, str] | None = None) -> ParsedRequest:
+        form = self.form(request)
+        # Query clients may address the queue by posting to its URL instead of sending QueueUrl.
+        if "QueueUrl" not in form and _QUEUE_PATH.match(request.path):
+            host = request.headers.get("host", "localhost")
+            form["QueueUrl"] = f"http://{host}{request.path.rstrip('/')}"
+        return super().parse(request, form)
