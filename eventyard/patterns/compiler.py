@@ -298,8 +298,16 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(getattr(value, "text", value))
 
 
-def _condition_order(c: Condition) -> tuple[str, str]:
-    return (c.path, repr(sorted(map(repr, c.matchers))) + str(c.allow_absent))
+def _condition_order(c: Condition) -> tuple[int, str, str]:
+    """Exact-value conditions first (cheap and selective, so the Machine prunes early), then
+    other operators, then those allowing absence; by path within each group."""
+    if c.allow_absent:
+        rank = 2
+    elif all(isinstance(m, Exact) for m in c.matchers):
+        rank = 0
+    else:
+        rank = 1
+    return (rank, c.path, repr(sorted(map(repr, c.matchers))))
 
 
 def compile_with(text: str, dialect: Dialect) -> Pattern:

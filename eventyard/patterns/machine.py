@@ -1,6 +1,6 @@
 """Machine: many compiled patterns merged into one structure, matched in one pass.
 
-Each branch of a pattern is a chain of conditions sorted by field path. Chains share nodes
+Each branch of a pattern is a chain of conditions (exact values first, then by field path). Chains share nodes
 while their conditions are identical, so rules that start alike are walked once. A node keeps,
 per field path, a ``FieldIndex`` that maps an event value to the next nodes, plus the nodes
 reached when a path is absent (``exists: false``) and the rule ids that end there.
@@ -107,17 +107,17 @@ class Machine:
             fields = node.fields
             if not fields:
                 continue
-            if len(fields) <= len(leaves):
-                pairs = [(fields[p], leaves[p]) for p in fields if p in leaves]
-            else:
-                pairs = [(fields[p], leaves[p]) for p in leaves if p in fields]
-            for index, found in pairs:
+            for path in fields if len(fields) <= len(leaves) else leaves:
+                found = leaves.get(path)
+                index = fields.get(path)
+                if found is None or index is None:
+                    continue
                 for value, leaf_member in found:
                     reached: list[_Node] = []
                     index.children(value, reached)
                     if not reached:
                         continue
-                    merged = merge(member, leaf_member)
+                    merged = merge(member, leaf_member) if leaf_member else member
                     if merged is None:
                         continue
                     for nxt in reached:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from botocore.model import OperationModel, ServiceModel
@@ -22,6 +23,8 @@ class HttpResponse:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    # A streamed body (e.g. an event stream): chunks are sent as they are produced, after `body`.
+    stream: AsyncIterator[bytes] | None = None
 
 
 @dataclass

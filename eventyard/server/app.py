@@ -21,9 +21,9 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def default_services() -> list[ServiceFactory]:
-    from eventyard.services.sqs import create_service as sqs
+    from eventyard.services.registry import service_factories
 
-    return [sqs]
+    return service_factories()
 
 
 class EventyardApp:
@@ -59,7 +59,13 @@ class EventyardApp:
             "status": response.status,
             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()],
         })
-        await send({"type": "http.response.body", "body": response.body})
+        if response.stream is None:
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        await send({"type": "http.response.body", "body": response.body, "more_body": True})
+        async for chunk in response.stream:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -12,8 +12,11 @@ from typing import Any
 
 from eventyard import __version__
 from eventyard.config import Settings
+from eventyard.protocol.errors import AwsError
+from eventyard.runtime import timers
 from eventyard.runtime.clock import SystemClock
-from eventyard.services.base import Service
+from eventyard.runtime.timers import TimerService
+from eventyard.services.base import RequestContext, Service
 from eventyard.storage.database import SqliteDatabase, open_database
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,7 @@ class Platform:
         self.settings = settings
         self.clock = SystemClock()
         self.db: SqliteDatabase = open_database(settings.data_dir, settings.sqlite_synchronous)
+        self.timers = TimerService(self.db, self.clock)
         self.services: dict[str, Service] = {}
         for factory in service_factories:
             service = factory(self)
@@ -34,6 +38,7 @@ class Platform:
         self.started = False
 
     async def start(self) -> None:
+        self.db.migrate(timers.MIGRATIONS)
         for service in self.services.values():
             applied = self.db.migrate(service.migrations)
             if applied:
@@ -41,6 +46,7 @@ class Platform:
         self.db.start()
         for service in self.services.values():
             await service.provider.start()
+        self.spawn(self.timers.run(), "timers")
         self.started = True
 
     async def stop(self) -> None:
@@ -50,6 +56,7 @@ class Platform:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.timers.stop()
         self.db.close()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -63,6 +70,22 @@ class Platform:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def call(self, service: str, operation: str, params: dict[str, Any], *, region: str,
+                   account_id: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """Call another service's operation in-process, as a client would (SNS -> SQS, targets, SDK
+        integrations). `params` use Python types (bytes for blobs); AWS errors propagate as AwsError."""
+        target = self.services.get(service)
+        if target is None:
+            raise AwsError("UnknownServiceException", f"Service {service} is not available in Eventyard.")
+        ctx = RequestContext(
+            region=region,
+            account_id=account_id or self.settings.account_id,
+            base_url=self.settings.public_url,
+            headers={k.lower(): v for k, v in (headers or {}).items()},
+            operation=operation,
+        )
+        return await target.provider.dispatch(ctx, operation, params) or {}
 
     def health(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,38 @@
+# `make run` and `make test` set everything up on a fresh machine (Python >= 3.11 and PyPI access).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LEGACY_SQS_MODEL := $(VENV)/legacy-models/sqs/2012-11-05/service-2.json
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# An older botocore whose SQS model still speaks the query protocol: the tests use it as a
+# second, older SDK to prove both SQS protocols end to end.
+$(LEGACY_SQS_MODEL): $(STAMP)
+	$(BIN)/python tests/tools/fetch_legacy_sqs_model.py $(VENV)/legacy-models
+
+run: $(STAMP)
+	$(BIN)/eventyard serve
+
+test: $(STAMP) $(LEGACY_SQS_MODEL)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/sqs.py
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet ruff mypy
+	$(BIN)/ruff check eventyard tests bench
+	$(BIN)/mypy eventyard
+
+clean:
+	rm -rf $(VENV) .eventyard
