@@ -1,7 +1,7 @@
 """The compiled form of a pattern: what both dialects compile into and both matchers read.
 
 A pattern is a disjunction (``$or`` expanded) of *branches*; a branch is a conjunction of
-*conditions*, one per flattened field path, sorted by path; a condition is satisfied by one
+*conditions*, one per flattened field path, in a canonical order; a condition is satisfied by one
 event leaf at that path matching any of its *matchers*, or — when it allows absence
 (``exists: false``) — by the path having no leaf at all.
 """
