@@ -19,7 +19,7 @@ from .model import (
     Branch, Cidr, Condition, EqualsIgnoreCase, Exact, Exists, Matcher, Numeric, Pattern, Prefix,
     Suffix, Wildcard,
 )
-from .values import RawNumber, check_wildcard, exact_key, fold_case, is_number, parse_cidr
+from .values import check_wildcard, exact_key, fold_case, is_number, parse_cidr
 
 EXPECTING = "was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
 
@@ -314,4 +314,4 @@ def compile_with(text: str, dialect: Dialect) -> Pattern:
     return _Compiler(dialect).compile(text)
 
 
-__all__ = ["Dialect", "EVENTBRIDGE", "compile_with", "RawNumber"]
+__all__ = ["ALL_OPERATORS", "Dialect", "EVENTBRIDGE", "compile_with"]

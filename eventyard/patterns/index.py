@@ -11,7 +11,7 @@ on first read (a benign race: two readers may both build the same table).
 from __future__ import annotations
 
 import bisect
-from typing import Any, Hashable, Iterable
+from typing import Any, Hashable
 
 from .model import (
     AnythingBut, AnythingButIgnoreCase, AnythingButPrefix, AnythingButSuffix, AnythingButWildcard,
@@ -243,6 +243,3 @@ _NEG_KIND: dict[type, str] = {
     AnythingButPrefix: "prefix", AnythingButSuffix: "suffix", AnythingButIgnoreCase: "ic",
 }
 
-
-def iter_matchers(matchers: Iterable[Matcher]) -> Iterable[Matcher]:
-    return matchers
