@@ -47,12 +47,12 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "eventyard", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.data_dir), "--log-level", "warning"],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=ROOT,
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "eventyard", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--data-dir", str(self.data_dir), "--log-level", "warning"],
+                stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=ROOT,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -99,8 +99,9 @@ class ServerProcess:
 
     def legacy_sqs_client(self, region: str = "us-east-1") -> Any:
         """An SQS client that speaks the query protocol, as SDKs before SQS's JSON move did."""
-        if not (LEGACY_MODELS / "sqs").exists():
-            pytest.fail(f"legacy SQS model missing at {LEGACY_MODELS}: run `make test` (it fetches it)")
+        if not (LEGACY_MODELS / "sqs").exists():  # `make test` fetches it first; this covers bare pytest
+            subprocess.run([sys.executable, str(ROOT / "tests/tools/fetch_legacy_sqs_model.py"), str(LEGACY_MODELS)],
+                           check=True)
         session = botocore.session.get_session()
         session.get_component("data_loader").search_paths.insert(0, str(LEGACY_MODELS))
         return boto3.Session(botocore_session=session).client(

@@ -16,6 +16,7 @@ class HttpRequest:
     query_string: str
     headers: dict[str, str]  # lower-cased names
     body: bytes
+    raw_path: str = ""  # still percent-encoded (rest-json labels may hold an escaped '/')
 
 
 @dataclass

@@ -20,7 +20,8 @@ from eventyard.protocol.values import (
     parse_timestamp,
 )
 
-ViolationHandler = Callable[[list[Violation]], AwsError]
+# Turns violations into the service's error; None accepts them (the domain checks those itself).
+ViolationHandler = Callable[[list[Violation]], AwsError | None]
 
 
 def coral_validation_error(violations: list[Violation]) -> AwsError:
@@ -60,8 +61,9 @@ class JsonProtocol:
             return ParsedRequest(operation, {})
         params = read_json(shape, document)
         violations = validate(shape, params)
-        if violations:
-            raise self.on_violations(violations)
+        error = self.on_violations(violations) if violations else None
+        if error is not None:
+            raise error
         return ParsedRequest(operation, params)
 
     def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:

@@ -60,8 +60,9 @@ class QueryProtocol:
             return ParsedRequest(operation, {})
         params = _read(shape, _nest(form), action) or {}
         violations = validate(shape, params)
-        if violations:
-            raise self.on_violations(violations)
+        error = self.on_violations(violations) if violations else None
+        if error is not None:
+            raise error
         return ParsedRequest(operation, params)
 
     # -- responses -------------------------------------------------------------------------

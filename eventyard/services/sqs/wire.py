@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from eventyard.protocol.base import HttpRequest, ParsedRequest
+from botocore.model import OperationModel
+
+from eventyard.protocol.base import HttpRequest, HttpResponse, ParsedRequest
 from eventyard.protocol.errors import AwsError
 from eventyard.protocol.json_protocol import JsonProtocol
 from eventyard.protocol.models import patched_service_model, service_model
@@ -127,8 +129,12 @@ def legacy_code(error: AwsError) -> str:
     return LEGACY_ERRORS.get(error.code, (error.code, error.status))[0]
 
 
-def violations_error(violations: list[Violation]) -> AwsError:
-    """SQS names the first bad parameter; a missing one is MissingParameter."""
+def violations_error(violations: list[Violation]) -> AwsError | None:
+    """SQS names the first bad parameter; a missing one is MissingParameter. Attribute names outside
+    the model's enums are the domain's to refuse (as InvalidAttributeName), so they pass here."""
+    violations = [v for v in violations if not v.constraint.startswith("Member must satisfy enum")]
+    if not violations:
+        return None
     first = violations[0]
     if first.missing:
         return AwsError("MissingParameter", f"The request must contain the parameter {first.member}.")
@@ -136,6 +142,13 @@ def violations_error(violations: list[Violation]) -> AwsError:
         "InvalidParameterValue",
         f"Value {first.value} for parameter {first.member} is invalid. Reason: {first.constraint}.",
     )
+
+
+def with_legacy_status(error: AwsError) -> AwsError:
+    """The HTTP status SQS documents for the error (403 for PurgeQueueInProgress and OverLimit)."""
+    if error.code in LEGACY_ERRORS:
+        error.status = LEGACY_ERRORS[error.code][1]
+    return error
 
 
 class SqsJsonProtocol(JsonProtocol):
@@ -146,6 +159,9 @@ class SqsJsonProtocol(JsonProtocol):
             error_type_prefix="com.amazonaws.sqs#",
             query_error_code=legacy_code,
         )
+
+    def serialize_error(self, error: AwsError, operation: OperationModel | None, request_id: str) -> HttpResponse:
+        return super().serialize_error(with_legacy_status(error), operation, request_id)
 
 
 _QUEUE_PATH = re.compile(r"^/(\d{12})/([^/]+)/?$")
@@ -166,3 +182,6 @@ class SqsQueryProtocol(QueryProtocol):
             host = request.headers.get("host", "localhost")
             form["QueueUrl"] = f"http://{host}{request.path.rstrip('/')}"
         return super().parse(request, form)
+
+    def serialize_error(self, error: AwsError, operation: OperationModel | None, request_id: str) -> HttpResponse:
+        return super().serialize_error(with_legacy_status(error), operation, request_id)
