@@ -52,6 +52,7 @@ class EventyardApp:
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
             body=bytes(body),
+            raw_path=(scope.get("raw_path") or b"").decode("latin-1"),
         )
         response = await self.handle(request, scope)
         await send({

@@ -62,4 +62,10 @@ class Router:
                 action = dict(parse_qsl(text)).get("Action", "")
                 if action in service.protocols[-1].model.operation_names:
                     return service
+        # rest-json services (lambda, scheduler) without a signature: the method and path pick one.
+        for service in self.services.values():
+            for protocol in service.protocols:
+                matches = getattr(protocol, "matches", None)
+                if matches is not None and matches(request):
+                    return service
         return None
