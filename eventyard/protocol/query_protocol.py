@@ -139,6 +139,8 @@ def _read(shape: Shape, node: Any, name: str) -> Any:
         out = {}
         for member_name, member_shape in shape.members.items():
             raw = node.get(member_key(member_name, member_shape))
+            if raw is None and member_shape.type_name == "list":
+                raw = node.get(member_name)  # botocore sends an empty list as `Name=`
             if raw is not None:
                 value = _read(member_shape, raw, member_name)
                 if value is not None:
