@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 # Each package exposes `create_service(platform) -> Service`.
 SERVICE_PACKAGES = [
     "sqs",
+    "events",
+    "kinesis",
 ]
 
 

@@ -1,0 +1,25 @@
+"""Amazon EventBridge (`events`, JSON 1.1): buses, rules, targets, archives, replays, API destinations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eventyard.protocol.json_protocol import JsonProtocol
+from eventyard.protocol.models import service_model
+from eventyard.services.base import Service
+from eventyard.services.events.provider import EventsProvider
+from eventyard.services.events.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from eventyard.server.platform import Platform
+
+
+def create_service(platform: Platform) -> Service:
+    return Service(
+        name="events",
+        signing_name="events",
+        target_prefix="AWSEvents",
+        provider=EventsProvider(platform),
+        protocols=[JsonProtocol(service_model("events"))],
+        migrations=MIGRATIONS,
+    )

@@ -1,0 +1,196 @@
+"""Delivering one event to one target: invoke, then on failure retry with exponential backoff until
+the target's RetryPolicy gives up, then send to its dead-letter queue with AWS's error attributes.
+
+Each delivery is a durable timer (see ingest.py). A retry is a new timer written in the same
+transaction that retires the failed one, so attempts and backoff survive a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.runtime import timers
+from eventyard.runtime.timers import RetryLater, Timer
+from eventyard.services.events import connections, http_targets, store
+from eventyard.services.events.arns import parse_arn
+from eventyard.services.events.ingest import DELIVERY_TIMER
+from eventyard.services.events.transform import MISSING, json_path, render_input
+
+if TYPE_CHECKING:
+    from eventyard.server.platform import Platform
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_RETRIES = 185
+DEFAULT_MAX_AGE = 86400
+BASE_DELAY = 1.0
+MAX_DELAY = 300.0
+THROTTLING = {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
+              "TooManyRequestsException", "ProvisionedThroughputExceededException", "KMSThrottlingException"}
+NOT_FOUND = {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "NotFound", "NotFoundException",
+             "ResourceNotFoundException", "StateMachineDoesNotExist", "UnknownServiceException"}
+
+CrossBus = Callable[[str, str, str, dict[str, Any], str | None], Awaitable[None]]
+
+
+@dataclass
+class Failure(Exception):
+    code: str  # AWS's DLQ ERROR_CODE vocabulary
+    message: str
+    retryable: bool
+
+
+def backoff(attempt: int) -> float:
+    """Exponential with jitter, as AWS describes: half fixed, half random."""
+    delay = min(MAX_DELAY, BASE_DELAY * 2 ** (attempt - 1))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def classify(error: AwsError) -> Failure:
+    if error.code in THROTTLING:
+        return Failure("THROTTLING", error.message, True)
+    if error.code in NOT_FOUND:
+        return Failure("RESOURCE_NOT_FOUND", error.message or error.code, False)
+    if error.status >= 500:
+        return Failure("INTERNAL_ERROR", error.message, True)
+    return Failure("SDK_CLIENT_ERROR", f"{error.code}: {error.message}", False)
+
+
+class Deliverer:
+    def __init__(self, platform: Platform, cross_bus: CrossBus) -> None:
+        self.platform = platform
+        self.cross_bus = cross_bus
+        self.buckets = http_targets.TokenBuckets()
+        self.oauth = http_targets.OAuthTokens()
+
+    def register(self) -> None:
+        # The kind's own policy only covers failures of our bookkeeping (e.g. a DLQ send that failed).
+        self.platform.timers.register(DELIVERY_TIMER, self.handle,
+                                      timers.RetryPolicy(max_attempts=10, base_delay=1.0, max_delay=60.0))
+
+    async def handle(self, timer: Timer) -> None:
+        payload = timer.payload
+        try:
+            await self.invoke(payload)
+            return
+        except Failure as failure:
+            error = failure
+        except AwsError as aws_error:
+            error = classify(aws_error)
+        await self.failed(timer, payload, error)
+
+    async def failed(self, timer: Timer, payload: dict[str, Any], error: Failure) -> None:
+        target = payload["target"]
+        retry = target.get("RetryPolicy") or {}
+        max_retries = retry.get("MaximumRetryAttempts", DEFAULT_MAX_RETRIES)
+        max_age = retry.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE)
+        attempt = int(payload.get("attempt", 1))
+        now = self.platform.clock.now()
+        delay = backoff(attempt)
+        if error.retryable and attempt <= max_retries and now + delay - payload["ingested"] <= max_age:
+            again = {**payload, "attempt": attempt + 1}
+
+            def reschedule(conn: Any) -> None:
+                timers.schedule(conn, DELIVERY_TIMER, again, now + delay, now)
+                timers.cancel(conn, timer.id)
+
+            await self.platform.db.write(reschedule)
+            self.platform.timers.wake()
+            return
+        dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+        if not dlq:
+            log.info("event %s to %s dropped after %d attempt(s): %s", payload["event"].get("id"),
+                     target["Arn"], attempt, error.message)
+            return
+        await self.send_to_dlq(dlq, payload, error, attempt)
+
+    async def send_to_dlq(self, dlq: str, payload: dict[str, Any], error: Failure, attempt: int) -> None:
+        _, region, account, name = parse_arn(dlq)
+        attributes = {
+            "RULE_ARN": payload["rule_arn"], "TARGET_ARN": payload["target"]["Arn"],
+            "ERROR_CODE": error.code, "ERROR_MESSAGE": error.message[:1000] or error.code,
+            "RETRY_ATTEMPTS": str(attempt - 1),
+        }
+        await self.platform.call("sqs", "SendMessage", {
+            "QueueUrl": f"{self.platform.settings.public_url}/{account}/{name}",
+            "MessageBody": json.dumps(payload["event"]),
+            "MessageAttributes": {k: {"DataType": "Number" if k == "RETRY_ATTEMPTS" else "String",
+                                      "StringValue": v} for k, v in attributes.items()},
+        }, region=region, account_id=account, headers=self._trace(payload))
+
+    @staticmethod
+    def _trace(payload: dict[str, Any]) -> dict[str, str]:
+        return {"x-amzn-trace-id": payload["trace"]} if payload.get("trace") else {}
+
+    async def invoke(self, payload: dict[str, Any]) -> None:
+        target, event = payload["target"], payload["event"]
+        arn = target["Arn"]
+        service, region, account, resource = parse_arn(arn)
+        body = render_input(target, event, payload["rule"], payload["rule_arn"], payload["ingested"])
+        headers = self._trace(payload)
+        call = self.platform.call
+        if service == "sqs":
+            params: dict[str, Any] = {"QueueUrl": f"{self.platform.settings.public_url}/{account}/{resource}",
+                                      "MessageBody": body}
+            if resource.endswith(".fifo"):
+                params["MessageGroupId"] = (target.get("SqsParameters") or {}).get("MessageGroupId")
+                params["MessageDeduplicationId"] = event["id"]  # AWS deduplicates FIFO targets by event id
+            await call("sqs", "SendMessage", params, region=region, account_id=account, headers=headers)
+        elif service == "sns":
+            await call("sns", "Publish", {"TopicArn": arn, "Message": body}, region=region, account_id=account,
+                       headers=headers)
+        elif service == "events" and resource.startswith("event-bus/"):
+            await self.cross_bus(account, region, resource.split("/", 1)[1], event, payload.get("trace"))
+        elif service == "events" and resource.startswith("api-destination/"):
+            await self._api_destination(payload, account, region, resource, body)
+        elif service == "lambda":
+            await call("lambda", "Invoke", {"FunctionName": arn, "InvocationType": "Event",
+                                            "Payload": body.encode()}, region=region, account_id=account)
+        elif service == "states":
+            await call("stepfunctions", "StartExecution", {"stateMachineArn": arn, "input": body},
+                       region=region, account_id=account)
+        elif service == "kinesis":
+            key_path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
+            key = json_path(event, key_path) if key_path else MISSING
+            await call("kinesis", "PutRecord", {
+                "StreamName": resource.split("/", 1)[-1], "Data": body.encode(),
+                "PartitionKey": str(key) if key is not MISSING else event["id"],
+            }, region=region, account_id=account)
+        else:
+            raise Failure("UNSUPPORTED_OPERATION", f"Target type {service} is not supported by Eventyard.", False)
+
+    async def _api_destination(self, payload: dict[str, Any], account: str, region: str, resource: str,
+                               body: str) -> None:
+        name = resource.split("/")[1]
+        try:
+            destination, connection = await self.platform.db.read(lambda conn: _destination_and_connection(
+                conn, account, region, name))
+        except AwsError as error:
+            raise Failure("RESOURCE_NOT_FOUND", error.message, False) from None
+        now = self.platform.clock.now()
+        wait = self.buckets.wait_time(destination["ApiDestinationArn"],
+                                      float(destination["InvocationRateLimitPerSecond"]), now)
+        if wait > 0:
+            raise RetryLater(wait)  # over the rate limit: held back, not a failed attempt
+        outcome = await http_targets.invoke(destination, connection, payload["target"], body, self.oauth, now)
+        if outcome.ok:
+            return
+        if outcome.status is None:
+            raise Failure("CONNECTION_FAILURE", f"Unable to invoke ApiDestination endpoint: {outcome.reason}", True)
+        raise Failure("SDK_CLIENT_ERROR", "Unable to invoke ApiDestination endpoint: API destination endpoint "
+                      f"returned HTTP status code {outcome.status}.", outcome.retryable)
+
+
+def _destination_and_connection(conn: Any, account: str, region: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    destination = connections.get_destination(conn, account, region, name)
+    connection_name = destination["ConnectionArn"].split(":connection/", 1)[-1].split("/")[0]
+    connection = store.get(conn, connections.CONNECTION, account, region, connection_name)
+    if connection is None:
+        raise AwsError("ResourceNotFoundException", f"Connection {connection_name} does not exist.")
+    return destination, connection

@@ -1,0 +1,222 @@
+"""The EventBridge operations around routing: tags, archives, replays, connections and API
+destinations. A mixin of EventsProvider, kept apart so each file stays small."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.base import RequestContext
+from eventyard.services.events import archives, connections, store
+from eventyard.services.events.arns import DEFAULT_BUS, parse_arn, rule_key
+
+
+def _page(items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
+    page, token = store.paginate(items, params.get("NextToken"), params.get("Limit"))
+    result: dict[str, Any] = {key: page}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _check_taggable(conn: Any, arn: str) -> None:
+    _, region, account, resource = parse_arn(arn)
+    kind, _, name = resource.partition("/")
+    if kind == "event-bus":
+        found = name == DEFAULT_BUS or store.get(conn, "bus", account, region, name) is not None
+    elif kind == "rule":
+        bus, _, rule = name.rpartition("/")
+        found = store.get(conn, "rule", account, region, rule_key(bus or DEFAULT_BUS, rule)) is not None
+    else:
+        found = any(d for d in store.list_docs(conn, kind, account, region)
+                    if arn in (d.get("ConnectionArn"), d.get("ApiDestinationArn"), d.get("ArchiveArn")))
+    if not found:
+        raise AwsError("ResourceNotFoundException", f"Resource {arn} does not exist.")
+
+
+class MoreOperations:
+    platform: Any
+    index: Any
+
+    def now(self) -> float:
+        raise NotImplementedError  # provided by EventsProvider
+
+    # -- tags ------------------------------------------------------------------------------
+    async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        arn = params["ResourceARN"]
+
+        def run(conn: Any) -> None:
+            _check_taggable(conn, arn)
+            store.set_tags(conn, arn, params["Tags"])
+
+        await self.platform.db.write(run)
+
+    async def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        arn = params["ResourceARN"]
+
+        def run(conn: Any) -> None:
+            _check_taggable(conn, arn)
+            store.remove_tags(conn, arn, params["TagKeys"])
+
+        await self.platform.db.write(run)
+
+    async def list_tags_for_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["ResourceARN"]
+
+        def run(conn: Any) -> list[dict[str, str]]:
+            _check_taggable(conn, arn)
+            return store.get_tags(conn, arn)
+
+        return {"Tags": await self.platform.db.write(run)}
+
+    # -- archives --------------------------------------------------------------------------
+    async def create_archive(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        doc = await self.platform.db.write(lambda conn: archives.create(conn, ctx.account_id, ctx.region, params, now))
+        self.index.put_archive((ctx.account_id, ctx.region, doc["_bus"]), doc["ArchiveArn"], doc.get("EventPattern"))
+        return {"ArchiveArn": doc["ArchiveArn"], "State": doc["State"], "CreationTime": doc["CreationTime"]}
+
+    async def describe_archive(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        def run(conn: Any) -> dict[str, Any]:
+            return archives.describe(conn, archives.get(conn, ctx.account_id, ctx.region, params["ArchiveName"]))
+
+        result: dict[str, Any] = await self.platform.db.read(run)
+        return result
+
+    async def update_archive(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        doc = await self.platform.db.write(lambda conn: archives.update(conn, ctx.account_id, ctx.region, params))
+        self.index.put_archive((ctx.account_id, ctx.region, doc["_bus"]), doc["ArchiveArn"], doc.get("EventPattern"))
+        return {"ArchiveArn": doc["ArchiveArn"], "State": doc["State"], "CreationTime": doc["CreationTime"]}
+
+    async def delete_archive(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        doc = await self.platform.db.write(
+            lambda conn: archives.delete(conn, ctx.account_id, ctx.region, params["ArchiveName"]))
+        self.index.remove_archive((ctx.account_id, ctx.region, doc["_bus"]), doc["ArchiveArn"])
+
+    async def list_archives(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        def run(conn: Any) -> list[dict[str, Any]]:
+            docs = store.list_docs(conn, archives.ARCHIVE, ctx.account_id, ctx.region, params.get("NamePrefix", ""))
+            out = []
+            for doc in docs:
+                if params.get("EventSourceArn") and doc["EventSourceArn"] != params["EventSourceArn"]:
+                    continue
+                if params.get("State") and doc["State"] != params["State"]:
+                    continue
+                full = archives.describe(conn, doc)
+                out.append({k: full[k] for k in ("ArchiveName", "EventSourceArn", "State", "StateReason",
+                                                 "RetentionDays", "SizeBytes", "EventCount", "CreationTime")
+                            if k in full})
+            return out
+
+        return _page(await self.platform.db.read(run), params, "Archives")
+
+    # -- replays ---------------------------------------------------------------------------
+    async def start_replay(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        doc = await self.platform.db.write(lambda conn: archives.start_replay(conn, ctx.account_id, ctx.region, params, now))
+        self.platform.timers.wake()
+        return {"ReplayArn": doc["ReplayArn"], "State": doc["State"], "ReplayStartTime": doc["ReplayStartTime"]}
+
+    async def describe_replay(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        doc = await self.platform.db.read(lambda conn: archives.get_replay(conn, ctx.account_id, ctx.region,
+                                                                           params["ReplayName"]))
+        return archives.describe_replay(doc)
+
+    async def cancel_replay(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        doc = await self.platform.db.write(lambda conn: archives.cancel_replay(conn, ctx.account_id, ctx.region,
+                                                                               params["ReplayName"]))
+        self.platform.timers.wake()
+        return {"ReplayArn": doc["ReplayArn"], "State": doc["State"]}
+
+    async def list_replays(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        docs = await self.platform.db.read(lambda conn: store.list_docs(
+            conn, archives.REPLAY, ctx.account_id, ctx.region, params.get("NamePrefix", "")))
+        out = [{k: d[k] for k in ("ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime",
+                                  "EventEndTime", "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime")
+                if k in d} for d in docs
+               if (not params.get("State") or d["State"] == params["State"])
+               and (not params.get("EventSourceArn") or d["EventSourceArn"] == params["EventSourceArn"])]
+        return _page(out, params, "Replays")
+
+    # -- connections -----------------------------------------------------------------------
+    async def create_connection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        doc = await self.platform.db.write(
+            lambda conn: connections.create_connection(conn, ctx.account_id, ctx.region, params, now))
+        return {k: doc[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime")}
+
+    async def describe_connection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        doc = await self.platform.db.read(
+            lambda conn: connections.get_connection(conn, ctx.account_id, ctx.region, params["Name"]))
+        return connections.describe_connection(doc)
+
+    async def update_connection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        doc = await self.platform.db.write(
+            lambda conn: connections.update_connection(conn, ctx.account_id, ctx.region, params, now))
+        return {k: doc[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime",
+                                    "LastAuthorizedTime")}
+
+    async def deauthorize_connection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+
+        def run(conn: Any) -> dict[str, Any]:
+            doc = connections.get_connection(conn, ctx.account_id, ctx.region, params["Name"])
+            doc.update(ConnectionState="DEAUTHORIZED", LastModifiedTime=now)
+            store.put(conn, connections.CONNECTION, ctx.account_id, ctx.region, doc["Name"], doc)
+            return doc
+
+        doc = await self.platform.db.write(run)
+        return {k: doc[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime",
+                                    "LastAuthorizedTime")}
+
+    async def delete_connection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+
+        def run(conn: Any) -> dict[str, Any]:
+            doc = connections.get_connection(conn, ctx.account_id, ctx.region, params["Name"])
+            store.delete(conn, connections.CONNECTION, ctx.account_id, ctx.region, doc["Name"])
+            return doc
+
+        doc = await self.platform.db.write(run)
+        return {"ConnectionArn": doc["ConnectionArn"], "ConnectionState": "DELETING", "CreationTime": doc["CreationTime"],
+                "LastModifiedTime": now, "LastAuthorizedTime": doc["LastAuthorizedTime"]}
+
+    async def list_connections(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        docs = await self.platform.db.read(lambda conn: store.list_docs(
+            conn, connections.CONNECTION, ctx.account_id, ctx.region, params.get("NamePrefix", "")))
+        out = [{k: d[k] for k in ("ConnectionArn", "Name", "ConnectionState", "AuthorizationType", "CreationTime",
+                                  "LastModifiedTime", "LastAuthorizedTime") if k in d}
+               for d in docs if not params.get("ConnectionState") or d["ConnectionState"] == params["ConnectionState"]]
+        return _page(out, params, "Connections")
+
+    # -- API destinations ------------------------------------------------------------------
+    async def create_api_destination(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        doc = await self.platform.db.write(
+            lambda conn: connections.create_destination(conn, ctx.account_id, ctx.region, params, now))
+        return {k: doc[k] for k in ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")}
+
+    async def describe_api_destination(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self.platform.db.read(
+            lambda conn: connections.get_destination(conn, ctx.account_id, ctx.region, params["Name"]))
+        return result
+
+    async def update_api_destination(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        doc = await self.platform.db.write(
+            lambda conn: connections.update_destination(conn, ctx.account_id, ctx.region, params, now))
+        return {k: doc[k] for k in ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")}
+
+    async def delete_api_destination(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        def run(conn: Any) -> None:
+            connections.get_destination(conn, ctx.account_id, ctx.region, params["Name"])
+            store.delete(conn, connections.DESTINATION, ctx.account_id, ctx.region, params["Name"])
+
+        await self.platform.db.write(run)
+
+    async def list_api_destinations(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        docs = await self.platform.db.read(lambda conn: store.list_docs(
+            conn, connections.DESTINATION, ctx.account_id, ctx.region, params.get("NamePrefix", "")))
+        docs = [d for d in docs if not params.get("ConnectionArn") or d["ConnectionArn"] == params["ConnectionArn"]]
+        return _page(docs, params, "ApiDestinations")

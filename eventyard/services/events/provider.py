@@ -1,0 +1,274 @@
+"""EventBridge operations: each maps its request onto the domain modules inside one storage call,
+then brings the in-memory routing index up to date with what was committed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from eventyard.patterns import InvalidEvent, InvalidPattern, compile_event_pattern, validate_test_event
+from eventyard.protocol.errors import AwsError
+from eventyard.runtime import timers
+from eventyard.runtime.timers import RetryPolicy, Timer
+from eventyard.services.base import Provider, RequestContext
+from eventyard.services.events import archives, buses, ingest, rules, schedule_expressions, store
+from eventyard.services.events.arns import DEFAULT_BUS, bus_name, parse_arn
+from eventyard.services.events.delivery import Deliverer, Failure
+from eventyard.services.events.index import RoutingIndex
+from eventyard.services.events.ingest import Accepted
+from eventyard.services.events.operations_more import MoreOperations
+from eventyard.services.events.transform import iso_time
+
+SWEEP_INTERVAL = 60.0
+
+
+def _page(items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
+    page, token = store.paginate(items, params.get("NextToken"), params.get("Limit"))
+    result: dict[str, Any] = {key: page}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+class EventsProvider(MoreOperations, Provider):
+    def __init__(self, platform: Any) -> None:
+        super().__init__(platform)
+        self.index = RoutingIndex()
+        self.deliverer = Deliverer(platform, self._cross_bus)
+
+    def now(self) -> float:
+        return float(self.platform.clock.now())
+
+    async def start(self) -> None:
+        await self.platform.db.read(self.index.load)
+        self.deliverer.register()
+        self.platform.timers.register(rules.SCHEDULE_TIMER, self._fire_schedule, RetryPolicy(max_attempts=10))
+        self.platform.timers.register(archives.REPLAY_TIMER, self._replay_step, RetryPolicy(max_attempts=10))
+        self.platform.spawn(self._sweep(), "events-archive-retention")
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            now = self.now()
+            await self.platform.db.write(lambda conn: archives.sweep(conn, now))
+
+    async def _write(self, fn: Any) -> Any:
+        return await self.platform.db.write(fn)
+
+    # -- event buses -----------------------------------------------------------------------
+    async def create_event_bus(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        bus = await self._write(lambda conn: buses.create(conn, ctx.account_id, ctx.region, params, now))
+        out = {"EventBusArn": bus["Arn"]}
+        out.update({k: bus[k] for k in ("Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig") if k in bus})
+        return out
+
+    async def describe_event_bus(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now, name = self.now(), bus_name(params.get("Name"))
+        bus = await self._write(lambda conn: buses.get(conn, ctx.account_id, ctx.region, name, now))
+        return buses.describe(bus)
+
+    async def update_event_bus(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        bus = await self._write(lambda conn: buses.update(conn, ctx.account_id, ctx.region, params, now))
+        out = {"Arn": bus["Arn"], "Name": bus["Name"]}
+        out.update({k: bus[k] for k in ("Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig") if k in bus})
+        return out
+
+    async def list_event_buses(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now, prefix = self.now(), params.get("NamePrefix", "")
+
+        def run(conn: Any) -> list[dict[str, Any]]:
+            buses.ensure_default(conn, ctx.account_id, ctx.region, now)
+            return store.list_docs(conn, buses.KIND, ctx.account_id, ctx.region, prefix)
+
+        found = await self._write(run)
+        return _page([buses.describe(b) for b in found], params, "EventBuses")
+
+    async def delete_event_bus(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        name = params["Name"]
+        await self._write(lambda conn: buses.delete(conn, ctx.account_id, ctx.region, name))
+        self.index.drop_bus((ctx.account_id, ctx.region, name))
+
+    async def put_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        now = self.now()
+        await self._write(lambda conn: buses.put_permission(conn, ctx.account_id, ctx.region, params, now))
+
+    async def remove_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        now = self.now()
+        await self._write(lambda conn: buses.remove_permission(conn, ctx.account_id, ctx.region, params, now))
+
+    # -- rules and targets -----------------------------------------------------------------
+    async def put_rule(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        rule = await self._write(lambda conn: rules.put(conn, ctx.account_id, ctx.region, params, now))
+        self.index.put_rule((ctx.account_id, ctx.region, rule["EventBusName"]), rule)
+        if rule.get("ScheduleExpression"):
+            self.platform.timers.wake()
+        return {"RuleArn": rule["Arn"]}
+
+    async def describe_rule(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        bus = bus_name(params.get("EventBusName"))
+        rule = await self.platform.db.read(lambda conn: rules.get(conn, ctx.account_id, ctx.region, bus, params["Name"]))
+        return rules.describe(rule)
+
+    async def _set_state(self, ctx: RequestContext, params: dict[str, Any], state: str) -> None:
+        rule = await self._write(lambda conn: rules.set_state(conn, ctx.account_id, ctx.region, params, state))
+        self.index.put_rule((ctx.account_id, ctx.region, rule["EventBusName"]), rule)
+
+    async def enable_rule(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._set_state(ctx, params, "ENABLED")
+
+    async def disable_rule(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._set_state(ctx, params, "DISABLED")
+
+    async def delete_rule(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        rule = await self._write(lambda conn: rules.delete(conn, ctx.account_id, ctx.region, params))
+        if rule is not None:
+            bus = rule["EventBusName"]
+            self.index.remove_rule((ctx.account_id, ctx.region, bus), f"{bus}|{rule['Name']}")
+
+    async def list_rules(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now, bus = self.now(), bus_name(params.get("EventBusName"))
+
+        def run(conn: Any) -> list[dict[str, Any]]:
+            buses.get(conn, ctx.account_id, ctx.region, bus, now)
+            return rules.list_rules(conn, ctx.account_id, ctx.region, bus, params.get("NamePrefix", ""))
+
+        found = await self._write(run)
+        return _page([rules.describe(r) for r in found], params, "Rules")
+
+    async def list_rule_names_by_target(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now, bus = self.now(), bus_name(params.get("EventBusName"))
+
+        def run(conn: Any) -> list[str]:
+            buses.get(conn, ctx.account_id, ctx.region, bus, now)
+            return rules.names_by_target(conn, ctx.account_id, ctx.region, bus, params["TargetArn"])
+
+        return _page(await self._write(run), params, "RuleNames")
+
+    async def put_targets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self._write(lambda conn: rules.put_targets(conn, ctx.account_id, ctx.region, params))
+        return result
+
+    async def remove_targets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self._write(
+            lambda conn: rules.remove_targets(conn, ctx.account_id, ctx.region, params))
+        return result
+
+    async def list_targets_by_rule(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        bus = bus_name(params.get("EventBusName"))
+        rule = await self.platform.db.read(lambda conn: rules.get(conn, ctx.account_id, ctx.region, bus, params["Rule"]))
+        return _page(rule.get("Targets", []), params, "Targets")
+
+    async def test_event_pattern(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            pattern = compile_event_pattern(params["EventPattern"])
+        except InvalidPattern as error:
+            raise AwsError("InvalidEventPatternException", error.full_message) from None
+        try:
+            event = json.loads(params["Event"])
+            validate_test_event(event)
+        except (ValueError, InvalidEvent):
+            raise AwsError("InvalidEventPatternException", "Parameter Event is not valid.") from None
+        return {"Result": pattern.matches(event)}
+
+    # -- events ----------------------------------------------------------------------------
+    async def put_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        entries = params["Entries"]
+        if sum(ingest.entry_size(e) for e in entries) > ingest.MAX_REQUEST_BYTES:
+            raise AwsError("ValidationException", "Total size of the entries in the request is over the limit.")
+        now = self.now()
+        results: list[dict[str, Any]] = []
+        accepted: list[Accepted] = []
+        for entry in entries:
+            problem = ingest.check_entry(entry)
+            if problem is not None:
+                results.append({"ErrorCode": problem[0], "ErrorMessage": problem[1]})
+                continue
+            event = ingest.envelope(entry, ctx.account_id, ctx.region, now)
+            given = entry.get("EventBusName")
+            account = ctx.account_id
+            if given and given.startswith("arn:"):
+                account = parse_arn(given)[2]
+            bus = (account, ctx.region, bus_name(given))
+            # AWS accepts events for a bus that does not exist (they match no rule and are dropped).
+            accepted.append(Accepted(bus, event, entry.get("TraceHeader") or ctx.trace_header))
+            results.append({"EventId": event["id"]})
+        await self._accept(accepted, now)
+        failed = sum(1 for r in results if "ErrorCode" in r)
+        return {"FailedEntryCount": failed, "Entries": results}
+
+    async def _accept(self, items: list[Accepted], now: float, archive: bool = True) -> None:
+        for item in items:
+            ingest.route(self.index, item, archive)
+        if not any(i.rule_keys or i.archive_arns or i.only_rule_name for i in items):
+            return
+        queued = await self._write(lambda conn: ingest.commit(conn, items, now))
+        if queued:
+            self.platform.timers.wake()
+
+    async def _cross_bus(self, account: str, region: str, bus: str, event: dict[str, Any], trace: str | None) -> None:
+        """An event-bus target: the event enters the other bus (same or another account) as it is."""
+        exists = await self.platform.db.read(lambda conn: buses.exists(conn, account, region, bus))
+        if not exists:
+            raise Failure("RESOURCE_NOT_FOUND", f"Event bus {bus} does not exist.", False)
+        await self._accept([Accepted((account, region, bus), dict(event), trace)], self.now())
+
+    async def _fire_schedule(self, timer: Timer) -> None:
+        """A scheduled rule's tick: deliver a Scheduled Event to its targets and book the next tick.
+        Ticks missed while the server was down are not caught up (the next one is in the future)."""
+        p = timer.payload
+        now = self.now()
+        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                 "account": p["account"], "time": iso_time(timer.due_at), "region": p["region"], "resources": [],
+                 "detail": {}}
+
+        def run(conn: Any) -> int:
+            rule = store.get(conn, rules.KIND, p["account"], p["region"], f"{DEFAULT_BUS}|{p['rule']}")
+            if rule is None or rule.get("_token") != p["token"] or not rule.get("ScheduleExpression"):
+                return 0  # deleted or rescheduled: this chain ends
+            expression = schedule_expressions.parse(rule["ScheduleExpression"])
+            due = schedule_expressions.next_firing(expression, max(now, timer.due_at), p["anchor"])
+            if due is not None:
+                timers.schedule(conn, rules.SCHEDULE_TIMER, p, due, now)
+            event["resources"] = [rule["Arn"]]
+            item = Accepted((p["account"], p["region"], DEFAULT_BUS), event, None, only_rule_name=p["rule"])
+            return ingest.commit(conn, [item], now)
+
+        await self._write(run)
+        self.platform.timers.wake()
+
+    async def _replay_step(self, timer: Timer) -> None:
+        p = timer.payload
+        account, region, name = p["account"], p["region"], p["name"]
+        doc = await self.platform.db.read(lambda conn: archives.get_replay(conn, account, region, name))
+        if doc["State"] in archives.FINISHED:
+            return
+        batch = await self.platform.db.read(lambda conn: archives.next_batch(conn, doc))
+        filters = set(doc["Destination"].get("FilterArns") or []) or None
+        items = []
+        for _, event in batch:
+            item = Accepted((account, region, doc["_bus"]), {**event, "replay-name": name}, None, only_rules=filters)
+            ingest.route(self.index, item, archive=False)
+            items.append(item)
+        now = self.now()
+
+        def run(conn: Any) -> None:
+            current = archives.get_replay(conn, account, region, name)
+            if current["State"] == "CANCELLING":
+                current.update(State="CANCELLED", ReplayEndTime=now)
+            else:
+                ingest.commit(conn, items, now)
+                if batch:
+                    current.update(State="RUNNING", _cursor=batch[-1][0], EventLastReplayedTime=now)
+                if len(batch) < archives.REPLAY_BATCH:
+                    current.update(State="COMPLETED", ReplayEndTime=now)
+                else:
+                        timers.schedule(conn, archives.REPLAY_TIMER, p, now, now)
+            store.put(conn, archives.REPLAY, account, region, name, current)
+
+        await self._write(run)
+        self.platform.timers.wake()
