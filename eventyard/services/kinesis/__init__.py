@@ -1,0 +1,24 @@
+"""Amazon Kinesis Data Streams (JSON 1.1): durable shards, ordered records, resharding, enhanced fan-out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eventyard.services.base import Service
+from eventyard.services.kinesis.provider import KinesisProvider
+from eventyard.services.kinesis.schema import MIGRATIONS
+from eventyard.services.kinesis.wire import KinesisJsonProtocol
+
+if TYPE_CHECKING:
+    from eventyard.server.platform import Platform
+
+
+def create_service(platform: Platform) -> Service:
+    return Service(
+        name="kinesis",
+        signing_name="kinesis",
+        target_prefix="Kinesis_20131202",
+        provider=KinesisProvider(platform),
+        protocols=[KinesisJsonProtocol()],
+        migrations=MIGRATIONS,
+    )
