@@ -130,6 +130,11 @@ class EventyardApp:
                 except (ValueError, TypeError, AttributeError) as exc:
                     return _json(400, {"error": str(exc)})
             return _json(200, {"now": self.platform.clock.now(), "offset": self.platform.clock.offset})
+        # /_eventyard/<service>/...: a service's own endpoints (e.g. SNS's captured deliveries).
+        service = self.platform.services.get(request.path.split("/")[2])
+        service_admin = getattr(service.provider, "admin", None) if service else None
+        if service_admin is not None:
+            return await service_admin(request)
         return _json(404, {"error": f"no such endpoint {request.path}"})
 
 

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 # Each package exposes `create_service(platform) -> Service`.
 SERVICE_PACKAGES = [
     "sqs",
+    "sns",
     "events",
     "kinesis",
 ]

@@ -1,0 +1,57 @@
+"""PublishBatch: the batch-level checks (AWS's batch error codes) and per-entry results."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.sns import publish
+from eventyard.services.sns.filters import FilterIndex
+from eventyard.services.sns.topics import Topic
+
+MAX_ENTRIES = 10
+_ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def validate_entries(entries: list[dict[str, Any]]) -> None:
+    if not entries:
+        raise AwsError("EmptyBatchRequest", "The batch request doesn't contain any entries.")
+    if len(entries) > MAX_ENTRIES:
+        raise AwsError("TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible.")
+    ids = [e.get("Id", "") for e in entries]
+    if len(set(ids)) != len(ids):
+        raise AwsError("BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.")
+    if any(not _ENTRY_ID.match(i) for i in ids):
+        raise AwsError("InvalidBatchEntryId",
+                       "The Id of a batch entry in a batch request doesn't abide by the specification.")
+    total = 0
+    for entry in entries:
+        total += len(entry.get("Message", "").encode())
+        for name, value in (entry.get("MessageAttributes") or {}).items():
+            total += len(name.encode()) + len(str(value.get("DataType", "")).encode())
+            total += len(value.get("StringValue") or "") + len(value.get("BinaryValue") or b"")
+    if total > publish.MAX_MESSAGE_BYTES:
+        raise AwsError("BatchRequestTooLong", "The length of all the messages put together is more than the limit.")
+
+
+def publish_entries(conn: sqlite3.Connection, filters: FilterIndex, topic: Topic, entries: list[dict[str, Any]],
+                    now: float, trace_header: str | None) -> tuple[dict[str, Any], int]:
+    successful: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    scheduled = 0
+    for entry in entries:
+        try:
+            outgoing = publish.prepare(topic, entry, now, trace_header, topic.arn)
+        except AwsError as error:
+            failed.append({"Id": entry["Id"], "Code": error.code, "Message": error.message,
+                           "SenderFault": error.sender_fault})
+            continue
+        message_id, sequence, count = publish.fan_out(conn, filters, topic, outgoing, now)
+        scheduled += count
+        result = {"Id": entry["Id"], "MessageId": message_id}
+        if sequence:
+            result["SequenceNumber"] = sequence
+        successful.append(result)
+    return {"Successful": successful, "Failed": failed}, scheduled

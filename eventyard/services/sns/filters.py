@@ -1,0 +1,74 @@
+"""Which subscriptions of a topic a message reaches: filter policies compiled per topic.
+
+Each topic keeps two pattern Machines (one per FilterPolicyScope) plus the list of unfiltered
+subscriptions, so matching costs one walk per scope however many subscriptions filter. The index
+is only used inside storage transactions (the single writer thread), and is dropped for a topic
+whenever one of its subscriptions changes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventyard.patterns import Machine, compile_filter_policy, sns_attributes_to_event
+
+
+@dataclass
+class TopicRoute:
+    unfiltered: list[str] = field(default_factory=list)
+    by_attributes: Machine = field(default_factory=Machine)
+    by_body: Machine = field(default_factory=Machine)
+    order: dict[str, int] = field(default_factory=dict)  # subscription ARN -> creation rank
+
+
+def build_route(conn: sqlite3.Connection, topic_arn: str) -> TopicRoute:
+    route = TopicRoute()
+    rows = conn.execute(
+        "SELECT arn, attributes FROM sns_subscriptions WHERE topic_arn = ? AND confirmed = 1 ORDER BY created_at, arn",
+        (topic_arn,),
+    ).fetchall()
+    for rank, row in enumerate(rows):
+        arn, attributes = row["arn"], json.loads(row["attributes"])
+        route.order[arn] = rank
+        policy = attributes.get("FilterPolicy")
+        if not policy:
+            route.unfiltered.append(arn)
+        elif attributes.get("FilterPolicyScope", "MessageAttributes") == "MessageBody":
+            route.by_body.add(arn, compile_filter_policy(policy, "MessageBody"))
+        else:
+            route.by_attributes.add(arn, compile_filter_policy(policy, "MessageAttributes"))
+    return route
+
+
+class FilterIndex:
+    def __init__(self) -> None:
+        self._routes: dict[str, TopicRoute] = {}
+
+    def invalidate(self, topic_arn: str) -> None:
+        self._routes.pop(topic_arn, None)
+
+    def matching(self, conn: sqlite3.Connection, topic_arn: str, attributes: dict[str, dict[str, Any]],
+                 body: str) -> list[str]:
+        """ARNs of the confirmed subscriptions the message reaches, in subscription order."""
+        route = self._routes.get(topic_arn)
+        if route is None:
+            route = self._routes[topic_arn] = build_route(conn, topic_arn)
+        matched: set[Any] = set(route.unfiltered)
+        if len(route.by_attributes):
+            matched |= route.by_attributes.match(sns_attributes_to_event(attributes))
+        if len(route.by_body):
+            document = _json_object(body)
+            if document is not None:  # a body-scope policy never matches a non-JSON message
+                matched |= route.by_body.match(document)
+        return sorted((str(arn) for arn in matched), key=lambda arn: route.order.get(arn, 0))
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None

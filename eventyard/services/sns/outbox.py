@@ -1,0 +1,89 @@
+"""The outbox: stored messages and their pending deliveries, one durable timer per delivery.
+
+Deliveries of one FIFO message group to one subscription form a chain: only the oldest has a
+timer; finishing it schedules the next, so the group reaches the subscriber in publish order
+(retries of the head hold the rest back, as SNS FIFO does).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from eventyard.runtime import timers
+
+TIMER_KIND = "sns-delivery"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    message_id: str
+    subscription_arn: str
+    fifo_group: str | None
+    attempts: int
+
+
+def enqueue(conn: sqlite3.Connection, document: dict[str, Any], subscription_arns: list[str],
+            fifo_group: str | None, now: float) -> None:
+    if not subscription_arns:
+        return  # nobody listens: nothing to keep
+    conn.execute("INSERT INTO sns_messages (id, topic_arn, document, created_at) VALUES (?, ?, ?, ?)",
+                 (document["MessageId"], document["TopicArn"], json.dumps(document), now))
+    for arn in subscription_arns:
+        waiting = fifo_group is not None and conn.execute(
+            "SELECT 1 FROM sns_deliveries WHERE subscription_arn = ? AND fifo_group = ? LIMIT 1", (arn, fifo_group)
+        ).fetchone() is not None
+        cursor = conn.execute(
+            "INSERT INTO sns_deliveries (message_id, subscription_arn, fifo_group, scheduled, created_at)"
+            " VALUES (?, ?, ?, ?, ?)", (document["MessageId"], arn, fifo_group, int(not waiting), now))
+        if not waiting:
+            timers.schedule(conn, TIMER_KIND, {"delivery": cursor.lastrowid}, now, now)
+
+
+def load(conn: sqlite3.Connection, delivery_id: int) -> tuple[Delivery, dict[str, Any]] | None:
+    row = conn.execute(
+        "SELECT d.*, m.document FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_id WHERE d.id = ?",
+        (delivery_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return (Delivery(row["id"], row["message_id"], row["subscription_arn"], row["fifo_group"], row["attempts"]),
+            json.loads(row["document"]))
+
+
+def record_attempt(conn: sqlite3.Connection, delivery_id: int) -> None:
+    conn.execute("UPDATE sns_deliveries SET attempts = attempts + 1 WHERE id = ?", (delivery_id,))
+
+
+def complete(conn: sqlite3.Connection, delivery_id: int, now: float) -> bool:
+    """Forget a finished (delivered, dead-lettered or dropped) delivery; True if a timer was scheduled."""
+    row = conn.execute("SELECT * FROM sns_deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    if row is None:
+        return False
+    conn.execute("DELETE FROM sns_deliveries WHERE id = ?", (delivery_id,))
+    scheduled = False
+    if row["fifo_group"] is not None:
+        following = conn.execute(
+            "SELECT id FROM sns_deliveries WHERE subscription_arn = ? AND fifo_group = ? ORDER BY id LIMIT 1",
+            (row["subscription_arn"], row["fifo_group"]),
+        ).fetchone()
+        if following is not None:
+            conn.execute("UPDATE sns_deliveries SET scheduled = 1 WHERE id = ?", (following[0],))
+            timers.schedule(conn, TIMER_KIND, {"delivery": following[0]}, now, now)
+            scheduled = True
+    if conn.execute("SELECT 1 FROM sns_deliveries WHERE message_id = ? LIMIT 1", (row["message_id"],)).fetchone() is None:
+        conn.execute("DELETE FROM sns_messages WHERE id = ?", (row["message_id"],))
+    return scheduled
+
+
+def capture(conn: sqlite3.Connection, record: dict[str, Any], now: float) -> None:
+    """Keep an email/SMS/mobile/Firehose delivery for GET /_eventyard/sns/deliveries."""
+    conn.execute("INSERT INTO sns_captured (record, created_at) VALUES (?, ?)", (json.dumps(record), now))
+
+
+def captured(conn: sqlite3.Connection, filters: dict[str, str]) -> list[dict[str, Any]]:
+    records = [json.loads(r[0]) for r in conn.execute("SELECT record FROM sns_captured ORDER BY id")]
+    return [r for r in records if all(str(r.get(k)) == v for k, v in filters.items())]

@@ -1,0 +1,293 @@
+"""SNS operations: each maps its request onto the domain modules inside one storage call."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, quote
+
+from eventyard.protocol.base import HttpRequest, HttpResponse
+from eventyard.protocol.errors import AwsError
+from eventyard.protocol.values import iso8601
+from eventyard.runtime.timers import RetryPolicy
+from eventyard.services.base import Provider, RequestContext
+from eventyard.services.sns import batch, outbox, publish
+from eventyard.services.sns import subscriptions as subscription_store
+from eventyard.services.sns import topics as topic_store
+from eventyard.services.sns.delivery import Dispatcher
+from eventyard.services.sns.errors import invalid_parameter, topic_not_found
+from eventyard.services.sns.filters import FilterIndex
+from eventyard.services.sns.names import TopicKey, parse_topic_arn
+from eventyard.services.sns.signing import Signer
+
+T = TypeVar("T")
+DEDUP_SWEEP_INTERVAL = 60.0
+# Unexpected delivery errors (our bugs, not endpoint failures) are retried a few times, then
+# dead-lettered; endpoint failures follow the delivery policy (see delivery.py).
+INTERNAL_RETRIES = RetryPolicy(max_attempts=5, base_delay=1.0, multiplier=2.0, max_delay=60.0)
+_PHONE = re.compile(r"^\+?[1-9][0-9]{1,14}$")
+
+
+class SnsProvider(Provider):
+    # The error a query service answers for an action it does not offer.
+    unsupported_error_code = "InvalidAction"
+
+    def __init__(self, platform: Any) -> None:
+        super().__init__(platform)
+        self.filters = FilterIndex()
+        self.signer: Signer | None = None
+        self.dispatcher: Dispatcher | None = None
+
+    def now(self) -> float:
+        return float(self.platform.clock.now())
+
+    async def start(self) -> None:
+        self.signer = await asyncio.to_thread(Signer, self.platform.settings.data_dir)
+        self.dispatcher = Dispatcher(self.platform, self.signer)
+        self.platform.timers.register(outbox.TIMER_KIND, self.dispatcher.handle, INTERNAL_RETRIES,
+                                      on_exhausted=self.dispatcher.on_exhausted)
+        self.platform.spawn(self._sweep_dedup(), "sns-dedup-sweep")
+
+    async def _sweep_dedup(self) -> None:
+        while True:
+            await asyncio.sleep(DEDUP_SWEEP_INTERVAL)
+            now = self.now()
+            await self.platform.db.write(lambda conn: conn.execute("DELETE FROM sns_dedup WHERE expires_at < ?", (now,)))
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await self.platform.db.write(fn)
+
+    # -- topics ----------------------------------------------------------------------------
+    async def create_topic(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        key = TopicKey(ctx.account_id, ctx.region, params["Name"])
+        attributes = {k: str(v) for k, v in (params.get("Attributes") or {}).items()}
+        tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []}
+        if attributes.get("DataProtectionPolicy") is None and params.get("DataProtectionPolicy"):
+            attributes["DataProtectionPolicy"] = params["DataProtectionPolicy"]
+        now = self.now()
+        arn = await self._write(lambda conn: topic_store.create(conn, key, attributes, tags, now))
+        return {"TopicArn": arn}
+
+    async def delete_topic(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        arn = params["TopicArn"]
+
+        def run(conn: sqlite3.Connection) -> None:
+            topic_store.delete(conn, arn)
+            self.filters.invalidate(arn)
+
+        await self._write(run)
+
+    async def get_topic_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        def run(conn: sqlite3.Connection) -> dict[str, str]:
+            return topic_store.attributes_view(conn, topic_store.get(conn, params["TopicArn"], ctx.region))
+
+        view = await self.platform.db.read(run)
+        view.pop("DataProtectionPolicy", None)
+        return {"Attributes": view}
+
+    async def set_topic_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        name, value = params["AttributeName"], params.get("AttributeValue") or ""
+        await self._write(lambda conn: topic_store.set_attribute(
+            conn, topic_store.get(conn, params["TopicArn"], ctx.region), name, value))
+
+    async def list_topics(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        arns, token = await self.platform.db.read(
+            lambda conn: topic_store.list_page(conn, ctx.account_id, ctx.region, params.get("NextToken")))
+        result: dict[str, Any] = {"Topics": [{"TopicArn": arn} for arn in arns]}
+        if token:
+            result["NextToken"] = token
+        return result
+
+    async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        tags = {t["Key"]: t["Value"] for t in params["Tags"]}
+        await self._write(lambda conn: topic_store.tag(conn, params["ResourceArn"], tags))
+
+    async def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._write(lambda conn: topic_store.untag(conn, params["ResourceArn"], params["TagKeys"]))
+
+    async def list_tags_for_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        tags = await self.platform.db.read(lambda conn: topic_store.list_tags(conn, params["ResourceArn"]))
+        return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+    async def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._write(lambda conn: topic_store.add_permission(
+            conn, topic_store.get(conn, params["TopicArn"], ctx.region), params["Label"],
+            params["AWSAccountId"], params["ActionName"]))
+
+    async def remove_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._write(lambda conn: topic_store.remove_permission(
+            conn, topic_store.get(conn, params["TopicArn"], ctx.region), params["Label"]))
+
+    async def get_data_protection_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        topic = await self.platform.db.read(lambda conn: topic_store.get(conn, params["ResourceArn"], ctx.region))
+        policy = topic.attributes.get("DataProtectionPolicy")
+        return {"DataProtectionPolicy": policy} if policy else {}
+
+    async def put_data_protection_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._write(lambda conn: topic_store.set_attribute(
+            conn, topic_store.get(conn, params["ResourceArn"], ctx.region), "DataProtectionPolicy",
+            params["DataProtectionPolicy"]))
+
+    # -- subscriptions ---------------------------------------------------------------------
+    async def subscribe(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        attributes = {k: str(v) for k, v in (params.get("Attributes") or {}).items()}
+        now = self.now()
+        public_url = self.platform.settings.public_url
+
+        def run(conn: sqlite3.Connection) -> subscription_store.Subscription:
+            topic = topic_store.get(conn, params["TopicArn"], ctx.region)
+            subscription, created = subscription_store.subscribe(
+                conn, topic, params["Protocol"], params.get("Endpoint"), attributes, ctx.account_id, now)
+            if created:
+                self.filters.invalidate(topic.arn)
+                if not subscription.confirmed:
+                    outbox.enqueue(conn, _confirmation(topic.arn, subscription.token or "", public_url, now),
+                                   [subscription.arn], None, now)
+            return subscription
+
+        subscription = await self._write(run)
+        self.platform.timers.wake()
+        if subscription.confirmed or params.get("ReturnSubscriptionArn"):
+            return {"SubscriptionArn": subscription.arn}
+        return {"SubscriptionArn": subscription_store.PENDING}
+
+    async def confirm_subscription(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        key = parse_topic_arn(params["TopicArn"])
+
+        def run(conn: sqlite3.Connection) -> str:
+            topic = topic_store.find(conn, key.arn)
+            if topic is None:
+                raise topic_not_found()
+            subscription = subscription_store.confirm(conn, topic, params["Token"], now)
+            self.filters.invalidate(topic.arn)
+            return subscription.arn
+
+        return {"SubscriptionArn": await self._write(run)}
+
+    async def unsubscribe(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            removed = subscription_store.unsubscribe(conn, params["SubscriptionArn"])
+            if removed is not None:
+                self.filters.invalidate(removed.topic_arn)
+
+        await self._write(run)
+
+    async def get_subscription_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        def run(conn: sqlite3.Connection) -> dict[str, str]:
+            subscription = subscription_store.get(conn, params["SubscriptionArn"])
+            return subscription_store.attributes_view(subscription, topic_store.find(conn, subscription.topic_arn))
+
+        return {"Attributes": await self.platform.db.read(run)}
+
+    async def set_subscription_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            subscription = subscription_store.get(conn, params["SubscriptionArn"])
+            subscription_store.set_attribute(conn, subscription, params["AttributeName"],
+                                             str(params.get("AttributeValue") or ""))
+            self.filters.invalidate(subscription.topic_arn)
+
+        await self._write(run)
+
+    async def list_subscriptions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        page, token = await self.platform.db.read(lambda conn: subscription_store.list_page(
+            conn, "account_id = ? AND region = ?", (ctx.account_id, ctx.region), params.get("NextToken")))
+        return {"Subscriptions": page, **({"NextToken": token} if token else {})}
+
+    async def list_subscriptions_by_topic(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        def run(conn: sqlite3.Connection) -> tuple[list[dict[str, str]], str | None]:
+            topic = topic_store.get(conn, params["TopicArn"], ctx.region)
+            return subscription_store.list_page(conn, "topic_arn = ?", (topic.arn,), params.get("NextToken"))
+
+        page, token = await self.platform.db.read(run)
+        return {"Subscriptions": page, **({"NextToken": token} if token else {})}
+
+    # -- publishing ------------------------------------------------------------------------
+    async def publish(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        targets = [name for name in ("TopicArn", "TargetArn", "PhoneNumber") if params.get(name)]
+        if not targets:
+            raise invalid_parameter("TopicArn or TargetArn", "no value for required parameter")
+        if len(targets) > 1:
+            raise invalid_parameter("TopicArn or TargetArn or PhoneNumber",
+                                    "Only one of these parameters may be specified")
+        now = self.now()
+        if targets[0] == "PhoneNumber":
+            return await self._publish_sms(params, now)
+        arn = params[targets[0]]
+        if targets[0] == "TargetArn" and ":endpoint/" in arn:
+            # Mobile push endpoints (CreatePlatformEndpoint) are not offered, so none exists.
+            raise AwsError("NotFound", "Endpoint does not exist", 404)
+        key = parse_topic_arn(arn, targets[0])
+        trace = ctx.trace_header
+
+        def run(conn: sqlite3.Connection) -> tuple[str, str | None, int]:
+            topic = topic_store.get(conn, key.arn, ctx.region)
+            outgoing = publish.prepare(topic, params, now, trace, topic.arn)
+            return publish.fan_out(conn, self.filters, topic, outgoing, now)
+
+        message_id, sequence, scheduled = await self._write(run)
+        if scheduled:
+            self.platform.timers.wake()
+        return {"MessageId": message_id, **({"SequenceNumber": sequence} if sequence else {})}
+
+    async def _publish_sms(self, params: dict[str, Any], now: float) -> dict[str, Any]:
+        number = params["PhoneNumber"]
+        if not _PHONE.match(number):
+            raise invalid_parameter("PhoneNumber Reason: input incorrectly formatted")
+        outgoing = publish.prepare(None, params, now, None, "")
+        record = {"protocol": "sms", "endpoint": number, "phone_number": number,
+                  "message_id": outgoing.document["MessageId"], "type": "Notification",
+                  "message": outgoing.document["Message"], "subject": outgoing.document.get("Subject"),
+                  "message_attributes": outgoing.document["MessageAttributes"], "timestamp": iso8601(now)}
+        await self._write(lambda conn: outbox.capture(conn, record, now))
+        return {"MessageId": outgoing.document["MessageId"]}
+
+    async def publish_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        entries = params.get("PublishBatchRequestEntries") or []
+        batch.validate_entries(entries)
+        key = parse_topic_arn(params["TopicArn"])
+        now = self.now()
+        trace = ctx.trace_header
+
+        def run(conn: sqlite3.Connection) -> tuple[dict[str, Any], int]:
+            topic = topic_store.get(conn, key.arn, ctx.region)
+            return batch.publish_entries(conn, self.filters, topic, entries, now, trace)
+
+        result, scheduled = await self._write(run)
+        if scheduled:
+            self.platform.timers.wake()
+        return result
+
+    # -- Eventyard's own endpoints (/_eventyard/sns/...) ------------------------------------
+    async def admin(self, request: HttpRequest) -> HttpResponse:
+        name = request.path.removeprefix("/_eventyard/sns/")
+        if name == "deliveries":
+            if request.method == "DELETE":
+                await self._write(lambda conn: conn.execute("DELETE FROM sns_captured"))
+                return _json(200, {"deliveries": []})
+            filters = dict(parse_qsl(request.query_string))
+            records = await self.platform.db.read(lambda conn: outbox.captured(conn, filters))
+            return _json(200, {"deliveries": records})
+        if self.signer is not None and name == self.signer.certificate_name:
+            return HttpResponse(200, self.signer.certificate_pem, {"content-type": "application/x-pem-file"})
+        return _json(404, {"error": f"no such endpoint {request.path}"})
+
+
+def _confirmation(topic_arn: str, token: str, public_url: str, now: float) -> dict[str, Any]:
+    return {
+        "Type": "SubscriptionConfirmation", "MessageId": str(uuid.uuid4()), "Token": token, "TopicArn": topic_arn,
+        "Message": f"You have chosen to subscribe to the topic {topic_arn}.\n"
+                   "To confirm the subscription, visit the SubscribeURL included in this message.",
+        "SubscribeURL": f"{public_url}/?Action=ConfirmSubscription&TopicArn={quote(topic_arn, safe='')}"
+                        f"&Token={token}",
+        "Timestamp": iso8601(now), "MessageAttributes": {},
+    }
+
+
+def _json(status: int, document: Any) -> HttpResponse:
+    return HttpResponse(status, json.dumps(document).encode(), {"content-type": "application/json"})

@@ -1,0 +1,177 @@
+"""Publish and PublishBatch: AWS's validation, and the message document every delivery reads.
+
+The document is built before the transaction; `fan_out` then (inside one transaction) applies FIFO
+deduplication, picks the matching subscriptions and writes the message with its deliveries.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from eventyard.protocol.values import iso8601
+from eventyard.services.sns import outbox
+from eventyard.services.sns.errors import invalid_parameter, invalid_value
+from eventyard.services.sns.filters import FilterIndex
+from eventyard.services.sns.topics import Topic, next_sequence_number
+
+MAX_MESSAGE_BYTES = 256 * 1024
+DEDUP_WINDOW = 300.0  # FIFO topics drop a repeated deduplication id for five minutes
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+_FIFO_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # alphanumerics and punctuation, 1-128
+
+
+@dataclass
+class Outgoing:
+    """A validated message about to be published."""
+
+    document: dict[str, Any]
+    group_id: str | None
+    dedup_id: str | None
+
+
+def validate_message_attributes(attributes: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], int]:
+    """Attributes as stored (binaries base64) and their size in bytes, or AWS's error."""
+    stored: dict[str, dict[str, Any]] = {}
+    size = 0
+    for name, value in attributes.items():
+        if (not _ATTRIBUTE_NAME.match(name) or name.startswith(("AWS.", "Amazon.")) or name.startswith(".")
+                or name.endswith(".") or ".." in name):
+            raise invalid_value(f"The message attribute name '{name}' is invalid.")
+        data_type = value.get("DataType") or ""
+        if not data_type:
+            raise invalid_value(f"The message attribute '{name}' must contain non-empty message attribute type.")
+        base = data_type.split(".", 1)[0]
+        if base not in {"String", "Number", "Binary"}:
+            raise invalid_value(f"The message attribute '{name}' has an invalid message attribute type, the set of "
+                                "supported type prefixes is Binary, Number, and String.")
+        size += len(name.encode()) + len(data_type.encode())
+        if base == "Binary":
+            blob = value.get("BinaryValue")
+            if blob is None:
+                raise invalid_value(f"The message attribute '{name}' must contain non-empty message attribute "
+                                    "value for message attribute type 'Binary'.")
+            stored[name] = {"DataType": data_type, "BinaryValue": base64.b64encode(blob).decode()}
+            size += len(blob)
+            continue
+        text = value.get("StringValue")
+        if text is None or text == "":
+            raise invalid_value(f"The message attribute '{name}' must contain non-empty message attribute "
+                                f"value for message attribute type '{base}'.")
+        if base == "Number":
+            try:
+                number = float(text)
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number):
+                raise invalid_value(f"Could not cast message attribute '{name}' value to number.")
+        if data_type == "String.Array":
+            try:
+                items = json.loads(text)
+            except ValueError:
+                items = None
+            if not isinstance(items, list) or any(isinstance(i, (dict, list)) for i in items):
+                raise invalid_parameter("Message attributes",
+                                        f"The message attribute '{name}' with type 'String.Array' has an "
+                                        "invalid value. Value must be a JSON array of strings, numbers, "
+                                        "booleans or null.")
+        stored[name] = {"DataType": data_type, "StringValue": text}
+        size += len(text.encode())
+    return stored, size
+
+
+def _structured(message: str) -> dict[str, Any]:
+    try:
+        messages = json.loads(message)
+    except ValueError:
+        raise invalid_parameter("Message Structure - JSON message body failed to parse") from None
+    if not isinstance(messages, dict):
+        raise invalid_parameter("Message Structure - JSON message body failed to parse")
+    if "default" not in messages:
+        raise invalid_parameter("Message Structure - No default entry in JSON message body")
+    if not all(isinstance(v, str) for v in messages.values()):
+        raise invalid_parameter("Message Structure - JSON message body failed to parse")
+    return messages
+
+
+def prepare(topic: Topic | None, params: dict[str, Any], now: float, trace_header: str | None,
+            topic_arn: str) -> Outgoing:
+    """Validate one message (Publish, or one PublishBatch entry) and build its document."""
+    message = params.get("Message")
+    if message is None or message == "":
+        raise invalid_parameter("Empty message")
+    subject = params.get("Subject")
+    if subject is not None and (not 1 <= len(subject) <= 100 or not subject.isprintable() or not subject.isascii()):
+        raise invalid_parameter("Subject")
+    messages: dict[str, Any] | None = None
+    structure = params.get("MessageStructure")
+    if structure is not None:
+        if structure != "json":
+            raise invalid_parameter("MessageStructure")
+        messages = _structured(message)
+    attributes, attributes_size = validate_message_attributes(params.get("MessageAttributes") or {})
+    if len(message.encode()) + attributes_size > MAX_MESSAGE_BYTES:
+        raise invalid_parameter("Message too long")
+    group_id, dedup_id = params.get("MessageGroupId"), params.get("MessageDeduplicationId")
+    fifo = topic is not None and topic.fifo
+    if fifo:
+        if not group_id:
+            raise invalid_parameter("The MessageGroupId parameter is required for FIFO topics")
+        if not _FIFO_ID.match(group_id):
+            raise invalid_parameter("MessageGroupId", "MessageGroupId can only include alphanumeric and "
+                                    "punctuation characters. 1 to 128 in length.")
+        if dedup_id is None:
+            if not topic.content_based_dedup:
+                raise invalid_parameter("The topic should either have ContentBasedDeduplication enabled or "
+                                        "MessageDeduplicationId provided explicitly")
+            # Content-based deduplication: the SHA-256 of the message body.
+            dedup_id = hashlib.sha256(message.encode()).hexdigest()
+        elif not _FIFO_ID.match(dedup_id):
+            raise invalid_parameter("MessageDeduplicationId", "MessageDeduplicationId can only include "
+                                    "alphanumeric and punctuation characters. 1 to 128 in length.")
+    else:
+        if dedup_id is not None:
+            raise invalid_parameter("MessageDeduplicationId", "The request includes MessageDeduplicationId "
+                                    "parameter that is not valid for this topic type")
+        if group_id is not None:
+            raise invalid_parameter("MessageGroupId", "The request includes MessageGroupId parameter that is "
+                                    "not valid for this topic type")
+    document: dict[str, Any] = {
+        "Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": topic_arn, "Subject": subject,
+        "Message": message, "Messages": messages, "Timestamp": iso8601(now), "MessageAttributes": attributes,
+        "MessageGroupId": group_id, "MessageDeduplicationId": dedup_id, "TraceHeader": trace_header,
+    }
+    return Outgoing(document, group_id, dedup_id)
+
+
+def fan_out(conn: sqlite3.Connection, filters: FilterIndex, topic: Topic, outgoing: Outgoing,
+            now: float) -> tuple[str, str | None, int]:
+    """Commit the message and one delivery per matching subscription (or find it a duplicate).
+
+    Returns (MessageId, SequenceNumber, deliveries scheduled)."""
+    document = outgoing.document
+    sequence = None
+    if topic.fifo:
+        assert outgoing.dedup_id is not None
+        seen = conn.execute(
+            "SELECT message_id, sequence_number FROM sns_dedup WHERE topic_arn = ? AND dedup_id = ? AND expires_at > ?",
+            (topic.arn, outgoing.dedup_id, now),
+        ).fetchone()
+        if seen is not None:  # accepted, but not delivered again (AWS FIFO deduplication)
+            return seen[0], seen[1], 0
+        sequence = next_sequence_number(conn, topic)
+        document["SequenceNumber"] = sequence
+        conn.execute("INSERT OR REPLACE INTO sns_dedup (topic_arn, dedup_id, message_id, sequence_number, expires_at)"
+                     " VALUES (?, ?, ?, ?, ?)",
+                     (topic.arn, outgoing.dedup_id, document["MessageId"], sequence, now + DEDUP_WINDOW))
+    body = document["Messages"]["default"] if document.get("Messages") else document["Message"]
+    targets = filters.matching(conn, topic.arn, document["MessageAttributes"], body)
+    outbox.enqueue(conn, document, targets, outgoing.group_id, now)
+    return document["MessageId"], sequence, len(targets)

@@ -1,0 +1,243 @@
+"""Subscriptions: subscribe (with AWS's confirmation rules), confirm, unsubscribe, attributes, lists."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+
+from eventyard.patterns import InvalidPattern, compile_filter_policy
+from eventyard.protocol.errors import AwsError
+from eventyard.services.sns import policies
+from eventyard.services.sns.errors import invalid_parameter, subscription_not_found
+from eventyard.services.sns.names import (
+    lambda_function_parts,
+    new_subscription_arn,
+    parse_subscription_arn,
+    sqs_queue_parts,
+)
+from eventyard.services.sns.topics import Topic, decode_token, encode_token
+
+PROTOCOLS = {"http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"}
+# Protocols AWS confirms only after the endpoint's owner follows the SubscribeURL.
+NEEDS_CONFIRMATION = {"http", "https", "email", "email-json"}
+RAW_CAPABLE = {"http", "https", "sqs", "firehose"}
+SETTABLE = {"DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy",
+            "SubscriptionRoleArn", "ReplayPolicy"}
+PAGE_SIZE = 100
+TOKEN_LIFETIME = 3 * 24 * 3600.0  # a confirmation link is valid for three days
+PENDING = "pending confirmation"
+
+
+@dataclass
+class Subscription:
+    arn: str
+    topic_arn: str
+    account_id: str
+    region: str
+    protocol: str
+    endpoint: str
+    attributes: dict[str, str]
+    confirmed: bool
+    token: str | None
+    created_at: float
+
+    @property
+    def raw(self) -> bool:
+        return self.attributes.get("RawMessageDelivery", "false") == "true"
+
+    @property
+    def dead_letter_arn(self) -> str | None:
+        return policies.validate_redrive_policy(self.attributes.get("RedrivePolicy", ""))
+
+
+def _row(row: sqlite3.Row) -> Subscription:
+    return Subscription(row["arn"], row["topic_arn"], row["account_id"], row["region"], row["protocol"],
+                        row["endpoint"], json.loads(row["attributes"]), bool(row["confirmed"]), row["token"],
+                        row["created_at"])
+
+
+def find(conn: sqlite3.Connection, arn: str) -> Subscription | None:
+    row = conn.execute("SELECT * FROM sns_subscriptions WHERE arn = ?", (arn,)).fetchone()
+    return _row(row) if row else None
+
+
+def get(conn: sqlite3.Connection, arn: str) -> Subscription:
+    parse_subscription_arn(arn)
+    subscription = find(conn, arn)
+    if subscription is None:
+        raise subscription_not_found()
+    return subscription
+
+
+def of_topic(conn: sqlite3.Connection, topic_arn: str) -> list[Subscription]:
+    return [_row(r) for r in conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ?", (topic_arn,))]
+
+
+def _validate_endpoint(topic: Topic, protocol: str, endpoint: str | None, attributes: dict[str, str]) -> str:
+    if protocol not in PROTOCOLS:
+        raise invalid_parameter(f"Amazon SNS does not support this protocol string: {protocol}")
+    if not endpoint:
+        raise invalid_parameter("Endpoint")
+    if protocol in {"http", "https"} and not re.match(rf"^{protocol}://[^/\s]+", endpoint):
+        raise invalid_parameter("Endpoint must match the specified protocol")
+    if protocol == "sqs":
+        parts = sqs_queue_parts(endpoint)
+        if parts is None:
+            raise invalid_parameter("SQS endpoint ARN")
+        if parts[2].endswith(".fifo") and not topic.fifo:
+            raise invalid_parameter("Endpoint", "FIFO SQS Queues can not be subscribed to standard SNS topics")
+    if protocol == "lambda" and lambda_function_parts(endpoint) is None:
+        raise invalid_parameter("Lambda endpoint ARN")
+    if protocol in {"email", "email-json"} and not re.match(r"^[^@\s]+@[^@\s]+$", endpoint):
+        raise invalid_parameter("Email address")
+    if protocol == "sms" and not re.match(r"^\+?[0-9]{1,15}$", endpoint.replace("-", "").replace(" ", "")):
+        raise invalid_parameter(f"Invalid SMS endpoint: {endpoint}")
+    if protocol == "application" and not re.match(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:endpoint/", endpoint):
+        raise invalid_parameter("Application endpoint arn invalid")
+    if protocol == "firehose":
+        if not re.match(r"^arn:aws[a-z-]*:firehose:[a-z0-9-]+:\d{12}:deliverystream/", endpoint):
+            raise invalid_parameter("Firehose endpoint ARN")
+        if not attributes.get("SubscriptionRoleArn"):
+            raise invalid_parameter("Invalid parameter: SubscriptionRoleArn")
+    if topic.fifo and protocol != "sqs":
+        raise invalid_parameter("Endpoint", f"FIFO topics do not support the {protocol} protocol")
+    return endpoint
+
+
+def validate_attribute(protocol: str, name: str, value: str) -> str:
+    if name not in SETTABLE:
+        raise invalid_parameter("AttributeName")
+    if name == "RawMessageDelivery":
+        if value.lower() not in {"true", "false"}:
+            raise invalid_parameter("RawMessageDelivery")
+        if protocol not in RAW_CAPABLE:
+            raise invalid_parameter("Attributes",
+                                    f"Delivery protocol [{protocol}] does not support raw message delivery.")
+        return value.lower()
+    if name == "FilterPolicyScope" and value not in {"MessageAttributes", "MessageBody"}:
+        raise invalid_parameter(f"FilterPolicyScope: Invalid value [{value}]. "
+                                "Please use either MessageBody or MessageAttributes")
+    if name == "RedrivePolicy":
+        policies.validate_redrive_policy(value)
+    if name == "DeliveryPolicy" and value:
+        if protocol not in {"http", "https"}:
+            raise invalid_parameter("DeliveryPolicy", f"Delivery protocol [{protocol}] does not support delivery policies")
+        policies.validate_subscription_delivery_policy(value)
+    return value
+
+
+def _check_filter(attributes: dict[str, str]) -> None:
+    text = attributes.get("FilterPolicy")
+    if not text:
+        return
+    try:
+        compile_filter_policy(text, attributes.get("FilterPolicyScope", "MessageAttributes"))
+    except InvalidPattern as error:
+        raise AwsError("InvalidParameter", error.full_message, 400) from None
+
+
+def _clean(attributes: dict[str, str]) -> dict[str, str]:
+    clean = {k: v for k, v in attributes.items() if v != ""}
+    if "FilterPolicy" not in clean:
+        clean.pop("FilterPolicyScope", None)
+    return clean
+
+
+def subscribe(conn: sqlite3.Connection, topic: Topic, protocol: str, endpoint: str | None,
+              attributes: dict[str, str], account_id: str, now: float) -> tuple[Subscription, bool]:
+    """The subscription and whether it is new. New subscriptions that need confirmation get a token."""
+    protocol = protocol.lower()
+    endpoint = _validate_endpoint(topic, protocol, endpoint, attributes)
+    given = {name: validate_attribute(protocol, name, str(value)) for name, value in attributes.items()}
+    given = _clean(given)
+    _check_filter(given)
+    row = conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ? AND protocol = ? AND endpoint = ?",
+                       (topic.arn, protocol, endpoint)).fetchone()
+    if row is not None:
+        existing = _row(row)
+        if given and given != existing.attributes:
+            raise invalid_parameter("Attributes", "Subscription already exists with different attributes")
+        return existing, False
+    confirmed = protocol not in NEEDS_CONFIRMATION
+    subscription = Subscription(new_subscription_arn(topic.arn), topic.arn, account_id, topic.key.region, protocol,
+                                endpoint, given, confirmed, None if confirmed else secrets.token_hex(64), now)
+    conn.execute(
+        "INSERT INTO sns_subscriptions (arn, topic_arn, account_id, region, protocol, endpoint, attributes,"
+        " confirmed, token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (subscription.arn, topic.arn, account_id, subscription.region, protocol, endpoint, json.dumps(given),
+         int(confirmed), subscription.token, now),
+    )
+    return subscription, True
+
+
+def confirm(conn: sqlite3.Connection, topic: Topic, token: str, now: float) -> Subscription:
+    row = conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ? AND token = ?",
+                       (topic.arn, token)).fetchone()
+    if row is None or now - row["created_at"] > TOKEN_LIFETIME:
+        raise invalid_parameter("Token")
+    conn.execute("UPDATE sns_subscriptions SET confirmed = 1 WHERE arn = ?", (row["arn"],))
+    subscription = _row(row)
+    subscription.confirmed = True
+    return subscription
+
+
+def unsubscribe(conn: sqlite3.Connection, arn: str) -> Subscription | None:
+    """Remove a subscription; an unknown (well-formed) ARN succeeds, as on AWS."""
+    parse_subscription_arn(arn)
+    subscription = find(conn, arn)
+    if subscription is None:
+        return None
+    conn.execute("DELETE FROM sns_subscriptions WHERE arn = ?", (arn,))
+    conn.execute("UPDATE sns_topics SET subscriptions_deleted = subscriptions_deleted + 1 WHERE arn = ?",
+                 (subscription.topic_arn,))
+    return subscription
+
+
+def attributes_view(subscription: Subscription, topic: Topic | None) -> dict[str, str]:
+    view = {
+        "SubscriptionArn": subscription.arn,
+        "TopicArn": subscription.topic_arn,
+        "Owner": subscription.account_id,
+        "Protocol": subscription.protocol,
+        "Endpoint": subscription.endpoint,
+        "ConfirmationWasAuthenticated": "true" if subscription.confirmed else "false",
+        "PendingConfirmation": "false" if subscription.confirmed else "true",
+        "RawMessageDelivery": "false",
+        "SubscriptionPrincipal": f"arn:aws:iam::{subscription.account_id}:root",
+    }
+    view.update(subscription.attributes)
+    if "FilterPolicy" in view:
+        view.setdefault("FilterPolicyScope", "MessageAttributes")
+    if subscription.protocol in {"http", "https"}:
+        effective = policies.effective_subscription_delivery_policy(
+            topic.attributes.get("DeliveryPolicy") if topic else None, subscription.attributes.get("DeliveryPolicy"))
+        view["EffectiveDeliveryPolicy"] = json.dumps(effective, separators=(",", ":"))
+    return view
+
+
+def set_attribute(conn: sqlite3.Connection, subscription: Subscription, name: str, value: str) -> None:
+    value = validate_attribute(subscription.protocol, name, value)
+    attributes = dict(subscription.attributes)
+    attributes[name] = value
+    attributes = _clean(attributes)
+    _check_filter(attributes)
+    conn.execute("UPDATE sns_subscriptions SET attributes = ? WHERE arn = ?", (json.dumps(attributes), subscription.arn))
+
+
+def list_page(conn: sqlite3.Connection, where: str, args: tuple[str, ...],
+              token: str | None) -> tuple[list[dict[str, str]], str | None]:
+    after = decode_token(token) if token else ""
+    rows = conn.execute(
+        f"SELECT * FROM sns_subscriptions WHERE {where} AND arn > ? ORDER BY arn LIMIT ?",
+        (*args, after, PAGE_SIZE + 1),
+    ).fetchall()
+    page = [_row(r) for r in rows[:PAGE_SIZE]]
+    listed = [{
+        # Pending subscriptions are listed without their ARN (AWS shows "PendingConfirmation").
+        "SubscriptionArn": s.arn if s.confirmed else "PendingConfirmation",
+        "Owner": s.account_id, "Protocol": s.protocol, "Endpoint": s.endpoint, "TopicArn": s.topic_arn,
+    } for s in page]
+    return listed, encode_token(page[-1].arn) if len(rows) > PAGE_SIZE else None
