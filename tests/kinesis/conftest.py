@@ -73,3 +73,14 @@ def read_all(client: Any, name: str, shard_id: str, iterator_type: str = "TRIM_H
         if not response["Records"] and response["MillisBehindLatest"] == 0:
             break
     return out
+
+
+@pytest.fixture
+def raw_kinesis(kinesis_server: ServerProcess) -> Any:
+    """A client that skips botocore's own parameter checks, so the server's validation answers."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("kinesis", endpoint_url=kinesis_server.url, region_name="us-east-1",
+                        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
+                        config=Config(retries={"max_attempts": 1}, parameter_validation=False))
