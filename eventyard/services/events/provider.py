@@ -172,7 +172,7 @@ class EventsProvider(MoreOperations, Provider):
             event = json.loads(params["Event"])
             validate_test_event(event)
         except (ValueError, InvalidEvent):
-            raise AwsError("InvalidEventPatternException", "Parameter Event is not valid.") from None
+            raise AwsError("ValidationException", "Parameter Event is not valid.") from None
         return {"Result": pattern.matches(event)}
 
     # -- events ----------------------------------------------------------------------------
