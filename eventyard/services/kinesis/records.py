@@ -8,6 +8,7 @@ Expired records (past the stream's retention) are invisible at once and deleted 
 from __future__ import annotations
 
 import bisect
+import math
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,7 @@ def hash_key(entry: Entry) -> int:
 def put(conn: sqlite3.Connection, stream: Stream, entries: list[Entry], now: float) -> list[dict[str, Any]]:
     """Append each entry to the open shard whose range holds its hash key; one result per entry."""
     keys = [hash_key(entry) for entry in entries]
+    arrival = math.floor(now * 1000) / 1000  # AWS reports arrival to the millisecond; keep what we report
     targets = shards.open_shards(conn, stream)
     starts = [shard.starting_hash for shard in targets]
     positions = {shard.id: shard.next_position for shard in targets}
@@ -73,7 +75,7 @@ def put(conn: sqlite3.Connection, stream: Stream, entries: list[Entry], now: flo
         shard = targets[bisect.bisect_right(starts, key) - 1]
         position = positions[shard.id]
         positions[shard.id] = position + 1
-        rows.append((shard.id, position, entry.partition_key, entry.data, now))
+        rows.append((shard.id, position, entry.partition_key, entry.data, arrival))
         results.append({"SequenceNumber": names.sequence_number(stream.id, shard.index, position),
                         "ShardId": shard.shard_id})
     conn.executemany("INSERT INTO kinesis_records (shard_id, position, partition_key, data, arrival)"
