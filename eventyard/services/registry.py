@@ -11,9 +11,12 @@ if TYPE_CHECKING:
 # Each package exposes `create_service(platform) -> Service`.
 SERVICE_PACKAGES = [
     "sqs",
+    "stepfunctions",
     "sns",
     "events",
     "kinesis",
+    "logs",
+    "lambda_",
 ]
 
 

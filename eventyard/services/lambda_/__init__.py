@@ -1,0 +1,31 @@
+"""AWS Lambda (rest-json): functions run in worker processes over the real Lambda Runtime API.
+
+The package is `lambda_` because `lambda` is a Python keyword; the service's name is "lambda".
+Other services invoke functions through the provider like any client, e.g. SNS and EventBridge:
+`await platform.call("lambda", "Invoke", {"FunctionName": arn, "InvocationType": "Event",
+"Payload": body_bytes}, region=..., account_id=..., headers={"x-amzn-trace-id": trace})`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eventyard.protocol.models import service_model
+from eventyard.protocol.rest_json import RestJsonProtocol
+from eventyard.services.base import Service
+from eventyard.services.lambda_.provider import LambdaProvider
+from eventyard.services.lambda_.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from eventyard.server.platform import Platform
+
+
+def create_service(platform: Platform) -> Service:
+    return Service(
+        name="lambda",
+        signing_name="lambda",
+        target_prefix=None,
+        provider=LambdaProvider(platform),
+        protocols=[RestJsonProtocol(service_model("lambda"))],
+        migrations=MIGRATIONS,
+    )

@@ -1,0 +1,170 @@
+"""Event source mappings: their configuration (CRUD, states, UUIDs) and one poller task per enabled
+mapping. Pollers read the source through its own operations (platform.call), as AWS's pollers do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import uuid
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.base import RequestContext
+from eventyard.services.lambda_.names import function_arn, parse_ref
+
+log = logging.getLogger(__name__)
+
+
+def _not_found(uuid_text: str) -> AwsError:
+    return AwsError("ResourceNotFoundException",
+                    f"The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: "
+                    f"{uuid.uuid4()})", 404)
+
+
+class EsmRunner:
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+        self.platform = provider.platform
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def start(self) -> None:
+        rows = await self.platform.db.read(lambda c: c.execute(
+            "SELECT * FROM lambda_event_source_mappings").fetchall())
+        for row in rows:
+            self._sync(row["uuid"], json.loads(row["config"]), row["region"], row["account_id"])
+
+    async def stop(self) -> None:
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.tasks.clear()
+
+    def _sync(self, key: str, config: dict[str, Any], region: str, account_id: str) -> None:
+        task = self.tasks.pop(key, None)
+        if task is not None:
+            task.cancel()
+        if config.get("State") in {"Enabled", "Enabling", "Creating", "Updating"}:
+            from eventyard.services.lambda_.pollers import poller_for
+
+            poller = poller_for(self.provider, key, config, region, account_id)
+            if poller is not None:
+                self.tasks[key] = asyncio.get_running_loop().create_task(poller.run(), name=f"esm-{key}")
+
+    # -- operations --------------------------------------------------------------------------
+    async def create(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        source = params.get("EventSourceArn", "")
+        kind = source.split(":")[2] if source.count(":") >= 5 else ""
+        if kind not in {"sqs", "kinesis"}:
+            raise AwsError("InvalidParameterValueException",
+                           "Unrecognized event source, must be SQS or Kinesis in Eventyard.")
+        ref = parse_ref(params["FunctionName"], ctx.region, ctx.account_id)
+        if kind == "kinesis" and not params.get("StartingPosition"):
+            raise AwsError("InvalidParameterValueException", "StartingPosition is required for Kinesis event sources.")
+        batch = params.get("BatchSize", 10 if kind == "sqs" else 100)
+        window = params.get("MaximumBatchingWindowInSeconds", 0)
+        if kind == "sqs" and batch > 10 and window < 1:
+            raise AwsError("InvalidParameterValueException",
+                           "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
+        if params.get("FilterCriteria"):
+            _check_filters(params["FilterCriteria"])
+        key = str(uuid.uuid4())
+        now = self.platform.clock.now()
+        config: dict[str, Any] = {
+            "UUID": key, "EventSourceArn": source, "BatchSize": batch,
+            "MaximumBatchingWindowInSeconds": window,
+            "FunctionArn": function_arn(ref.region, ref.account_id, ref.name, ref.qualifier),
+            "LastModified": now, "LastProcessingResult": "No records processed",
+            "State": "Creating" if params.get("Enabled", True) else "Disabled",
+            "StateTransitionReason": "USER_INITIATED",
+            "FunctionResponseTypes": params.get("FunctionResponseTypes", []),
+            "EventSourceMappingArn": f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:event-source-mapping:{key}",
+        }
+        for k in ("FilterCriteria", "ScalingConfig", "StartingPosition", "StartingPositionTimestamp",
+                  "DestinationConfig"):
+            if params.get(k) is not None:
+                config[k] = params[k]
+        if kind == "kinesis":
+            config.update({"ParallelizationFactor": params.get("ParallelizationFactor", 1),
+                           "BisectBatchOnFunctionError": params.get("BisectBatchOnFunctionError", False),
+                           "MaximumRetryAttempts": params.get("MaximumRetryAttempts", -1),
+                           "MaximumRecordAgeInSeconds": params.get("MaximumRecordAgeInSeconds", -1),
+                           "TumblingWindowInSeconds": params.get("TumblingWindowInSeconds", 0),
+                           "DestinationConfig": params.get("DestinationConfig") or {"OnFailure": {}}})
+        stored = dict(config, State="Enabled" if config["State"] == "Creating" else "Disabled")
+
+        def run(conn: sqlite3.Connection) -> None:
+            from eventyard.services.lambda_ import functions
+
+            functions.resolve(conn, ref, pick=False)
+            conn.execute("INSERT INTO lambda_event_source_mappings (uuid, account_id, region, function_name, config)"
+                         " VALUES (?,?,?,?,?)", (key, ctx.account_id, ctx.region, ref.name, json.dumps(stored)))
+        await self.platform.db.write(run)
+        self._sync(key, stored, ctx.region, ctx.account_id)
+        return config  # AWS answers "Creating"; the mapping is "Enabled" right after
+
+    async def _row(self, key: str) -> sqlite3.Row:
+        row = await self.platform.db.read(lambda c: c.execute(
+            "SELECT * FROM lambda_event_source_mappings WHERE uuid=?", (key,)).fetchone())
+        if row is None:
+            raise _not_found(key)
+        return row
+
+    async def get(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return json.loads((await self._row(params["UUID"]))["config"])
+
+    async def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        rows = await self.platform.db.read(lambda c: c.execute(
+            "SELECT * FROM lambda_event_source_mappings WHERE account_id=? AND region=? ORDER BY rowid",
+            (ctx.account_id, ctx.region)).fetchall())
+        items = [json.loads(r["config"]) for r in rows]
+        if params.get("EventSourceArn"):
+            items = [i for i in items if i["EventSourceArn"] == params["EventSourceArn"]]
+        if params.get("FunctionName"):
+            name = parse_ref(params["FunctionName"], ctx.region, ctx.account_id).name
+            items = [i for i in items if i["FunctionArn"].split(":")[6] == name]
+        return {"EventSourceMappings": items}
+
+    async def update(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        row = await self._row(params["UUID"])
+        config = json.loads(row["config"])
+        for k in ("BatchSize", "MaximumBatchingWindowInSeconds", "FilterCriteria", "ScalingConfig",
+                  "FunctionResponseTypes", "BisectBatchOnFunctionError", "MaximumRetryAttempts",
+                  "MaximumRecordAgeInSeconds", "ParallelizationFactor", "DestinationConfig"):
+            if k in params:
+                config[k] = params[k]
+        if params.get("FilterCriteria"):
+            _check_filters(params["FilterCriteria"])
+        if params.get("FunctionName"):
+            ref = parse_ref(params["FunctionName"], ctx.region, ctx.account_id)
+            config["FunctionArn"] = function_arn(ref.region, ref.account_id, ref.name, ref.qualifier)
+        answer_state = config["State"]
+        if "Enabled" in params:
+            answer_state = "Enabling" if params["Enabled"] else "Disabling"
+            config["State"] = "Enabled" if params["Enabled"] else "Disabled"
+        config["LastModified"] = self.platform.clock.now()
+        await self.platform.db.write(lambda c: c.execute(
+            "UPDATE lambda_event_source_mappings SET config=? WHERE uuid=?", (json.dumps(config), params["UUID"])))
+        self._sync(params["UUID"], config, row["region"], row["account_id"])
+        return dict(config, State=answer_state if "Enabled" in params else "Updating")
+
+    async def delete(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        row = await self._row(params["UUID"])
+        await self.platform.db.write(lambda c: c.execute(
+            "DELETE FROM lambda_event_source_mappings WHERE uuid=?", (params["UUID"],)))
+        task = self.tasks.pop(params["UUID"], None)
+        if task is not None:
+            task.cancel()
+        return dict(json.loads(row["config"]), State="Deleting")
+
+
+def _check_filters(criteria: dict[str, Any]) -> None:
+    from eventyard.patterns import InvalidPattern, compile_event_pattern
+
+    for item in criteria.get("Filters") or []:
+        try:
+            compile_event_pattern(item.get("Pattern", ""))
+        except InvalidPattern as exc:
+            raise AwsError("InvalidParameterValueException",
+                           f"Invalid filter pattern definition. {exc.message}") from exc

@@ -1,0 +1,275 @@
+"""Functions, versions and aliases as functions of a connection. Each version row holds the
+FunctionConfiguration document a client sees plus where its code lives."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, not_found
+
+LATEST = "$LATEST"
+RESERVED_ENV = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+}
+CONFIG_KEYS = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Environment", "Runtime",
+               "DeadLetterConfig", "TracingConfig", "Layers", "EphemeralStorage", "LoggingConfig",
+               "Architectures")
+
+
+@dataclass
+class Resolved:
+    config: dict[str, Any]
+    code: dict[str, Any]
+    version: str  # the version that runs ($LATEST or a number)
+
+
+def check_environment(variables: dict[str, str] | None) -> None:
+    reserved = sorted(set(variables or {}) & RESERVED_ENV)
+    if reserved:
+        # AWS's wording for reserved environment variable keys
+        raise AwsError("InvalidParameterValueException",
+                       "Lambda was unable to configure your environment variables because the environment "
+                       "variables you have provided contains reserved keys that are currently not supported "
+                       f"for modification. Reserved keys used in this request: {','.join(reserved)}")
+
+
+def build_config(region: str, account_id: str, name: str, params: dict[str, Any], code: dict[str, Any],
+                 layers: list[dict[str, Any]], now: float) -> dict[str, Any]:
+    check_environment((params.get("Environment") or {}).get("Variables"))
+    config: dict[str, Any] = {
+        "FunctionName": name,
+        "FunctionArn": function_arn(region, account_id, name),
+        "Runtime": params.get("Runtime"),
+        "Role": params["Role"],
+        "Handler": params.get("Handler"),
+        "CodeSize": code["size"],
+        "Description": params.get("Description", ""),
+        "Timeout": params.get("Timeout", 3),
+        "MemorySize": params.get("MemorySize", 128),
+        "LastModified": last_modified(now),
+        "CodeSha256": code["sha256"],
+        "Version": LATEST,
+        "TracingConfig": params.get("TracingConfig") or {"Mode": "PassThrough"},
+        "RevisionId": str(uuid.uuid4()),
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": "Zip",
+        "Architectures": params.get("Architectures") or ["x86_64"],
+        "EphemeralStorage": params.get("EphemeralStorage") or {"Size": 512},
+        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}",
+                          **(params.get("LoggingConfig") or {})},
+    }
+    if params.get("Environment") is not None:
+        config["Environment"] = {"Variables": params["Environment"].get("Variables", {})}
+    if params.get("DeadLetterConfig"):
+        config["DeadLetterConfig"] = params["DeadLetterConfig"]
+    if layers:
+        config["Layers"] = [{"Arn": layer["LayerVersionArn"], "CodeSize": layer["Content"]["CodeSize"]}
+                            for layer in layers]
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def _row(conn: sqlite3.Connection, ref: FunctionRef, version: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT * FROM lambda_functions WHERE account_id=? AND region=? AND name=? AND version=?",
+        (ref.account_id, ref.region, ref.name, version)).fetchone()
+
+
+def exists(conn: sqlite3.Connection, ref: FunctionRef) -> bool:
+    return _row(conn, ref, LATEST) is not None
+
+
+def insert(conn: sqlite3.Connection, ref: FunctionRef, config: dict[str, Any], code: dict[str, Any],
+           tags: dict[str, str], now: float) -> None:
+    if exists(conn, ref):
+        raise AwsError("ResourceConflictException", f"Function already exist: {ref.name}", 409)
+    conn.execute("INSERT INTO lambda_functions VALUES (?,?,?,?,?,?,?)",
+                 (ref.account_id, ref.region, ref.name, LATEST, json.dumps(config), json.dumps(code), now))
+    conn.execute("INSERT OR REPLACE INTO lambda_function_meta (account_id, region, name, tags) VALUES (?,?,?,?)",
+                 (ref.account_id, ref.region, ref.name, json.dumps(tags)))
+
+
+def get_version(conn: sqlite3.Connection, ref: FunctionRef, version: str) -> Resolved:
+    row = _row(conn, ref, version)
+    if row is None:
+        raise not_found(FunctionRef(ref.name, None if version == LATEST else version, ref.region, ref.account_id))
+    return Resolved(json.loads(row["config"]), json.loads(row["code"]), version)
+
+
+def get_alias(conn: sqlite3.Connection, ref: FunctionRef, alias: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT config FROM lambda_aliases WHERE account_id=? AND region=? AND name=? AND alias=?",
+                       (ref.account_id, ref.region, ref.name, alias)).fetchone()
+    return json.loads(row["config"]) if row else None
+
+
+def resolve(conn: sqlite3.Connection, ref: FunctionRef, pick: bool = True) -> Resolved:
+    """The version a reference runs: $LATEST, a number, or an alias (weighted when it routes)."""
+    qualifier = ref.qualifier or LATEST
+    if qualifier == LATEST or qualifier.isdigit():
+        return get_version(conn, ref, qualifier)
+    if not exists(conn, ref):
+        raise not_found(ref)
+    alias = get_alias(conn, ref, qualifier)
+    if alias is None:
+        raise not_found(ref)
+    version = alias["FunctionVersion"]
+    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    if pick and weights:
+        roll = random.random()
+        for other, weight in weights.items():
+            if roll < weight:
+                version = other
+                break
+            roll -= weight
+    return get_version(conn, ref, version)
+
+
+def update_latest(conn: sqlite3.Connection, ref: FunctionRef, changes: dict[str, Any],
+                  code: dict[str, Any] | None, now: float, revision: str | None) -> dict[str, Any]:
+    current = get_version(conn, ref, LATEST)
+    if revision and revision != current.config["RevisionId"]:
+        raise AwsError("PreconditionFailedException",
+                       "The Revision Id provided does not match the latest Revision Id. "
+                       "Call the GetFunction/GetAlias API to retrieve the latest Revision Id", 412)
+    config = dict(current.config)
+    config.update(changes)
+    if code is not None:
+        config["CodeSha256"], config["CodeSize"] = code["sha256"], code["size"]
+    config["LastModified"] = last_modified(now)
+    config["RevisionId"] = str(uuid.uuid4())
+    conn.execute("UPDATE lambda_functions SET config=?, code=? WHERE account_id=? AND region=? AND name=? AND version=?",
+                 (json.dumps(config), json.dumps(code or current.code), ref.account_id, ref.region, ref.name, LATEST))
+    return config
+
+
+def publish_version(conn: sqlite3.Connection, ref: FunctionRef, description: str | None, now: float) -> dict[str, Any]:
+    latest = get_version(conn, ref, LATEST)
+    last = conn.execute(
+        "SELECT config FROM lambda_functions WHERE account_id=? AND region=? AND name=? AND version != ?"
+        " ORDER BY CAST(version AS INTEGER) DESC LIMIT 1", (ref.account_id, ref.region, ref.name, LATEST)).fetchone()
+    if last is not None:
+        previous = json.loads(last["config"])
+        # AWS: publishing unchanged code and configuration returns the existing version
+        same = all(previous.get(k) == latest.config.get(k) for k in ("CodeSha256", *CONFIG_KEYS))
+        if same:
+            return previous
+    meta = conn.execute("SELECT next_version FROM lambda_function_meta WHERE account_id=? AND region=? AND name=?",
+                        (ref.account_id, ref.region, ref.name)).fetchone()
+    number = str(meta["next_version"])
+    conn.execute("UPDATE lambda_function_meta SET next_version = next_version + 1 WHERE account_id=? AND region=?"
+                 " AND name=?", (ref.account_id, ref.region, ref.name))
+    config = dict(latest.config)
+    config.update({"Version": number, "FunctionArn": function_arn(ref.region, ref.account_id, ref.name, number),
+                   "RevisionId": str(uuid.uuid4()), "LastModified": last_modified(now)})
+    if description is not None:
+        config["Description"] = description
+    conn.execute("INSERT INTO lambda_functions VALUES (?,?,?,?,?,?,?)",
+                 (ref.account_id, ref.region, ref.name, number, json.dumps(config), json.dumps(latest.code), now))
+    return config
+
+
+def list_versions(conn: sqlite3.Connection, ref: FunctionRef) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT config FROM lambda_functions WHERE account_id=? AND region=? AND name=?"
+                        " ORDER BY version != '$LATEST', CAST(version AS INTEGER)",
+                        (ref.account_id, ref.region, ref.name)).fetchall()
+    if not rows:
+        raise not_found(ref)
+    return [json.loads(r["config"]) for r in rows]
+
+
+def list_latest(conn: sqlite3.Connection, region: str, account_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT config FROM lambda_functions WHERE account_id=? AND region=? AND version=?"
+                        " ORDER BY name", (account_id, region, LATEST)).fetchall()
+    return [json.loads(r["config"]) for r in rows]
+
+
+def delete(conn: sqlite3.Connection, ref: FunctionRef) -> None:
+    args = (ref.account_id, ref.region, ref.name)
+    if ref.qualifier and ref.qualifier != LATEST:
+        if not ref.qualifier.isdigit():
+            raise AwsError("InvalidParameterValueException", "Deletion of aliases is not supported.")
+        if _row(conn, ref, ref.qualifier) is None:
+            raise not_found(ref)
+        conn.execute("DELETE FROM lambda_functions WHERE account_id=? AND region=? AND name=? AND version=?",
+                     (*args, ref.qualifier))
+        return
+    if not exists(conn, ref):
+        raise not_found(ref)
+    for table in ("lambda_functions", "lambda_function_meta", "lambda_aliases", "lambda_policies",
+                  "lambda_event_invoke_configs"):
+        conn.execute(f"DELETE FROM {table} WHERE account_id=? AND region=? AND name=?", args)
+
+
+# -- aliases --------------------------------------------------------------------------------------
+def alias_config(ref: FunctionRef, alias: str, params: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    config = dict(previous or {})
+    config.update({"AliasArn": function_arn(ref.region, ref.account_id, ref.name, alias), "Name": alias,
+                   "RevisionId": str(uuid.uuid4())})
+    for key in ("FunctionVersion", "Description", "RoutingConfig"):
+        if params.get(key) is not None:
+            config[key] = params[key]
+    config.setdefault("Description", "")
+    return config
+
+
+def put_alias(conn: sqlite3.Connection, ref: FunctionRef, alias: str, params: dict[str, Any], create: bool) -> dict[str, Any]:
+    if not exists(conn, ref):
+        raise not_found(FunctionRef(ref.name, None, ref.region, ref.account_id))
+    previous = get_alias(conn, ref, alias)
+    if create and previous is not None:
+        raise AwsError("ResourceConflictException",
+                       f"Alias already exists: {function_arn(ref.region, ref.account_id, ref.name, alias)}", 409)
+    if not create and previous is None:
+        raise AwsError("ResourceNotFoundException",
+                       f"Alias not found: {function_arn(ref.region, ref.account_id, ref.name, alias)}", 404)
+    config = alias_config(ref, alias, params, previous)
+    for version in [config["FunctionVersion"], *((config.get("RoutingConfig") or {}).get(
+            "AdditionalVersionWeights") or {})]:
+        if _row(conn, ref, version) is None:
+            raise AwsError("ResourceNotFoundException",
+                           f"Function not found: {function_arn(ref.region, ref.account_id, ref.name, version)}", 404)
+    conn.execute("INSERT OR REPLACE INTO lambda_aliases VALUES (?,?,?,?,?)",
+                 (ref.account_id, ref.region, ref.name, alias, json.dumps(config)))
+    return config
+
+
+def require_alias(conn: sqlite3.Connection, ref: FunctionRef, alias: str) -> dict[str, Any]:
+    config = get_alias(conn, ref, alias)
+    if config is None:
+        raise AwsError("ResourceNotFoundException",
+                       f"Alias not found: {function_arn(ref.region, ref.account_id, ref.name, alias)}", 404)
+    return config
+
+
+def list_aliases(conn: sqlite3.Connection, ref: FunctionRef) -> list[dict[str, Any]]:
+    if not exists(conn, ref):
+        raise not_found(ref)
+    rows = conn.execute("SELECT config FROM lambda_aliases WHERE account_id=? AND region=? AND name=? ORDER BY alias",
+                        (ref.account_id, ref.region, ref.name)).fetchall()
+    return [json.loads(r["config"]) for r in rows]
+
+
+# -- meta: tags, reserved concurrency ---------------------------------------------------------------
+def meta(conn: sqlite3.Connection, ref: FunctionRef) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM lambda_function_meta WHERE account_id=? AND region=? AND name=?",
+                       (ref.account_id, ref.region, ref.name)).fetchone()
+    if row is None:
+        raise not_found(FunctionRef(ref.name, None, ref.region, ref.account_id))
+    return row
+
+
+def set_meta(conn: sqlite3.Connection, ref: FunctionRef, column: str, value: Any) -> None:
+    meta(conn, ref)
+    conn.execute(f"UPDATE lambda_function_meta SET {column}=? WHERE account_id=? AND region=? AND name=?",
+                 (value, ref.account_id, ref.region, ref.name))

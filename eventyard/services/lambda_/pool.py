@@ -1,0 +1,261 @@
+"""Warm workers, concurrency limits and one synchronous invocation, start to REPORT line.
+
+Workers are keyed by function version and revision, so a configuration or code change starts new
+environments (as AWS does) while in-flight invocations finish on the old ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import math
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.lambda_.functions import Resolved
+from eventyard.services.lambda_.worker import INIT_TIMEOUT, Invocation, Worker, decode_error, runtime_command
+
+IDLE_SECONDS = 300.0  # an idle environment is reclaimed after this long
+
+
+class Throttled(AwsError):
+    def __init__(self, reason: str) -> None:
+        super().__init__("TooManyRequestsException", "Rate Exceeded.", 429)
+        self.fields = {"Reason": reason, "Type": "User"}
+
+
+@dataclass
+class InvokeResult:
+    request_id: str
+    payload: bytes
+    function_error: str | None
+    version: str
+    log_lines: list[tuple[int, str]]  # (ms timestamp, message)
+    stream_name: str
+    log_group: str
+    duration_ms: float
+
+    def tail(self) -> str:
+        text = "".join(f"{message}\n" for _, message in self.log_lines).encode()
+        return base64.b64encode(text[-4096:]).decode()
+
+
+def trace_id(header: str | None) -> str:
+    if header and "Root=" in header:
+        return header
+    now = int(time.time())
+    return f"Root=1-{now:08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+
+
+def _iso_now() -> str:
+    moment = dt.datetime.now(dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class WorkerPool:
+    def __init__(self, max_workers: int, public_url: str, layer_root: Path) -> None:
+        self.max_workers = max_workers
+        self.public_url = public_url
+        self.layer_root = layer_root
+        self.workers: list[Worker] = []
+        self._reaper: asyncio.Task[None] | None = None
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def busy_for(self, function_arn: str) -> int:
+        return sum(1 for w in self.workers if w.busy and w.function == function_arn)
+
+    def _acquire(self, key: tuple[str, ...], function_arn: str, reserved: int | None) -> Worker | None:
+        """Claim a warm worker, or None when a new one may start; throttle when none may."""
+        self.workers = [w for w in self.workers if not w.dead]
+        if reserved is not None and self.busy_for(function_arn) >= reserved:
+            raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
+        for worker in self.workers:
+            if not worker.busy and worker.key == key:
+                worker.busy = True
+                return worker
+        if sum(1 for w in self.workers if w.busy) >= self.max_workers:
+            raise Throttled("ConcurrentInvocationLimitExceeded")
+        if len(self.workers) >= self.max_workers:
+            idle = sorted((w for w in self.workers if not w.busy), key=lambda w: w.last_used)
+            idle[0].kill()
+            asyncio.get_running_loop().create_task(idle[0].api.close())
+            self.workers.remove(idle[0])
+        return None
+
+    def retire(self, function_arn: str, keep: tuple[str, ...] | None = None) -> None:
+        """Stop idle environments of a function whose code or configuration changed (or was deleted)."""
+        for worker in list(self.workers):
+            if worker.function == function_arn and not worker.busy and worker.key != keep:
+                self._drop(worker)
+
+    def _drop(self, worker: Worker) -> None:
+        worker.kill()
+        asyncio.get_running_loop().create_task(worker.api.close())
+        if worker in self.workers:
+            self.workers.remove(worker)
+
+    async def reap(self) -> None:
+        while True:
+            await asyncio.sleep(10)
+            cutoff = time.monotonic() - IDLE_SECONDS
+            for worker in list(self.workers):
+                if not worker.busy and worker.last_used < cutoff:
+                    self._drop(worker)
+
+    async def close(self) -> None:
+        for worker in list(self.workers):
+            await worker.close()
+        self.workers.clear()
+
+    # -- invoking ----------------------------------------------------------------------------
+    def environment(self, resolved: Resolved, region: str, worker: Worker, log_group: str) -> dict[str, str]:
+        config = resolved.config
+        task_root = resolved.code["dir"]
+        runtime = config.get("Runtime", "")
+        layers = resolved.code.get("layers_dir") or ""
+        python_path = [task_root]
+        if layers:
+            python_path += [f"{layers}/python", f"{layers}/python/lib/python3.11/site-packages"]
+        env = {
+            "PATH": f"{layers}/bin:" * bool(layers) + os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8", "TZ": ":UTC",
+            "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.get("MemorySize", 128)),
+            "AWS_LAMBDA_FUNCTION_VERSION": resolved.version,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": worker.stream_name,
+            "AWS_ACCESS_KEY_ID": "AKIAEVENTYARDLAMBDA", "AWS_SECRET_ACCESS_KEY": "eventyard",
+            "AWS_SESSION_TOKEN": "eventyard",
+            # The function's SDK calls reach Eventyard, not AWS.
+            "AWS_ENDPOINT_URL": self.public_url,
+            "_HANDLER": config.get("Handler", ""),
+            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_RUNTIME_DIR": str(Path(__file__).parent),
+            "PYTHONPATH": ":".join(python_path),
+            # Output reaches the log pipe before the runtime reports the result.
+            "PYTHONUNBUFFERED": "1",
+            "NODE_PATH": f"{layers}/nodejs/node_modules:{task_root}" if layers else task_root,
+        }
+        if "LD_LIBRARY_PATH" in os.environ:
+            env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
+        env.update((config.get("Environment") or {}).get("Variables") or {})
+        return env
+
+    async def invoke(self, resolved: Resolved, region: str, invoked_arn: str, payload: bytes,
+                     trace_header: str | None, reserved: int | None, client_context: str | None = None,
+                     request_id: str | None = None) -> InvokeResult:
+        config = resolved.config
+        function_arn = config["FunctionArn"].rsplit(":", 1)[0] if resolved.version != "$LATEST" \
+            else config["FunctionArn"]
+        key = (function_arn, resolved.version, config["RevisionId"], resolved.code.get("sha256", ""))
+        log_group = (config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{config['FunctionName']}"
+        worker = self._acquire(key, function_arn, reserved)
+        if worker is None:
+            worker = Worker(key, function_arn, resolved.version, config.get("MemorySize", 128))
+            worker.busy = True
+            self.workers.append(worker)
+            self.retire(function_arn, keep=key)
+            day = dt.datetime.now(dt.timezone.utc).strftime("%Y/%m/%d")
+            worker.stream_name = f"{day}/[{resolved.version}]{worker.id}"
+            try:
+                command = runtime_command(config.get("Runtime", ""), config.get("Handler", ""), resolved.code["dir"])
+                await worker.start(command, self.environment(resolved, region, worker, log_group),
+                                   resolved.code["dir"])
+            except BaseException:
+                worker.dead = True
+                self.workers.remove(worker)
+                raise
+        try:
+            return await self._run(worker, resolved, invoked_arn, payload, trace_header, client_context,
+                                   request_id or str(uuid.uuid4()), log_group)
+        finally:
+            worker.busy = False
+            worker.last_used = time.monotonic()
+            worker.current = None
+            if worker.dead:
+                await worker.close()
+                if worker in self.workers:
+                    self.workers.remove(worker)
+
+    async def _run(self, worker: Worker, resolved: Resolved, invoked_arn: str, payload: bytes,
+                   trace_header: str | None, client_context: str | None, request_id: str,
+                   log_group: str) -> InvokeResult:
+        timeout = float(resolved.config.get("Timeout", 3))
+        invocation = Invocation(request_id, payload, invoked_arn, timeout, trace_id(trace_header), client_context)
+        invocation.result = asyncio.get_running_loop().create_future()
+        cold = worker.cold
+        worker.cold = False
+        lines: list[tuple[int, str]] = []
+        pre = worker.take_lines()
+        stamp = lambda: int(time.time() * 1000)  # noqa: E731 - log stamps are wall-clock, like the handler's
+        lines.extend((stamp(), line) for line in pre)
+        lines.append((stamp(), f"START RequestId: {request_id} Version: {resolved.version}"))
+        worker.current = invocation  # an init error or a crash before /next answers this invocation
+        worker.queue.put_nowait(invocation)
+        delivered = asyncio.ensure_future(invocation.delivered.wait())
+        done, _ = await asyncio.wait({delivered, invocation.result}, timeout=INIT_TIMEOUT if cold else timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        started = time.monotonic()
+        outcome: tuple[str, bytes, str | None] | None = None
+        if invocation.result in done:
+            outcome = invocation.result.result()
+        elif delivered in done:
+            try:
+                outcome = await asyncio.wait_for(asyncio.shield(invocation.result), timeout)
+            except TimeoutError:
+                outcome = None
+        delivered.cancel()
+        duration = (time.monotonic() - started) * 1000
+        lines.extend((stamp(), line) for line in worker.take_lines())
+        function_error: str | None = None
+        if outcome is None:  # AWS: the environment is stopped at the timeout
+            worker.kill()
+            message = f"Task timed out after {timeout:.2f} seconds"
+            lines.append((stamp(), f"{_iso_now()} {request_id} {message}"))
+            body = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}
+            response = _dumps(body)
+            function_error = "Unhandled"
+            duration = timeout * 1000
+        else:
+            kind, response, detail = outcome
+            if kind == "error":
+                function_error = "Unhandled"
+            elif kind == "init_error":
+                function_error = "Unhandled"
+                worker.kill()
+            elif kind == "exit":
+                function_error = "Unhandled"
+                status = detail or "signal: killed"
+                message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {status}"
+                lines.append((stamp(), message))
+                response = _dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
+                worker.kill()
+        lines.append((stamp(), f"END RequestId: {request_id}"))
+        report = (f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: "
+                  f"{max(1, math.ceil(duration))} ms\tMemory Size: {worker.memory} MB\tMax Memory Used: "
+                  f"{worker.max_memory_mb()} MB")
+        if cold:
+            report += f"\tInit Duration: {worker.init_duration:.2f} ms"
+        if outcome is None:
+            report += "\tStatus: timeout"
+        lines.append((stamp(), report))
+        if function_error and outcome is not None and outcome[0] != "exit":
+            # The runtime's own error document is the payload, as in AWS.
+            decode_error(response)
+        return InvokeResult(request_id, response, function_error, resolved.version, lines, worker.stream_name,
+                            log_group, duration)
+
+
+def _dumps(document: Any) -> bytes:
+    import json
+
+    return json.dumps(document).encode()

@@ -1,0 +1,452 @@
+"""Lambda operations: thin mappings onto functions/code/pool/async_invoke, each write in one commit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.runtime.timers import RetryPolicy
+from eventyard.services.base import Provider, RequestContext
+from eventyard.services.lambda_ import async_invoke, functions
+from eventyard.services.lambda_.code import resolve_code
+from eventyard.services.lambda_.functions import LATEST, Resolved
+from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
+from eventyard.services.lambda_.pool import InvokeResult, WorkerPool
+from eventyard.services.logs import store as log_store
+
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+MAX_ASYNC_PAYLOAD = 1024 * 1024
+DEFAULT_MAX_WORKERS = int(os.environ.get("EVENTYARD_LAMBDA_MAX_WORKERS", "10"))
+
+
+class LambdaProvider(Provider):
+    unsupported_error_code = "UnknownOperationException"
+
+    def __init__(self, platform: Any) -> None:
+        super().__init__(platform)
+        root = Path(platform.settings.data_dir) / "lambda"
+        self.code_root = root / "code"
+        self.layer_root = root / "layers"
+        self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.public_url, self.layer_root)
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        self.code_root.mkdir(parents=True, exist_ok=True)
+        self.layer_root.mkdir(parents=True, exist_ok=True)
+        self.platform.timers.register(async_invoke.KIND, lambda t: async_invoke.handle(self, t),
+                                      RetryPolicy(max_attempts=10, base_delay=1.0, max_delay=60.0))
+        self.platform.spawn(self.pool.reap(), "lambda-reaper")
+        from eventyard.services.lambda_.esm import EsmRunner
+
+        self.esm = EsmRunner(self)
+        await self.esm.start()
+
+    async def stop(self) -> None:
+        if hasattr(self, "esm"):
+            await self.esm.stop()
+        await self.pool.close()
+
+    def now(self) -> float:
+        return self.platform.clock.now()
+
+    def ref(self, ctx: RequestContext, params: dict[str, Any], key: str = "FunctionName") -> FunctionRef:
+        return parse_ref(params[key], ctx.region, ctx.account_id, params.get("Qualifier"))
+
+    # -- functions ---------------------------------------------------------------------------
+    async def create_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        if params.get("PackageType") == "Image":
+            raise AwsError("InvalidParameterValueException", "Eventyard runs zip packages only (PackageType Zip).")
+        code = await asyncio.to_thread(resolve_code, self.code_root, params["Code"])
+        now = self.now()
+
+        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+            layers = self._layers(conn, params.get("Layers") or [])
+            code["layers"] = [layer["LayerVersionArn"] for layer in layers]
+            code["layers_dir"] = self._layers_dir(layers)
+            config = functions.build_config(ref.region, ref.account_id, ref.name, params, code, layers, now)
+            functions.insert(conn, ref, config, code, params.get("Tags") or {}, now)
+            published = dict(config)
+            if params.get("Publish"):
+                published = functions.publish_version(conn, ref, None, now)
+            return published
+
+        config = await self.platform.db.write(run)
+        # AWS answers CreateFunction while the function is still Pending; it is Active right after.
+        return {**config, "State": "Pending", "StateReason": "The function is being created.",
+                "StateReasonCode": "Creating"}
+
+    async def get_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+
+        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+            resolved = functions.resolve(conn, ref, pick=False)
+            meta = functions.meta(conn, ref)
+            out: dict[str, Any] = {"Configuration": resolved.config,
+                                   "Code": {"RepositoryType": "S3", "Location": f"file://{resolved.code['dir']}"},
+                                   "Tags": json.loads(meta["tags"])}
+            if meta["reserved_concurrency"] is not None:
+                out["Concurrency"] = {"ReservedConcurrentExecutions": meta["reserved_concurrency"]}
+            return out
+
+        return await self.platform.db.read(run)
+
+    async def get_function_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        return (await self.platform.db.read(lambda c: functions.resolve(c, ref, pick=False))).config
+
+    async def list_functions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        def run(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            latest = functions.list_latest(conn, ctx.region, ctx.account_id)
+            if params.get("FunctionVersion") != "ALL":
+                return latest
+            out = []
+            for config in latest:
+                out.extend(functions.list_versions(conn, FunctionRef(config["FunctionName"], None, ctx.region,
+                                                                     ctx.account_id)))
+            return out
+
+        items = await self.platform.db.read(run)
+        return _page(items, params.get("Marker"), params.get("MaxItems", 50), "Functions", "NextMarker")
+
+    async def delete_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        await self.platform.db.write(lambda c: functions.delete(c, ref))
+        if not ref.qualifier:
+            self.pool.retire(function_arn(ref.region, ref.account_id, ref.name))
+        return {"StatusCode": 204}
+
+    async def update_function_code(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        source = {k: params[k] for k in ("ZipFile", "S3Bucket", "S3Key", "ImageUri") if params.get(k) is not None}
+        code = await asyncio.to_thread(resolve_code, self.code_root, source)
+        now = self.now()
+
+        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+            current = functions.get_version(conn, ref, LATEST)
+            code["layers"] = current.code.get("layers", [])
+            code["layers_dir"] = current.code.get("layers_dir", "")
+            config = functions.update_latest(conn, ref, {}, code, now, params.get("RevisionId"))
+            return functions.publish_version(conn, ref, None, now) if params.get("Publish") else config
+
+        return await self.platform.db.write(run)
+
+    async def update_function_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        now = self.now()
+        if params.get("Environment") is not None:
+            functions.check_environment(params["Environment"].get("Variables"))
+        changes = {k: params[k] for k in functions.CONFIG_KEYS if k in params and k != "Layers"}
+        if "Environment" in changes:
+            changes["Environment"] = {"Variables": changes["Environment"].get("Variables", {})}
+
+        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+            code = None
+            if "Layers" in params:
+                layers = self._layers(conn, params["Layers"])
+                current = functions.get_version(conn, ref, LATEST)
+                code = dict(current.code, layers=[x["LayerVersionArn"] for x in layers],
+                            layers_dir=self._layers_dir(layers))
+                changes["Layers"] = [{"Arn": x["LayerVersionArn"], "CodeSize": x["Content"]["CodeSize"]}
+                                     for x in layers]
+            return functions.update_latest(conn, ref, changes, code, now, params.get("RevisionId"))
+
+        return await self.platform.db.write(run)
+
+    async def publish_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        now = self.now()
+        return await self.platform.db.write(lambda c: functions.publish_version(c, ref, params.get("Description"), now))
+
+    async def list_versions_by_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        items = await self.platform.db.read(lambda c: functions.list_versions(c, ref))
+        return _page(items, params.get("Marker"), params.get("MaxItems", 50), "Versions", "NextMarker")
+
+    # -- aliases -----------------------------------------------------------------------------
+    async def create_alias(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        return await self.platform.db.write(lambda c: functions.put_alias(c, ref, params["Name"], params, True))
+
+    async def update_alias(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        return await self.platform.db.write(lambda c: functions.put_alias(c, ref, params["Name"], params, False))
+
+    async def get_alias(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        return await self.platform.db.read(lambda c: functions.require_alias(c, ref, params["Name"]))
+
+    async def delete_alias(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        ref = self.ref(ctx, params)
+        await self.platform.db.write(lambda c: c.execute(
+            "DELETE FROM lambda_aliases WHERE account_id=? AND region=? AND name=? AND alias=?",
+            (ref.account_id, ref.region, ref.name, params["Name"])))
+
+    async def list_aliases(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        items = await self.platform.db.read(lambda c: functions.list_aliases(c, ref))
+        if params.get("FunctionVersion"):
+            items = [a for a in items if a["FunctionVersion"] == params["FunctionVersion"]]
+        return _page(items, params.get("Marker"), params.get("MaxItems", 50), "Aliases", "NextMarker")
+
+    # -- tags, concurrency, permissions ------------------------------------------------------
+    def _tag_ref(self, ctx: RequestContext, arn: str) -> FunctionRef:
+        return parse_ref(arn, ctx.region, ctx.account_id)
+
+    async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        ref = self._tag_ref(ctx, params["Resource"])
+
+        def run(conn: sqlite3.Connection) -> None:
+            tags = json.loads(functions.meta(conn, ref)["tags"])
+            tags.update(params["Tags"])
+            functions.set_meta(conn, ref, "tags", json.dumps(tags))
+        await self.platform.db.write(run)
+
+    async def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        ref = self._tag_ref(ctx, params["Resource"])
+
+        def run(conn: sqlite3.Connection) -> None:
+            tags = json.loads(functions.meta(conn, ref)["tags"])
+            for key in params["TagKeys"]:
+                tags.pop(key, None)
+            functions.set_meta(conn, ref, "tags", json.dumps(tags))
+        await self.platform.db.write(run)
+
+    async def list_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._tag_ref(ctx, params["Resource"])
+        return {"Tags": json.loads((await self.platform.db.read(lambda c: functions.meta(c, ref)))["tags"])}
+
+    async def put_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        value = params["ReservedConcurrentExecutions"]
+        await self.platform.db.write(lambda c: functions.set_meta(c, ref, "reserved_concurrency", value))
+        return {"ReservedConcurrentExecutions": value}
+
+    async def get_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        value = (await self.platform.db.read(lambda c: functions.meta(c, ref)))["reserved_concurrency"]
+        return {} if value is None else {"ReservedConcurrentExecutions": value}
+
+    async def delete_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        ref = self.ref(ctx, params)
+        await self.platform.db.write(lambda c: functions.set_meta(c, ref, "reserved_concurrency", None))
+
+    async def get_account_settings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        count = len(await self.platform.db.read(lambda c: functions.list_latest(c, ctx.region, ctx.account_id)))
+        return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
+                                 "CodeSizeZipped": 52428800, "ConcurrentExecutions": self.pool.max_workers,
+                                 "UnreservedConcurrentExecutions": self.pool.max_workers},
+                "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": count}}
+
+    async def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        qualifier = ref.qualifier or ""
+        statement: dict[str, Any] = {
+            "Sid": params["StatementId"], "Effect": "Allow",
+            "Principal": {"Service": params["Principal"]} if "." in params["Principal"] else {
+                "AWS": f"arn:aws:iam::{params['Principal']}:root" if params["Principal"].isdigit()
+                else params["Principal"]},
+            "Action": params["Action"], "Resource": function_arn(ref.region, ref.account_id, ref.name, ref.qualifier)}
+        condition: dict[str, Any] = {}
+        if params.get("SourceArn"):
+            condition["ArnLike"] = {"AWS:SourceArn": params["SourceArn"]}
+        if params.get("SourceAccount"):
+            condition["StringEquals"] = {"AWS:SourceAccount": params["SourceAccount"]}
+        if condition:
+            statement["Condition"] = condition
+
+        def run(conn: sqlite3.Connection) -> None:
+            functions.resolve(conn, ref, pick=False)
+            try:
+                conn.execute("INSERT INTO lambda_policies VALUES (?,?,?,?,?,?)", (
+                    ref.account_id, ref.region, ref.name, qualifier, params["StatementId"], json.dumps(statement)))
+            except sqlite3.IntegrityError as exc:
+                raise AwsError("ResourceConflictException", f"The statement id ({params['StatementId']}) provided "
+                               "already exists. Please provide a new statement id, or remove the existing "
+                               "statement.", 409) from exc
+        await self.platform.db.write(run)
+        return {"Statement": json.dumps(statement)}
+
+    async def get_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+
+        def run(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            functions.resolve(conn, ref, pick=False)
+            return conn.execute("SELECT statement FROM lambda_policies WHERE account_id=? AND region=? AND name=?"
+                                " AND qualifier=? ORDER BY rowid", (ref.account_id, ref.region, ref.name,
+                                                                    ref.qualifier or "")).fetchall()
+        rows = await self.platform.db.read(run)
+        if not rows:
+            raise AwsError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+        policy = {"Version": "2012-10-17", "Id": "default", "Statement": [json.loads(r["statement"]) for r in rows]}
+        return {"Policy": json.dumps(policy), "RevisionId": str(uuid.uuid5(uuid.NAMESPACE_OID, json.dumps(policy)))}
+
+    async def remove_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        ref = self.ref(ctx, params)
+
+        def run(conn: sqlite3.Connection) -> None:
+            gone = conn.execute("DELETE FROM lambda_policies WHERE account_id=? AND region=? AND name=? AND "
+                                "qualifier=? AND sid=?", (ref.account_id, ref.region, ref.name, ref.qualifier or "",
+                                                          params["StatementId"])).rowcount
+            if not gone:
+                raise AwsError("ResourceNotFoundException", "Statement not found", 404)
+        await self.platform.db.write(run)
+
+    # -- event invoke configs ----------------------------------------------------------------
+    async def put_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any],
+                                               merge: bool = False) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        now = self.now()
+
+        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+            functions.resolve(conn, ref, pick=False)
+            key = (ref.account_id, ref.region, ref.name, ref.qualifier or LATEST)
+            row = conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
+                               " name=? AND qualifier=?", key).fetchone()
+            if merge and row is None:
+                raise AwsError("ResourceNotFoundException", f"The function {function_arn(ref.region, ref.account_id, ref.name, ref.qualifier or LATEST)} doesn't have an EventInvokeConfig", 404)
+            config = json.loads(row["config"]) if (merge and row) else {}
+            for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"):
+                if k in params:
+                    config[k] = params[k]
+            config["FunctionArn"] = function_arn(ref.region, ref.account_id, ref.name, ref.qualifier or LATEST)
+            config["LastModified"] = now
+            conn.execute("INSERT OR REPLACE INTO lambda_event_invoke_configs VALUES (?,?,?,?,?)",
+                         (*key, json.dumps(config)))
+            return config
+        return await self.platform.db.write(run)
+
+    async def update_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.put_function_event_invoke_config(ctx, params, merge=True)
+
+    async def get_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        row = await self.platform.db.read(lambda c: c.execute(
+            "SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND name=? AND qualifier=?",
+            (ref.account_id, ref.region, ref.name, ref.qualifier or LATEST)).fetchone())
+        if row is None:
+            raise AwsError("ResourceNotFoundException", f"The function {function_arn(ref.region, ref.account_id, ref.name, ref.qualifier or LATEST)} doesn't have an EventInvokeConfig", 404)
+        return json.loads(row["config"])
+
+    async def delete_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        ref = self.ref(ctx, params)
+        await self.platform.db.write(lambda c: c.execute(
+            "DELETE FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND name=? AND qualifier=?",
+            (ref.account_id, ref.region, ref.name, ref.qualifier or LATEST)))
+
+    async def event_invoke_config(self, region: str, account_id: str, name: str, qualifier: str | None) -> dict[str, Any]:
+        """The config an async invocation follows (qualifier-specific), with the ARN it reports."""
+        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+            row = conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
+                               " name=? AND qualifier=?", (account_id, region, name, qualifier or LATEST)).fetchone()
+            return json.loads(row["config"]) if row else {}
+        config = await self.platform.db.read(run)
+        config["_FunctionArn"] = function_arn(region, account_id, name, qualifier or LATEST)
+        return config
+
+    async def dead_letter_target(self, region: str, account_id: str, name: str) -> str | None:
+        ref = FunctionRef(name, None, region, account_id)
+        try:
+            resolved = await self.platform.db.read(lambda c: functions.get_version(c, ref, LATEST))
+        except AwsError:
+            return None
+        return (resolved.config.get("DeadLetterConfig") or {}).get("TargetArn")
+
+    # -- layers ------------------------------------------------------------------------------
+    from eventyard.services.lambda_.layers import (  # noqa: E402 - operations live with their domain
+        _layers, _layers_dir, publish_layer_version, get_layer_version, get_layer_version_by_arn,
+        list_layer_versions, list_layers, delete_layer_version)
+
+    # -- event source mappings ---------------------------------------------------------------
+    async def create_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.esm.create(ctx, params)
+
+    async def get_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.esm.get(ctx, params)
+
+    async def list_event_source_mappings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.esm.list(ctx, params)
+
+    async def update_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.esm.update(ctx, params)
+
+    async def delete_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.esm.delete(ctx, params)
+
+    # -- invoking ----------------------------------------------------------------------------
+    async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        kind = params.get("InvocationType", "RequestResponse")
+        payload = params.get("Payload") or b"{}"
+        limit = MAX_ASYNC_PAYLOAD if kind == "Event" else MAX_SYNC_PAYLOAD
+        if len(payload) > limit:
+            raise AwsError("RequestTooLargeException",
+                           f"Request must be smaller than {limit} bytes for the InvokeFunction operation", 413)
+        if kind == "RequestResponse":
+            try:
+                json.loads(payload)
+            except ValueError as exc:
+                raise AwsError("InvalidRequestContentException",
+                               "Could not parse request body into json: Could not parse payload into json", 400) from exc
+        if kind == "DryRun":
+            resolved = await self.platform.db.read(lambda c: functions.resolve(c, ref))
+            return {"StatusCode": 204, "ExecutedVersion": resolved.version}
+        if kind == "Event":
+            now = self.now()
+            request_id = ctx.request_id
+
+            def run(conn: sqlite3.Connection) -> None:
+                functions.resolve(conn, ref, pick=False)
+                async_invoke.enqueue(conn, now, region=ref.region, account_id=ref.account_id, function=ref.name,
+                                     qualifier=ref.qualifier, payload=payload, request_id=request_id,
+                                     trace=ctx.trace_header)
+            await self.platform.db.write(run)
+            self.platform.timers.wake()
+            return {"StatusCode": 202}
+        result = await self.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier, payload,
+                                           ctx.trace_header, ctx.request_id,
+                                           client_context=params.get("ClientContext"))
+        out: dict[str, Any] = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": result.version}
+        if result.function_error:
+            out["FunctionError"] = result.function_error
+        if params.get("LogType") == "Tail":
+            out["LogResult"] = result.tail()
+        return out
+
+    async def run_invocation(self, region: str, account_id: str, name: str, qualifier: str | None, payload: bytes,
+                             trace: str | None, request_id: str, client_context: str | None = None) -> InvokeResult:
+        """Run once on a worker and record its logs: the path sync invokes, async attempts and pollers share."""
+        ref = FunctionRef(name, qualifier, region, account_id)
+
+        def run(conn: sqlite3.Connection) -> tuple[Resolved, int | None]:
+            return functions.resolve(conn, ref), functions.meta(conn, ref)["reserved_concurrency"]
+        resolved, reserved = await self.platform.db.read(run)
+        invoked = function_arn(region, account_id, name, qualifier)
+        result = await self.pool.invoke(resolved, region, invoked, payload, trace, reserved, client_context,
+                                        request_id)
+        self._write_logs(region, account_id, result)
+        return result
+
+    def _write_logs(self, region: str, account_id: str, result: InvokeResult) -> None:
+        now = self.now()
+        task = asyncio.get_running_loop().create_task(self.platform.db.write(lambda c: log_store.append(
+            c, account_id, region, result.log_group, result.stream_name, result.log_lines, now)))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+
+def _page(items: list[dict[str, Any]], marker: str | None, size: int, key: str, marker_key: str) -> dict[str, Any]:
+    start = int(marker) if marker and marker.isdigit() else 0
+    out: dict[str, Any] = {key: items[start:start + size]}
+    if start + size < len(items):
+        out[marker_key] = str(start + size)
+    return out
+
+
+_ = last_modified, layer_arn  # re-exported names used by the layers module

@@ -1,0 +1,73 @@
+"""Lambda's tables. A function's configuration is its FunctionConfiguration document (JSON), so the
+wire shape and storage never drift; code lives on disk under the data directory, keyed by SHA-256."""
+
+from eventyard.storage import Migration
+
+MIGRATIONS = [
+    Migration(
+        "lambda-0001-initial",
+        """
+        CREATE TABLE lambda_functions (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,              -- '$LATEST' or '1', '2', ...
+            config TEXT NOT NULL,               -- FunctionConfiguration
+            code TEXT NOT NULL,                 -- {"sha": ..., "dir": ...} or {"local": path}
+            created_at REAL NOT NULL,
+            PRIMARY KEY (account_id, region, name, version)
+        );
+        CREATE TABLE lambda_function_meta (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            tags TEXT NOT NULL DEFAULT '{}',
+            reserved_concurrency INTEGER,
+            next_version INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (account_id, region, name)
+        );
+        CREATE TABLE lambda_aliases (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            config TEXT NOT NULL,               -- AliasConfiguration
+            PRIMARY KEY (account_id, region, name, alias)
+        );
+        CREATE TABLE lambda_policies (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            qualifier TEXT NOT NULL,
+            sid TEXT NOT NULL,
+            statement TEXT NOT NULL,
+            PRIMARY KEY (account_id, region, name, qualifier, sid)
+        );
+        CREATE TABLE lambda_event_invoke_configs (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            qualifier TEXT NOT NULL,
+            config TEXT NOT NULL,
+            PRIMARY KEY (account_id, region, name, qualifier)
+        );
+        CREATE TABLE lambda_layers (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            config TEXT NOT NULL,               -- PublishLayerVersionResponse
+            dir TEXT NOT NULL,
+            PRIMARY KEY (account_id, region, name, version)
+        );
+        CREATE TABLE lambda_event_source_mappings (
+            uuid TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            function_name TEXT NOT NULL,
+            config TEXT NOT NULL,               -- EventSourceMappingConfiguration
+            position TEXT NOT NULL DEFAULT '{}' -- per-shard checkpoints for streams
+        )
+        """,
+    )
+]

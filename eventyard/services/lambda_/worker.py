@@ -1,0 +1,238 @@
+"""One execution environment: a runtime process, its own Runtime API endpoint, and its log capture."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.lambda_.runtime_api import PREFIX, Reply, RuntimeApiServer, json_reply
+
+NODE_CLIENT = Path(__file__).with_name("node_runtime.js")
+INIT_TIMEOUT = 10.0  # AWS's init phase limit for on-demand functions
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    timeout: float
+    trace_id: str
+    client_context: str | None = None
+    delivered: asyncio.Event = field(default_factory=asyncio.Event)
+    result: asyncio.Future[tuple[str, bytes, str | None]] | None = None
+    deadline_ms: int = 0
+
+
+def _die_with_parent() -> None:
+    # Workers must never outlive the server, even a SIGKILLed one (Linux PR_SET_PDEATHSIG).
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def runtime_command(runtime: str, handler: str, task_root: str) -> list[str]:
+    if runtime.startswith("python"):
+        return [sys.executable, "-m", "awslambdaric", handler]
+    if runtime.startswith("nodejs"):
+        node = shutil.which("node")
+        if node is None:
+            raise AwsError("InvalidRuntimeException",
+                           f"The runtime {runtime} needs Node.js, which is not installed on this host.", 502)
+        return [node, str(NODE_CLIENT), handler]
+    if runtime.startswith("provided") or not runtime:
+        bootstrap = Path(task_root) / "bootstrap"
+        if not bootstrap.exists():
+            raise AwsError("InvalidRuntimeException", "Couldn't find valid bootstrap(s): [/var/task/bootstrap "
+                           "/opt/bootstrap]", 502)
+        return [str(bootstrap)]
+    raise AwsError("InvalidRuntimeException", f"The runtime {runtime} is not supported by Eventyard.", 502)
+
+
+class Worker:
+    def __init__(self, key: tuple[str, ...], function: str, version: str, memory: int) -> None:
+        self.key = key
+        self.function = function  # unqualified ARN: concurrency is counted per function
+        self.id = uuid.uuid4().hex
+        self.version = version
+        self.memory = memory
+        self.api = RuntimeApiServer(self._handle)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.queue: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
+        self.current: Invocation | None = None
+        self.busy = False
+        self.dead = False
+        self.cold = True
+        self.started_at = time.monotonic()
+        self.init_duration = 0.0
+        self.last_used = time.monotonic()
+        self.lines: list[str] = []
+        self._partial = b""
+        self._fd: int | None = None
+        self.stream_name = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self, command: list[str], env: dict[str, str], cwd: str) -> None:
+        address = await self.api.start()
+        env = {**env, "AWS_LAMBDA_RUNTIME_API": address}
+        read_fd, write_fd = os.pipe()
+        fcntl.fcntl(read_fd, fcntl.F_SETFL, fcntl.fcntl(read_fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        self.started_at = time.monotonic()
+        try:
+            self.process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=write_fd,
+                                            stderr=write_fd, start_new_session=True, preexec_fn=_die_with_parent)
+        except OSError as exc:
+            os.close(read_fd)
+            os.close(write_fd)
+            await self.api.close()
+            raise AwsError("InvalidRuntimeException", f"Could not start the runtime: {exc}", 502) from exc
+        finally:
+            if self.process is not None:
+                os.close(write_fd)
+        self._fd = read_fd
+        asyncio.get_running_loop().add_reader(read_fd, self._on_output)
+
+    def kill(self) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+        self.drain()
+        if self._fd is not None:
+            asyncio.get_running_loop().remove_reader(self._fd)
+            os.close(self._fd)
+            self._fd = None
+        self._finish("exit", b"", None)
+
+    async def close(self) -> None:
+        self.kill()
+        await self.api.close()
+
+    # -- output ------------------------------------------------------------------------------
+    def _on_output(self) -> None:
+        if not self.drain():
+            # EOF: the runtime process ended
+            loop = asyncio.get_running_loop()
+            if self._fd is not None:
+                loop.remove_reader(self._fd)
+            loop.call_soon(self._exited)
+
+    def drain(self) -> bool:
+        """Read whatever the process has written so far; False at end of file."""
+        if self._fd is None:
+            return False
+        alive = True
+        while True:
+            try:
+                chunk = os.read(self._fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                alive = False
+                break
+            if not chunk:
+                alive = False
+                break
+            data = self._partial + chunk
+            *complete, self._partial = data.split(b"\n")
+            self.lines.extend(line.decode("utf-8", "replace").rstrip("\r") for line in complete)
+        return alive
+
+    def take_lines(self) -> list[str]:
+        self.drain()
+        if self._partial:
+            self.lines.append(self._partial.decode("utf-8", "replace"))
+            self._partial = b""
+        lines, self.lines = self.lines, []
+        return lines
+
+    def _exited(self) -> None:
+        if not self.dead:
+            code = self.process.wait() if self.process is not None else -1
+            self.dead = True
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            self._finish("exit", b"", str(code))
+
+    def _finish(self, kind: str, body: bytes, detail: str | None) -> None:
+        invocation = self.current
+        if invocation is not None and invocation.result is not None and not invocation.result.done():
+            invocation.result.set_result((kind, body, detail))
+
+    def max_memory_mb(self) -> int:
+        try:
+            status = Path(f"/proc/{self.process.pid if self.process else 0}/status").read_text()
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    return max(1, int(line.split()[1]) // 1024)
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    # -- the Runtime API ---------------------------------------------------------------------
+    async def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        if not path.startswith(PREFIX):
+            return json_reply(404, {"errorMessage": "not found", "errorType": "InvalidRequest"})
+        rest = path[len(PREFIX):]
+        if method == "GET" and rest == "invocation/next":
+            return await self._next()
+        if method == "POST" and rest == "init/error":
+            self._finish("init_error", body, headers.get("lambda-runtime-function-error-type"))
+            return json_reply(202, {"status": "OK"})
+        parts = rest.split("/")
+        if method == "POST" and len(parts) == 3 and parts[0] == "invocation":
+            invocation = self.current
+            if invocation is None or invocation.request_id != parts[1]:
+                return json_reply(400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
+            if parts[2] == "response":
+                self._finish("ok", body, None)
+                return json_reply(202, {"status": "OK"})
+            if parts[2] == "error":
+                self._finish("error", body, headers.get("lambda-runtime-function-error-type"))
+                return json_reply(202, {"status": "OK"})
+        return json_reply(404, {"errorMessage": f"Unknown path {path}", "errorType": "InvalidRequest"})
+
+    async def _next(self) -> Reply:
+        if self.cold and self.init_duration == 0.0:
+            self.init_duration = (time.monotonic() - self.started_at) * 1000
+        invocation = await self.queue.get()
+        self.current = invocation
+        invocation.deadline_ms = int((time.time() + invocation.timeout) * 1000)
+        invocation.delivered.set()
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(invocation.deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": invocation.invoked_arn,
+            "Lambda-Runtime-Trace-Id": invocation.trace_id,
+        }
+        if invocation.client_context:
+            headers["Lambda-Runtime-Client-Context"] = invocation.client_context
+        return 200, headers, invocation.payload
+
+
+def decode_error(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+        return document if isinstance(document, dict) else {"errorMessage": str(document)}
+    except ValueError:
+        return {"errorMessage": body.decode("utf-8", "replace")}

@@ -1,0 +1,25 @@
+"""CloudWatch Logs, the subset that reads and writes function logs (JSON 1.1, `Logs_20140328`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eventyard.protocol.json_protocol import JsonProtocol
+from eventyard.protocol.models import service_model
+from eventyard.services.base import Service
+from eventyard.services.logs.provider import LogsProvider
+from eventyard.services.logs.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from eventyard.server.platform import Platform
+
+
+def create_service(platform: Platform) -> Service:
+    return Service(
+        name="logs",
+        signing_name="logs",
+        target_prefix="Logs_20140328",
+        provider=LogsProvider(platform),
+        protocols=[JsonProtocol(service_model("logs"))],
+        migrations=MIGRATIONS,
+    )

@@ -1,0 +1,209 @@
+"""CloudWatch Logs operations over `store`: enough for `aws logs tail` and function log reading."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.base import Provider, RequestContext
+from eventyard.services.logs import store
+
+MAX_EVENTS = 10_000
+
+
+def _token(prefix: str, value: int) -> str:
+    return f"{prefix}/{value:056d}"
+
+
+def _parse_token(token: str | None) -> tuple[str, int] | None:
+    if not token:
+        return None
+    prefix, _, value = token.partition("/")
+    if prefix not in {"f", "b", "n"} or not value.isdigit():
+        raise AwsError("InvalidParameterException", "The specified nextToken is invalid.")
+    return prefix, int(value)
+
+
+class LogsProvider(Provider):
+    unsupported_error_code = "InvalidOperationException"
+
+    def now(self) -> float:
+        return self.platform.clock.now()
+
+    async def create_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        now = self.now()
+        await self.platform.db.write(lambda c: store.create_group(
+            c, ctx.account_id, ctx.region, params["logGroupName"], now, params.get("tags")))
+
+    async def delete_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self.platform.db.write(lambda c: store.delete_group(c, ctx.account_id, ctx.region,
+                                                                  params["logGroupName"]))
+
+    async def put_retention_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        def run(c: sqlite3.Connection) -> None:
+            group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
+            c.execute("UPDATE logs_groups SET retention_days=? WHERE id=?", (params["retentionInDays"], group["id"]))
+        await self.platform.db.write(run)
+
+    async def describe_log_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        prefix = params.get("logGroupNamePrefix") or ""
+        pattern = params.get("logGroupNamePattern")
+        limit = params.get("limit", 50)
+        after = params.get("nextToken") or ""
+
+        def run(c: sqlite3.Connection) -> list[sqlite3.Row]:
+            return c.execute(
+                "SELECT * FROM logs_groups WHERE account_id=? AND region=? AND name >= ? AND name > ?"
+                " ORDER BY name", (ctx.account_id, ctx.region, prefix, after)).fetchall()
+
+        rows = [r for r in await self.platform.db.read(run) if r["name"].startswith(prefix)
+                and (not pattern or pattern in r["name"])]
+        page = rows[:limit]
+        out: dict[str, Any] = {"logGroups": [store.describe_group(r, ctx.region, ctx.account_id) for r in page]}
+        if len(rows) > limit:
+            out["nextToken"] = page[-1]["name"]
+        return out
+
+    async def create_log_stream(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        now = self.now()
+
+        def run(c: sqlite3.Connection) -> None:
+            group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
+            store.create_stream(c, group["id"], params["logStreamName"], now)
+        await self.platform.db.write(run)
+
+    async def delete_log_stream(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        def run(c: sqlite3.Connection) -> None:
+            group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
+            stream = store.get_stream(c, group["id"], params["logStreamName"])
+            c.execute("DELETE FROM logs_events WHERE stream_id=?", (stream["id"],))
+            c.execute("DELETE FROM logs_streams WHERE id=?", (stream["id"],))
+        await self.platform.db.write(run)
+
+    async def describe_log_streams(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        order = params.get("orderBy", "LogStreamName")
+        prefix = params.get("logStreamNamePrefix") or ""
+        if prefix and order == "LastEventTime":
+            raise AwsError("InvalidParameterException",
+                           "Cannot order by LastEventTime with a logStreamNamePrefix.")
+        limit = params.get("limit", 50)
+        offset = int(params.get("nextToken") or 0) if str(params.get("nextToken") or "0").isdigit() else 0
+
+        def run(c: sqlite3.Connection) -> tuple[sqlite3.Row, list[sqlite3.Row]]:
+            name = params.get("logGroupName")
+            if name is None and params.get("logGroupIdentifier"):
+                name = params["logGroupIdentifier"].rsplit(":log-group:", 1)[-1].removesuffix(":*")
+            group = store.get_group(c, ctx.account_id, ctx.region, name or "")
+            key = "name" if order == "LogStreamName" else "COALESCE(last_event_at, 0)"
+            direction = "DESC" if params.get("descending") else "ASC"
+            rows = c.execute(f"SELECT * FROM logs_streams WHERE group_id=? ORDER BY {key} {direction}, id",
+                             (group["id"],)).fetchall()
+            return group, [r for r in rows if r["name"].startswith(prefix)]
+
+        group, rows = await self.platform.db.read(run)
+        arn = store.group_arn(ctx.region, ctx.account_id, group["name"])
+        page = rows[offset:offset + limit]
+        out: dict[str, Any] = {"logStreams": [store.describe_stream(r, arn) for r in page]}
+        if offset + limit < len(rows):
+            out["nextToken"] = str(offset + limit)
+        return out
+
+    async def put_log_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.now()
+        events = params["logEvents"]
+        stamps = [e["timestamp"] for e in events]
+        if stamps != sorted(stamps):
+            raise AwsError("InvalidParameterException",
+                           "Log events in a single PutLogEvents request must be in chronological order.")
+
+        def run(c: sqlite3.Connection) -> None:
+            group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
+            stream = store.get_stream(c, group["id"], params["logStreamName"])
+            store.put_events(c, stream["id"], [(e["timestamp"], e["message"]) for e in events], now)
+        await self.platform.db.write(run)
+        return {}
+
+    async def get_log_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        limit = min(params.get("limit", MAX_EVENTS), MAX_EVENTS)
+        token = _parse_token(params.get("nextToken"))
+        start = params.get("startTime")
+        end = params.get("endTime")
+        forward = params.get("startFromHead", False) if token is None else token[0] == "f"
+
+        def run(c: sqlite3.Connection) -> list[sqlite3.Row]:
+            name = params.get("logGroupName") or (params.get("logGroupIdentifier") or "").rsplit(
+                ":log-group:", 1)[-1].removesuffix(":*")
+            group = store.get_group(c, ctx.account_id, ctx.region, name)
+            stream = store.get_stream(c, group["id"], params["logStreamName"])
+            sql = "SELECT * FROM logs_events WHERE stream_id=?"
+            args: list[Any] = [stream["id"]]
+            if start is not None:
+                sql += " AND timestamp >= ?"
+                args.append(int(start))
+            if end is not None:
+                sql += " AND timestamp < ?"
+                args.append(int(end))
+            if token is not None:
+                sql += " AND id > ?" if forward else " AND id < ?"
+                args.append(token[1])
+            sql += " ORDER BY id " + ("ASC" if forward else "DESC") + " LIMIT ?"
+            args.append(limit)
+            rows = c.execute(sql, args).fetchall()
+            return rows if forward else list(reversed(rows))
+
+        rows = await self.platform.db.read(run)
+        events = [{"timestamp": r["timestamp"], "message": r["message"], "ingestionTime": r["ingestion_time"]}
+                  for r in rows]
+        if rows:
+            first, last = rows[0]["id"], rows[-1]["id"]
+        else:  # AWS hands back the same token when there is nothing new
+            first = last = token[1] if token else 0
+        return {"events": events, "nextForwardToken": _token("f", last), "nextBackwardToken": _token("b", first)}
+
+    async def filter_log_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        limit = min(params.get("limit", MAX_EVENTS), MAX_EVENTS)
+        token = _parse_token(params.get("nextToken"))
+        names = params.get("logStreamNames")
+        prefix = params.get("logStreamNamePrefix")
+        if names and prefix:
+            raise AwsError("InvalidParameterException",
+                           "logStreamNames and logStreamNamePrefix are mutually exclusive")
+        pattern = params.get("filterPattern", "")
+
+        def run(c: sqlite3.Connection) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+            name = params.get("logGroupName") or (params.get("logGroupIdentifier") or "").rsplit(
+                ":log-group:", 1)[-1].removesuffix(":*")
+            group = store.get_group(c, ctx.account_id, ctx.region, name)
+            streams = c.execute("SELECT * FROM logs_streams WHERE group_id=?", (group["id"],)).fetchall()
+            streams = [s for s in streams if (not names or s["name"] in names)
+                       and (not prefix or s["name"].startswith(prefix))]
+            if not streams:
+                return streams, []
+            marks = ",".join("?" * len(streams))
+            sql = f"SELECT * FROM logs_events WHERE stream_id IN ({marks})"
+            args: list[Any] = [s["id"] for s in streams]
+            if params.get("startTime") is not None:
+                sql += " AND timestamp >= ?"
+                args.append(int(params["startTime"]))
+            if params.get("endTime") is not None:
+                sql += " AND timestamp <= ?"
+                args.append(int(params["endTime"]))
+            if token is not None:
+                sql += " AND id > ?"
+                args.append(token[1])
+            sql += " ORDER BY timestamp, id"
+            return streams, c.execute(sql, args).fetchall()
+
+        streams, rows = await self.platform.db.read(run)
+        by_id = {s["id"]: s["name"] for s in streams}
+        matched = [r for r in rows if store.matches_filter(pattern, r["message"])]
+        page = matched[:limit]
+        out: dict[str, Any] = {
+            "events": [{"logStreamName": by_id[r["stream_id"]], "timestamp": r["timestamp"], "message": r["message"],
+                        "ingestionTime": r["ingestion_time"], "eventId": f"{r['id']:056d}"} for r in page],
+            "searchedLogStreams": [{"logStreamName": s["name"], "searchedCompletely": True} for s in streams],
+        }
+        if len(matched) > limit:
+            out["nextToken"] = _token("n", page[-1]["id"])
+        return out

@@ -1,0 +1,148 @@
+"""Log groups, streams and events as functions of a connection (also used by Lambda's log writer)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+
+
+def _not_found(what: str) -> AwsError:
+    return AwsError("ResourceNotFoundException", f"The specified log {what} does not exist.")
+
+
+def group_arn(region: str, account_id: str, name: str) -> str:
+    return f"arn:aws:logs:{region}:{account_id}:log-group:{name}"
+
+
+def create_group(conn: sqlite3.Connection, account_id: str, region: str, name: str, now: float,
+                 tags: dict[str, str] | None = None, exist_ok: bool = False) -> int:
+    row = conn.execute("SELECT id FROM logs_groups WHERE account_id=? AND region=? AND name=?",
+                       (account_id, region, name)).fetchone()
+    if row is not None:
+        if exist_ok:
+            return int(row["id"])
+        raise AwsError("ResourceAlreadyExistsException", "The specified log group already exists")
+    import json
+
+    cursor = conn.execute(
+        "INSERT INTO logs_groups (account_id, region, name, created_at, tags) VALUES (?,?,?,?,?)",
+        (account_id, region, name, now, json.dumps(tags or {})))
+    return int(cursor.lastrowid or 0)
+
+
+def get_group(conn: sqlite3.Connection, account_id: str, region: str, name: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM logs_groups WHERE account_id=? AND region=? AND name=?",
+                       (account_id, region, name)).fetchone()
+    if row is None:
+        raise _not_found("group")
+    return row
+
+
+def delete_group(conn: sqlite3.Connection, account_id: str, region: str, name: str) -> None:
+    group = get_group(conn, account_id, region, name)
+    streams = [r["id"] for r in conn.execute("SELECT id FROM logs_streams WHERE group_id=?", (group["id"],))]
+    conn.executemany("DELETE FROM logs_events WHERE stream_id=?", [(s,) for s in streams])
+    conn.execute("DELETE FROM logs_streams WHERE group_id=?", (group["id"],))
+    conn.execute("DELETE FROM logs_groups WHERE id=?", (group["id"],))
+
+
+def create_stream(conn: sqlite3.Connection, group_id: int, name: str, now: float, exist_ok: bool = False) -> int:
+    row = conn.execute("SELECT id FROM logs_streams WHERE group_id=? AND name=?", (group_id, name)).fetchone()
+    if row is not None:
+        if exist_ok:
+            return int(row["id"])
+        raise AwsError("ResourceAlreadyExistsException", "The specified log stream already exists")
+    cursor = conn.execute("INSERT INTO logs_streams (group_id, name, created_at) VALUES (?,?,?)",
+                          (group_id, name, now))
+    return int(cursor.lastrowid or 0)
+
+
+def get_stream(conn: sqlite3.Connection, group_id: int, name: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM logs_streams WHERE group_id=? AND name=?", (group_id, name)).fetchone()
+    if row is None:
+        raise _not_found("stream")
+    return row
+
+
+def put_events(conn: sqlite3.Connection, stream_id: int, events: Iterable[tuple[int, str]], now: float) -> None:
+    """Append (timestamp ms, message) pairs; ingestion time is the server's clock."""
+    rows = [(stream_id, int(ts), int(now * 1000), message) for ts, message in events]
+    if not rows:
+        return
+    conn.executemany("INSERT INTO logs_events (stream_id, timestamp, ingestion_time, message) VALUES (?,?,?,?)",
+                     rows)
+    stamps = [r[1] for r in rows]
+    size = sum(len(r[3].encode()) + 26 for r in rows)
+    conn.execute(
+        "UPDATE logs_streams SET first_event_at = MIN(COALESCE(first_event_at, ?), ?),"
+        " last_event_at = MAX(COALESCE(last_event_at, ?), ?), last_ingestion_at = ?,"
+        " stored_bytes = stored_bytes + ? WHERE id = ?",
+        (min(stamps), min(stamps), max(stamps), max(stamps), int(now * 1000), size, stream_id))
+
+
+def append(conn: sqlite3.Connection, account_id: str, region: str, group: str, stream: str,
+           events: Iterable[tuple[int, str]], now: float) -> None:
+    """Write to a group and stream, creating them as Lambda's log agent does."""
+    group_id = create_group(conn, account_id, region, group, now, exist_ok=True)
+    stream_id = create_stream(conn, group_id, stream, now, exist_ok=True)
+    put_events(conn, stream_id, events, now)
+
+
+def describe_group(row: sqlite3.Row, region: str, account_id: str) -> dict[str, Any]:
+    arn = group_arn(region, account_id, row["name"])
+    out: dict[str, Any] = {"logGroupName": row["name"], "creationTime": int(row["created_at"] * 1000),
+                           "metricFilterCount": 0, "arn": f"{arn}:*", "logGroupArn": arn, "storedBytes": 0,
+                           "logGroupClass": "STANDARD"}
+    if row["retention_days"] is not None:
+        out["retentionInDays"] = row["retention_days"]
+    return out
+
+
+def describe_stream(row: sqlite3.Row, group_arn_text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"logStreamName": row["name"], "creationTime": int(row["created_at"] * 1000),
+                           "arn": f"{group_arn_text}:log-stream:{row['name']}", "storedBytes": row["stored_bytes"]}
+    for column, key in (("first_event_at", "firstEventTimestamp"), ("last_event_at", "lastEventTimestamp"),
+                        ("last_ingestion_at", "lastIngestionTime")):
+        if row[column] is not None:
+            out[key] = row[column]
+    return out
+
+
+def matches_filter(pattern: str, message: str) -> bool:
+    """CloudWatch Logs term patterns: every term (or "quoted phrase") must appear; `?a ?b` means any.
+    Terms match case-sensitively, as AWS's unstructured filter patterns do."""
+    pattern = pattern.strip()
+    if not pattern or pattern == '""':
+        return True
+    terms = _terms(pattern)
+    optional = [t[1:] for t in terms if t.startswith("?")]
+    required = [t for t in terms if not t.startswith("?")]
+    excluded = [t[1:] for t in required if t.startswith("-") and len(t) > 1]
+    required = [t for t in required if not (t.startswith("-") and len(t) > 1)]
+    if any(t in message for t in excluded):
+        return False
+    if optional and not any(t in message for t in optional):
+        return False
+    return all(t in message for t in required)
+
+
+def _terms(pattern: str) -> list[str]:
+    out: list[str] = []
+    current = ""
+    quoted = False
+    for ch in pattern:
+        if ch == '"':
+            quoted = not quoted
+            continue
+        if ch == " " and not quoted:
+            if current:
+                out.append(current)
+            current = ""
+            continue
+        current += ch
+    if current:
+        out.append(current)
+    return out

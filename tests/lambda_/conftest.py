@@ -1,0 +1,62 @@
+"""Helpers for Lambda tests: zips built in memory and functions created against the live server."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+def make_zip(files: dict[str, str], modes: dict[str, int] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = ((modes or {}).get(name, 0o644)) << 16
+            archive.writestr(info, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def lam(server: Any) -> Any:
+    return server.client("lambda")
+
+
+@pytest.fixture
+def make_function(lam: Any, unique: str) -> Callable[..., str]:
+    created: list[str] = []
+
+    def make(code: str, handler: str = "app.handler", name: str | None = None, **kwargs: Any) -> str:
+        name = name or f"fn-{unique}-{len(created)}"
+        lam.create_function(FunctionName=name, Runtime=kwargs.pop("Runtime", "python3.12"), Role=ROLE,
+                            Handler=handler, Code={"ZipFile": make_zip({"app.py": code})}, **kwargs)
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        try:
+            lam.delete_function(FunctionName=name)
+        except Exception:
+            pass
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+            if value:
+                return value
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
