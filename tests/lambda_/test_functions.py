@@ -1,0 +1,97 @@
+"""Function lifecycle through boto3: create, get, update, versions, aliases, tags, permissions, logs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.lambda_.conftest import ROLE, eventually, make_zip
+
+V1 = "def handler(event, context):\n    return 'v1'\n"
+V2 = "def handler(event, context):\n    print('second version')\n    return 'v2'\n"
+
+
+def test_create_get_update_and_publish(lam: Any, make_function: Any) -> None:
+    name = make_function(V1, Timeout=5, Tags={"team": "core"})
+    fn = lam.get_function(FunctionName=name)
+    config = fn["Configuration"]
+    assert config["State"] == "Active" and config["Timeout"] == 5 and config["Runtime"] == "python3.12"
+    assert config["FunctionArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    assert fn["Tags"] == {"team": "core"}
+    v1 = lam.publish_version(FunctionName=name)["Version"]
+    assert v1 == "1"
+    lam.update_function_code(FunctionName=name, ZipFile=make_zip({"app.py": V2}))
+    assert json.loads(lam.invoke(FunctionName=name)["Payload"].read()) == "v2"
+    assert json.loads(lam.invoke(FunctionName=name, Qualifier="1")["Payload"].read()) == "v1"
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    answer = lam.invoke(FunctionName=f"{name}:live")
+    assert answer["ExecutedVersion"] == "1" and json.loads(answer["Payload"].read()) == "v1"
+    versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]]
+    assert versions == ["$LATEST", "1"]
+    updated = lam.update_function_configuration(FunctionName=name, MemorySize=256,
+                                                Environment={"Variables": {"MODE": "x"}})
+    assert updated["MemorySize"] == 256 and updated["Environment"] == {"Variables": {"MODE": "x"}}
+    assert name in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+
+
+def test_creating_a_function_twice_is_a_conflict(lam: Any, make_function: Any) -> None:
+    name = make_function(V1)
+    with pytest.raises(ClientError) as caught:
+        lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                            Code={"ZipFile": make_zip({"app.py": V1})})
+    assert caught.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+
+def test_bad_input_answers_aws_errors(lam: Any, unique: str) -> None:
+    with pytest.raises(ClientError) as caught:
+        lam.create_function(FunctionName=f"bad-{unique}", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                            Code={"ZipFile": b"not a zip"})
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as caught:
+        lam.create_function(FunctionName=f"bad-{unique}", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                            Code={"ZipFile": make_zip({"app.py": V1})},
+                            Environment={"Variables": {"AWS_REGION": "x"}})
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "AWS_REGION" in caught.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as caught:
+        lam.get_function(FunctionName="bad name!")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as caught:
+        lam.delete_function(FunctionName=f"missing-{unique}")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_permissions_are_recorded_in_the_policy(lam: Any, make_function: Any) -> None:
+    name = make_function(V1)
+    lam.add_permission(FunctionName=name, StatementId="sns", Action="lambda:InvokeFunction",
+                       Principal="sns.amazonaws.com", SourceArn="arn:aws:sns:us-east-1:000000000000:t")
+    policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
+    assert policy["Statement"][0]["Sid"] == "sns"
+    assert policy["Statement"][0]["Principal"] == {"Service": "sns.amazonaws.com"}
+    with pytest.raises(ClientError) as caught:
+        lam.add_permission(FunctionName=name, StatementId="sns", Action="lambda:InvokeFunction",
+                           Principal="sns.amazonaws.com")
+    assert caught.value.response["Error"]["Code"] == "ResourceConflictException"
+
+
+def test_function_logs_are_readable_with_the_logs_api(server: Any, lam: Any, make_function: Any) -> None:
+    name = make_function(V2)
+    request_id = lam.invoke(FunctionName=name)["ResponseMetadata"]["RequestId"]
+    logs = server.client("logs")
+    group = f"/aws/lambda/{name}"
+
+    def streams() -> Any:
+        return logs.describe_log_streams(logGroupName=group)["logStreams"]
+    stream = eventually(streams)[0]["logStreamName"]
+    assert "[$LATEST]" in stream
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["logGroupName"] == group
+    messages = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=stream,
+                                                          startFromHead=True)["events"]]
+    assert messages[0] == f"START RequestId: {request_id} Version: $LATEST"
+    assert "second version" in messages and messages[-1].startswith(f"REPORT RequestId: {request_id}")
+    found = logs.filter_log_events(logGroupName=group, filterPattern="second")["events"]
+    assert [e["message"] for e in found] == ["second version"]
