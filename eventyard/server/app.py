@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -64,9 +65,8 @@ class EventyardApp:
             await send({"type": "http.response.body", "body": response.body})
             return
         await send({"type": "http.response.body", "body": response.body, "more_body": True})
-        async for chunk in response.stream:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
+        if await _stream_until_disconnect(response.stream, send, receive):
+            await send({"type": "http.response.body", "body": b""})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -136,6 +136,37 @@ class EventyardApp:
         if service_admin is not None:
             return await service_admin(request)
         return _json(404, {"error": f"no such endpoint {request.path}"})
+
+
+async def _stream_until_disconnect(stream: Any, send: Send, receive: Receive) -> bool:
+    """Send a streamed body chunk by chunk; stop (and close its producer) as soon as the client goes
+    away, so a long-lived stream (SubscribeToShard) does not outlive its reader. False if it left."""
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(disconnected())
+    chunks = stream.__aiter__()
+    try:
+        while True:
+            next_chunk = asyncio.ensure_future(chunks.__anext__())
+            await asyncio.wait({next_chunk, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if not next_chunk.done():
+                next_chunk.cancel()
+                await asyncio.gather(next_chunk, return_exceptions=True)
+                return False
+            try:
+                chunk = next_chunk.result()
+            except StopAsyncIteration:
+                return True
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _base_url(request: HttpRequest, scope: dict[str, Any]) -> str:
