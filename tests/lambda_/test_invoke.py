@@ -93,3 +93,37 @@ def test_reserved_concurrency_zero_throttles(lam: Any, make_function: Any) -> No
     assert caught.value.response["Error"]["Code"] == "TooManyRequestsException"
     assert caught.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 0
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="Node.js is not installed on this host")
+def test_a_nodejs_handler_runs_through_the_same_runtime_api(lam: Any, unique: str) -> None:
+    from tests.lambda_.conftest import ROLE, make_zip
+
+    code = "exports.handler = async (event, context) => ({ doubled: event.n * 2, name: context.functionName });\n"
+    name = f"node-{unique}"
+    lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": make_zip({"index.js": code})})
+    try:
+        answer = lam.invoke(FunctionName=name, Payload=b'{"n": 21}')
+        assert json.loads(answer["Payload"].read()) == {"doubled": 42, "name": name}
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
+def test_a_provided_runtime_runs_the_zips_bootstrap(lam: Any, unique: str) -> None:
+    from tests.lambda_.conftest import ROLE, make_zip
+
+    bootstrap = ("#!/bin/sh\nset -e\nwhile true; do\n"
+                 "  H=$(mktemp); BODY=$(curl -sS -D $H http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next)\n"
+                 "  ID=$(grep -i lambda-runtime-aws-request-id $H | tr -d '\\r' | cut -d' ' -f2)\n"
+                 "  curl -sS -X POST -d \"{\\\"echo\\\": $BODY}\" "
+                 "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/$ID/response >/dev/null\n"
+                 "done\n")
+    name = f"sh-{unique}"
+    lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="none",
+                        Code={"ZipFile": make_zip({"bootstrap": bootstrap}, {"bootstrap": 0o755})})
+    try:
+        answer = lam.invoke(FunctionName=name, Payload=b'{"k": 1}')
+        assert json.loads(answer["Payload"].read()) == {"echo": {"k": 1}}
+    finally:
+        lam.delete_function(FunctionName=name)
