@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -11,6 +10,7 @@ from botocore import xform_name
 
 from eventyard.protocol.base import HttpRequest, WireProtocol
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.ids import new_uuid
 from eventyard.storage import Migration
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class RequestContext:
     region: str
     account_id: str
     base_url: str  # scheme://host[:port] the client used, for URLs we hand back (queue URLs)
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = field(default_factory=new_uuid)
     headers: dict[str, str] = field(default_factory=dict)
     operation: str = ""
     access_key: str | None = None

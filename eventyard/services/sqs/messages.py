@@ -11,11 +11,11 @@ import base64
 import hashlib
 import json
 import sqlite3
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.ids import new_token, new_uuid
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.message_attributes import attributes_md5, attributes_size, check_characters, md5_hex
 from eventyard.services.sqs.queues import Queue
@@ -122,7 +122,7 @@ def send(conn: sqlite3.Connection, queue: Queue, message: OutgoingMessage, now: 
             (queue.id,),
         ).fetchone()[0]
         sequence_number = f"{sequence:020d}"
-    message_id = str(uuid.uuid4())
+    message_id = new_uuid()
     if queue.fifo:
         conn.execute(
             "INSERT OR REPLACE INTO sqs_dedup (queue_id, dedup_key, message_id, sequence_number, expires_at)"
@@ -208,7 +208,7 @@ def receive(conn: sqlite3.Connection, queue: Queue, max_messages: int, visibilit
             if queue.fifo:
                 break  # the group's order now continues only after the moved message
             continue
-        token = uuid.uuid4().hex
+        token = new_token()
         claims.append((now + visibility_timeout, now, token, row["seq"]))
         received.append(_received(queue, row, token, now))
     conn.executemany(

@@ -8,10 +8,10 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import uuid
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.ids import new_uuid
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.messages import move_message
 from eventyard.services.sqs.queues import Queue
@@ -21,7 +21,7 @@ DEFAULT_RATE = 500
 
 
 def _handle(source_arn: str) -> str:
-    document = json.dumps({"taskId": str(uuid.uuid4()), "sourceArn": source_arn})
+    document = json.dumps({"taskId": new_uuid(), "sourceArn": source_arn})
     return base64.b64encode(document.encode()).decode()
 
 
