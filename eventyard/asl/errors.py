@@ -1,0 +1,34 @@
+"""The failures an execution can meet, named as the States Language names them.
+
+`StatesError` is a runtime failure (it may be retried or caught by `ErrorEquals`); `InvalidDefinition`
+is raised while reading a definition and becomes the API's `InvalidDefinition` error.
+"""
+
+from __future__ import annotations
+
+
+class StatesError(Exception):
+    """A failure with an ASL error name (`States.Runtime`, a Fail state's Error, a task's error)."""
+
+    def __init__(self, error: str | None, cause: str | None = None) -> None:
+        super().__init__(f"{error}: {cause}")
+        self.error = error
+        self.cause = cause
+
+
+class InvalidDefinition(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PathNotFound(Exception):
+    """A JSONPath selected nothing; callers turn it into the field-specific States.Runtime message."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+# Errors a Retry/Catch may name that States.ALL does not cover.
+NOT_MATCHED_BY_ALL = {"States.Runtime", "States.DataLimitExceeded"}

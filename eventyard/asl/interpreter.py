@@ -1,0 +1,477 @@
+"""Runs a state machine definition: one method per state type, error handling (Retry/Catch) shared.
+
+Pure of HTTP and storage: time, sleeping and tasks come from a `Host`, so the same engine serves
+STANDARD executions (which the host checkpoints after every top-level transition), EXPRESS
+executions, TestState and the engine's own tests with a manual clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from eventyard.asl import choice, jsonata_eval, jsonpath, templates, timestamps
+from eventyard.asl.errors import NOT_MATCHED_BY_ALL, PathNotFound, StatesError
+from eventyard.asl.history import History, Lane
+from eventyard.asl.templates import Scope, to_json
+
+MAX_PAYLOAD = 256 * 1024
+
+
+@dataclass
+class TaskRequest:
+    resource: str
+    parameters: Any
+    state_name: str
+    timeout: float | None
+    heartbeat: float | None
+    task_token: str | None
+    context: dict[str, Any]
+    lane: Lane
+    credentials: Any = None
+
+
+class Suspend(Exception):
+    """Raised by a host to stop a top-level execution at a durable Wait; it resumes later."""
+
+
+class Host(Protocol):
+    def now(self) -> float: ...
+
+    async def sleep_until(self, when: float) -> None: ...
+
+    async def run_task(self, request: TaskRequest, interpreter: Interpreter) -> Any: ...
+
+
+@dataclass
+class Checkpoint:
+    """Where a top-level execution stands between two states."""
+
+    state: str | None  # next state to run (None: finished)
+    input: Any
+    variables: dict[str, Any]
+    waiting_until: float | None = None
+
+
+Transition = Callable[[Checkpoint], Awaitable[None]]
+
+
+@dataclass
+class Frame:
+    """One run of a list of states: the execution, a Parallel branch or a Map iteration."""
+
+    states: dict[str, Any]
+    query_language: str
+    variables: dict[str, Any]
+    lane: Lane
+    map_item: dict[str, Any] | None = None
+    top: bool = False
+
+
+@dataclass
+class Interpreter:
+    definition: dict[str, Any]
+    execution: dict[str, Any]  # the context object's Execution (Id, Input, Name, RoleArn, StartTime, ...)
+    state_machine: dict[str, Any]  # the context object's StateMachine (Id, Name)
+    host: Host
+    history: History
+    on_transition: Transition | None = None
+    top_wait: Callable[[str, float, Checkpoint], Awaitable[None]] | None = None
+    resume_after_wait: bool = False
+    token_factory: Callable[[], str] | None = None
+    task_tokens: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def query_language(self) -> str:
+        return self.definition.get("QueryLanguage", "JSONPath")
+
+    # -- execution ------------------------------------------------------------------------------
+    async def run_from(self, start: str, input_: Any, variables: dict[str, Any], lane: Lane) -> Any:
+        frame = Frame(self.definition["States"], self.query_language, variables, lane, top=True)
+        return await self.run_frame(frame, start, input_)
+
+    async def run_frame(self, frame: Frame, start: str, input_: Any) -> Any:
+        name: str | None = start
+        value = input_
+        while name is not None:
+            state = frame.states[name]
+            name, value = await self.run_state(frame, name, state, value)
+            if frame.top and self.on_transition is not None:
+                await self.on_transition(Checkpoint(name, value, frame.variables))
+        return value
+
+    # -- one state ------------------------------------------------------------------------------
+    def _language(self, frame: Frame, state: dict[str, Any]) -> str:
+        return state.get("QueryLanguage", frame.query_language)
+
+    def _context(self, frame: Frame, name: str, entered: float, retry_count: int = 0) -> dict[str, Any]:
+        ctx = {
+            "Execution": self.execution,
+            "StateMachine": self.state_machine,
+            "State": {"EnteredTime": timestamps.format_epoch(entered), "Name": name, "RetryCount": retry_count},
+        }
+        if frame.map_item is not None:
+            ctx["Map"] = {"Item": frame.map_item}
+        return ctx
+
+    async def run_state(self, frame: Frame, name: str, state: dict[str, Any], raw: Any) -> tuple[str | None, Any]:
+        kind = state["Type"]
+        resuming = self.resume_after_wait and frame.top
+        self.resume_after_wait = False
+        if resuming:
+            entered_id = frame.lane.last
+        else:
+            entered_id = self.history.add(frame.lane, f"{kind}StateEntered", "stateEnteredEventDetails",
+                                          {"name": name, "input": to_json(raw), "inputDetails": {"truncated": False}})
+        scope = Scope(raw, self._context(frame, name, self.host.now()), frame.variables, name, entered_id)
+        jsonata = self._language(frame, state) == "JSONata"
+        runner = getattr(self, f"_run_{kind.lower()}")
+        if kind == "Wait":
+            nxt, output, assigned = await runner(frame, name, state, raw, scope, jsonata, resuming)
+        else:
+            nxt, output, assigned = await runner(frame, name, state, raw, scope, jsonata)
+        if kind == "Fail":
+            raise AssertionError("unreachable")
+        self._check_size(output, name)
+        details: dict[str, Any] = {"name": name, "output": to_json(output), "outputDetails": {"truncated": False}}
+        if assigned is not None:
+            details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
+            details["assignedVariablesDetails"] = {"truncated": False}
+            frame.variables.update(assigned)
+        self.history.add(frame.lane, f"{kind}StateExited", "stateExitedEventDetails", details)
+        if state.get("End") or kind == "Succeed":
+            return None, output
+        return nxt, output
+
+    def _check_size(self, value: Any, name: str) -> None:
+        if len(to_json(value).encode()) > MAX_PAYLOAD:
+            raise StatesError("States.DataLimitExceeded",
+                              f"The state/task '{name}' returned a result with a size exceeding the maximum "
+                              "number of bytes service limit.")
+
+    # -- shared input/output processing ----------------------------------------------------------
+    def _input_path(self, state: dict[str, Any], raw: Any, scope: Scope) -> Any:
+        if "InputPath" not in state:
+            return raw
+        if state["InputPath"] is None:
+            return {}
+        return templates.select_field(state["InputPath"], raw, scope, "InputPath")
+
+    def _finish_jsonpath(self, state: dict[str, Any], raw: Any, result: Any, scope: Scope,
+                         assign_from: Any) -> tuple[Any, dict[str, Any] | None]:
+        assigned = None
+        if "Assign" in state:
+            assigned = templates.assign_jsonpath(state["Assign"], assign_from, scope)
+        if "ResultPath" in state and state["ResultPath"] is None:
+            output = raw
+        else:
+            path = state.get("ResultPath", "$")
+            try:
+                output = jsonpath.assign(raw, path, result)
+            except (PathNotFound, jsonpath.PathSyntaxError):
+                raise scope.runtime_error(f"Invalid path '{path}'") from None
+        if "OutputPath" in state:
+            if state["OutputPath"] is None:
+                output = {}
+            else:
+                output = templates.select_field(state["OutputPath"], output, scope, "OutputPath")
+        return output, assigned
+
+    def _states_var(self, scope: Scope, raw: Any, **extra: Any) -> dict[str, Any]:
+        return {"input": raw, "context": scope.context, **extra}
+
+    def _finish_jsonata(self, state: dict[str, Any], raw: Any, result: Any, scope: Scope,
+                        default_output: Any, **extra: Any) -> tuple[Any, dict[str, Any] | None]:
+        states = self._states_var(scope, raw, **({"result": result} if result is not jsonata_eval.UNDEFINED
+                                                 else {}), **extra)
+        assigned = templates.assign_jsonata(state["Assign"], scope, states) if "Assign" in state else None
+        if "Output" in state:
+            output = templates.jsonata_value(state["Output"], scope, states, "Output")
+        else:
+            output = default_output
+        return output, assigned
+
+    # -- Pass -----------------------------------------------------------------------------------
+    async def _run_pass(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                        jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+        if jsonata:
+            output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
+            return state.get("Next"), output, assigned
+        effective = self._input_path(state, raw, scope)
+        if "Result" in state:
+            result = state["Result"]
+        elif "Parameters" in state:
+            result = templates.payload(state["Parameters"], effective, scope)
+        else:
+            result = effective
+        output, assigned = self._finish_jsonpath(state, raw, result, scope, raw)
+        return state.get("Next"), output, assigned
+
+    # -- Succeed / Fail -------------------------------------------------------------------------
+    async def _run_succeed(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                           jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+        if jsonata:
+            output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
+            return None, output, assigned
+        effective = self._input_path(state, raw, scope)
+        if "OutputPath" in state:
+            effective = {} if state["OutputPath"] is None else templates.select_field(
+                state["OutputPath"], effective, scope, "OutputPath")
+        return None, effective, None
+
+    async def _run_fail(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                        jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+        states = self._states_var(scope, raw)
+        error, cause = state.get("Error"), state.get("Cause")
+        if jsonata:
+            if error is not None:
+                error = templates.jsonata_value(error, scope, states, "Error")
+            if cause is not None:
+                cause = templates.jsonata_value(cause, scope, states, "Cause")
+        else:
+            if "ErrorPath" in state:
+                error = self._fail_path(state["ErrorPath"], raw, scope, "ErrorPath")
+            if "CausePath" in state:
+                cause = self._fail_path(state["CausePath"], raw, scope, "CausePath")
+        raise StatesError(error, cause)
+
+    def _fail_path(self, path: str, raw: Any, scope: Scope, field_name: str) -> Any:
+        from eventyard.asl import intrinsics
+
+        if intrinsics.is_intrinsic(path):
+            return templates.evaluate_reference(path, raw, scope, field_name)
+        try:
+            value = templates.resolve_path(path, raw, scope)
+        except PathNotFound:
+            raise scope.runtime_error(
+                f"The JSONPath '{path}' specified for the field '{field_name}' could not be found in the input "
+                f"'{to_json(raw)}'") from None
+        return value if isinstance(value, str) else to_json(value)
+
+    # -- Choice ---------------------------------------------------------------------------------
+    async def _run_choice(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                          jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+        if jsonata:
+            states = self._states_var(scope, raw)
+            for rule in state.get("Choices", []):
+                value = templates.jsonata_value(rule["Condition"], scope, states, "Condition")
+                if not isinstance(value, bool):
+                    raise scope.query_error(
+                        f"The JSONata expression '{jsonata_eval.expression_text(rule['Condition'])}' specified for "
+                        f"the field 'Condition' returned an unexpected result type. Expected 'boolean', but was "
+                        f"'{_type_name(value)}' for value: {to_json(value)}")
+                if value:
+                    output, assigned = self._finish_jsonata(rule, raw, jsonata_eval.UNDEFINED, scope, raw)
+                    return rule["Next"], output, assigned
+            if "Default" not in state:
+                raise StatesError("States.NoChoiceMatched",
+                                  f"An error occurred while executing the state '{name}' (entered at the event id "
+                                  f"#{scope.entered_event_id}). No Choice Rules matched and no Default is specified.")
+            output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
+            return state["Default"], output, assigned
+        effective = self._input_path(state, raw, scope)
+
+        def lookup(path: str) -> Any:
+            return templates.resolve_path(path, effective, scope)
+
+        chosen: dict[str, Any] | None = None
+        for rule in state.get("Choices", []):
+            if choice.evaluate(rule, lookup):
+                chosen = rule
+                break
+        if chosen is None and "Default" not in state:
+            raise StatesError("States.NoChoiceMatched",
+                              f"An error occurred while executing the state '{name}' (entered at the event id "
+                              f"#{scope.entered_event_id}). No Choice Rules matched and no Default is specified.")
+        nxt = chosen["Next"] if chosen is not None else state["Default"]
+        assign_source = chosen if chosen is not None and "Assign" in chosen else state
+        assigned = templates.assign_jsonpath(assign_source["Assign"], raw, scope) if "Assign" in assign_source \
+            else None
+        output = effective
+        if "OutputPath" in state:
+            output = {} if state["OutputPath"] is None else templates.select_field(
+                state["OutputPath"], effective, scope, "OutputPath")
+        return nxt, output, assigned
+
+    # -- Wait -----------------------------------------------------------------------------------
+    async def _run_wait(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                        jsonata: bool, resuming: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+        effective = raw if jsonata else self._input_path(state, raw, scope)
+        if not resuming:
+            until = self._wait_until(state, effective, scope, jsonata)
+            if frame.top and self.top_wait is not None:
+                await self.top_wait(name, until, Checkpoint(name, raw, frame.variables, until))
+            else:
+                await self.host.sleep_until(until)
+        if jsonata:
+            output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
+            return state.get("Next"), output, assigned
+        assigned = templates.assign_jsonpath(state["Assign"], raw, scope) if "Assign" in state else None
+        output = effective
+        if "OutputPath" in state:
+            output = {} if state["OutputPath"] is None else templates.select_field(
+                state["OutputPath"], effective, scope, "OutputPath")
+        return state.get("Next"), output, assigned
+
+    def _wait_until(self, state: dict[str, Any], effective: Any, scope: Scope, jsonata: bool) -> float:
+        now = self.host.now()
+        states = self._states_var(scope, scope.input)
+        if "Seconds" in state:
+            seconds = state["Seconds"]
+            if jsonata:
+                seconds = templates.jsonata_value(seconds, scope, states, "Seconds")
+                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+                    raise scope.query_error(
+                        f"The JSONata expression '{jsonata_eval.expression_text(state['Seconds'])}' specified for "
+                        f"the field 'Seconds' returned an unexpected result type. Expected 'integer', but was "
+                        f"'{_type_name(seconds)}' for value: {to_json(seconds)}")
+            return now + float(seconds)
+        if "SecondsPath" in state:
+            path = state["SecondsPath"]
+            value = templates.select_field(path, effective, scope, "SecondsPath")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise scope.runtime_error(
+                    f"The SecondsPath parameter does not reference a valid integer value: {path} == {to_json(value)}")
+            if value < 0:
+                raise scope.runtime_error(
+                    f"The SecondsPath parameter references a negative value: {path} == {to_json(value)}")
+            return now + float(value)
+        if "Timestamp" in state:
+            text = state["Timestamp"]
+            if jsonata:
+                text = templates.jsonata_value(text, scope, states, "Timestamp")
+            moment = timestamps.parse(text)
+            if moment is None:
+                raise scope.query_error(
+                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
+                    f"{text}")
+            return moment.timestamp()
+        if "TimestampPath" in state:
+            path = state["TimestampPath"]
+            text = templates.select_field(path, effective, scope, "TimestampPath")
+            moment = timestamps.parse(text)
+            if moment is None:
+                raise scope.runtime_error(
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
+                    f"format string: {path} == {text if isinstance(text, str) else to_json(text)}")
+            return moment.timestamp()
+        return now
+
+    # -- Task, Parallel, Map share error handling ------------------------------------------------
+    async def _with_error_handling(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                                   jsonata: bool, attempt: Callable[[Scope], Awaitable[Any]],
+                                   finish: Callable[[Any, Scope], tuple[Any, dict[str, Any] | None]]
+                                   ) -> tuple[str | None, Any, dict[str, Any] | None]:
+        retries: dict[int, int] = {}
+        retry_count = 0
+        while True:
+            try:
+                result = await attempt(scope)
+                output, assigned = finish(result, scope)
+                return state.get("Next"), output, assigned
+            except StatesError as err:
+                retrier = _match(state.get("Retry", []), err)
+                if retrier is not None:
+                    index, rule = retrier
+                    count = retries.get(index, 0)
+                    max_attempts = rule.get("MaxAttempts", 3)
+                    if count < max_attempts:
+                        retries[index] = count + 1
+                        delay = rule.get("IntervalSeconds", 1) * rule.get("BackoffRate", 2.0) ** count
+                        if "MaxDelaySeconds" in rule:
+                            delay = min(delay, rule["MaxDelaySeconds"])
+                        if rule.get("JitterStrategy") == "FULL":
+                            delay = random.uniform(0, delay)
+                        await self.host.sleep_until(self.host.now() + delay)
+                        retry_count += 1
+                        scope = Scope(raw, self._context(frame, name, self.host.now(), retry_count),
+                                      frame.variables, name, scope.entered_event_id)
+                        continue
+                catcher = _match(state.get("Catch", []), err)
+                if catcher is None:
+                    raise
+                rule = catcher[1]
+                error_output: dict[str, Any] = {"Error": err.error, "Cause": err.cause}
+                if err.cause is None:
+                    error_output.pop("Cause")
+                if jsonata:
+                    states = self._states_var(scope, raw, errorOutput=error_output)
+                    assigned = templates.assign_jsonata(rule["Assign"], scope, states) if "Assign" in rule else None
+                    output = templates.jsonata_value(rule["Output"], scope, states, "Output") \
+                        if "Output" in rule else error_output
+                else:
+                    assigned = templates.assign_jsonpath(rule["Assign"], error_output, scope) \
+                        if "Assign" in rule else None
+                    path = rule.get("ResultPath", "$")
+                    output = raw if "ResultPath" in rule and path is None else jsonpath.assign(raw, path, error_output)
+                return rule["Next"], output, assigned
+
+    # -- Task -----------------------------------------------------------------------------------
+    async def _run_task(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                        jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+        from eventyard.asl.tasks import run_task
+
+        return await run_task(self, frame, name, state, raw, scope, jsonata)
+
+    # -- Parallel -------------------------------------------------------------------------------
+    async def _run_parallel(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                            jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+        from eventyard.asl.parallel import run_parallel
+
+        return await run_parallel(self, frame, name, state, raw, scope, jsonata)
+
+    async def _run_map(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                       jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+        from eventyard.asl.map_state import run_map
+
+        return await run_map(self, frame, name, state, raw, scope, jsonata)
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def error_matches(names: list[str], error: str | None) -> bool:
+    for pattern in names:
+        if pattern == error:
+            return True
+        if pattern == "States.ALL" and error not in NOT_MATCHED_BY_ALL:
+            return True
+        if pattern == "States.TaskFailed" and error not in NOT_MATCHED_BY_ALL and error != "States.Timeout" \
+                and not (error or "").startswith("States.") or (pattern == "States.TaskFailed" and error in (
+                    "States.TaskFailed", "States.Permissions", "States.HeartbeatTimeout")):
+            return True
+    return False
+
+
+def _match(rules: list[dict[str, Any]], err: StatesError) -> tuple[int, dict[str, Any]] | None:
+    for index, rule in enumerate(rules):
+        if error_matches(rule.get("ErrorEquals", []), err.error):
+            return index, rule
+    return None
+
+
+async def wait_any(*aws: Awaitable[Any]) -> None:
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in tasks:
+            t.cancel()
+
+
+__all__ = ["Interpreter", "Host", "TaskRequest", "Checkpoint", "Suspend", "Frame", "json"]

@@ -1,0 +1,168 @@
+"""The Map state: inline and distributed modes over items in the input, with ItemSelector,
+MaxConcurrency, ItemBatcher and tolerated failures."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import TYPE_CHECKING, Any
+
+from eventyard.asl import jsonata_eval, templates
+from eventyard.asl.errors import StatesError
+from eventyard.asl.history import Lane
+from eventyard.asl.templates import Scope, to_json
+
+if TYPE_CHECKING:
+    from eventyard.asl.interpreter import Frame, Interpreter
+
+
+def _items(interp: Interpreter, state: dict[str, Any], raw: Any, scope: Scope, jsonata: bool) -> tuple[Any, Any]:
+    """(items, effective input) for the state."""
+    if jsonata:
+        states = interp._states_var(scope, raw)
+        items = templates.jsonata_value(state["Items"], scope, states, "Items") if "Items" in state else raw
+        if not isinstance(items, list):
+            expr = state.get("Items")
+            if isinstance(expr, str) and jsonata_eval.is_expression(expr):
+                raise scope.query_error(
+                    f"The JSONata expression '{jsonata_eval.expression_text(expr)}' specified for the field 'Items' "
+                    f"returned an unexpected result type. Expected 'array', but was '{_type(items)}' for value: "
+                    f"{to_json(items)}")
+            raise scope.query_error(f"The Items field must be an array, but was '{_type(items)}'.")
+        return items, raw
+    effective = interp._input_path(state, raw, scope)
+    path = state.get("ItemsPath", "$")
+    items = templates.select_field(path, effective, scope, "ItemsPath")
+    if not isinstance(items, list):
+        raise scope.runtime_error(
+            f"Invalid path '{path}' : The value at the path is not an array: {to_json(items)}"
+            if False else f"Item selector returned a non-array result: {to_json(items)}")
+    return items, effective
+
+
+def _type(value: Any) -> str:
+    from eventyard.asl.interpreter import _type_name
+
+    return _type_name(value)
+
+
+def _number_field(state: dict[str, Any], key: str, raw: Any, scope: Scope, jsonata: bool, default: float,
+                  integer: bool = True) -> float:
+    if key in state:
+        value = state[key]
+        if jsonata and isinstance(value, str):
+            value = templates.jsonata_value(value, scope, {"input": raw, "context": scope.context}, key)
+        return value
+    if f"{key}Path" in state:
+        path = state[f"{key}Path"]
+        value = templates.select_field(path, raw, scope, f"{key}Path")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and value != int(value)):
+            raise scope.runtime_error(
+                f"The {key}Path field refers to value \"{to_json(value)}\" which is not a valid integer: {path}")
+        return value
+    return default
+
+
+async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str, Any], raw: Any,
+                  scope: Scope, jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+    from eventyard.asl.interpreter import Frame
+
+    processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+    distributed = processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+
+    async def attempt(scope: Scope) -> Any:
+        items, effective = _items(interp, state, raw, scope, jsonata)
+        max_concurrency = int(_number_field(state, "MaxConcurrency", effective, scope, jsonata, 0))
+        tolerated_count = _number_field(state, "ToleratedFailureCount", effective, scope, jsonata, 0)
+        tolerated_pct = _number_field(state, "ToleratedFailurePercentage", effective, scope, jsonata, 0, False)
+        inputs = [_item_input(interp, state, raw, effective, scope, jsonata, i, item) for i, item in enumerate(items)]
+        batcher = state.get("ItemBatcher")
+        if batcher is not None:
+            inputs = _batch(interp, batcher, inputs, effective, scope, jsonata)
+        interp.history.add(frame.lane, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(inputs)})
+        limit = asyncio.Semaphore(max_concurrency if max_concurrency > 0 else max(1, len(inputs)))
+        results: list[Any] = [None] * len(inputs)
+        failures: list[StatesError] = []
+        start_lane = Lane(frame.lane.last)
+
+        async def iteration(index: int, value: Any) -> None:
+            async with limit:
+                lane = Lane(start_lane.last)
+                interp.history.add(lane, "MapIterationStarted", "mapIterationStartedEventDetails",
+                                   {"index": index, "name": name})
+                inner = Frame(processor["States"], processor.get("QueryLanguage", frame.query_language),
+                              dict(frame.variables), lane, {"Index": index, "Value": items[index]
+                                                            if index < len(items) else value})
+                try:
+                    results[index] = await interp.run_frame(inner, processor["StartAt"], value)
+                except StatesError as err:
+                    interp.history.add(lane, "MapIterationFailed", "mapIterationFailedEventDetails",
+                                       {"index": index, "name": name})
+                    if not distributed:
+                        raise
+                    failures.append(err)
+                    results[index] = {"Error": err.error, "Cause": err.cause}
+                    return
+                interp.history.add(lane, "MapIterationSucceeded", "mapIterationSucceededEventDetails",
+                                   {"index": index, "name": name})
+                frame.lane.last = max(frame.lane.last, lane.last)
+                start_lane.last = lane.last
+
+        tasks = [asyncio.ensure_future(iteration(i, v)) for i, v in enumerate(inputs)]
+        try:
+            await asyncio.gather(*tasks)
+        except StatesError:
+            interp.history.add(frame.lane, "MapStateFailed")
+            raise
+        finally:
+            for task in tasks:
+                task.cancel()
+        if failures:
+            allowed = max(tolerated_count, math.floor(len(inputs) * tolerated_pct / 100)) if (
+                tolerated_count or tolerated_pct) else 0
+            if len(failures) > allowed:
+                interp.history.add(frame.lane, "MapStateFailed")
+                raise StatesError("States.ExceedToleratedFailureThreshold",
+                                  "The specified tolerated failure threshold was exceeded")
+        interp.history.add(frame.lane, "MapStateSucceeded")
+        return results
+
+    def finish(result: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:
+        if jsonata:
+            return interp._finish_jsonata(state, raw, result, scope, result)
+        if "ResultSelector" in state:
+            result = templates.payload(state["ResultSelector"], result, scope)
+        return interp._finish_jsonpath(state, raw, result, scope, result)
+
+    return await interp._with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
+
+
+def _item_input(interp: Interpreter, state: dict[str, Any], raw: Any, effective: Any, scope: Scope, jsonata: bool,
+                index: int, item: Any) -> Any:
+    selector = state.get("ItemSelector", state.get("Parameters"))
+    if selector is None:
+        return item
+    context = dict(scope.context)
+    context["Map"] = {"Item": {"Index": index, "Value": item}}
+    item_scope = Scope(raw, context, scope.variables, scope.state_name, scope.entered_event_id)
+    if jsonata:
+        return templates.jsonata_value(selector, item_scope, {"input": raw, "context": context}, "ItemSelector")
+    return templates.payload(selector, effective, item_scope)
+
+
+def _batch(interp: Interpreter, batcher: dict[str, Any], inputs: list[Any], effective: Any, scope: Scope,
+           jsonata: bool) -> list[Any]:
+    size = int(batcher.get("MaxItemsPerBatch", 0) or 0)
+    if not size and "MaxItemsPerBatchPath" in batcher:
+        size = int(templates.select_field(batcher["MaxItemsPerBatchPath"], effective, scope, "MaxItemsPerBatchPath"))
+    size = size or len(inputs) or 1
+    batch_input = batcher.get("BatchInput")
+    if batch_input is not None and not jsonata:
+        batch_input = templates.payload(batch_input, effective, scope)
+    batches = []
+    for start in range(0, len(inputs), size):
+        entry: dict[str, Any] = {"Items": inputs[start:start + size]}
+        if batch_input is not None:
+            entry["BatchInput"] = batch_input
+        batches.append(entry)
+    return batches

@@ -1,0 +1,183 @@
+"""Task resources: optimized integrations (Lambda, SQS, SNS, EventBridge, Step Functions), the
+generic `aws-sdk:<service>:<action>` form, activities and `.waitForTaskToken`. Every call goes
+through `platform.call`, exactly as a client would; an AWS error becomes the task's error with the
+name Step Functions gives it (`Lambda.ResourceNotFoundException`, `Sfn.InvalidTokenException`)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import TYPE_CHECKING, Any
+
+from botocore.model import OperationModel
+
+from eventyard.asl.errors import StatesError
+from eventyard.asl.interpreter import TaskRequest
+from eventyard.protocol.errors import AwsError
+from eventyard.protocol.json_protocol import read_json, write_json
+from eventyard.protocol.models import service_model
+from eventyard.protocol.validation import coral_message, validate
+
+if TYPE_CHECKING:
+    from eventyard.services.stepfunctions.runner import ServiceHost
+
+# aws-sdk service names (as in the ARN) -> botocore service names, where they differ
+SDK_SERVICES = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs"}
+# How Step Functions prefixes an SDK error: the SDK's service id
+ERROR_PREFIX = {"stepfunctions": "Sfn", "sqs": "Sqs", "sns": "Sns", "events": "EventBridge", "lambda": "Lambda",
+                "kinesis": "Kinesis", "logs": "CloudWatchLogs"}
+
+
+def _operation(service: str, action: str) -> OperationModel:
+    model = service_model(service)
+    wanted = action[:1].upper() + action[1:]
+    for name in model.operation_names:
+        if name.lower() == wanted.lower():
+            return model.operation_model(name)
+    raise StatesError("States.Runtime", f"The resource provided {action} is not a valid operation for {service}")
+
+
+def _to_python(operation: OperationModel, params: Any) -> dict[str, Any]:
+    shape = operation.input_shape
+    if shape is None:
+        return {}
+    try:
+        value = read_json(shape, params if isinstance(params, dict) else {})
+    except Exception as exc:  # noqa: BLE001 - a wire type error is a validation error
+        raise AwsError("ValidationException", str(exc)) from None
+    violations = validate(shape, value)
+    if violations:
+        raise AwsError("ValidationException", coral_message(violations))
+    return value
+
+
+def _to_json(operation: OperationModel, result: dict[str, Any]) -> Any:
+    shape = operation.output_shape
+    return write_json(shape, result) if shape is not None else {}
+
+
+async def call(host: ServiceHost, service: str, action: str, params: Any, prefix: str | None = None) -> Any:
+    """Call `service`'s operation with JSON params, answering JSON; errors become StatesErrors."""
+    platform = host.runner.platform
+    label = prefix or ERROR_PREFIX.get(service, service.capitalize())
+    if service not in platform.services:
+        raise StatesError(f"{label}.ServiceUnavailableException",
+                          f"Service {service} is not available in Eventyard (Service: {label}, Status Code: 400)")
+    operation = _operation(service, action)
+    try:
+        request = _to_python(operation, params)
+        result = await platform.call(service, operation.name, request, region=host.region, account_id=host.account)
+    except AwsError as err:
+        raise StatesError(f"{label}.{err.code}",
+                          f"{err.message} (Service: {label}, Status Code: {err.status}, Request ID: "
+                          f"00000000-0000-0000-0000-000000000000)") from None
+    return _to_json(operation, result)
+
+
+def _stringify(params: dict[str, Any], *keys: str) -> dict[str, Any]:
+    # Optimized integrations accept JSON objects where the API takes a string (MessageBody, Detail).
+    out = dict(params)
+    for key in keys:
+        if key in out and not isinstance(out[key], str):
+            out[key] = json.dumps(out[key], separators=(",", ":"))
+    return out
+
+
+async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
+    resource = request.resource
+    parts = resource.split(":")
+    params = request.parameters
+    waits = resource.endswith(".waitForTaskToken")
+    if waits:
+        resource = resource[: -len(".waitForTaskToken")]
+        parts = resource.split(":")
+    future: asyncio.Future[Any] | None = None
+    if request.task_token is not None:
+        future = asyncio.get_running_loop().create_future()
+        host.runner.tokens[request.task_token] = (future, host.execution_arn)
+    try:
+        if len(parts) >= 7 and parts[5] == "activity":
+            return await _activity(host, request, future)
+        result = await _dispatch(host, resource, parts, params)
+        if future is not None:
+            return await future
+        return result
+    finally:
+        if request.task_token is not None:
+            host.runner.tokens.pop(request.task_token, None)
+
+
+async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: Any) -> Any:
+    if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
+        out = await _lambda(host, {"FunctionName": resource, "Payload": params})
+        return out["Payload"]
+    if not resource.startswith("arn:aws:states:::") or len(parts) < 7:
+        raise StatesError("States.Runtime", f"Unsupported resource {resource}")
+    service, action = parts[5], ":".join(parts[6:])
+    if service == "aws-sdk":
+        sdk = SDK_SERVICES.get(parts[6], parts[6])
+        return await call(host, sdk, parts[7], params)
+    if service == "lambda" and action == "invoke":
+        return await _lambda(host, params)
+    if service == "sqs" and action == "sendMessage":
+        return await call(host, "sqs", "SendMessage", _stringify(params, "MessageBody"), "SQS")
+    if service == "sns" and action == "publish":
+        return await call(host, "sns", "Publish", _stringify(params, "Message"), "SNS")
+    if service == "events" and action == "putEvents":
+        entries = [_stringify(e, "Detail") for e in params.get("Entries", [])]
+        return await call(host, "events", "PutEvents", {**params, "Entries": entries}, "EventBridge")
+    if service == "states" and action.startswith("startExecution"):
+        return await _start_execution(host, action, params)
+    raise StatesError("States.Runtime", f"The resource {resource} is not supported by Eventyard")
+
+
+async def _lambda(host: ServiceHost, params: dict[str, Any]) -> dict[str, Any]:
+    payload = params.get("Payload")
+    body = payload if isinstance(payload, str) else json.dumps(payload if payload is not None else {})
+    request = {k: v for k, v in params.items() if k != "Payload"}
+    request["Payload"] = base64.b64encode(body.encode()).decode()
+    out = await call(host, "lambda", "Invoke", request, "Lambda")
+    raw = base64.b64decode(out.get("Payload") or "").decode() if out.get("Payload") else ""
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        value = raw
+    if out.get("FunctionError"):
+        error = value.get("errorType", "Exception") if isinstance(value, dict) else "Exception"
+        raise StatesError(error, raw)
+    return {"ExecutedVersion": out.get("ExecutedVersion", "$LATEST"), "Payload": value,
+            "SdkHttpMetadata": {"HttpStatusCode": out.get("StatusCode", 200)},
+            "StatusCode": out.get("StatusCode", 200)}
+
+
+async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any]) -> Any:
+    params = _stringify(params, "Input")
+    started = await call(host, "stepfunctions", "StartExecution", params, "Sfn")
+    if action == "startExecution":
+        return started
+    described: dict[str, Any] = {}
+    while True:  # .sync: follow the child execution to its end
+        described = await call(host, "stepfunctions", "DescribeExecution",
+                               {"executionArn": started["executionArn"]}, "Sfn")
+        if described["status"] != "RUNNING":
+            break
+        await asyncio.sleep(0.05)
+    if described["status"] != "SUCCEEDED":
+        raise StatesError("States.TaskFailed", json.dumps(described))
+    if action.endswith(":2") and "output" in described:
+        described["Output"] = json.loads(described.pop("output"))
+    return described
+
+
+async def _activity(host: ServiceHost, request: TaskRequest, future: asyncio.Future[Any] | None) -> Any:
+    assert future is not None and request.task_token is not None
+    arn = request.resource
+    platform = host.runner.platform
+    exists = await platform.db.read(lambda conn: conn.execute(
+        "SELECT 1 FROM sfn_activities WHERE arn = ?", (arn,)).fetchone())
+    if exists is None:
+        raise StatesError("States.Runtime", f"Activity Does Not Exist: '{arn}'")
+    queue = host.runner.activity_queues.setdefault(arn, asyncio.Queue())
+    await queue.put((request.task_token, json.dumps(request.parameters, separators=(",", ":"))))
+    return await future

@@ -1,0 +1,223 @@
+"""Drives executions. STANDARD ones checkpoint after every top-level transition (history events,
+next state, its input and the variables, in one commit), park at top-level Wait states behind a
+durable timer, and are resumed from their checkpoint after a restart. EXPRESS ones run in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from eventyard.asl import execution as asl_execution
+from eventyard.asl import timestamps
+from eventyard.asl.history import History, Lane
+from eventyard.asl.interpreter import Checkpoint, Interpreter, Suspend, TaskRequest
+from eventyard.runtime import timers
+from eventyard.runtime.timers import RetryPolicy, Timer
+
+if TYPE_CHECKING:
+    from eventyard.server.platform import Platform
+
+log = logging.getLogger(__name__)
+RESUME_TIMER = "stepfunctions.resume"
+POLL = 0.02  # how often a sleeping branch re-reads the (possibly test-advanced) clock
+
+
+class ServiceHost:
+    """What the engine needs from the server: the clock, sleeping by that clock, and tasks."""
+
+    def __init__(self, runner: Runner, region: str, account: str, execution_arn: str) -> None:
+        self.runner = runner
+        self.region = region
+        self.account = account
+        self.execution_arn = execution_arn
+
+    def now(self) -> float:
+        return self.runner.platform.clock.now()
+
+    async def sleep_until(self, when: float) -> None:
+        while True:
+            remaining = when - self.now()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(min(POLL if remaining < 1 else 0.2, remaining))
+
+    async def run_task(self, request: TaskRequest, interpreter: Interpreter) -> Any:
+        from eventyard.services.stepfunctions.integrations import run_task
+
+        return await run_task(self, request)
+
+
+class Runner:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.running: dict[str, asyncio.Task[Any]] = {}
+        self.tokens: dict[str, tuple[asyncio.Future[Any], str]] = {}
+        self.activity_queues: dict[str, asyncio.Queue[tuple[str, str]]] = {}
+        self.done_waiters: dict[str, list[asyncio.Future[None]]] = {}
+
+    async def start(self) -> None:
+        self.platform.timers.register(RESUME_TIMER, self._on_resume_timer,
+                                      RetryPolicy(max_attempts=10, base_delay=1.0))
+        rows = await self.platform.db.read(lambda conn: conn.execute(
+            "SELECT arn, checkpoint FROM sfn_executions WHERE status = 'RUNNING' AND type = 'STANDARD'").fetchall())
+        for row in rows:
+            checkpoint = json.loads(row["checkpoint"] or "{}")
+            if not checkpoint.get("waiting_until"):
+                self.launch(row["arn"])
+
+    def launch(self, arn: str) -> None:
+        if arn in self.running:
+            return
+        task = self.platform.spawn(self._drive(arn), f"sfn:{arn}")
+        self.running[arn] = task
+        task.add_done_callback(lambda _t: self._finished(arn))
+
+    def _finished(self, arn: str) -> None:
+        self.running.pop(arn, None)
+        for waiter in self.done_waiters.pop(arn, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_done(self, arn: str) -> None:
+        if arn not in self.running:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self.done_waiters.setdefault(arn, []).append(waiter)
+        await waiter
+
+    async def _on_resume_timer(self, timer: Timer) -> None:
+        arn = timer.payload["arn"]
+        now = self.platform.clock.now()
+
+        def wake(conn: sqlite3.Connection) -> bool:
+            row = conn.execute("SELECT status, checkpoint FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()
+            if row is None or row["status"] != "RUNNING":
+                return False
+            checkpoint = json.loads(row["checkpoint"])
+            if checkpoint.get("waiting_until") is None:
+                return True
+            if checkpoint["waiting_until"] > now + 0.001:
+                return False
+            checkpoint["resume_wait"] = True
+            checkpoint["waiting_until"] = None
+            conn.execute("UPDATE sfn_executions SET checkpoint = ? WHERE arn = ?", (json.dumps(checkpoint), arn))
+            return True
+
+        if await self.platform.db.write(wake):
+            self.launch(arn)
+
+    def interpreter(self, row: dict[str, Any], host: ServiceHost, history: History) -> Interpreter:
+        machine_arn = row["machine_arn"]
+        definition = json.loads(row["definition"])
+        execution = {"Id": row["arn"], "Input": json.loads(row["input"]), "Name": row["name"],
+                     "RoleArn": row["role_arn"], "StartTime": timestamps.format_epoch(row["started_at"]),
+                     "RedriveCount": row.get("redrive_count", 0)}
+        interp = Interpreter(definition, execution, {"Id": machine_arn, "Name": machine_arn.split(":")[6]}, host,
+                             history, token_factory=lambda: str(uuid.uuid4()))
+        interp.execution_region = host.region  # type: ignore[attr-defined]
+        return interp
+
+    async def _drive(self, arn: str) -> None:
+        row = await self.platform.db.read(lambda conn: dict(conn.execute(
+            "SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()))
+        if row["status"] != "RUNNING":
+            return
+        checkpoint = json.loads(row["checkpoint"])
+        history = History(self.platform.clock.now, next_id=row["next_event_id"])
+        lane = Lane(row["last_event_id"])
+        host = ServiceHost(self, row["region"], row["account_id"], arn)
+        interp = self.interpreter(row, host, history)
+        interp.resume_after_wait = bool(checkpoint.get("resume_wait"))
+        flushed = [0]
+
+        def save(conn: sqlite3.Connection, cp: dict[str, Any]) -> None:
+            events = history.events[flushed[0]:]
+            conn.executemany("INSERT OR REPLACE INTO sfn_history VALUES (?,?,?)",
+                             [(arn, e["id"], json.dumps(e)) for e in events])
+            conn.execute("UPDATE sfn_executions SET checkpoint = ?, next_event_id = ?, last_event_id = ? "
+                         "WHERE arn = ? AND status = 'RUNNING'", (json.dumps(cp), history.next_id, lane.last, arn))
+
+        async def on_transition(cp: Checkpoint) -> None:
+            if cp.state is None:
+                return
+            data = {"state": cp.state, "input": cp.input, "variables": cp.variables}
+            count = len(history.events)
+            await self.platform.db.write(lambda conn: save(conn, data))
+            flushed[0] = count
+
+        async def top_wait(name: str, until: float, cp: Checkpoint) -> None:
+            data = {"state": name, "input": cp.input, "variables": cp.variables, "waiting_until": until}
+            count = len(history.events)
+            now = self.platform.clock.now()
+
+            def park(conn: sqlite3.Connection) -> None:
+                save(conn, data)
+                timers.schedule(conn, RESUME_TIMER, {"arn": arn}, until, now)
+
+            await self.platform.db.write(park)
+            flushed[0] = count
+            self.platform.timers.wake()
+            raise Suspend()
+
+        interp.on_transition = on_transition
+        if row["type"] == "STANDARD":
+            interp.top_wait = top_wait
+        try:
+            outcome = await asl_execution.run(interp, checkpoint["state"], checkpoint["input"],
+                                              checkpoint.get("variables", {}), lane)
+        except asyncio.CancelledError:
+            raise
+        if outcome.status == "RUNNING":
+            return
+        await self.finish(arn, outcome, history.events[flushed[0]:], history.next_id, lane.last)
+
+    async def finish(self, arn: str, outcome: asl_execution.Outcome, events: list[dict[str, Any]], next_id: int,
+                     last_id: int) -> None:
+        from eventyard.asl.templates import to_json
+
+        now = self.platform.clock.now()
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.executemany("INSERT OR REPLACE INTO sfn_history VALUES (?,?,?)",
+                             [(arn, e["id"], json.dumps(e)) for e in events])
+            conn.execute("UPDATE sfn_executions SET status = ?, output = ?, error = ?, cause = ?, stopped_at = ?,"
+                         " checkpoint = NULL, next_event_id = ?, last_event_id = ? WHERE arn = ? AND status = 'RUNNING'",
+                         (outcome.status, to_json(outcome.output) if outcome.status == "SUCCEEDED" else None,
+                          outcome.error, outcome.cause, now, next_id, last_id, arn))
+
+        await self.platform.db.write(write)
+        await self.emit_status_event(arn)
+
+    async def emit_status_event(self, arn: str) -> None:
+        """AWS sends 'Step Functions Execution Status Change' events to the default bus."""
+        if "events" not in self.platform.services:
+            return
+        row = await self.platform.db.read(lambda conn: conn.execute(
+            "SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone())
+        if row is None:
+            return
+        detail = {"executionArn": arn, "stateMachineArn": row["machine_arn"], "name": row["name"],
+                  "status": row["status"], "startDate": int(row["started_at"] * 1000),
+                  "stopDate": int(row["stopped_at"] * 1000) if row["stopped_at"] else None,
+                  "input": row["input"], "output": row["output"], "error": row["error"], "cause": row["cause"]}
+        try:
+            await self.platform.call("events", "PutEvents", {"Entries": [{
+                "Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
+                "Detail": json.dumps(detail), "Resources": [arn]}]},
+                region=row["region"], account_id=row["account_id"])
+        except Exception:  # noqa: BLE001 - status events are best effort, as in AWS
+            log.debug("status event for %s not delivered", arn, exc_info=True)
+
+    async def run_express(self, row: dict[str, Any]) -> tuple[asl_execution.Outcome, list[dict[str, Any]]]:
+        history = History(self.platform.clock.now)
+        lane = Lane()
+        host = ServiceHost(self, row["region"], row["account_id"], row["arn"])
+        interp = self.interpreter(row, host, history)
+        asl_execution.record_start(interp, row["input"], row["role_arn"], lane)
+        outcome = await asl_execution.run(interp, interp.definition["StartAt"], json.loads(row["input"]), {}, lane)
+        return outcome, history.events

@@ -1,0 +1,87 @@
+"""Step Functions tables. An execution row carries its checkpoint (next state, input, variables):
+that is what a STANDARD execution resumes from after a durable Wait or a restart."""
+
+from eventyard.storage import Migration
+
+MIGRATIONS = [
+    Migration(
+        "stepfunctions-0001-initial",
+        """
+        CREATE TABLE sfn_state_machines (
+            arn TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            type TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            role_arn TEXT NOT NULL,
+            description TEXT,
+            logging TEXT,
+            tracing TEXT,
+            revision_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            tags TEXT NOT NULL DEFAULT '{}',
+            next_version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE sfn_versions (
+            arn TEXT PRIMARY KEY,
+            machine_arn TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            definition TEXT NOT NULL,
+            role_arn TEXT NOT NULL,
+            description TEXT,
+            revision_id TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE sfn_aliases (
+            arn TEXT PRIMARY KEY,
+            machine_arn TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT,
+            routing TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE sfn_executions (
+            arn TEXT PRIMARY KEY,
+            machine_arn TEXT NOT NULL,
+            version_arn TEXT,
+            alias_arn TEXT,
+            name TEXT NOT NULL,
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            role_arn TEXT NOT NULL,
+            input TEXT NOT NULL,
+            output TEXT,
+            error TEXT,
+            cause TEXT,
+            trace_header TEXT,
+            started_at REAL NOT NULL,
+            stopped_at REAL,
+            checkpoint TEXT,
+            next_event_id INTEGER NOT NULL DEFAULT 1,
+            last_event_id INTEGER NOT NULL DEFAULT 0,
+            redrive_count INTEGER NOT NULL DEFAULT 0,
+            redrive_at REAL,
+            region TEXT NOT NULL,
+            account_id TEXT NOT NULL
+        );
+        CREATE INDEX sfn_executions_machine ON sfn_executions (machine_arn, started_at);
+        CREATE INDEX sfn_executions_running ON sfn_executions (status);
+        CREATE TABLE sfn_history (
+            execution_arn TEXT NOT NULL,
+            event_id INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            PRIMARY KEY (execution_arn, event_id)
+        );
+        CREATE TABLE sfn_activities (
+            arn TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            tags TEXT NOT NULL DEFAULT '{}'
+        )
+        """,
+    )
+]

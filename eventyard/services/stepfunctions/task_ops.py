@@ -1,0 +1,161 @@
+"""Activities, task tokens (SendTaskSuccess/Failure/Heartbeat) and TestState: methods of
+StepFunctionsProvider."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from typing import Any
+
+from eventyard.asl import definition as asl_definition
+from eventyard.asl.errors import InvalidDefinition, StatesError
+from eventyard.asl.history import History, Lane
+from eventyard.asl.interpreter import Frame, Interpreter
+from eventyard.asl.templates import to_json
+from eventyard.protocol.errors import AwsError
+from eventyard.services.base import RequestContext
+from eventyard.services.stepfunctions import names
+from eventyard.services.stepfunctions.runner import ServiceHost
+
+
+def _activity(conn: sqlite3.Connection, arn: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM sfn_activities WHERE arn = ?", (arn,)).fetchone()
+    if row is None:
+        raise AwsError("ActivityDoesNotExist", f"Activity Does Not Exist: '{arn}'")
+    return row
+
+
+async def create_activity(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    names.validate_name(params["name"])
+    arn = names.activity_arn(ctx.region, ctx.account_id, params["name"])
+    now = self.now()
+
+    def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        row = conn.execute("SELECT * FROM sfn_activities WHERE arn = ?", (arn,)).fetchone()
+        if row is not None:  # AWS: CreateActivity is idempotent
+            return {"activityArn": arn, "creationDate": row["created_at"]}
+        tags = {t["key"]: t.get("value", "") for t in params.get("tags", [])}
+        conn.execute("INSERT INTO sfn_activities VALUES (?,?,?,?)", (arn, params["name"], now, json.dumps(tags)))
+        return {"activityArn": arn, "creationDate": now}
+
+    return await self._write(run)
+
+
+async def describe_activity(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    names.check_arn(params["activityArn"], "activity")
+    row = await self._read(lambda conn: _activity(conn, params["activityArn"]))
+    return {"activityArn": row["arn"], "name": row["name"], "creationDate": row["created_at"]}
+
+
+async def delete_activity(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    names.check_arn(params["activityArn"], "activity")
+    await self._write(lambda conn: conn.execute("DELETE FROM sfn_activities WHERE arn = ?", (params["activityArn"],)))
+    return {}
+
+
+async def list_activities(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    from eventyard.services.stepfunctions.provider import _page
+
+    rows = await self._read(lambda conn: conn.execute(
+        "SELECT * FROM sfn_activities WHERE arn LIKE ? ORDER BY name",
+        (f"arn:aws:states:{ctx.region}:{ctx.account_id}:activity:%",)).fetchall())
+    chunk, token = _page([{"activityArn": r["arn"], "name": r["name"], "creationDate": r["created_at"]}
+                          for r in rows], params)
+    return {"activities": chunk, **({"nextToken": token} if token else {})}
+
+
+async def get_activity_task(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    arn = params["activityArn"]
+    names.check_arn(arn, "activity")
+    await self._read(lambda conn: _activity(conn, arn))
+    queue = self.runner.activity_queues.setdefault(arn, asyncio.Queue())
+    try:
+        token, payload = await asyncio.wait_for(queue.get(), 60)  # AWS long-polls for up to 60 s
+    except TimeoutError:
+        return {}
+    return {"taskToken": token, "input": payload}
+
+
+def _token(self: Any, token: str) -> asyncio.Future[Any]:
+    entry = self.runner.tokens.get(token)
+    if entry is None:
+        raise AwsError("TaskDoesNotExist" if len(token) >= 1 and token.count("-") == 4 else "InvalidToken",
+                       f"Invalid Token: '{token}'" if token.count("-") != 4 else "Task Does Not Exist")
+    return entry[0]
+
+
+async def send_task_success(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    future = _token(self, params["taskToken"])
+    try:
+        value = json.loads(params["output"])
+    except ValueError:
+        raise AwsError("InvalidOutput", f"Invalid Output: '{params['output']}'") from None
+    if future.done():
+        raise AwsError("TaskTimedOut", "Task Timed Out")
+    future.set_result(value)
+    return {}
+
+
+async def send_task_failure(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    future = _token(self, params["taskToken"])
+    if future.done():
+        raise AwsError("TaskTimedOut", "Task Timed Out")
+    future.set_exception(StatesError(params.get("error"), params.get("cause")))
+    return {}
+
+
+async def send_task_heartbeat(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    _token(self, params["taskToken"])
+    beats = self.runner.heartbeats if hasattr(self.runner, "heartbeats") else {}
+    beats[params["taskToken"]] = self.now()
+    self.runner.heartbeats = beats
+    return {}
+
+
+async def test_state(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    """AWS's TestState: run one state definition on an input, reporting output/next state/error."""
+    text = params["definition"]
+    try:
+        state = json.loads(text)
+    except ValueError:
+        raise AwsError("InvalidDefinition", "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION'") from None
+    wrapper = {"StartAt": "TestState", "States": {"TestState": dict(state)}}
+    if state.get("Type") not in ("Choice", "Fail", "Succeed") and "Next" not in state and not state.get("End"):
+        wrapper["States"]["TestState"]["End"] = True
+    for key in ("Next", "Default"):
+        if key in state:
+            wrapper["States"][state[key]] = {"Type": "Succeed"}
+    for rule in state.get("Choices", []) + state.get("Catch", []):
+        if isinstance(rule, dict) and "Next" in rule:
+            wrapper["States"][rule["Next"]] = {"Type": "Succeed"}
+    try:
+        asl_definition.parse(json.dumps(wrapper))
+    except InvalidDefinition as err:
+        raise AwsError("InvalidDefinition", err.message) from None
+    input_text = params.get("input") or "{}"
+    try:
+        value = json.loads(input_text)
+    except ValueError:
+        raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{input_text}'") from None
+    history = History(self.platform.clock.now)
+    host = ServiceHost(self.runner, ctx.region, ctx.account_id, "test-state")
+    execution = {"Id": f"arn:aws:states:{ctx.region}:{ctx.account_id}:execution:TestStateMachine:test",
+                 "Input": value, "Name": "test", "RoleArn": params.get("roleArn", ""), "StartTime": ""}
+    interp = Interpreter(wrapper, execution, {"Id": "", "Name": "TestStateMachine"}, host, history)
+    frame = Frame(wrapper["States"], wrapper.get("QueryLanguage", "JSONPath"), {}, Lane())
+    try:
+        nxt, output = await interp.run_state(frame, "TestState", wrapper["States"]["TestState"], value)
+    except StatesError as err:
+        out: dict[str, Any] = {"status": "FAILED"}
+        if err.error is not None:
+            out["error"] = err.error
+        if err.cause is not None:
+            out["cause"] = err.cause
+        return out
+    out = {"status": "SUCCEEDED", "output": to_json(output)}
+    if nxt is not None:
+        out["nextState"] = nxt
+        if any(rule.get("Next") == nxt for rule in state.get("Catch", [])) and nxt != state.get("Next"):
+            out["status"] = "CAUGHT_ERROR"
+    return out
