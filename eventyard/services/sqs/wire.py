@@ -34,6 +34,7 @@ LEGACY_ERRORS: dict[str, tuple[str, int]] = {
     "MessageNotInflight": ("AWS.SimpleQueueService.MessageNotInflight", 400),
     "UnsupportedOperation": ("AWS.SimpleQueueService.UnsupportedOperation", 400),
     "OverLimit": ("OverLimit", 403),
+    "UnknownOperationException": ("InvalidAction", 400),
     "KmsAccessDenied": ("KMS.AccessDeniedException", 400),
     "KmsDisabled": ("KMS.DisabledException", 400),
     "KmsInvalidKeyUsage": ("KMS.InvalidKeyUsageException", 400),
