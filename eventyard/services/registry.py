@@ -14,6 +14,7 @@ SERVICE_PACKAGES = [
     "stepfunctions",
     "sns",
     "events",
+    "scheduler",
     "kinesis",
     "logs",
     "lambda_",

@@ -63,15 +63,16 @@ def classify(error: AwsError) -> Failure:
 
 
 class Deliverer:
-    def __init__(self, platform: Platform, cross_bus: CrossBus) -> None:
+    def __init__(self, platform: Platform, cross_bus: CrossBus, kind: str = DELIVERY_TIMER) -> None:
         self.platform = platform
+        self.kind = kind
         self.cross_bus = cross_bus
         self.buckets = http_targets.TokenBuckets()
         self.oauth = http_targets.OAuthTokens()
 
     def register(self) -> None:
         # The kind's own policy only covers failures of our bookkeeping (e.g. a DLQ send that failed).
-        self.platform.timers.register(DELIVERY_TIMER, self.handle,
+        self.platform.timers.register(self.kind, self.handle,
                                       timers.RetryPolicy(max_attempts=10, base_delay=1.0, max_delay=60.0))
 
     async def handle(self, timer: Timer) -> None:
@@ -97,7 +98,7 @@ class Deliverer:
             again = {**payload, "attempt": attempt + 1}
 
             def reschedule(conn: Any) -> None:
-                timers.schedule(conn, DELIVERY_TIMER, again, now + delay, now)
+                timers.schedule(conn, self.kind, again, now + delay, now)
                 timers.cancel(conn, timer.id)
 
             await self.platform.db.write(reschedule)
@@ -112,8 +113,11 @@ class Deliverer:
 
     async def send_to_dlq(self, dlq: str, payload: dict[str, Any], error: Failure, attempt: int) -> None:
         _, region, account, name = parse_arn(dlq)
+        # EventBridge names the rule; Scheduler names the schedule.
+        source = {"SCHEDULE_ARN": payload["schedule_arn"]} if "schedule_arn" in payload else {
+            "RULE_ARN": payload["rule_arn"]}
         attributes = {
-            "RULE_ARN": payload["rule_arn"], "TARGET_ARN": payload["target"]["Arn"],
+            **source, "TARGET_ARN": payload["target"]["Arn"],
             "ERROR_CODE": error.code, "ERROR_MESSAGE": error.message[:1000] or error.code,
             "RETRY_ATTEMPTS": str(attempt - 1),
         }
@@ -132,7 +136,7 @@ class Deliverer:
         target, event = payload["target"], payload["event"]
         arn = target["Arn"]
         service, region, account, resource = parse_arn(arn)
-        body = render_input(target, event, payload["rule"], payload["rule_arn"], payload["ingested"])
+        body = render_input(target, event, payload.get("rule", ""), payload.get("rule_arn", ""), payload["ingested"])
         headers = self._trace(payload)
         call = self.platform.call
         if service == "sqs":
