@@ -160,3 +160,15 @@ def test_events_for_a_bus_given_by_arn_are_routed(events: Any, sqs: Any, unique:
     events.put_targets(Rule="r", EventBusName=bus_arn, Targets=[{"Id": "q", "Arn": arn}])
     put(events, {"x": 1}, source=unique, bus=bus_arn)
     assert len(receive(sqs, url)) == 1
+
+
+def test_an_sns_topic_target_publishes_the_event(server: Any, events: Any, sqs: Any, unique: str) -> None:
+    sns = server.client("sns")
+    url, arn = make_queue(sqs, f"q-{unique}")
+    topic = sns.create_topic(Name=f"t-{unique}")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    events.put_rule(Name=f"r-{unique}", EventPattern=json.dumps({"source": [unique]}))
+    events.put_targets(Rule=f"r-{unique}", Targets=[{"Id": "t", "Arn": topic}])
+    event_id = put(events, {"via": "sns"}, source=unique)
+    [event] = bodies(receive(sqs, url))
+    assert event["id"] == event_id
