@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import threading
+import urllib.request
 from typing import Any, Callable
 
 import pytest
@@ -216,3 +219,52 @@ def test_records_expire_after_the_retention_period(fresh_kinesis_server: ServerP
     client.increase_stream_retention_period(StreamName=unique, RetentionPeriodHours=48)
     fresh_kinesis_server.advance_clock(24 * 3600)
     assert [r["Data"] for r in read_all(client, unique, "shardId-000000000000")] == [b"new"]
+
+
+def server_now(server: ServerProcess) -> float:
+    with urllib.request.urlopen(f"{server.url}/_eventyard/clock") as response:
+        return float(json.load(response)["now"])
+
+
+def test_enforced_shard_limits_fail_records_one_by_one(tmp_path: Any, unique: str) -> None:
+    server = ServerProcess(tmp_path / "data", env={"EVENTYARD_KINESIS_TRANSITION_SECONDS": "0.05",
+                                                   "EVENTYARD_KINESIS_ENFORCE_THROUGHPUT": "1"}).start()
+    batch = [{"Data": b"x" * 4000, "PartitionKey": f"k{i}"} for i in range(500)]  # ~2 MB for a 1 MiB/s shard
+    admitted, total = 0, 0
+    for entry in batch:  # data plus partition key, within 1 MiB per shard per second
+        total += len(entry["Data"]) + len(entry["PartitionKey"])
+        if total > 1024 * 1024:
+            break
+        admitted += 1
+    try:
+        client = server.client("kinesis")
+        # The window is one second of the server's clock: retry if a slow machine let it roll over.
+        for attempt in range(5):
+            name = f"{unique}-{attempt}"
+            client.create_stream(StreamName=name, ShardCount=1)
+            wait_for_status(client, name)
+            now = server_now(server)
+            server.advance_clock(math.ceil(now) - now + 0.001)  # start of a second: both writes share it
+            started = int(server_now(server))
+            result = client.put_records(StreamName=name, Records=batch)
+            try:
+                client.put_record(StreamName=name, Data=b"x" * 4000, PartitionKey="k")
+                single_error = None
+            except ClientError as error:
+                single_error = error.response["Error"]["Code"]
+            if int(server_now(server)) == started:
+                break
+        else:
+            pytest.fail("the machine never kept two calls within one second")
+        failed = [r for r in result["Records"] if "ErrorCode" in r]
+        assert result["FailedRecordCount"] == len(failed) == 500 - admitted
+        assert all("SequenceNumber" in r for r in result["Records"][:admitted])
+        assert failed[0]["ErrorCode"] == "ProvisionedThroughputExceededException"
+        assert failed[0]["ErrorMessage"] == (f"Rate exceeded for shard shardId-000000000000 in stream {name} "
+                                             "under account 000000000000.")
+        assert single_error == "ProvisionedThroughputExceededException"
+        server.advance_clock(1)
+        assert client.put_record(StreamName=name, Data=b"x", PartitionKey="k")["ShardId"] == "shardId-000000000000"
+        assert len(read_all(client, name, "shardId-000000000000")) == admitted + 1
+    finally:
+        server.stop()

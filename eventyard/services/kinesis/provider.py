@@ -18,6 +18,7 @@ from eventyard.services.kinesis.iterators import decode_iterator, decode_next_to
     encode_next_token, ShardIterator
 from eventyard.services.kinesis.records import Entry
 from eventyard.services.kinesis.streams import Stream, StreamKey
+from eventyard.services.kinesis.throughput import ShardThroughput
 
 T = TypeVar("T")
 # How long CREATING/UPDATING/DELETING last. AWS takes tens of seconds; a local stream is ready at once,
@@ -34,6 +35,8 @@ class KinesisProvider(Provider):
         self.transition = float(os.environ.get("EVENTYARD_KINESIS_TRANSITION_SECONDS", DEFAULT_TRANSITION_SECONDS))
         self._waiters: dict[int, set[asyncio.Future[None]]] = {}
         self._event_shape = service_model("kinesis").shape_for("SubscribeToShardEvent")
+        enforce = os.environ.get("EVENTYARD_KINESIS_ENFORCE_THROUGHPUT", "").lower() in {"1", "true", "yes", "on"}
+        self.throughput = ShardThroughput() if enforce else None
 
     # -- plumbing --------------------------------------------------------------------------
     def now(self) -> float:
@@ -365,9 +368,11 @@ class KinesisProvider(Provider):
         def run(conn: sqlite3.Connection, now: float) -> tuple[Stream, dict[str, Any]]:
             stream = stream_store.get_readable(conn, key, now)
             records.check_entries(stream, [entry], batch=False)
-            return stream, records.put(conn, stream, [entry], now)[0]
+            return stream, records.put(conn, stream, [entry], now, self.throughput)[0]
 
         stream, result = await self._write(run)
+        if "ErrorCode" in result:
+            raise AwsError(result["ErrorCode"], result["ErrorMessage"])
         self._notify(stream.id)
         return {**result, "EncryptionType": stream.encryption_type}
 
@@ -378,11 +383,12 @@ class KinesisProvider(Provider):
         def run(conn: sqlite3.Connection, now: float) -> tuple[Stream, list[dict[str, Any]]]:
             stream = stream_store.get_readable(conn, key, now)
             records.check_entries(stream, entries, batch=True)
-            return stream, records.put(conn, stream, entries, now)
+            return stream, records.put(conn, stream, entries, now, self.throughput)
 
         stream, results = await self._write(run)
         self._notify(stream.id)
-        return {"FailedRecordCount": 0, "Records": results, "EncryptionType": stream.encryption_type}
+        failed = sum(1 for r in results if "ErrorCode" in r)
+        return {"FailedRecordCount": failed, "Records": results, "EncryptionType": stream.encryption_type}
 
     async def get_shard_iterator(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         key = self._key(ctx, params)

@@ -18,6 +18,7 @@ from eventyard.services.kinesis import names, shards
 from eventyard.services.kinesis.iterators import ShardIterator, encode_iterator
 from eventyard.services.kinesis.shards import Shard
 from eventyard.services.kinesis.streams import Stream
+from eventyard.services.kinesis.throughput import ShardThroughput
 
 MAX_RECORDS_PER_REQUEST = 500
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
@@ -62,8 +63,10 @@ def hash_key(entry: Entry) -> int:
     return value
 
 
-def put(conn: sqlite3.Connection, stream: Stream, entries: list[Entry], now: float) -> list[dict[str, Any]]:
-    """Append each entry to the open shard whose range holds its hash key; one result per entry."""
+def put(conn: sqlite3.Connection, stream: Stream, entries: list[Entry], now: float,
+        throughput: ShardThroughput | None = None) -> list[dict[str, Any]]:
+    """Append each entry to the open shard whose range holds its hash key; one result per entry
+    (an error entry for a record past its shard's write limits, when they are enforced)."""
     keys = [hash_key(entry) for entry in entries]
     arrival = math.floor(now * 1000) / 1000  # AWS reports arrival to the millisecond; keep what we report
     targets = shards.open_shards(conn, stream)
@@ -73,6 +76,12 @@ def put(conn: sqlite3.Connection, stream: Stream, entries: list[Entry], now: flo
     results = []
     for entry, key in zip(entries, keys):
         shard = targets[bisect.bisect_right(starts, key) - 1]
+        size = len(entry.data) + len(entry.partition_key.encode("utf-8"))
+        if throughput is not None and stream.mode == "PROVISIONED" and not throughput.admit(shard.id, size, now):
+            results.append({"ErrorCode": "ProvisionedThroughputExceededException",
+                            "ErrorMessage": f"Rate exceeded for shard {shard.shard_id} in stream {stream.name} "
+                                            f"under account {stream.account_id}."})
+            continue
         position = positions[shard.id]
         positions[shard.id] = position + 1
         rows.append((shard.id, position, entry.partition_key, entry.data, arrival))
