@@ -4,23 +4,20 @@ TestEventPattern against the live server. The corpus lives outside the repositor
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-CORPUS = Path(os.environ.get("EVENTYARD_CONFORMANCE_DIR", "/work/shared/conformance"))
+from tests.conformance import conformance_dir
+
 DEFAULT_EVENT = json.dumps({"id": "1", "source": "test-source", "detail-type": "test-detail-type",
                             "account": "123456789012", "region": "us-east-1", "time": "2022-07-13T13:48:01Z",
                             "resources": [], "detail": {}})
 
 
 def cases(name: str) -> list[dict[str, Any]]:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip(f"conformance corpus not found at {path}")
+    path = conformance_dir() / name
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from eventyard.patterns import InvalidEvent, InvalidPattern
 from eventyard.patterns.conformance import matches, matches_library
+from tests.conformance import conformance_dir
 
-CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance"
 DEFAULT_EVENT = json.dumps({"id": "1", "source": "test-source", "detail-type": "test-detail-type",
                             "account": "123456789012", "region": "us-east-1",
                             "time": "2022-07-13T13:48:01Z", "resources": [], "detail": {}})
 
-pytestmark = pytest.mark.skipif(not CONFORMANCE.is_dir(),
-                                reason=f"conformance corpus not found at {CONFORMANCE}")
-
-
 def _cases(name: str) -> list[dict]:
-    with open(CONFORMANCE / name) as f:
+    with open(conformance_dir() / name) as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
