@@ -33,7 +33,10 @@ async def run(interp: Interpreter, start: str, input_: Any, variables: dict[str,
         output = await interp.run_from(start, input_, variables, lane)
     except Suspend:
         return Outcome("RUNNING")
-    except StatesError as err:
+    except Exception as exc:  # noqa: BLE001 - an engine bug must fail the execution, not leave it RUNNING
+        if not isinstance(exc, StatesError):
+            exc = StatesError("States.Runtime", f"{type(exc).__name__}: {exc}")
+        err = exc
         details: dict[str, Any] = {}
         if err.error is not None:
             details["error"] = err.error

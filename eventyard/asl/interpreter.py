@@ -108,12 +108,11 @@ class Interpreter:
     def _language(self, frame: Frame, state: dict[str, Any]) -> str:
         return state.get("QueryLanguage", frame.query_language)
 
-    def _context(self, frame: Frame, name: str, entered: float, retry_count: int = 0) -> dict[str, Any]:
-        ctx = {
-            "Execution": self.execution,
-            "StateMachine": self.state_machine,
-            "State": {"EnteredTime": timestamps.format_epoch(entered), "Name": name, "RetryCount": retry_count},
-        }
+    def _context(self, frame: Frame, name: str, entered: float, retry_count: int | None = None) -> dict[str, Any]:
+        state: dict[str, Any] = {"EnteredTime": timestamps.format_epoch(entered), "Name": name}
+        if retry_count is not None:  # AWS: only states that can retry (Task, Parallel, Map) carry RetryCount
+            state["RetryCount"] = retry_count
+        ctx = {"Execution": self.execution, "StateMachine": self.state_machine, "State": state}
         if frame.map_item is not None:
             ctx["Map"] = {"Item": frame.map_item}
         return ctx
@@ -127,7 +126,8 @@ class Interpreter:
         else:
             entered_id = self.history.add(frame.lane, f"{kind}StateEntered", "stateEnteredEventDetails",
                                           {"name": name, "input": to_json(raw), "inputDetails": {"truncated": False}})
-        scope = Scope(raw, self._context(frame, name, self.host.now()), frame.variables, name, entered_id)
+        retry = 0 if kind in ("Task", "Parallel", "Map") else None
+        scope = Scope(raw, self._context(frame, name, self.host.now(), retry), frame.variables, name, entered_id)
         jsonata = self._language(frame, state) == "JSONata"
         runner = getattr(self, f"_run_{kind.lower()}")
         if kind == "Wait":
@@ -208,7 +208,7 @@ class Interpreter:
             result = templates.payload(state["Parameters"], effective, scope)
         else:
             result = effective
-        output, assigned = self._finish_jsonpath(state, raw, result, scope, raw)
+        output, assigned = self._finish_jsonpath(state, raw, result, scope, result)
         return state.get("Next"), output, assigned
 
     # -- Succeed / Fail -------------------------------------------------------------------------
@@ -333,9 +333,9 @@ class Interpreter:
         if "SecondsPath" in state:
             path = state["SecondsPath"]
             value = templates.select_field(path, effective, scope, "SecondsPath")
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
                 raise scope.runtime_error(
-                    f"The SecondsPath parameter does not reference a valid integer value: {path} == {to_json(value)}")
+                    f"The SecondsPath parameter cannot be parsed as a long value: {path} == {to_json(value)}")
             if value < 0:
                 raise scope.runtime_error(
                     f"The SecondsPath parameter references a negative value: {path} == {to_json(value)}")

@@ -148,9 +148,12 @@ def _eval(node: tuple[str, Any], resolve: Resolver) -> Any:
     if fn is None:
         raise StatesError("States.Runtime", f"The intrinsic function '{name}' is not supported.")
     if name == "States.Format":
-        if not args or args[0][0] != "str":
-            raise StatesError("States.IntrinsicFailure", "States.Format needs a string literal template")
-        return _format(args[0][1], [_eval(a, resolve) for a in args[1:]])
+        if not args:
+            raise _fail("States.Format needs a template")
+        template = args[0][1] if args[0][0] == "str" else _eval(args[0], resolve)
+        if not isinstance(template, str):
+            raise _fail("The first argument of States.Format must be a string")
+        return _format(template, [_eval(a, resolve) for a in args[1:]])
     return fn(*[_eval(a, resolve) for a in args])
 
 
@@ -164,6 +167,17 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def _java_text(value: Any) -> str:
+    """How States.Format prints a non-string argument: Java's toString of the parsed value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_java_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_java_text(v) for v in value) + "]"
+    return json.dumps(value)
+
+
 def _format(template: str, values: list[Any]) -> str:
     out, i, used = [], 0, 0
     while i < len(template):
@@ -173,7 +187,7 @@ def _format(template: str, values: list[Any]) -> str:
         elif template.startswith("{}", i):
             if used >= len(values):
                 raise _fail("The number of arguments does not match the number of placeholders in States.Format")
-            out.append(_as_text(values[used]))
+            out.append(_java_text(values[used]))
             used += 1
             i += 2
         else:
@@ -246,8 +260,14 @@ def _math_random(start: Any, end: Any, seed: Any = None) -> int:
     return rng.randint(lo, hi) if hi >= lo else lo
 
 
+def _round(value: Any, fn: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(f"The function {fn} needs numeric arguments")
+    return math.floor(value + 0.5)  # Java's Math.round: half up
+
+
 def _math_add(a: Any, b: Any) -> int:
-    return _int(a, "States.MathAdd") + _int(b, "States.MathAdd")
+    return _round(a, "States.MathAdd") + _round(b, "States.MathAdd")
 
 
 def _string_split(text: Any, delimiter: Any) -> list[str]:

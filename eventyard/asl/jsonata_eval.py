@@ -46,9 +46,10 @@ def _partition(array: Any, size: Any) -> list[Any]:
     return [array[i:i + n] for i in range(0, len(array), n)]
 
 
-def _range(first: Any, last: Any, step: Any) -> list[int]:
+def _range(first: Any, last: Any, step: Any) -> Any:
     a, b, s = int(first), int(last), int(step)
-    return list(range(a, b + (1 if s > 0 else -1), s))
+    out = list(range(a, b + (1 if s > 0 else -1), s))
+    return out[0] if len(out) == 1 else out  # a JSONata sequence of one is its item
 
 
 def _hash(data: Any, algorithm: str) -> str:
@@ -74,12 +75,12 @@ def evaluate(expression: str, states: dict[str, Any], variables: dict[str, Any])
             expr = jsonata.Jsonata('{"v": (' + expression + "\n)}")
         except Exception as exc:  # noqa: BLE001 - every parse error is a QueryEvaluationError
             raise QueryError(_describe(exc)) from exc
-        expr.register_function("partition", _partition)
-        expr.register_function("range", _range)
-        expr.register_function("hash", _hash)
-        expr.register_function("random", _random)
-        expr.register_function("uuid", lambda: str(uuid.uuid4()))
-        expr.register_function("parse", _parse)
+        expr.register_lambda("partition", _partition)
+        expr.register_lambda("range", _range)
+        expr.register_lambda("hash", _hash)
+        expr.register_lambda("random", _random)
+        expr.register_lambda("uuid", lambda: str(uuid.uuid4()))
+        expr.register_lambda("parse", _parse)
         if len(_compiled) < 4096:
             _compiled[expression] = expr
     bindings = dict(variables)
@@ -91,8 +92,29 @@ def evaluate(expression: str, states: dict[str, Any], variables: dict[str, Any])
     except Exception as exc:  # noqa: BLE001
         raise QueryError(_describe(exc)) from exc
     if not isinstance(out, dict) or "v" not in out:
+        # jsonata-python reads a variable bound to null as "nothing"; a bare reference to one is null.
+        name = expression.strip()
+        if name.startswith("$") and name[1:] in variables and variables[name[1:]] is None:
+            return None
         return UNDEFINED
-    return _normalise(out["v"])
+    value = _normalise(out["v"])
+    if not _is_json(value):
+        raise UnsupportedResult()
+    return value
+
+
+class UnsupportedResult(Exception):
+    """The expression produced something that is not JSON (a function)."""
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, list):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
 
 
 def _describe(exc: Exception) -> str:

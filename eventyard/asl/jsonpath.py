@@ -94,7 +94,7 @@ def _bracket(path: str, i: int) -> tuple[int, Step]:
             k = j + 1
             buf = []
             while k < len(path) and path[k] != quote:
-                if path[k] == "\\" and k + 1 < len(path):
+                if path[k] == "\\" and path.startswith("'", k + 1) and quote == "'":
                     k += 1
                 buf.append(path[k])
                 k += 1

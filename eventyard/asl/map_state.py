@@ -28,7 +28,7 @@ def _items(interp: Interpreter, state: dict[str, Any], raw: Any, scope: Scope, j
                     f"The JSONata expression '{jsonata_eval.expression_text(expr)}' specified for the field 'Items' "
                     f"returned an unexpected result type. Expected 'array', but was '{_type(items)}' for value: "
                     f"{to_json(items)}")
-            raise scope.query_error(f"The Items field must be an array, but was '{_type(items)}'.")
+            raise scope.query_error(f"Map state input must be an array but was: {to_json(items)}")
         return items, raw
     effective = interp._input_path(state, raw, scope)
     path = state.get("ItemsPath", "$")
@@ -56,9 +56,15 @@ def _number_field(state: dict[str, Any], key: str, raw: Any, scope: Scope, jsona
     if f"{key}Path" in state:
         path = state[f"{key}Path"]
         value = templates.select_field(path, raw, scope, f"{key}Path")
+        if isinstance(value, str):  # AWS parses numbers given as strings
+            try:
+                value = int(value) if integer else float(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and value != int(value)):
-            raise scope.runtime_error(
-                f"The {key}Path field refers to value \"{to_json(value)}\" which is not a valid integer: {path}")
+            shown = value if isinstance(value, str) else to_json(value)
+            raise scope.runtime_error(f"The {key}Path field refers to value \"{shown}\" which is not a valid "
+                                      f"{'integer' if integer else 'float'}: {path}")
         return value
     return default
 
@@ -75,6 +81,10 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
         max_concurrency = int(_number_field(state, "MaxConcurrency", effective, scope, jsonata, 0))
         tolerated_count = _number_field(state, "ToleratedFailureCount", effective, scope, jsonata, 0)
         tolerated_pct = _number_field(state, "ToleratedFailurePercentage", effective, scope, jsonata, 0, False)
+        if tolerated_count < 0:
+            raise scope.runtime_error("ToleratedFailureCount cannot be negative.")
+        if not 0 <= tolerated_pct <= 100:
+            raise scope.runtime_error("ToleratedFailurePercentage must be between 0 and 100.")
         inputs = [_item_input(interp, state, raw, effective, scope, jsonata, i, item) for i, item in enumerate(items)]
         batcher = state.get("ItemBatcher")
         if batcher is not None:

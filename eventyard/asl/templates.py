@@ -133,6 +133,10 @@ def jsonata_value(template: Any, scope: Scope, states: dict[str, Any], field: st
         expression = jsonata_eval.expression_text(template)
         try:
             value = jsonata_eval.evaluate(expression, states, scope.variables)
+        except jsonata_eval.UnsupportedResult:
+            raise scope.query_error(
+                f"The JSONata expression '{expression}' specified for the field '{field}' returned an unsupported "
+                "result type.") from None
         except jsonata_eval.QueryError as err:
             raise scope.query_error(
                 f"The JSONata expression '{expression}' specified for the field '{field}' threw an error "
@@ -147,9 +151,7 @@ def jsonata_value(template: Any, scope: Scope, states: dict[str, Any], field: st
     if isinstance(template, dict):
         out = {}
         for key, value in template.items():
-            item = jsonata_value(value, scope, states, f"{field}/{key}" if field else key, allow_undefined=True)
-            if item is not jsonata_eval.UNDEFINED:
-                out[key] = item
+            out[key] = jsonata_value(value, scope, states, f"{field}/{key}" if field else key)
         return out
     if isinstance(template, list):
         items = [jsonata_value(v, scope, states, f"{field}[{i}]", allow_undefined=True)
@@ -165,5 +167,5 @@ def assign_jsonpath(template: dict[str, Any], document: Any, scope: Scope) -> di
 def assign_jsonata(template: dict[str, Any], scope: Scope, states: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in template.items():
-        out[key] = jsonata_value(value, scope, states, f"Assign/{key}" if False else key)
+        out[key] = jsonata_value(value, scope, states, f"Assign/{key}")
     return out

@@ -102,7 +102,7 @@ async def _express_async(self: Any, row: dict[str, Any]) -> None:
 async def _store_express(self: Any, row: dict[str, Any], outcome: Any, events: list[dict[str, Any]]) -> None:
     now = self.now()
     row = dict(row, status=outcome.status, output=to_json(outcome.output) if outcome.status == "SUCCEEDED" else None,
-               error=outcome.error, cause=outcome.cause, stopped_at=now, next_event_id=len(events) + 1)
+               error=outcome.error, cause=outcome.cause, stopped_at=now, next_event_id=len(events) + 1, last_event_id=len(events))
 
     def write(conn: sqlite3.Connection) -> None:
         _insert(conn, row)

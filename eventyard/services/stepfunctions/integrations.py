@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel
@@ -38,12 +39,42 @@ def _operation(service: str, action: str) -> OperationModel:
     raise StatesError("States.Runtime", f"The resource provided {action} is not a valid operation for {service}")
 
 
+def _match_keys(shape: Any, value: Any) -> Any:
+    """aws-sdk integrations name every member in PascalCase (`TaskToken`), whatever the API's case."""
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, dict):
+        members = {name.lower(): name for name in shape.members}
+        out = {}
+        for key, item in value.items():
+            name = members.get(key.lower(), key)
+            out[name] = _match_keys(shape.members.get(name), item)
+        return out
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_match_keys(shape.member, item) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {k: _match_keys(shape.value, v) for k, v in value.items()}
+    return value
+
+
+def _pascal(shape: Any, value: Any) -> Any:
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {k[:1].upper() + k[1:]: _pascal(shape.members.get(k), v) for k, v in value.items()}
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_pascal(shape.member, item) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {k: _pascal(shape.value, v) for k, v in value.items()}
+    return value
+
+
 def _to_python(operation: OperationModel, params: Any) -> dict[str, Any]:
     shape = operation.input_shape
     if shape is None:
         return {}
     try:
-        value = read_json(shape, params if isinstance(params, dict) else {})
+        value = read_json(shape, _match_keys(shape, params if isinstance(params, dict) else {}))
     except Exception as exc:  # noqa: BLE001 - a wire type error is a validation error
         raise AwsError("ValidationException", str(exc)) from None
     violations = validate(shape, value)
@@ -57,7 +88,8 @@ def _to_json(operation: OperationModel, result: dict[str, Any]) -> Any:
     return write_json(shape, result) if shape is not None else {}
 
 
-async def call(host: ServiceHost, service: str, action: str, params: Any, prefix: str | None = None) -> Any:
+async def call(host: ServiceHost, service: str, action: str, params: Any, prefix: str | None = None,
+               sdk: bool = False) -> Any:
     """Call `service`'s operation with JSON params, answering JSON; errors become StatesErrors."""
     platform = host.runner.platform
     label = prefix or ERROR_PREFIX.get(service, service.capitalize())
@@ -69,10 +101,16 @@ async def call(host: ServiceHost, service: str, action: str, params: Any, prefix
         request = _to_python(operation, params)
         result = await platform.call(service, operation.name, request, region=host.region, account_id=host.account)
     except AwsError as err:
-        raise StatesError(f"{label}.{err.code}",
-                          f"{err.message} (Service: {label}, Status Code: {err.status}, Request ID: "
-                          f"00000000-0000-0000-0000-000000000000)") from None
-    return _to_json(operation, result)
+        code = err.code
+        if sdk and not code.endswith("Exception"):  # the SDK's exception class name
+            code += "Exception"
+        cause = (f"{err.message} (Service: {label}, Status Code: {err.status}, Request ID: "
+                 f"{uuid.uuid4()})")
+        if sdk:
+            cause += " (SDK Attempt Count: 1)"
+        raise StatesError(f"{label}.{code}", cause) from None
+    out = _to_json(operation, result)
+    return _pascal(operation.output_shape, out) if sdk else out
 
 
 def _stringify(params: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -117,7 +155,7 @@ async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: 
     service, action = parts[5], ":".join(parts[6:])
     if service == "aws-sdk":
         sdk = SDK_SERVICES.get(parts[6], parts[6])
-        return await call(host, sdk, parts[7], params)
+        return await call(host, sdk, parts[7], params, sdk=True)
     if service == "lambda" and action == "invoke":
         return await _lambda(host, params)
     if service == "sqs" and action == "sendMessage":

@@ -80,8 +80,8 @@ async def get_activity_task(self: Any, ctx: RequestContext, params: dict[str, An
 def _token(self: Any, token: str) -> asyncio.Future[Any]:
     entry = self.runner.tokens.get(token)
     if entry is None:
-        raise AwsError("TaskDoesNotExist" if len(token) >= 1 and token.count("-") == 4 else "InvalidToken",
-                       f"Invalid Token: '{token}'" if token.count("-") != 4 else "Task Does Not Exist")
+        # AWS does not echo the token back in this message.
+        raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")
     return entry[0]
 
 
