@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.ids import new_uuid
 
 log = logging.getLogger(__name__)
 DEFAULT_SQS_CONCURRENCY = 5
@@ -139,7 +139,7 @@ class SqsPoller:
             try:
                 result = await self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier,
                                                             json.dumps({"Records": keep}).encode(), trace,
-                                                            str(uuid.uuid4()))
+                                                            new_uuid())
             except Throttled:
                 return  # the messages come back after their visibility timeout
             if result.function_error:

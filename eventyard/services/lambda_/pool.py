@@ -12,12 +12,12 @@ import datetime as dt
 import math
 import os
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.ids import new_token, new_uuid
 from eventyard.services.lambda_.functions import Resolved
 from eventyard.services.lambda_.worker import INIT_TIMEOUT, Invocation, Worker, decode_error, runtime_command
 
@@ -50,7 +50,7 @@ def trace_id(header: str | None) -> str:
     if header and "Root=" in header:
         return header
     now = int(time.time())
-    return f"Root=1-{now:08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+    return f"Root=1-{now:08x}-{new_token(96)};Parent={new_token(64)};Sampled=0"
 
 
 def _iso_now() -> str:
@@ -176,7 +176,7 @@ class WorkerPool:
                 raise
         try:
             return await self._run(worker, resolved, invoked_arn, payload, trace_header, client_context,
-                                   request_id or str(uuid.uuid4()), log_group)
+                                   request_id or new_uuid(), log_group)
         finally:
             worker.busy = False
             worker.last_used = time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sqlite3
 import uuid
@@ -22,6 +23,7 @@ from eventyard.services.logs import store as log_store
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 1024 * 1024
+log = logging.getLogger(__name__)
 DEFAULT_MAX_WORKERS = int(os.environ.get("EVENTYARD_LAMBDA_MAX_WORKERS", "10"))
 
 
@@ -34,7 +36,8 @@ class LambdaProvider(Provider):
         self.code_root = root / "code"
         self.layer_root = root / "layers"
         self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.public_url, self.layer_root)
-        self._background: set[asyncio.Task[Any]] = set()
+        self._pending_logs: list[tuple[str, str, str, str, list[tuple[int, str]]]] = []
+        self._log_flush: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.code_root.mkdir(parents=True, exist_ok=True)
@@ -51,6 +54,7 @@ class LambdaProvider(Provider):
         if hasattr(self, "esm"):
             await self.esm.stop()
         await self.pool.close()
+        await self.flush_logs()
 
     def now(self) -> float:
         return self.platform.clock.now()
@@ -434,11 +438,24 @@ class LambdaProvider(Provider):
         return result
 
     def _write_logs(self, region: str, account_id: str, result: InvokeResult) -> None:
-        now = self.now()
-        task = asyncio.get_running_loop().create_task(self.platform.db.write(lambda c: log_store.append(
-            c, account_id, region, result.log_group, result.stream_name, result.log_lines, now)))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        """Queue an invocation's log lines; one write at a time carries everything queued so far, so
+        busy functions share a commit instead of paying one each (logs are not acknowledged writes)."""
+        self._pending_logs.append((account_id, region, result.log_group, result.stream_name, result.log_lines))
+        if self._log_flush is None or self._log_flush.done():
+            self._log_flush = asyncio.get_running_loop().create_task(self.flush_logs())
+
+    async def flush_logs(self) -> None:
+        while self._pending_logs:
+            batch, self._pending_logs = self._pending_logs, []
+            now = self.now()
+
+            def run(conn: sqlite3.Connection) -> None:
+                for account_id, region, group, stream, lines in batch:
+                    log_store.append(conn, account_id, region, group, stream, lines, now)
+            try:
+                await self.platform.db.write(run)
+            except Exception:
+                log.exception("could not write %d invocations' logs", len(batch))
 
 
 def _page(items: list[dict[str, Any]], marker: str | None, size: int, key: str, marker_key: str) -> dict[str, Any]:

@@ -12,12 +12,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.ids import new_token
 from eventyard.services.lambda_.runtime_api import PREFIX, Reply, RuntimeApiServer, json_reply
 
 NODE_CLIENT = Path(__file__).with_name("node_runtime.js")
@@ -67,7 +67,7 @@ class Worker:
     def __init__(self, key: tuple[str, ...], function: str, version: str, memory: int) -> None:
         self.key = key
         self.function = function  # unqualified ARN: concurrency is counted per function
-        self.id = uuid.uuid4().hex
+        self.id = new_token()
         self.version = version
         self.memory = memory
         self.api = RuntimeApiServer(self._handle)
@@ -84,6 +84,8 @@ class Worker:
         self._partial = b""
         self._fd: int | None = None
         self.stream_name = ""
+        self._memory_mb = 0
+        self._memory_read_at = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self, command: list[str], env: dict[str, str], cwd: str) -> None:
@@ -180,14 +182,23 @@ class Worker:
             invocation.result.set_result((kind, body, detail))
 
     def max_memory_mb(self) -> int:
+        """The process's peak resident set (VmHWM) for REPORT lines. It only grows, so reading
+        /proc once a second per worker is exact enough and keeps the warm path free of file work."""
+        now = time.monotonic()
+        if now - self._memory_read_at < 1.0 and self._memory_mb:
+            return self._memory_mb
+        self._memory_read_at = now
         try:
-            status = Path(f"/proc/{self.process.pid if self.process else 0}/status").read_text()
-            for line in status.splitlines():
-                if line.startswith("VmHWM:"):
-                    return max(1, int(line.split()[1]) // 1024)
+            fd = os.open(f"/proc/{self.process.pid if self.process else 0}/status", os.O_RDONLY)
+            try:
+                status = os.read(fd, 8192)
+            finally:
+                os.close(fd)
+            start = status.index(b"VmHWM:")
+            self._memory_mb = max(1, int(status[start + 6:status.index(b"kB", start)]) // 1024)
         except (OSError, ValueError):
             pass
-        return 0
+        return self._memory_mb
 
     # -- the Runtime API ---------------------------------------------------------------------
     async def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
