@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import botocore.loaders
 from botocore.model import ServiceModel
 
 
-@lru_cache(maxsize=None)
+@cache
 def _loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 
 
-@lru_cache(maxsize=None)
+@cache
 def raw_service_model(service_name: str) -> dict[str, Any]:
     return _loader().load_service_model(service_name, "service-2")  # type: ignore[no-any-return]
 
 
-@lru_cache(maxsize=None)
+@cache
 def service_model(service_name: str) -> ServiceModel:
     return ServiceModel(raw_service_model(service_name), service_name=service_name)
 

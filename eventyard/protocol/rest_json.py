@@ -112,8 +112,9 @@ class RestJsonProtocol:
             return ParsedRequest(operation, {})
         params = self._read_request(shape, request, labels)
         violations = validate(shape, params)
-        if violations:
-            raise self.on_violations(violations)
+        error = self.on_violations(violations) if violations else None
+        if error is not None:
+            raise error
         return ParsedRequest(operation, params)
 
     def _read_request(self, shape: StructureShape, request: HttpRequest, labels: dict[str, str]) -> dict[str, Any]:
@@ -273,7 +274,7 @@ def _error_shapes(model: ServiceModel) -> Iterable[StructureShape]:
     cached = getattr(model, "_eventyard_error_shapes", None)
     if cached is None:
         cached = list(model.error_shapes)
-        setattr(model, "_eventyard_error_shapes", cached)
+        model._eventyard_error_shapes = cached
     return cached  # type: ignore[no-any-return]
 
 

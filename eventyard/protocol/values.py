@@ -42,7 +42,7 @@ def parse_timestamp(value: Any) -> float:
         except ValueError as exc:
             raise WireTypeError(f"Invalid timestamp '{value}'") from exc
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+            parsed = parsed.replace(tzinfo=dt.UTC)
         return parsed.timestamp()
     raise WireTypeError("Expected a timestamp")
 
@@ -50,18 +50,18 @@ def parse_timestamp(value: Any) -> float:
 def epoch_seconds(value: Any) -> float:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
         return value.timestamp()
     return float(value)
 
 
 def iso8601(value: Any) -> str:
-    moment = dt.datetime.fromtimestamp(epoch_seconds(value), tz=dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(epoch_seconds(value), tz=dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def rfc822(value: Any) -> str:
-    moment = dt.datetime.fromtimestamp(epoch_seconds(value), tz=dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(epoch_seconds(value), tz=dt.UTC)
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 

@@ -173,7 +173,7 @@ class SqliteDatabase:
         self.groups_committed += 1
         self.requests_committed += len(group)
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
-        for (_fn, future, loop), (ok, value) in zip(group, outcomes):
+        for (_fn, future, loop), (ok, value) in zip(group, outcomes, strict=True):
             by_loop.setdefault(loop, []).append((future, ok, value))
         for loop, settled in by_loop.items():
             try:

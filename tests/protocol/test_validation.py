@@ -13,7 +13,8 @@ def test_missing_and_out_of_range_members_are_reported_coral_style() -> None:
     assert message.startswith("3 validation errors detected: ")
     assert "Value null at 'data' failed to satisfy constraint: Member must not be null" in message
     assert "at 'streamName' failed to satisfy constraint: Member must have length less than or equal to 128" in message
-    assert "Value '' at 'partitionKey' failed to satisfy constraint: Member must have length greater than or equal to 1" in message
+    assert ("Value '' at 'partitionKey' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1") in message
 
 
 def test_patterns_and_enums_are_checked() -> None:

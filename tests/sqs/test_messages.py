@@ -25,7 +25,7 @@ def test_a_sent_message_is_received_with_its_digest_and_attributes(sqs: Any, que
             "custom": {"DataType": "String.custom", "StringValue": "x"},
         },
     )
-    assert sent["MD5OfMessageBody"] == hashlib.md5("hello\r\nworld <&>".encode()).hexdigest()
+    assert sent["MD5OfMessageBody"] == hashlib.md5(b"hello\r\nworld <&>").hexdigest()
     got = sqs.receive_message(QueueUrl=queue_url, MessageAttributeNames=["All"], AttributeNames=["All"])
     [message] = got["Messages"]
     assert message["Body"] == "hello\r\nworld <&>"

@@ -81,7 +81,7 @@ def validate_message_attributes(attributes: dict[str, dict[str, Any]]) -> dict[s
                            "following supported type prefixes: Binary, Number, String.")
         if value.get("StringListValues") or value.get("BinaryListValues"):
             raise AwsError("InvalidParameterValue",
-                           f"Message attribute list values in SendMessage operation are not supported.")
+                           "Message attribute list values in SendMessage operation are not supported.")
         if base == "Binary":
             blob = value.get("BinaryValue")
             if blob is None or len(blob) == 0:
