@@ -1,0 +1,199 @@
+"""The interpreter on its own: every state type, both query languages, Retry/Catch, with a clock
+that the engine moves instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from eventyard.asl.errors import StatesError
+from eventyard.asl.interpreter import TaskRequest
+from tests.asl.harness import ManualHost, run
+
+
+def test_pass_state_processes_input_parameters_result_and_output_paths() -> None:
+    result = run({"StartAt": "P", "States": {"P": {
+        "Type": "Pass", "InputPath": "$.in", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)", "k": 1},
+        "ResultPath": "$.in.out", "OutputPath": "$.in", "End": True}}}, {"in": {"n": 21}})
+    assert result.status == "SUCCEEDED"
+    assert result.output == {"n": 21, "out": {"doubled": 42, "k": 1}}
+
+
+def test_choice_picks_the_first_matching_rule_with_and_or_not() -> None:
+    definition = {"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [
+            {"And": [{"Variable": "$.n", "NumericGreaterThan": 10}, {"Not": {"Variable": "$.s",
+                                                                             "StringEquals": "x"}}],
+             "Next": "Big"},
+            {"Variable": "$.s", "StringMatches": "he*o", "Next": "Hello"}], "Default": "Other"},
+        "Big": {"Type": "Pass", "Result": "big", "End": True},
+        "Hello": {"Type": "Pass", "Result": "hello", "End": True},
+        "Other": {"Type": "Pass", "Result": "other", "End": True}}}
+    assert run(definition, {"n": 11, "s": "y"}).output == "big"
+    assert run(definition, {"n": 1, "s": "hello"}).output == "hello"
+    assert run(definition, {"n": 1, "s": "x"}).output == "other"
+
+
+def test_choice_without_a_match_or_default_fails_with_no_choice_matched() -> None:
+    result = run({"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [
+        {"Variable": "$.n", "NumericEquals": 1, "Next": "E"}]}, "E": {"Type": "Succeed"}}}, {"n": 2})
+    assert result.error == "States.NoChoiceMatched"
+
+
+def test_wait_moves_the_injected_clock_instead_of_sleeping() -> None:
+    host = ManualHost()
+    start = host.now()
+    result = run({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}, {}, host)
+    assert result.status == "SUCCEEDED"
+    assert host.now() - start == 3600
+
+
+def test_fail_state_reports_error_and_cause_from_paths() -> None:
+    result = run({"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$.e",
+                                                   "CausePath": "States.Format('bad {}', $.c)"}}},
+                 {"e": "Boom", "c": "thing"})
+    assert (result.status, result.error, result.cause) == ("FAILED", "Boom", "bad thing")
+
+
+def test_retry_backs_off_exponentially_then_catch_routes_the_error() -> None:
+    host = ManualHost()
+    calls = []
+
+    async def flaky(request: TaskRequest) -> Any:
+        calls.append(request.context["State"]["RetryCount"])
+        raise StatesError("Custom.Error", "nope")
+
+    host.tasks["arn:aws:lambda:us-east-1:000000000000:function:f"] = flaky
+    result = run({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:f",
+              "Retry": [{"ErrorEquals": ["Custom.Error"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Handled"}],
+              "End": True},
+        "Handled": {"Type": "Pass", "End": True}}}, {"x": 1}, host)
+    assert host.sleeps == [1, 2, 4]
+    assert calls == [0, 1, 2, 3]
+    assert result.output == {"x": 1, "err": {"Error": "Custom.Error", "Cause": "nope"}}
+    assert "TaskFailed" in result.types
+
+
+def test_retry_max_delay_caps_the_backoff() -> None:
+    host = ManualHost()
+
+    async def failing(request: TaskRequest) -> Any:
+        raise StatesError("E", None)
+
+    host.tasks["arn:aws:states:::lambda:invoke"] = failing
+    run({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 4, "BackoffRate": 3,
+                   "MaxDelaySeconds": 50}]}}}, {}, host)
+    assert host.sleeps == [10, 30, 50, 50]
+
+
+def test_task_timeout_raises_states_timeout() -> None:
+    host = ManualHost()
+
+    async def slow(request: TaskRequest) -> Any:
+        await asyncio.sleep(3600)
+
+    host.tasks["arn:aws:states:::lambda:invoke"] = slow
+    result = run({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 5, "End": True}}}, {}, host)
+    assert result.error == "States.Timeout"
+    assert "TaskTimedOut" in result.types
+
+
+def test_parallel_with_a_failing_branch_fails_the_state_and_catch_handles_it() -> None:
+    result = run({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "End": True}}},
+            {"StartAt": "B", "States": {"B": {"Type": "Fail", "Error": "BranchFailed", "Cause": "b"}}}],
+            "Catch": [{"ErrorEquals": ["BranchFailed"], "Next": "Recover"}], "End": True},
+        "Recover": {"Type": "Pass", "End": True}}})
+    assert result.output == {"Error": "BranchFailed", "Cause": "b"}
+    assert "ParallelStateFailed" in result.types
+
+
+def test_map_over_100_items_respects_max_concurrency() -> None:
+    host = ManualHost()
+    active = {"now": 0, "max": 0}
+
+    async def work(request: TaskRequest) -> Any:
+        active["now"] += 1
+        active["max"] = max(active["max"], active["now"])
+        await asyncio.sleep(0)
+        active["now"] -= 1
+        return request.parameters * 2
+
+    host.tasks["arn:aws:states:::lambda:invoke"] = work
+    result = run({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 5, "End": True,
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource":
+                                                            "arn:aws:states:::lambda:invoke", "End": True}}}}}},
+        {"items": list(range(100))}, host)
+    assert result.output == [i * 2 for i in range(100)]
+    assert 1 < active["max"] <= 5
+    assert result.types.count("MapIterationSucceeded") == 100
+
+
+def test_distributed_map_tolerates_failures_up_to_the_threshold() -> None:
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ToleratedFailureCount": 1, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "C",
+                          "States": {"C": {"Type": "Choice", "Choices": [
+                              {"Variable": "$", "NumericEquals": 0, "Next": "Bad"}], "Default": "Ok"},
+                              "Bad": {"Type": "Fail", "Error": "Zero"}, "Ok": {"Type": "Succeed"}}}}}}
+    assert run(definition, [0, 1, 2]).status == "SUCCEEDED"
+    assert run(definition, [0, 0, 2]).error == "States.ExceedToleratedFailureThreshold"
+
+
+def test_item_batcher_groups_items() -> None:
+    result = run({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemBatcher": {"MaxItemsPerBatch": 2}, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "P",
+                          "States": {"P": {"Type": "Pass", "End": True}}}}}}, [1, 2, 3])
+    assert result.output == [{"Items": [1, 2]}, {"Items": [3]}]
+
+
+def test_jsonata_and_jsonpath_versions_of_a_workflow_agree() -> None:
+    jsonpath = {"StartAt": "Sum", "States": {"Sum": {
+        "Type": "Pass", "Parameters": {"total.$": "States.MathAdd($.a, $.b)", "who.$": "$.name"},
+        "Assign": {"seen.$": "$.who"}, "Next": "Out"},
+        "Out": {"Type": "Pass", "Parameters": {"total.$": "$.total", "seen.$": "$seen"}, "End": True}}}
+    jsonata = {"QueryLanguage": "JSONata", "StartAt": "Sum", "States": {"Sum": {
+        "Type": "Pass", "Output": {"total": "{% $states.input.a + $states.input.b %}",
+                                   "who": "{% $states.input.name %}"},
+        "Assign": {"seen": "{% $states.input.name %}"}, "Next": "Out"},
+        "Out": {"Type": "Pass", "Output": {"total": "{% $states.input.total %}", "seen": "{% $seen %}"},
+                "End": True}}}
+    data = {"a": 2, "b": 40, "name": "ada"}
+    assert run(jsonpath, data).output == run(jsonata, data).output == {"total": 42, "seen": "ada"}
+
+
+def test_jsonata_undefined_output_is_a_query_evaluation_error() -> None:
+    result = run({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {
+        "Type": "Pass", "Output": "{% $nothing %}", "End": True}}})
+    assert result.error == "States.QueryEvaluationError"
+    assert "returned nothing (undefined)" in (result.cause or "")
+
+
+def test_missing_path_is_a_runtime_error_naming_the_field() -> None:
+    result = run({"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": {"v.$": "$.missing"},
+                                                     "End": True}}}, {})
+    assert result.error == "States.Runtime"
+    assert "The JSONPath '$.missing' specified for the field 'v.$' could not be found" in (result.cause or "")
+
+
+def test_history_events_follow_aws_types_and_ids() -> None:
+    result = run({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"},
+                                             "B": {"Type": "Succeed"}}})
+    assert result.types == ["ExecutionStarted", "PassStateEntered", "PassStateExited", "SucceedStateEntered",
+                            "SucceedStateExited", "ExecutionSucceeded"]
+    assert [e["id"] for e in result.events] == [1, 2, 3, 4, 5, 6]
+    assert [e["previousEventId"] for e in result.events] == [0, 1, 2, 3, 4, 5]
+
+
+def test_context_object_is_visible_to_paths() -> None:
+    result = run({"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": {
+        "name.$": "$$.State.Name", "exec.$": "$$.Execution.Name"}, "End": True}}})
+    assert result.output == {"name": "S", "exec": "e"}
