@@ -143,8 +143,7 @@ class Interpreter:
             details["assignedVariablesDetails"] = {"truncated": False}
             frame.variables.update(assigned)
         self.history.add(frame.lane, f"{kind}StateExited", "stateExitedEventDetails", details)
-        if state.get("End") or kind == "Succeed":
-            return None, output
+        # End states answer no Next; a Catch's Next applies even on an End state.
         return nxt, output
 
     def _check_size(self, value: Any, name: str) -> None:

@@ -285,6 +285,18 @@ class StepFunctionsProvider(Provider):
         tags = await self._read(read)
         return {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
 
+    # -- map runs: distributed Map runs in-line here and creates no MapRun resources, so every MapRun
+    # ARN is unknown, as AWS answers for one that does not exist.
+    async def describe_map_run(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        raise AwsError("ResourceNotFound", f"Resource not found: '{params['mapRunArn']}'")
+
+    async def update_map_run(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        raise AwsError("ResourceNotFound", f"Resource not found: '{params['mapRunArn']}'")
+
+    async def list_map_runs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        await self.describe_execution(ctx, {"executionArn": params["executionArn"]})
+        return {"mapRuns": []}
+
     # -- executions live in their own mixin module ------------------------------------------------
     from eventyard.services.stepfunctions.execution_ops import (  # noqa: E402
         describe_execution,

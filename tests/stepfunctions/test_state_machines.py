@@ -1,0 +1,120 @@
+"""State machine definitions, versions, aliases and validation through boto3."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.stepfunctions.conftest import ROLE
+
+PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+
+
+def code(excinfo: Any) -> str:
+    return str(excinfo.value.response["Error"]["Code"])
+
+
+def test_create_describe_update_list_and_delete_a_state_machine(sfn: Any, unique: str) -> None:
+    name = f"crud-{unique}"
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(PASS), roleArn=ROLE)["stateMachineArn"]
+    assert arn == f"arn:aws:states:us-east-1:000000000000:stateMachine:{name}"
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert (described["name"], described["type"], described["status"]) == (name, "STANDARD", "ACTIVE")
+    assert json.loads(described["definition"]) == PASS
+    new = {"StartAt": "Q", "States": {"Q": {"Type": "Succeed"}}}
+    sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(new))
+    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == new
+    assert arn in [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+    sfn.delete_state_machine(stateMachineArn=arn)
+    with pytest.raises(ClientError) as err:
+        sfn.describe_state_machine(stateMachineArn=arn)
+    assert code(err) == "StateMachineDoesNotExist"
+
+
+def test_create_is_idempotent_but_a_different_definition_already_exists(sfn: Any, unique: str) -> None:
+    name = f"dup-{unique}"
+    first = sfn.create_state_machine(name=name, definition=json.dumps(PASS), roleArn=ROLE)["stateMachineArn"]
+    again = sfn.create_state_machine(name=name, definition=json.dumps(PASS), roleArn=ROLE)["stateMachineArn"]
+    assert first == again
+    other = {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}
+    with pytest.raises(ClientError) as err:
+        sfn.create_state_machine(name=name, definition=json.dumps(other), roleArn=ROLE)
+    assert code(err) == "StateMachineAlreadyExists"
+
+
+@pytest.mark.parametrize("definition, fragment", [
+    ("not json", "INVALID_JSON_DESCRIPTION"),
+    ('{"StartAt": "Missing", "States": {"A": {"Type": "Pass", "End": true}}}', "MISSING_TRANSITION_TARGET"),
+    ('{"StartAt": "A", "States": {"A": {"Type": "Bogus", "End": true}}}', "SCHEMA_VALIDATION_FAILED"),
+    ('{"StartAt": "A", "States": {"A": {"Type": "Pass"}}}', "SCHEMA_VALIDATION_FAILED"),
+])
+def test_invalid_definitions_are_rejected(sfn: Any, unique: str, definition: str, fragment: str) -> None:
+    with pytest.raises(ClientError) as err:
+        sfn.create_state_machine(name=f"bad-{unique}", definition=definition, roleArn=ROLE)
+    assert code(err) == "InvalidDefinition"
+    assert fragment in err.value.response["Error"]["Message"]
+    report = sfn.validate_state_machine_definition(definition=definition)
+    assert report["result"] == "FAIL"
+    assert report["diagnostics"][0]["code"] == fragment
+
+
+def test_validate_accepts_a_good_definition(sfn: Any) -> None:
+    assert sfn.validate_state_machine_definition(definition=json.dumps(PASS))["result"] == "OK"
+
+
+def test_bad_names_and_arns_answer_aws_errors(sfn: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        sfn.create_state_machine(name="has space", definition=json.dumps(PASS), roleArn=ROLE)
+    assert code(err) == "InvalidName"
+    with pytest.raises(ClientError) as err:
+        sfn.describe_state_machine(stateMachineArn="arn:aws:states:us-east-1:000000000000:activity:x")
+    assert code(err) == "InvalidArn"
+    with pytest.raises(ClientError) as err:
+        sfn.describe_execution(executionArn="arn:aws:states:us-east-1:000000000000:execution:none:none")
+    assert code(err) == "ExecutionDoesNotExist"
+
+
+def test_versions_and_aliases_route_executions(sfn: Any, make_machine: Any) -> None:
+    arn = make_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}})
+    v1 = sfn.publish_state_machine_version(stateMachineArn=arn, description="one")["stateMachineVersionArn"]
+    assert v1 == f"{arn}:1"
+    sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 2, "End": True}}}), publish=True)
+    versions = [v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(stateMachineArn=arn)[
+        "stateMachineVersions"]]
+    assert versions == [f"{arn}:2", v1]
+    alias = sfn.create_state_machine_alias(name="prod", routingConfiguration=[
+        {"stateMachineVersionArn": v1, "weight": 100}])["stateMachineAliasArn"]
+    assert alias == f"{arn}:prod"
+    assert sfn.describe_state_machine_alias(stateMachineAliasArn=alias)["routingConfiguration"][0]["weight"] == 100
+    ex = sfn.start_execution(stateMachineArn=alias)["executionArn"]
+    from tests.stepfunctions.conftest import finished
+    done = finished(sfn, ex)
+    assert done["output"] == "1" and done["stateMachineAliasArn"] == alias
+    assert done["stateMachineVersionArn"] == v1
+    with pytest.raises(ClientError) as err:
+        sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+    assert code(err) == "ConflictException"
+    with pytest.raises(ClientError) as err:
+        sfn.create_state_machine_alias(name="bad", routingConfiguration=[
+            {"stateMachineVersionArn": v1, "weight": 50}])
+    assert code(err) == "ValidationException"
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+
+
+def test_tags_round_trip(sfn: Any, make_machine: Any) -> None:
+    arn = make_machine(PASS)
+    sfn.tag_resource(resourceArn=arn, tags=[{"key": "team", "value": "core"}])
+    assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "core"}]
+    sfn.untag_resource(resourceArn=arn, tagKeys=["team"])
+    assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == []
+
+
+def test_map_runs_are_not_found(sfn: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        sfn.describe_map_run(mapRunArn="arn:aws:states:us-east-1:000000000000:mapRun:x/y:z")
+    assert code(err) == "ResourceNotFound"
