@@ -1,0 +1,49 @@
+"""A Lambda-backed workflow: the optimized `lambda:invoke` integration and a plain function ARN,
+with a handler error caught by the state machine."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+from tests.stepfunctions.conftest import run_to_end
+
+CODE = """
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {"doubled": event["n"] * 2}
+"""
+
+
+def _zip(code: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", code)
+    return buffer.getvalue()
+
+
+def test_a_lambda_backed_workflow(server: Any, sfn: Any, make_machine: Any, unique: str) -> None:
+    lam = server.client("lambda")
+    name = f"sfn-fn-{unique}"
+    function_arn = lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                                       Role="arn:aws:iam::000000000000:role/lambda-role",
+                                       Code={"ZipFile": _zip(CODE)})["FunctionArn"]
+    try:
+        machine = make_machine({"StartAt": "Invoke", "States": {
+            "Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                       "Parameters": {"FunctionName": name, "Payload.$": "$"},
+                       "ResultSelector": {"result.$": "$.Payload"}, "Next": "Plain"},
+            "Plain": {"Type": "Task", "Resource": function_arn, "Parameters": {"n.$": "$.result.doubled"},
+                      "Catch": [{"ErrorEquals": ["ValueError"], "Next": "Caught"}], "End": True},
+            "Caught": {"Type": "Pass", "Result": "caught", "End": True}}})
+        done = run_to_end(sfn, machine, {"n": 4}, timeout=60)
+        assert done["status"] == "SUCCEEDED", done
+        assert json.loads(done["output"]) == {"doubled": 16}
+        failed = run_to_end(sfn, machine, {"n": 1, "fail": True}, timeout=60)
+        assert failed["status"] == "FAILED"
+        assert failed["error"] == "ValueError"
+    finally:
+        lam.delete_function(FunctionName=name)
