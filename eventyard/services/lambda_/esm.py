@@ -85,7 +85,11 @@ class EsmRunner:
                   "DestinationConfig"):
             if params.get(k) is not None:
                 config[k] = params[k]
+        position: dict[str, Any] = {}
         if kind == "kinesis":
+            await _check_stream(self.platform, source)
+            _check_stream_limits(params)
+            position["_start"] = _starting_point(params, now)
             config.update({"ParallelizationFactor": params.get("ParallelizationFactor", 1),
                            "BisectBatchOnFunctionError": params.get("BisectBatchOnFunctionError", False),
                            "MaximumRetryAttempts": params.get("MaximumRetryAttempts", -1),
@@ -98,8 +102,9 @@ class EsmRunner:
             from eventyard.services.lambda_ import functions
 
             functions.resolve(conn, ref, pick=False)
-            conn.execute("INSERT INTO lambda_event_source_mappings (uuid, account_id, region, function_name, config)"
-                         " VALUES (?,?,?,?,?)", (key, ctx.account_id, ctx.region, ref.name, json.dumps(stored)))
+            conn.execute("INSERT INTO lambda_event_source_mappings (uuid, account_id, region, function_name, config,"
+                         " position) VALUES (?,?,?,?,?,?)", (key, ctx.account_id, ctx.region, ref.name,
+                                                            json.dumps(stored), json.dumps(position)))
         await self.platform.db.write(run)
         self._sync(key, stored, ctx.region, ctx.account_id)
         return config  # AWS answers "Creating"; the mapping is "Enabled" right after
@@ -168,3 +173,36 @@ def _check_filters(criteria: dict[str, Any]) -> None:
         except InvalidPattern as exc:
             raise AwsError("InvalidParameterValueException",
                            f"Invalid filter pattern definition. {exc.message}") from exc
+
+
+async def _check_stream(platform: Any, arn: str) -> None:
+    try:
+        await platform.call("kinesis", "DescribeStreamSummary", {"StreamARN": arn}, region=arn.split(":")[3],
+                            account_id=arn.split(":")[4])
+    except AwsError as exc:
+        if exc.code == "ResourceNotFoundException":
+            raise AwsError("InvalidParameterValueException",
+                           f"Stream not found: {arn}") from exc
+        raise
+
+
+def _check_stream_limits(params: dict[str, Any]) -> None:
+    age = params.get("MaximumRecordAgeInSeconds")
+    if age is not None and age != -1 and not 60 <= age <= 604800:
+        raise AwsError("InvalidParameterValueException",
+                       "MaximumRecordAgeInSeconds must be -1 or between 60 and 604800 seconds.")
+    if params.get("StartingPosition") == "AT_TIMESTAMP" and params.get("StartingPositionTimestamp") is None:
+        raise AwsError("InvalidParameterValueException",
+                       "StartingPositionTimestamp must be provided when StartingPosition is AT_TIMESTAMP.")
+
+
+def _starting_point(params: dict[str, Any], now: float) -> dict[str, Any]:
+    """Where a new stream mapping starts. LATEST means "what arrives from now on", so it is pinned to
+    the creation time: records put before the poller's first read are not skipped."""
+    position = params["StartingPosition"]
+    if position == "LATEST":
+        return {"type": "AT_TIMESTAMP", "ts": int(now * 1000) / 1000}
+    if position == "AT_TIMESTAMP":
+        stamp = params["StartingPositionTimestamp"]
+        return {"type": "AT_TIMESTAMP", "ts": stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp)}
+    return {"type": "TRIM_HORIZON"}

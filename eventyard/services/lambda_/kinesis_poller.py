@@ -1,0 +1,379 @@
+"""The Kinesis event source mapping poller: one task per shard, reading through Kinesis's own
+ListShards/GetShardIterator/GetRecords, invoking the function with AWS's `{"Records": [...]}` event.
+
+What it reproduces from AWS:
+- Per-shard order. A shard's records go out in sequence order; a failing batch blocks its shard
+  until it succeeds or is discarded. ParallelizationFactor splits a shard into that many lanes by
+  partition key (a key always lands in the same lane), so order per partition key holds.
+- Function errors retry the same batch (MaximumRetryAttempts, -1 = until the records expire);
+  BisectBatchOnFunctionError splits a failed batch in two without spending a retry; records older
+  than MaximumRecordAgeInSeconds are discarded without being sent. Discarded batches are described
+  to the OnFailure destination (SQS or SNS) with AWS's record (`KinesisBatchInfo`).
+- ReportBatchItemFailures: the lowest reported sequence number is where the retry starts; an
+  identifier that is missing or not in the batch fails the whole batch.
+- Checkpoints (the last sequence number done, per shard) live in the mapping's row, so a restarted
+  server resumes after them. LATEST is pinned to the mapping's creation time (AT_TIMESTAMP), so
+  records put right after CreateEventSourceMapping, or while the server was down, are not skipped.
+- A child shard (after a reshard) starts at its horizon once its parents are read to their end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import sqlite3
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.runtime.ids import new_uuid
+from eventyard.services.lambda_ import destinations
+from eventyard.services.lambda_.names import parse_ref
+from eventyard.services.lambda_.pollers import compile_filters
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL = 0.25  # seconds between GetRecords calls on a shard that had nothing new
+SHARD_REFRESH = 5.0  # how often the shard list is read again (resharding)
+THROTTLE_WAIT = 0.5
+MAX_RECORDS = 10000  # GetRecords' own limit
+
+
+def kinesis_record(raw: dict[str, Any], shard_id: str, stream_arn: str, region: str, role: str) -> dict[str, Any]:
+    """One entry of AWS's Kinesis event."""
+    return {
+        "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": raw["PartitionKey"],
+                    "sequenceNumber": raw["SequenceNumber"],
+                    "data": base64.b64encode(raw["Data"]).decode(),
+                    "approximateArrivalTimestamp": raw["ApproximateArrivalTimestamp"]},
+        "eventSource": "aws:kinesis", "eventVersion": "1.0",
+        "eventID": f"{shard_id}:{raw['SequenceNumber']}", "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": role, "awsRegion": region, "eventSourceARN": stream_arn,
+    }
+
+
+def passes_kinesis_filters(filters: list[Any], raw: dict[str, Any]) -> bool:
+    """AWS filters Kinesis records on the `data` key only, with the data parsed when it is JSON."""
+    if not filters:
+        return True
+    try:
+        data: Any = json.loads(raw["Data"])
+    except (ValueError, UnicodeDecodeError):
+        data = base64.b64encode(raw["Data"]).decode()
+    return any(f.matches({"data": data}) for f in filters)
+
+
+def failed_from(payload: bytes, batch: list[dict[str, Any]]) -> int | None:
+    """ReportBatchItemFailures: the index the retry starts at, or None when the batch succeeded."""
+    try:
+        document = json.loads(payload) if payload else None
+    except ValueError:
+        return 0
+    if not isinstance(document, dict) or not document.get("batchItemFailures"):
+        return None
+    index = {r["SequenceNumber"]: i for i, r in enumerate(batch)}
+    lowest = len(batch)
+    for item in document["batchItemFailures"]:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not identifier or identifier not in index:
+            return 0  # AWS: an invalid identifier fails the whole batch
+        lowest = min(lowest, index[identifier])
+    return lowest
+
+
+@dataclass
+class Outcome:
+    """What one invocation of a batch came to."""
+
+    failed_at: int | None  # None: every record succeeded; else the first index to retry
+    request_id: str
+    version: str = "$LATEST"
+    function_error: str | None = None
+
+
+class KinesisPoller:
+    def __init__(self, provider: Any, key: str, config: dict[str, Any], region: str, account_id: str) -> None:
+        self.provider = provider
+        self.platform = provider.platform
+        self.key = key
+        self.config = config
+        self.stream_arn = config["EventSourceArn"]
+        _, _, _, self.region, self.account, resource = self.stream_arn.split(":", 5)
+        self.stream_name = resource.split("/", 1)[1]
+        self.function = parse_ref(config["FunctionArn"], self.region, self.account)
+        self.filters = compile_filters(config)
+        self.batch_size = int(config.get("BatchSize") or 100)
+        self.window = float(config.get("MaximumBatchingWindowInSeconds") or 0)
+        self.lanes = max(1, int(config.get("ParallelizationFactor") or 1))
+        self.bisect = bool(config.get("BisectBatchOnFunctionError"))
+        self.max_retries = int(config.get("MaximumRetryAttempts", -1))
+        self.max_age = int(config.get("MaximumRecordAgeInSeconds", -1))
+        self.on_failure = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        self.report_failures = "ReportBatchItemFailures" in (config.get("FunctionResponseTypes") or [])
+        self.shard_tasks: dict[str, asyncio.Task[None]] = {}
+        self.done: set[str] = set()
+
+    async def kinesis(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.platform.call("kinesis", operation, params, region=self.region, account_id=self.account)
+
+    # -- checkpoints -------------------------------------------------------------------------
+    async def positions(self) -> dict[str, Any]:
+        row = await self.platform.db.read(lambda c: c.execute(
+            "SELECT position FROM lambda_event_source_mappings WHERE uuid=?", (self.key,)).fetchone())
+        return json.loads(row["position"]) if row else {}
+
+    async def save(self, entry: str, update: Callable[[dict[str, Any]], None]) -> None:
+        """Change one key of the mapping's checkpoint document inside one transaction."""
+        def run(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT position FROM lambda_event_source_mappings WHERE uuid=?",
+                               (self.key,)).fetchone()
+            if row is None:
+                return  # the mapping was deleted meanwhile
+            document = json.loads(row["position"])
+            state = document.setdefault(entry, {})
+            update(state)
+            conn.execute("UPDATE lambda_event_source_mappings SET position=? WHERE uuid=?",
+                         (json.dumps(document), self.key))
+        await self.platform.db.write(run)
+
+    async def checkpoint(self, shard_id: str, sequence: str, result: str) -> None:
+        """Record a shard's progress, and the mapping's LastProcessingResult in the same commit."""
+        def run(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT config, position FROM lambda_event_source_mappings WHERE uuid=?",
+                               (self.key,)).fetchone()
+            if row is None:
+                return
+            document = json.loads(row["position"])
+            document.setdefault(shard_id, {})["seq"] = sequence
+            config = json.loads(row["config"])
+            config["LastProcessingResult"] = result
+            conn.execute("UPDATE lambda_event_source_mappings SET position=?, config=? WHERE uuid=?",
+                         (json.dumps(document), json.dumps(config), self.key))
+        await self.platform.db.write(run)
+
+    # -- the shard set -----------------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    await self.refresh_shards()
+                except AwsError as exc:
+                    log.info("Kinesis poller %s: %s", self.key, exc)
+                await asyncio.sleep(SHARD_REFRESH)
+        finally:
+            for task in self.shard_tasks.values():
+                task.cancel()
+            await asyncio.gather(*self.shard_tasks.values(), return_exceptions=True)
+
+    async def list_shards(self) -> list[dict[str, Any]]:
+        shards: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"StreamARN": self.stream_arn}
+        while True:
+            page = await self.kinesis("ListShards", params)
+            shards.extend(page.get("Shards") or [])
+            if not page.get("NextToken"):
+                return shards
+            params = {"NextToken": page["NextToken"]}
+
+    async def refresh_shards(self) -> None:
+        shards = await self.list_shards()
+        positions = await self.positions()
+        if not positions.get("_listed"):
+            # The shards there when the mapping starts begin at its StartingPosition; shards that
+            # appear later (children of a reshard) begin at their horizon.
+            start = positions.get("_start") or {"type": self.config.get("StartingPosition", "TRIM_HORIZON")}
+            for shard in shards:
+                await self.save(shard["ShardId"], lambda state, s=start: state.setdefault("start", s))
+            await self.save("_listed", lambda state: state.update(at=self.platform.clock.now()))
+            positions = await self.positions()
+        self.done |= {k for k, v in positions.items() if isinstance(v, dict) and v.get("done")}
+        listed = {s["ShardId"] for s in shards}
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            task = self.shard_tasks.get(shard_id)
+            if shard_id in self.done or (task is not None and not task.done()):
+                continue
+            parents = [p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId"))
+                       if p and p in listed and p not in self.done]
+            if parents:
+                continue  # AWS finishes a parent before reading its children
+            state = positions.get(shard_id) or {}
+            self.shard_tasks[shard_id] = asyncio.get_running_loop().create_task(
+                self.poll_shard(shard_id, state), name=f"esm-{self.key}-{shard_id}")
+
+    # -- one shard ---------------------------------------------------------------------------
+    async def iterator(self, shard_id: str, state: dict[str, Any]) -> str:
+        params: dict[str, Any] = {"StreamARN": self.stream_arn, "ShardId": shard_id}
+        start = state.get("start") or {"type": "TRIM_HORIZON"}
+        if state.get("seq"):
+            params.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=state["seq"])
+        elif start["type"] == "AT_TIMESTAMP":
+            params.update(ShardIteratorType="AT_TIMESTAMP", Timestamp=start["ts"])
+        else:
+            params["ShardIteratorType"] = start["type"]
+        return str((await self.kinesis("GetShardIterator", params))["ShardIterator"])
+
+    async def poll_shard(self, shard_id: str, state: dict[str, Any]) -> None:
+        iterator: str | None = None
+        while True:
+            try:
+                if iterator is None:
+                    iterator = await self.iterator(shard_id, state)
+                records, iterator = await self.fetch(iterator)
+            except AwsError as exc:
+                if exc.code == "ExpiredIteratorException":
+                    iterator = None
+                    continue
+                log.info("Kinesis poller %s on %s: %s", self.key, shard_id, exc)
+                iterator = None
+                await asyncio.sleep(THROTTLE_WAIT if "Throughput" in exc.code else 2.0)
+                continue
+            if records:
+                clean = await self.process(shard_id, records)
+                state["seq"] = records[-1]["SequenceNumber"]
+                await self.checkpoint(shard_id, state["seq"], "OK" if clean else "PROBLEM: Function call failed")
+            if iterator is None:  # the shard is closed and read to its end
+                await self.save(shard_id, lambda s: s.update(done=True))
+                self.done.add(shard_id)
+                try:
+                    await self.refresh_shards()  # its children may start now
+                except AwsError as exc:
+                    log.info("Kinesis poller %s: %s", self.key, exc)
+                return
+            if not records:
+                await asyncio.sleep(IDLE_POLL)
+
+    async def fetch(self, iterator: str) -> tuple[list[dict[str, Any]], str | None]:
+        """Read up to BatchSize x ParallelizationFactor records, waiting up to the batching window."""
+        want = min(MAX_RECORDS, self.batch_size * self.lanes)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.window
+        records: list[dict[str, Any]] = []
+        next_iterator: str | None = iterator
+        while next_iterator is not None:
+            answer = await self.kinesis("GetRecords", {"ShardIterator": next_iterator, "Limit": want - len(records)})
+            records.extend(answer.get("Records") or [])
+            next_iterator = answer.get("NextShardIterator")
+            remaining = deadline - loop.time()
+            if len(records) >= want or not records or remaining <= 0:
+                break
+            await asyncio.sleep(min(IDLE_POLL, remaining))
+        return records, next_iterator
+
+    async def process(self, shard_id: str, records: list[dict[str, Any]]) -> bool:
+        """Deliver a run of a shard's records; returns when each is done or discarded (True when no
+        invocation failed)."""
+        kept = [r for r in records if passes_kinesis_filters(self.filters, r)]
+        if self.lanes == 1:
+            lanes = [kept]
+        else:
+            by_lane: list[list[dict[str, Any]]] = [[] for _ in range(self.lanes)]
+            for record in kept:
+                by_lane[_lane(record["PartitionKey"], self.lanes)].append(record)
+            lanes = [lane for lane in by_lane if lane]
+        return all(await asyncio.gather(*(self.deliver(shard_id, lane) for lane in lanes)))
+
+    async def deliver(self, shard_id: str, records: list[dict[str, Any]]) -> bool:
+        pending: deque[tuple[list[dict[str, Any]], int, int]] = deque(
+            (records[i:i + self.batch_size], 0, 0) for i in range(0, len(records), self.batch_size))
+        clean = True
+        while pending:
+            batch, retries, invokes = pending.popleft()
+            batch = await self.drop_expired(shard_id, batch, invokes)
+            if not batch:
+                continue
+            outcome = await self.invoke(shard_id, batch)
+            if outcome is None:  # throttled or unavailable: not a function error, try again
+                pending.appendleft((batch, retries, invokes))
+                await asyncio.sleep(THROTTLE_WAIT)
+                continue
+            invokes += 1
+            if outcome.failed_at is None:
+                continue
+            clean = False
+            failing = batch[outcome.failed_at:]
+            partial = outcome.failed_at > 0 or outcome.function_error is None
+            if self.bisect and not partial and len(failing) > 1:
+                half = len(failing) // 2  # splitting does not spend a retry
+                pending.appendleft((failing[half:], retries, invokes))
+                pending.appendleft((failing[:half], retries, invokes))
+                continue
+            if self.max_retries != -1 and retries >= self.max_retries:
+                await self.discard(shard_id, failing, "RetryAttemptsExhausted", invokes, outcome)
+                continue
+            await asyncio.sleep(min(2.0, 0.1 * 2 ** retries))
+            pending.appendleft((failing, retries + 1, invokes))
+        return clean
+
+    async def drop_expired(self, shard_id: str, batch: list[dict[str, Any]], invokes: int) -> list[dict[str, Any]]:
+        if self.max_age == -1:
+            return batch
+        now = self.platform.clock.now()
+        expired = [r for r in batch if now - r["ApproximateArrivalTimestamp"] > self.max_age]
+        if expired:
+            await self.discard(shard_id, expired, "RecordAgeExceeded", invokes, None)
+        return [r for r in batch if r not in expired]
+
+    async def invoke(self, shard_id: str, batch: list[dict[str, Any]]) -> Outcome | None:
+        from eventyard.services.lambda_ import functions
+        from eventyard.services.lambda_.pool import Throttled
+
+        ref = self.function
+        request_id = new_uuid()
+        try:
+            resolved = await self.platform.db.read(lambda c: functions.resolve(c, ref, pick=False))
+            role = resolved.config.get("Role", "")
+            event = {"Records": [kinesis_record(r, shard_id, self.stream_arn, self.region, role) for r in batch]}
+            result = await self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier,
+                                                        json.dumps(event).encode(), None, request_id)
+        except Throttled:
+            return None
+        except AwsError as exc:  # e.g. the function was deleted: AWS keeps retrying, records stay
+            log.info("Kinesis poller %s cannot invoke %s: %s", self.key, ref.name, exc)
+            await asyncio.sleep(2.0)
+            return None
+        if result.function_error:
+            return Outcome(0, result.request_id, result.version, result.function_error)
+        failed_at = failed_from(result.payload, batch) if self.report_failures else None
+        return Outcome(failed_at, result.request_id, result.version, None)
+
+    async def discard(self, shard_id: str, batch: list[dict[str, Any]], condition: str, invokes: int,
+                      outcome: Outcome | None) -> None:
+        if not self.on_failure:
+            return  # AWS skips the records; without a destination nothing remembers them
+        now = self.platform.clock.now()
+        document: dict[str, Any] = {
+            "requestContext": {"requestId": outcome.request_id if outcome else new_uuid(),
+                               "functionArn": self.config["FunctionArn"], "condition": condition,
+                               "approximateInvokeCount": invokes},
+            "version": "1.0",
+            "timestamp": destinations.iso(now),
+            "KinesisBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": batch[0]["SequenceNumber"],
+                "endSequenceNumber": batch[-1]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": destinations.iso(batch[0]["ApproximateArrivalTimestamp"]),
+                "approximateArrivalOfLastRecord": destinations.iso(batch[-1]["ApproximateArrivalTimestamp"]),
+                "batchSize": len(batch),
+                "streamArn": self.stream_arn,
+            },
+        }
+        if outcome is not None:
+            response: dict[str, Any] = {"statusCode": 200, "executedVersion": outcome.version}
+            if outcome.function_error:
+                response["functionError"] = outcome.function_error
+            document["responseContext"] = response
+        try:
+            await destinations.send(self.platform, self.on_failure, document, False)
+        except AwsError as exc:
+            log.warning("Kinesis poller %s could not reach its OnFailure destination: %s", self.key, exc)
+
+
+def _lane(partition_key: str, lanes: int) -> int:
+    import hashlib
+
+    return int.from_bytes(hashlib.md5(partition_key.encode()).digest()[:4], "big") % lanes
