@@ -25,7 +25,7 @@ class Settings:
     clock_control: bool = False
     # "full" fsyncs the WAL on every group commit (survives power loss); "normal" survives a
     # killed process but not a power cut. Both honour "acknowledged means committed".
-    sqlite_synchronous: str = "full"
+    sqlite_synchronous: str = "normal"
 
     @property
     def public_url(self) -> str:
@@ -38,7 +38,7 @@ class Settings:
             "data_dir": Path(os.environ.get("EVENTYARD_DATA_DIR", ".eventyard")),
             "account_id": os.environ.get("EVENTYARD_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
             "clock_control": _env_flag("EVENTYARD_CLOCK_CONTROL"),
-            "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "full").lower(),
+            "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "normal").lower(),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

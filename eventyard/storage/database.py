@@ -56,7 +56,9 @@ class SqliteDatabase:
 
     backend = "sqlite"
 
-    def __init__(self, path: Path | str, synchronous: str = "full") -> None:
+    def __init__(self, path: Path | str, synchronous: str = "normal") -> None:
+        if synchronous not in {"full", "normal"}:
+            raise ValueError(f"synchronous must be 'full' or 'normal', not {synchronous!r}")
         self.path = str(path)
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
@@ -196,6 +198,6 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
-def open_database(data_dir: Path, synchronous: str = "full") -> SqliteDatabase:
+def open_database(data_dir: Path, synchronous: str = "normal") -> SqliteDatabase:
     data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteDatabase(data_dir / "eventyard.sqlite3", synchronous=synchronous)
