@@ -176,7 +176,8 @@ const [chain, express, map, executions, seconds] = JSON.parse(process.argv[2]);
   let ok = 0;
   for (let i = 0; i < executions; i++) { const r = await sm.run({n: 0}).result; if (r) ok++; }
   let wall = Number(process.hrtime.bigint() - t0) / 1e9, cpu = process.cpuUsage(c0);
-  out.chain20 = {value: ok * 20 / wall, unit: 'transitions/s', ok: `${ok}/${executions}`, server_cpu: (cpu.user + cpu.system) / 1e6, client_cpu: 0};
+  out.chain20 = {value: ok * 20 / wall, unit: 'transitions/s', ok: `${ok}/${executions}`,
+                 server_cpu: (cpu.user + cpu.system) / 1e6, client_cpu: 0};
   sm = new StateMachine(express);
   t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); ok = 0;
   while (Number(process.hrtime.bigint() - t0) / 1e9 < seconds) { await sm.run({v: 1}).result; ok++; }
@@ -187,7 +188,8 @@ const [chain, express, map, executions, seconds] = JSON.parse(process.argv[2]);
   t0 = process.hrtime.bigint(); c0 = process.cpuUsage();
   const r = await sm.run({items}).result;
   wall = Number(process.hrtime.bigint() - t0) / 1e9; cpu = process.cpuUsage(c0);
-  out.map1000 = {value: wall, unit: 's', ok: `${r.length === 1000 ? 1 : 0}/1`, server_cpu: (cpu.user + cpu.system) / 1e6, client_cpu: 0};
+  out.map1000 = {value: wall, unit: 's', ok: `${r.length === 1000 ? 1 : 0}/1`,
+                 server_cpu: (cpu.user + cpu.system) / 1e6, client_cpu: 0};
   console.log(JSON.stringify(out));
 })();
 """
@@ -279,7 +281,7 @@ def main() -> None:
 def report(table: dict[str, dict[str, Any]], opts: argparse.Namespace) -> None:
     print(f"\nStep Functions benchmark ({opts.executions} STANDARD executions, {opts.seconds:.0f}s EXPRESS, "
           f"{opts.clients} client processes; CPU in seconds)\n")
-    print(f"| workload | engine | result | ok | server CPU | client CPU | Eventyard ratio |")
+    print("| workload | engine | result | ok | server CPU | client CPU | Eventyard ratio |")
     print("|---|---|---|---|---|---|---|")
     ours = table.get("eventyard", {})
     for workload in ("chain20", "express", "map1000"):

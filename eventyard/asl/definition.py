@@ -46,7 +46,7 @@ def check(text: str) -> tuple[list[Diagnostic], dict[str, Any] | None]:
     if language not in ("JSONPath", "JSONata"):
         diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", f"The value \"{language}\" is not a valid query "
                                 "language", "/QueryLanguage"))
-    _check_machine(definition, "", diags, language)
+    _check_machine(definition, "", diags, str(language))
     return diags, definition
 
 
@@ -80,11 +80,11 @@ def _check_machine(machine: dict[str, Any], where: str, diags: list[Diagnostic],
         _check_paths(state, at, diags, lang)
         if kind == "Parallel":
             for i, branch in enumerate(state.get("Branches", [])):
-                _check_machine(branch, f"{at}/Branches[{i}]", diags, branch.get("QueryLanguage", lang))
+                _check_machine(branch, f"{at}/Branches[{i}]", diags, str(branch.get("QueryLanguage", lang)))
         if kind == "Map":
             processor = state.get("ItemProcessor") or state.get("Iterator")
             if isinstance(processor, dict):
-                _check_machine(processor, f"{at}/ItemProcessor", diags, processor.get("QueryLanguage", lang))
+                _check_machine(processor, f"{at}/ItemProcessor", diags, str(processor.get("QueryLanguage", lang)))
         if kind == "Task" and "Resource" not in state:
             diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", at))
         if kind == "Choice":

@@ -273,7 +273,8 @@ def _math_add(a: Any, b: Any) -> int:
 def _string_split(text: Any, delimiter: Any) -> list[str]:
     if not isinstance(text, str) or not isinstance(delimiter, str):
         raise _fail("States.StringSplit needs string arguments")
-    parts, buf = [], []
+    parts: list[str] = []
+    buf: list[str] = []
     for ch in text:  # every character of the delimiter splits, empty pieces dropped (StringTokenizer)
         if ch in delimiter:
             if buf:

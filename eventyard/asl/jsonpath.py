@@ -252,7 +252,7 @@ def _assign(node: Any, steps: list[Step], value: Any) -> Any:
     if step.kind == "index":
         if not isinstance(node, list) or not -len(node) <= step.arg < len(node):
             raise PathNotFound("index")
-        base = list(node)
-        base[step.arg] = value if not rest else _assign(base[step.arg], rest, value)
-        return base
+        items = list(node)
+        items[step.arg] = value if not rest else _assign(items[step.arg], rest, value)
+        return items
     raise PathSyntaxError("ResultPath must be a definite path")

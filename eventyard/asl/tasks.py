@@ -69,7 +69,9 @@ async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str
                 if "Parameters" in state else effective
         timeout = _seconds(state, "TimeoutSeconds", effective, task_scope, jsonata)
         heartbeat = _seconds(state, "HeartbeatSeconds", effective, task_scope, jsonata)
-        scheduled: dict[str, Any] = {"resourceType": kind, "resource": short, "region": getattr(interp, "execution_region", "us-east-1"), "parameters": to_json(parameters)}
+        region = getattr(interp, "execution_region", "us-east-1")
+        scheduled: dict[str, Any] = {"resourceType": kind, "resource": short, "region": region,
+                                     "parameters": to_json(parameters)}
         if timeout is not None:
             scheduled["timeoutInSeconds"] = int(timeout)
         if heartbeat is not None:

@@ -60,8 +60,10 @@ def run(definition: dict[str, Any] | str, input_: Any = None, host: ManualHost |
     parsed = asl_definition.parse(text)
     input_text = json.dumps({} if input_ is None else input_)
     history = History(host.now)
-    interp = Interpreter(parsed, {"Id": "arn:aws:states:us-east-1:000000000000:execution:m:e", "Input": json.loads(
-        input_text), "Name": "e", "RoleArn": "arn:aws:iam::000000000000:role/r", "StartTime": "2024-01-01T00:00:00Z", "RedriveCount": 0},
+    context = {"Id": "arn:aws:states:us-east-1:000000000000:execution:m:e", "Input": json.loads(input_text),
+               "Name": "e", "RoleArn": "arn:aws:iam::000000000000:role/r", "StartTime": "2024-01-01T00:00:00Z",
+               "RedriveCount": 0}
+    interp = Interpreter(parsed, context,
         {"Id": "arn:aws:states:us-east-1:000000000000:stateMachine:m", "Name": "m"}, host, history,
         token_factory=lambda: "token-1")
     lane = Lane()

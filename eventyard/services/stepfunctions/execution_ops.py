@@ -194,8 +194,8 @@ async def describe_state_machine_for_execution(self: Any, ctx: RequestContext, p
 async def list_executions(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     from eventyard.services.stepfunctions.provider import _page
 
-    arn = params.get("stateMachineArn")
-    if arn is None and "mapRunArn" not in params:
+    arn: str = params.get("stateMachineArn") or ""
+    if not arn and "mapRunArn" not in params:
         raise AwsError("ValidationException", "Must provide a StateMachine ARN or MapRun ARN")
 
     def read(conn: sqlite3.Connection) -> list[Any]:
@@ -316,3 +316,7 @@ async def redrive_execution(self: Any, ctx: RequestContext, params: dict[str, An
     await self._write(run)
     self.runner.launch(arn)
     return {"redriveDate": now}
+
+
+OPERATIONS = ["start_execution", "start_sync_execution", "describe_execution", "describe_state_machine_for_execution",
+              "list_executions", "stop_execution", "get_execution_history", "redrive_execution"]

@@ -13,7 +13,7 @@ from eventyard.asl import definition as asl_definition
 from eventyard.asl.errors import InvalidDefinition
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.stepfunctions import machines, names
+from eventyard.services.stepfunctions import execution_ops, machines, names, task_ops
 from eventyard.services.stepfunctions.runner import Runner
 
 MAX_INPUT = 256 * 1024
@@ -193,8 +193,8 @@ class StepFunctionsProvider(Provider):
             if existing is not None:
                 if json.loads(existing["routing"]) == routes and existing["description"] == params.get("description"):
                     return {"stateMachineAliasArn": arn, "creationDate": existing["created_at"]}
-                raise AwsError("ConflictException", f"Failed to create alias because an alias with the same name "
-                               f"and a different routing configuration already exists.")
+                raise AwsError("ConflictException", "Failed to create alias because an alias with the same name "
+                               "and a different routing configuration already exists.")
             conn.execute("INSERT INTO sfn_aliases VALUES (?,?,?,?,?,?,?)",
                          (arn, machine, params["name"], params.get("description"), json.dumps(routes), now, now))
             return {"stateMachineAliasArn": arn, "creationDate": now}
@@ -294,31 +294,15 @@ class StepFunctionsProvider(Provider):
         raise AwsError("ResourceNotFound", f"Resource not found: '{params['mapRunArn']}'")
 
     async def list_map_runs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        await self.describe_execution(ctx, {"executionArn": params["executionArn"]})
+        await execution_ops.describe_execution(self, ctx, {"executionArn": params["executionArn"]})
         return {"mapRuns": []}
 
-    # -- executions live in their own mixin module ------------------------------------------------
-    from eventyard.services.stepfunctions.execution_ops import (  # noqa: E402
-        describe_execution,
-        describe_state_machine_for_execution,
-        get_execution_history,
-        list_executions,
-        redrive_execution,
-        start_execution,
-        start_sync_execution,
-        stop_execution,
-    )
-    from eventyard.services.stepfunctions.task_ops import (  # noqa: E402
-        create_activity,
-        delete_activity,
-        describe_activity,
-        get_activity_task,
-        list_activities,
-        send_task_failure,
-        send_task_heartbeat,
-        send_task_success,
-        test_state,
-    )
+
+# Executions, activities, tokens and TestState live in their own modules: plain functions taking the
+# provider, attached here so `dispatch` finds them by operation name.
+for _module in (execution_ops, task_ops):
+    for _name in _module.OPERATIONS:
+        setattr(StepFunctionsProvider, _name, getattr(_module, _name))
 
 
 __all__ = ["StepFunctionsProvider", "asyncio", "uuid"]

@@ -120,7 +120,7 @@ async def test_state(self: Any, ctx: RequestContext, params: dict[str, Any]) -> 
         state = json.loads(text)
     except ValueError:
         raise AwsError("InvalidDefinition", "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION'") from None
-    wrapper = {"StartAt": "TestState", "States": {"TestState": dict(state)}}
+    wrapper: dict[str, Any] = {"StartAt": "TestState", "States": {"TestState": dict(state)}}
     if state.get("Type") not in ("Choice", "Fail", "Succeed") and "Next" not in state and not state.get("End"):
         wrapper["States"]["TestState"]["End"] = True
     for key in ("Next", "Default"):
@@ -159,3 +159,7 @@ async def test_state(self: Any, ctx: RequestContext, params: dict[str, Any]) -> 
         if any(rule.get("Next") == nxt for rule in state.get("Catch", [])) and nxt != state.get("Next"):
             out["status"] = "CAUGHT_ERROR"
     return out
+
+
+OPERATIONS = ["create_activity", "describe_activity", "delete_activity", "list_activities", "get_activity_task",
+              "send_task_success", "send_task_failure", "send_task_heartbeat", "test_state"]
