@@ -10,10 +10,12 @@ from __future__ import annotations
 class StatesError(Exception):
     """A failure with an ASL error name (`States.Runtime`, a Fail state's Error, a task's error)."""
 
-    def __init__(self, error: str | None, cause: str | None = None) -> None:
+    def __init__(self, error: str | None, cause: str | None = None, location: str | None = None) -> None:
         super().__init__(f"{error}: {cause}")
         self.error = error
         self.cause = cause
+        self.location = location  # the field an evaluation failed in (EvaluationFailed's `location`)
+        self.recorded = False
 
 
 class InvalidDefinition(Exception):

@@ -25,6 +25,7 @@ class Outcome:
 def record_start(interp: Interpreter, input_text: str, role_arn: str, lane: Lane) -> None:
     interp.history.add(lane, "ExecutionStarted", "executionStartedEventDetails",
                        {"input": input_text, "inputDetails": {"truncated": False}, "roleArn": role_arn})
+    lane.last = 0  # AWS: the first state's events do not point back at ExecutionStarted
 
 
 async def run(interp: Interpreter, start: str, input_: Any, variables: dict[str, Any], lane: Lane) -> Outcome:

@@ -130,10 +130,20 @@ class Interpreter:
         scope = Scope(raw, self._context(frame, name, self.host.now(), retry), frame.variables, name, entered_id)
         jsonata = self._language(frame, state) == "JSONata"
         runner = getattr(self, f"_run_{kind.lower()}")
-        if kind == "Wait":
-            nxt, output, assigned = await runner(frame, name, state, raw, scope, jsonata, resuming)
-        else:
-            nxt, output, assigned = await runner(frame, name, state, raw, scope, jsonata)
+        try:
+            if kind == "Wait":
+                nxt, output, assigned = await runner(frame, name, state, raw, scope, jsonata, resuming)
+            else:
+                nxt, output, assigned = await runner(frame, name, state, raw, scope, jsonata)
+        except StatesError as err:
+            if err.error == "States.QueryEvaluationError" and not err.recorded:
+                # AWS records a failed JSONata evaluation as its own event before the failure.
+                err.recorded = True
+                details = {"error": err.error, "cause": err.cause, "state": name}
+                if err.location:
+                    details["location"] = err.location
+                self.history.add(frame.lane, "EvaluationFailed", "evaluationFailedEventDetails", details)
+            raise
         if kind == "Fail":
             raise AssertionError("unreachable")
         self._check_size(output, name)
@@ -262,7 +272,7 @@ class Interpreter:
                     raise scope.query_error(
                         f"The JSONata expression '{jsonata_eval.expression_text(rule['Condition'])}' specified for "
                         f"the field 'Condition' returned an unexpected result type. Expected 'boolean', but was "
-                        f"'{_type_name(value)}' for value: {to_json(value)}")
+                        f"'{_type_name(value)}' for value: {to_json(value)}", "Condition")
                 if value:
                     output, assigned = self._finish_jsonata(rule, raw, jsonata_eval.UNDEFINED, scope, raw)
                     return rule["Next"], output, assigned
@@ -327,7 +337,7 @@ class Interpreter:
                     raise scope.query_error(
                         f"The JSONata expression '{jsonata_eval.expression_text(state['Seconds'])}' specified for "
                         f"the field 'Seconds' returned an unexpected result type. Expected 'integer', but was "
-                        f"'{_type_name(seconds)}' for value: {to_json(seconds)}")
+                        f"'{_type_name(seconds)}' for value: {to_json(seconds)}", "Seconds")
             return now + float(seconds)
         if "SecondsPath" in state:
             path = state["SecondsPath"]
@@ -347,7 +357,7 @@ class Interpreter:
             if moment is None:
                 raise scope.query_error(
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
-                    f"{text}")
+                    f"{text}", "Timestamp")
             return moment.timestamp()
         if "TimestampPath" in state:
             path = state["TimestampPath"]

@@ -27,7 +27,7 @@ def _items(interp: Interpreter, state: dict[str, Any], raw: Any, scope: Scope, j
                 raise scope.query_error(
                     f"The JSONata expression '{jsonata_eval.expression_text(expr)}' specified for the field 'Items' "
                     f"returned an unexpected result type. Expected 'array', but was '{_type(items)}' for value: "
-                    f"{to_json(items)}")
+                    f"{to_json(items)}", "Items")
             raise scope.query_error(f"Map state input must be an array but was: {to_json(items)}")
         return items, raw
     effective = interp._input_path(state, raw, scope)

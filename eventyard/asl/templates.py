@@ -38,11 +38,12 @@ class Scope:
             f"(entered at the event id #{self.entered_event_id}). {message}",
         )
 
-    def query_error(self, message: str) -> StatesError:
+    def query_error(self, message: str, location: str | None = None) -> StatesError:
         return StatesError(
             "States.QueryEvaluationError",
             f"An error occurred while executing the state '{self.state_name}' "
             f"(entered at the event id #{self.entered_event_id}). {message}",
+            location,
         )
 
 
@@ -136,17 +137,17 @@ def jsonata_value(template: Any, scope: Scope, states: dict[str, Any], field: st
         except jsonata_eval.UnsupportedResult:
             raise scope.query_error(
                 f"The JSONata expression '{expression}' specified for the field '{field}' returned an unsupported "
-                "result type.") from None
+                "result type.", field) from None
         except jsonata_eval.QueryError as err:
             raise scope.query_error(
                 f"The JSONata expression '{expression}' specified for the field '{field}' threw an error "
-                f"during evaluation. {err.detail}") from None
+                f"during evaluation. {err.detail}", field) from None
         if value is jsonata_eval.UNDEFINED:
             if allow_undefined:
                 return value
             raise scope.query_error(
                 f"The JSONata expression '{expression}' specified for the field '{field}' returned nothing "
-                "(undefined).")
+                "(undefined).", field)
         return value
     if isinstance(template, dict):
         out = {}

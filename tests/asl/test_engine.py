@@ -190,7 +190,7 @@ def test_history_events_follow_aws_types_and_ids() -> None:
     assert result.types == ["ExecutionStarted", "PassStateEntered", "PassStateExited", "SucceedStateEntered",
                             "SucceedStateExited", "ExecutionSucceeded"]
     assert [e["id"] for e in result.events] == [1, 2, 3, 4, 5, 6]
-    assert [e["previousEventId"] for e in result.events] == [0, 1, 2, 3, 4, 5]
+    assert [e["previousEventId"] for e in result.events] == [0, 0, 2, 3, 4, 5]
 
 
 def test_context_object_is_visible_to_paths() -> None:

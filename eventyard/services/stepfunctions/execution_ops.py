@@ -78,7 +78,7 @@ async def start_execution(self: Any, ctx: RequestContext, params: dict[str, Any]
                 event["executionStartedEventDetails"]["stateMachineAliasArn"] = row["alias_arn"]
         definition = json.loads(row["definition"])
         row.update(checkpoint=json.dumps({"state": definition["StartAt"], "input": json.loads(row["input"]),
-                                          "variables": {}}), next_event_id=2, last_event_id=1)
+                                          "variables": {}}), next_event_id=2, last_event_id=0)
         _insert(conn, row)
         conn.execute("INSERT INTO sfn_history VALUES (?,?,?)", (row["arn"], 1, json.dumps(event)))
         return row, True
