@@ -5,10 +5,10 @@ returned, as AWS keeps them in Secrets Manager."""
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.ids import new_uuid
 from eventyard.services.events import store
 from eventyard.services.events.arns import arn_of
 
@@ -46,9 +46,9 @@ def create_connection(conn: sqlite3.Connection, account: str, region: str, param
         raise AwsError("ResourceAlreadyExistsException", f"Connection {name} already exists.")
     _check_auth(params["AuthorizationType"], params["AuthParameters"])
     doc = {
-        "Name": name, "ConnectionArn": arn_of("connection", account, region, f"{name}/{uuid.uuid4()}"),
+        "Name": name, "ConnectionArn": arn_of("connection", account, region, f"{name}/{new_uuid()}"),
         "AuthorizationType": params["AuthorizationType"], "ConnectionState": "AUTHORIZED",
-        "SecretArn": f"arn:aws:secretsmanager:{region}:{account}:secret:events!connection/{name}/{uuid.uuid4()}",
+        "SecretArn": f"arn:aws:secretsmanager:{region}:{account}:secret:events!connection/{name}/{new_uuid()}",
         "CreationTime": now, "LastModifiedTime": now, "LastAuthorizedTime": now,
         "_auth": params["AuthParameters"],
     }
@@ -95,7 +95,7 @@ def create_destination(conn: sqlite3.Connection, account: str, region: str, para
     connection_name = params["ConnectionArn"].split(":connection/", 1)[-1].split("/")[0]
     get_connection(conn, account, region, connection_name)
     doc = {
-        "Name": name, "ApiDestinationArn": arn_of("api-destination", account, region, f"{name}/{uuid.uuid4()}"),
+        "Name": name, "ApiDestinationArn": arn_of("api-destination", account, region, f"{name}/{new_uuid()}"),
         "ApiDestinationState": "ACTIVE", "ConnectionArn": params["ConnectionArn"],
         "InvocationEndpoint": params["InvocationEndpoint"], "HttpMethod": params["HttpMethod"],
         "InvocationRateLimitPerSecond": params.get("InvocationRateLimitPerSecond", 300),

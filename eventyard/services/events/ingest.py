@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from eventyard.runtime import timers
+from eventyard.runtime.ids import new_uuid
 from eventyard.services.events import store
 from eventyard.services.events.index import BusKey, RoutingIndex
 from eventyard.services.events.transform import iso_time
@@ -67,7 +67,7 @@ def envelope(entry: dict[str, Any], account: str, region: str, now: float) -> di
     when = entry.get("Time")
     return {
         "version": "0",
-        "id": str(uuid.uuid4()),
+        "id": new_uuid(),
         "detail-type": entry["DetailType"],
         "source": entry["Source"],
         "account": account,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from typing import Any
 
 from eventyard.patterns import InvalidEvent, InvalidPattern, compile_event_pattern, validate_test_event
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
+from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.events import archives, buses, ingest, rules, schedule_expressions, store
@@ -222,7 +222,7 @@ class EventsProvider(MoreOperations, Provider):
         Ticks missed while the server was down are not caught up (the next one is in the future)."""
         p = timer.payload
         now = self.now()
-        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+        event = {"version": "0", "id": new_uuid(), "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": p["account"], "time": iso_time(timer.due_at), "region": p["region"], "resources": [],
                  "detail": {}}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
@@ -171,7 +171,7 @@ def _dow_matches(field: str, day: date) -> bool:
 
 def next_cron(cron: Cron, after: float, tz: str = "UTC") -> float | None:
     """The first firing strictly after `after` (epoch seconds), in time zone `tz`."""
-    zone = timezone.utc if tz == "UTC" else ZoneInfo(tz)
+    zone = UTC if tz == "UTC" else ZoneInfo(tz)
     start = datetime.fromtimestamp(after, zone)
     hours, minutes = sorted(cron.hours), sorted(cron.minutes)
     day = start.date()
@@ -197,6 +197,6 @@ def next_firing(expression: Expression, after: float, anchor: float, tz: str = "
         return anchor + periods * expression.seconds
     if isinstance(expression, Cron):
         return next_cron(expression, after, tz)
-    zone = timezone.utc if tz == "UTC" else ZoneInfo(tz)
+    zone = UTC if tz == "UTC" else ZoneInfo(tz)
     at = expression.local.replace(tzinfo=zone).timestamp()
     return at if at > after else None

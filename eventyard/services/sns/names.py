@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 
+from eventyard.runtime.ids import new_uuid
 from eventyard.services.sns.errors import invalid_parameter
 
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -61,7 +61,7 @@ def parse_subscription_arn(arn: str) -> TopicKey:
 
 
 def new_subscription_arn(topic_arn: str) -> str:
-    return f"{topic_arn}:{uuid.uuid4()}"
+    return f"{topic_arn}:{new_uuid()}"
 
 
 def sqs_queue_parts(arn: str) -> tuple[str, str, str] | None:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import re
 import sqlite3
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
@@ -14,6 +13,7 @@ from urllib.parse import parse_qsl, quote
 from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.errors import AwsError
 from eventyard.protocol.values import iso8601
+from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.sns import batch, outbox, publish
@@ -280,7 +280,7 @@ class SnsProvider(Provider):
 
 def _confirmation(topic_arn: str, token: str, public_url: str, now: float) -> dict[str, Any]:
     return {
-        "Type": "SubscriptionConfirmation", "MessageId": str(uuid.uuid4()), "Token": token, "TopicArn": topic_arn,
+        "Type": "SubscriptionConfirmation", "MessageId": new_uuid(), "Token": token, "TopicArn": topic_arn,
         "Message": f"You have chosen to subscribe to the topic {topic_arn}.\n"
                    "To confirm the subscription, visit the SubscribeURL included in this message.",
         "SubscribeURL": f"{public_url}/?Action=ConfirmSubscription&TopicArn={quote(topic_arn, safe='')}"

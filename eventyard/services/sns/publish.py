@@ -12,11 +12,11 @@ import json
 import math
 import re
 import sqlite3
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from eventyard.protocol.values import iso8601
+from eventyard.runtime.ids import new_uuid
 from eventyard.services.sns import outbox
 from eventyard.services.sns.errors import invalid_parameter, invalid_value
 from eventyard.services.sns.filters import FilterIndex
@@ -144,7 +144,7 @@ def prepare(topic: Topic | None, params: dict[str, Any], now: float, trace_heade
             raise invalid_parameter("MessageGroupId", "The request includes MessageGroupId parameter that is "
                                     "not valid for this topic type")
     document: dict[str, Any] = {
-        "Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": topic_arn, "Subject": subject,
+        "Type": "Notification", "MessageId": new_uuid(), "TopicArn": topic_arn, "Subject": subject,
         "Message": message, "Messages": messages, "Timestamp": iso8601(now), "MessageAttributes": attributes,
         "MessageGroupId": group_id, "MessageDeduplicationId": dedup_id, "TraceHeader": trace_header,
     }
