@@ -186,8 +186,10 @@ class KinesisPoller:
             # The shards there when the mapping starts begin at its StartingPosition; shards that
             # appear later (children of a reshard) begin at their horizon.
             start = positions.get("_start") or {"type": self.config.get("StartingPosition", "TRIM_HORIZON")}
+            def begin(state: dict[str, Any]) -> None:
+                state.setdefault("start", start)
             for shard in shards:
-                await self.save(shard["ShardId"], lambda state, s=start: state.setdefault("start", s))
+                await self.save(shard["ShardId"], begin)
             await self.save("_listed", lambda state: state.update(at=self.platform.clock.now()))
             positions = await self.positions()
         self.done |= {k for k, v in positions.items() if isinstance(v, dict) and v.get("done")}
