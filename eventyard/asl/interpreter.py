@@ -139,10 +139,10 @@ class Interpreter:
             if err.error == "States.QueryEvaluationError" and not err.recorded:
                 # AWS records a failed JSONata evaluation as its own event before the failure.
                 err.recorded = True
-                details = {"error": err.error, "cause": err.cause, "state": name}
+                failed: dict[str, Any] = {"error": err.error, "cause": err.cause, "state": name}
                 if err.location:
-                    details["location"] = err.location
-                self.history.add(frame.lane, "EvaluationFailed", "evaluationFailedEventDetails", details)
+                    failed["location"] = err.location
+                self.history.add(frame.lane, "EvaluationFailed", "evaluationFailedEventDetails", failed)
             raise
         if kind == "Fail":
             raise AssertionError("unreachable")

@@ -58,3 +58,17 @@ def test_running_executions_resume_after_restart(fresh_server: Any) -> None:
     sfn = sfn_client(fresh_server)
     fresh_server.advance_clock(10)
     assert finished(sfn, arn, timeout=15)["status"] == "SUCCEEDED"
+
+
+def test_execution_timeout_seconds_ends_a_long_wait_as_timed_out(fresh_server: Any) -> None:
+    sfn = sfn_client(fresh_server)
+    machine = sfn.create_state_machine(name="timeout", roleArn=ROLE, definition=json.dumps({
+        "TimeoutSeconds": 5, "StartAt": "Sleep", "States": {
+            "Sleep": {"Type": "Wait", "Seconds": 60, "Next": "Done"}, "Done": {"Type": "Succeed"}}}))[
+        "stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    fresh_server.advance_clock(6)
+    done = finished(sfn, arn, timeout=15)
+    assert (done["status"], done["error"]) == ("TIMED_OUT", "States.Timeout")
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    assert types[-1] == "ExecutionTimedOut"

@@ -101,6 +101,9 @@ class Runner:
             checkpoint = json.loads(row["checkpoint"])
             if checkpoint.get("waiting_until") is None:
                 return True
+            deadline = timer.payload.get("deadline")
+            if deadline is not None and now >= deadline:
+                return True  # the execution's TimeoutSeconds ends the Wait early
             if checkpoint["waiting_until"] > now + 0.001:
                 return False
             checkpoint["resume_wait"] = True
@@ -127,6 +130,8 @@ class Runner:
             "SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()))
         if row["status"] != "RUNNING":
             return
+        limit = json.loads(row["definition"]).get("TimeoutSeconds")
+        deadline = row["started_at"] + limit if isinstance(limit, (int, float)) else None
         checkpoint = json.loads(row["checkpoint"])
         history = History(self.platform.clock.now, next_id=row["next_event_id"])
         lane = Lane(row["last_event_id"])
@@ -157,7 +162,8 @@ class Runner:
 
             def park(conn: sqlite3.Connection) -> None:
                 save(conn, data)
-                timers.schedule(conn, RESUME_TIMER, {"arn": arn}, until, now)
+                due = until if deadline is None else min(until, deadline)
+                timers.schedule(conn, RESUME_TIMER, {"arn": arn, "deadline": deadline}, due, now)
 
             await self.platform.db.write(park)
             flushed[0] = count
@@ -167,14 +173,33 @@ class Runner:
         interp.on_transition = on_transition
         if row["type"] == "STANDARD":
             interp.top_wait = top_wait
-        try:
-            outcome = await asl_execution.run(interp, checkpoint["state"], checkpoint["input"],
-                                              checkpoint.get("variables", {}), lane)
-        except asyncio.CancelledError:
-            raise
+        run = asl_execution.run(interp, checkpoint["state"], checkpoint["input"], checkpoint.get("variables", {}),
+                                lane)
+        outcome = await self._bounded(run, deadline, host, history, lane)
         if outcome.status == "RUNNING":
             return
         await self.finish(arn, outcome, history.events[flushed[0]:], history.next_id, lane.last)
+
+    async def _bounded(self, run: Any, deadline: float | None, host: ServiceHost, history: History,
+                       lane: Lane) -> asl_execution.Outcome:
+        """The execution's TimeoutSeconds: past it, the execution ends TIMED_OUT (States.Timeout)."""
+        work = asyncio.ensure_future(run)
+        if deadline is None:
+            return await work
+        timer = asyncio.ensure_future(host.sleep_until(deadline))
+        try:
+            done, _ = await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
+            if work in done:
+                return work.result()
+        finally:
+            timer.cancel()
+        work.cancel()
+        try:
+            await work
+        except BaseException:  # noqa: BLE001 - the cancelled run's end does not matter any more
+            pass
+        history.add(lane, "ExecutionTimedOut", "executionTimedOutEventDetails", {"error": "States.Timeout"})
+        return asl_execution.Outcome("TIMED_OUT", None, "States.Timeout", None)
 
     async def finish(self, arn: str, outcome: asl_execution.Outcome, events: list[dict[str, Any]], next_id: int,
                      last_id: int) -> None:
