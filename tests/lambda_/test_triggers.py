@@ -94,7 +94,7 @@ def test_an_eventbridge_rule_invokes_the_function_with_the_event(server: Any, un
     events.put_targets(Rule=f"rule-{unique}", Targets=[{"Id": "fn", "Arn": function_arn}])
     answer = events.put_events(Entries=[
         {"Source": f"app.{unique}", "DetailType": "order placed", "Detail": json.dumps({"order": 7}),
-         "Resources": ["arn:aws:s3:::bucket"]},
+         "Resources": ["arn:aws:s3:::bucket"], "TraceHeader": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"},
         {"Source": "someone.else", "DetailType": "ignored", "Detail": "{}"}])
     assert answer["FailedEntryCount"] == 0
     [got] = received(server, seen_url, 1)
@@ -104,6 +104,7 @@ def test_an_eventbridge_rule_invokes_the_function_with_the_event(server: Any, un
     assert event["account"] == "000000000000" and event["region"] == "us-east-1"
     assert event["resources"] == ["arn:aws:s3:::bucket"] and event["detail"] == {"order": 7}
     assert event["time"].endswith("Z")
+    assert "Root=1-5759e988-bd862e3fe1be46a994272793" in got["trace"]  # the event's trace reaches the handler
     nothing_more(server, seen_url, 1.0)
 
 

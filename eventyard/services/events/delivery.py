@@ -155,17 +155,18 @@ class Deliverer:
             await self._api_destination(payload, account, region, resource, body)
         elif service == "lambda":
             await call("lambda", "Invoke", {"FunctionName": arn, "InvocationType": "Event",
-                                            "Payload": body.encode()}, region=region, account_id=account)
+                                            "Payload": body.encode()}, region=region, account_id=account,
+                       headers=headers)
         elif service == "states":
             await call("stepfunctions", "StartExecution", {"stateMachineArn": arn, "input": body},
-                       region=region, account_id=account)
+                       region=region, account_id=account, headers=headers)
         elif service == "kinesis":
             key_path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
             key = json_path(event, key_path) if key_path else MISSING
             await call("kinesis", "PutRecord", {
                 "StreamName": resource.split("/", 1)[-1], "Data": body.encode(),
                 "PartitionKey": str(key) if key is not MISSING else event["id"],
-            }, region=region, account_id=account)
+            }, region=region, account_id=account, headers=headers)
         else:
             raise Failure("UNSUPPORTED_OPERATION", f"Target type {service} is not supported by Eventyard.", False)
 
