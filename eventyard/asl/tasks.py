@@ -89,9 +89,9 @@ async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str
                 details["error"] = err.error
             if err.cause is not None:
                 details["cause"] = err.cause
-            interp.history.add(frame.lane, "TaskTimedOut" if err.error == "States.Timeout" else "TaskFailed",
-                               "taskTimedOutEventDetails" if err.error == "States.Timeout" else "taskFailedEventDetails",
-                               details)
+            timed_out = err.error in ("States.Timeout", "States.HeartbeatTimeout")
+            interp.history.add(frame.lane, "TaskTimedOut" if timed_out else "TaskFailed",
+                               "taskTimedOutEventDetails" if timed_out else "taskFailedEventDetails", details)
             raise
         interp.history.add(frame.lane, "TaskSucceeded", "taskSucceededEventDetails",
                            {"resourceType": kind, "resource": short, "output": to_json(result),

@@ -72,3 +72,21 @@ def test_execution_timeout_seconds_ends_a_long_wait_as_timed_out(fresh_server: A
     assert (done["status"], done["error"]) == ("TIMED_OUT", "States.Timeout")
     types = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
     assert types[-1] == "ExecutionTimedOut"
+
+
+def test_a_task_without_heartbeats_times_out_with_heartbeat_timeout(fresh_server: Any) -> None:
+    sfn = sfn_client(fresh_server)
+    activity = sfn.create_activity(name="beats")["activityArn"]
+    machine = sfn.create_state_machine(name="beats", roleArn=ROLE, definition=json.dumps({
+        "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "HeartbeatSeconds": 30,
+                                               "End": True}}}))["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    token = sfn.get_activity_task(activityArn=activity)["taskToken"]
+    fresh_server.advance_clock(20)
+    sfn.send_task_heartbeat(taskToken=token)
+    fresh_server.advance_clock(20)
+    time.sleep(0.5)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    fresh_server.advance_clock(31)
+    done = finished(sfn, arn, timeout=15)
+    assert (done["status"], done["error"]) == ("FAILED", "States.HeartbeatTimeout")

@@ -136,11 +136,13 @@ async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
         host.runner.tokens[request.task_token] = (future, host.execution_arn)
     try:
         if len(parts) >= 7 and parts[5] == "activity":
-            return await _activity(host, request, future)
-        result = await _dispatch(host, resource, parts, params)
-        if future is not None:
-            return await future
-        return result
+            await _enqueue_activity(host, request)
+        else:
+            result = await _dispatch(host, resource, parts, params)
+            if future is None:
+                return result
+        assert future is not None and request.task_token is not None
+        return await _await_token(host, future, request.task_token, request.heartbeat)
     finally:
         if request.task_token is not None:
             host.runner.tokens.pop(request.task_token, None)
@@ -208,8 +210,30 @@ async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any
     return described
 
 
-async def _activity(host: ServiceHost, request: TaskRequest, future: asyncio.Future[Any] | None) -> Any:
-    assert future is not None and request.task_token is not None
+async def _await_token(host: ServiceHost, future: asyncio.Future[Any], token: str, heartbeat: float | None) -> Any:
+    """Wait for SendTaskSuccess/Failure; with HeartbeatSeconds, a silence that long is
+    States.HeartbeatTimeout (each SendTaskHeartbeat restarts the count)."""
+    if heartbeat is None:
+        return await future
+    host.runner.heartbeats[token] = host.now()
+    try:
+        while True:
+            due = host.runner.heartbeats[token] + heartbeat
+            sleeper = asyncio.ensure_future(host.sleep_until(due))
+            try:
+                await asyncio.wait({future, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+            if future.done():
+                return future.result()
+            if host.now() >= host.runner.heartbeats[token] + heartbeat:
+                raise StatesError("States.HeartbeatTimeout", None)
+    finally:
+        host.runner.heartbeats.pop(token, None)
+
+
+async def _enqueue_activity(host: ServiceHost, request: TaskRequest) -> None:
+    assert request.task_token is not None
     arn = request.resource
     platform = host.runner.platform
     exists = await platform.db.read(lambda conn: conn.execute(
@@ -218,4 +242,3 @@ async def _activity(host: ServiceHost, request: TaskRequest, future: asyncio.Fut
         raise StatesError("States.Runtime", f"Activity Does Not Exist: '{arn}'")
     queue = host.runner.activity_queues.setdefault(arn, asyncio.Queue())
     await queue.put((request.task_token, json.dumps(request.parameters, separators=(",", ":"))))
-    return await future

@@ -59,6 +59,7 @@ class Runner:
         self.tokens: dict[str, tuple[asyncio.Future[Any], str]] = {}
         self.activity_queues: dict[str, asyncio.Queue[tuple[str, str]]] = {}
         self.done_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self.heartbeats: dict[str, float] = {}  # task token -> clock time of its last heartbeat
 
     async def start(self) -> None:
         self.platform.timers.register(RESUME_TIMER, self._on_resume_timer,

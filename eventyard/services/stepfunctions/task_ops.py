@@ -106,10 +106,11 @@ async def send_task_failure(self: Any, ctx: RequestContext, params: dict[str, An
 
 
 async def send_task_heartbeat(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    _token(self, params["taskToken"])
-    beats = self.runner.heartbeats if hasattr(self.runner, "heartbeats") else {}
-    beats[params["taskToken"]] = self.now()
-    self.runner.heartbeats = beats
+    future = _token(self, params["taskToken"])
+    if future.done():
+        raise AwsError("TaskTimedOut", "Task Timed Out")
+    if params["taskToken"] in self.runner.heartbeats:
+        self.runner.heartbeats[params["taskToken"]] = self.now()
     return {}
 
 
