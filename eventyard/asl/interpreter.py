@@ -136,13 +136,8 @@ class Interpreter:
             else:
                 nxt, output, assigned = await runner(frame, name, state, raw, scope, jsonata)
         except StatesError as err:
-            if err.error == "States.QueryEvaluationError" and not err.recorded:
-                # AWS records a failed JSONata evaluation as its own event before the failure.
-                err.recorded = True
-                failed: dict[str, Any] = {"error": err.error, "cause": err.cause, "state": name}
-                if err.location:
-                    failed["location"] = err.location
-                self.history.add(frame.lane, "EvaluationFailed", "evaluationFailedEventDetails", failed)
+            if err.error == "States.QueryEvaluationError":
+                self.record_evaluation_failed(frame, name, err)
             raise
         if kind == "Fail":
             raise AssertionError("unreachable")
@@ -155,6 +150,16 @@ class Interpreter:
         self.history.add(frame.lane, f"{kind}StateExited", "stateExitedEventDetails", details)
         # End states answer no Next; a Catch's Next applies even on an End state.
         return nxt, output
+
+    def record_evaluation_failed(self, frame: Frame, name: str, err: StatesError) -> None:
+        """AWS records a failed JSONata evaluation as its own event before the failure."""
+        if err.recorded:
+            return
+        err.recorded = True
+        failed: dict[str, Any] = {"error": err.error, "cause": err.cause, "state": name}
+        if err.location:
+            failed["location"] = err.location
+        self.history.add(frame.lane, "EvaluationFailed", "evaluationFailedEventDetails", failed)
 
     def _check_size(self, value: Any, name: str) -> None:
         if len(to_json(value).encode()) > MAX_PAYLOAD:

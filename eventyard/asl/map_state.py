@@ -4,12 +4,14 @@ MaxConcurrency, ItemBatcher and tolerated failures."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from eventyard.asl import jsonata_eval, templates
 from eventyard.asl.errors import StatesError
-from eventyard.asl.history import Lane
+from eventyard.asl.history import History, Lane
 from eventyard.asl.templates import Scope, to_json
 
 if TYPE_CHECKING:
@@ -77,7 +79,19 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
     distributed = processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
 
     async def attempt(scope: Scope) -> Any:
-        items, effective = _items(interp, state, raw, scope, jsonata)
+        try:
+            items, effective = _items(interp, state, raw, scope, jsonata)
+            inputs = [_item_input(interp, state, raw, effective, scope, jsonata, i, item)
+                      for i, item in enumerate(items)]
+            batcher = state.get("ItemBatcher")
+            if batcher is not None:
+                inputs = _batch(interp, batcher, inputs, effective, scope, jsonata)
+        except StatesError as err:
+            if err.error == "States.QueryEvaluationError":
+                interp.record_evaluation_failed(frame, name, err)
+                interp.history.add(frame.lane, "MapStateFailed")
+            raise
+        interp.history.add(frame.lane, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(inputs)})
         max_concurrency = int(_number_field(state, "MaxConcurrency", effective, scope, jsonata, 0))
         tolerated_count = _number_field(state, "ToleratedFailureCount", effective, scope, jsonata, 0)
         tolerated_pct = _number_field(state, "ToleratedFailurePercentage", effective, scope, jsonata, 0, False)
@@ -85,38 +99,46 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
             raise scope.runtime_error("ToleratedFailureCount cannot be negative.")
         if not 0 <= tolerated_pct <= 100:
             raise scope.runtime_error("ToleratedFailurePercentage must be between 0 and 100.")
-        inputs = [_item_input(interp, state, raw, effective, scope, jsonata, i, item) for i, item in enumerate(items)]
-        batcher = state.get("ItemBatcher")
-        if batcher is not None:
-            inputs = _batch(interp, batcher, inputs, effective, scope, jsonata)
-        interp.history.add(frame.lane, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(inputs)})
+        if distributed:
+            # AWS: a distributed Map runs its iterations as child executions of a Map Run; the
+            # parent's history shows only the Map Run's start and end.
+            machine = str(interp.state_machine.get("Id", "")).split(":")
+            region_account = ":".join(machine[3:5]) if len(machine) > 5 else "us-east-1:000000000000"
+            run_arn = f"arn:aws:states:{region_account}:mapRun:{machine[-1]}/{name}:{uuid.uuid4()}"
+            interp.history.add(frame.lane, "MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": run_arn})
         limit = asyncio.Semaphore(max_concurrency if max_concurrency > 0 else max(1, len(inputs)))
         results: list[Any] = [None] * len(inputs)
         failures: list[StatesError] = []
         start_lane = Lane(frame.lane.last)
+        record = History(interp.history.clock) if distributed else interp.history
 
         async def iteration(index: int, value: Any) -> None:
             async with limit:
                 lane = Lane(start_lane.last)
-                interp.history.add(lane, "MapIterationStarted", "mapIterationStartedEventDetails",
-                                   {"index": index, "name": name})
+                record.add(lane, "MapIterationStarted", "mapIterationStartedEventDetails",
+                           {"index": index, "name": name})
                 inner = Frame(processor["States"], processor.get("QueryLanguage", frame.query_language),
                               dict(frame.variables), lane, {"Index": index, "Value": items[index]
                                                             if index < len(items) else value})
+                runner = interp if not distributed else _child(interp, record)
                 try:
-                    results[index] = await interp.run_frame(inner, processor["StartAt"], value)
+                    results[index] = await runner.run_frame(inner, processor["StartAt"], value)
                 except StatesError as err:
-                    interp.history.add(lane, "MapIterationFailed", "mapIterationFailedEventDetails",
-                                       {"index": index, "name": name})
+                    record.add(lane, "MapIterationFailed", "mapIterationFailedEventDetails",
+                               {"index": index, "name": name})
                     if not distributed:
                         raise
                     failures.append(err)
                     results[index] = {"Error": err.error, "Cause": err.cause}
                     return
-                interp.history.add(lane, "MapIterationSucceeded", "mapIterationSucceededEventDetails",
-                                   {"index": index, "name": name})
-                frame.lane.last = max(frame.lane.last, lane.last)
-                start_lane.last = lane.last
+                # AWS: the next iteration and the state's end follow the iteration's last state,
+                # not its MapIterationSucceeded event.
+                last = lane.last
+                record.add(lane, "MapIterationSucceeded", "mapIterationSucceededEventDetails",
+                           {"index": index, "name": name})
+                if not distributed:
+                    frame.lane.last = max(frame.lane.last, last)
+                    start_lane.last = last
 
         tasks = [asyncio.ensure_future(iteration(i, v)) for i, v in enumerate(inputs)]
         try:
@@ -131,10 +153,17 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
             allowed = max(tolerated_count, math.floor(len(inputs) * tolerated_pct / 100)) if (
                 tolerated_count or tolerated_pct) else 0
             if len(failures) > allowed:
+                if distributed:
+                    interp.history.add(frame.lane, "MapRunFailed", "mapRunFailedEventDetails",
+                                       {"error": "States.ExceedToleratedFailureThreshold"})
                 interp.history.add(frame.lane, "MapStateFailed")
                 raise StatesError("States.ExceedToleratedFailureThreshold",
                                   "The specified tolerated failure threshold was exceeded")
+        if distributed:
+            interp.history.add(frame.lane, "MapRunSucceeded")
+        last = frame.lane.last
         interp.history.add(frame.lane, "MapStateSucceeded")
+        frame.lane.last = last  # MapStateExited follows the same event as MapStateSucceeded
         return results
 
     def finish(result: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:
@@ -145,6 +174,11 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
         return interp._finish_jsonpath(state, raw, result, scope, result)
 
     return await interp._with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
+
+
+def _child(interp: Interpreter, history: History) -> Interpreter:
+    """An interpreter for a distributed Map's child execution: its events stay out of the parent."""
+    return dataclasses.replace(interp, history=history, on_transition=None, top_wait=None)
 
 
 def _item_input(interp: Interpreter, state: dict[str, Any], raw: Any, effective: Any, scope: Scope, jsonata: bool,
