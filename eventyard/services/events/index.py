@@ -41,7 +41,9 @@ class RoutingIndex:
 
     def match(self, key: BusKey, event: dict[str, object]) -> set[str]:
         routing = self._buses.get(key)
-        return set() if routing is None or not routing.rules else routing.machine.match(event)
+        if routing is None or not routing.rules:
+            return set()
+        return {str(rule_id) for rule_id in routing.machine.match(event)}
 
     def archives(self, key: BusKey) -> list[Archive]:
         routing = self._buses.get(key)

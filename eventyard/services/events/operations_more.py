@@ -103,7 +103,7 @@ class MoreOperations:
                 if params.get("State") and doc["State"] != params["State"]:
                     continue
                 full = archives.describe(conn, doc)
-                out.append({k: full[k] for k in ("ArchiveName", "EventSourceArn", "State", "StateReason",
+                out.append({str(k): full[k] for k in ("ArchiveName", "EventSourceArn", "State", "StateReason",
                                                  "RetentionDays", "SizeBytes", "EventCount", "CreationTime")
                             if k in full})
             return out

@@ -109,7 +109,7 @@ class KinesisProvider(Provider):
                 after = names.shard_index(start)
                 listed = [s for s in listed if after is None or s.index > after]
             summary = stream_store.summary(conn, stream)
-            description = {k: summary[k] for k in ("StreamName", "StreamARN", "StreamStatus", "StreamModeDetails",
+            description: dict[str, Any] = {k: summary[k] for k in ("StreamName", "StreamARN", "StreamStatus", "StreamModeDetails",
                                                    "RetentionPeriodHours", "StreamCreationTimestamp",
                                                    "EnhancedMonitoring", "EncryptionType") if k in summary}
             if stream.key_id:

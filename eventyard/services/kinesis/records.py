@@ -147,7 +147,7 @@ def read(conn: sqlite3.Connection, stream: Stream, shard: Shard, position: int, 
         "SELECT position, partition_key, data, arrival FROM kinesis_records WHERE shard_id = ? AND position >= ?"
         " AND arrival >= ? ORDER BY position LIMIT ?",
         (shard.id, position, stream.trim_horizon(now), limit + 1)).fetchall()
-    records = []
+    records: list[dict[str, Any]] = []
     size = 0
     for row in rows[:limit]:
         size += len(row["data"]) + len(row["partition_key"])

@@ -119,3 +119,17 @@ async def delete_layer_version(self: Any, ctx: RequestContext, params: dict[str,
     await self.platform.db.write(lambda c: c.execute(
         "DELETE FROM lambda_layers WHERE account_id=? AND region=? AND name=? AND version=?",
         (ctx.account_id, ctx.region, name, params["VersionNumber"])))
+
+
+class LayerOperations:
+    """The layer operations and helpers of the Lambda provider, kept with their domain."""
+
+    layer_root: Path
+    _layers = _layers
+    _layers_dir = _layers_dir
+    publish_layer_version = publish_layer_version
+    get_layer_version = get_layer_version
+    get_layer_version_by_arn = get_layer_version_by_arn
+    list_layer_versions = list_layer_versions
+    list_layers = list_layers
+    delete_layer_version = delete_layer_version

@@ -191,7 +191,8 @@ class WorkerPool:
                    log_group: str) -> InvokeResult:
         timeout = float(resolved.config.get("Timeout", 3))
         invocation = Invocation(request_id, payload, invoked_arn, timeout, trace_id(trace_header), client_context)
-        invocation.result = asyncio.get_running_loop().create_future()
+        result: asyncio.Future[tuple[str, bytes, str | None]] = asyncio.get_running_loop().create_future()
+        invocation.result = result
         cold = worker.cold
         worker.cold = False
         lines: list[tuple[int, str]] = []
@@ -202,15 +203,16 @@ class WorkerPool:
         worker.current = invocation  # an init error or a crash before /next answers this invocation
         worker.queue.put_nowait(invocation)
         delivered = asyncio.ensure_future(invocation.delivered.wait())
-        done, _ = await asyncio.wait({delivered, invocation.result}, timeout=INIT_TIMEOUT if cold else timeout,
+        waiters: set[asyncio.Future[Any]] = {delivered, result}
+        done, _ = await asyncio.wait(waiters, timeout=INIT_TIMEOUT if cold else timeout,
                                      return_when=asyncio.FIRST_COMPLETED)
         started = time.monotonic()
         outcome: tuple[str, bytes, str | None] | None = None
-        if invocation.result in done:
-            outcome = invocation.result.result()
+        if result in done:
+            outcome = result.result()
         elif delivered in done:
             try:
-                outcome = await asyncio.wait_for(asyncio.shield(invocation.result), timeout)
+                outcome = await asyncio.wait_for(asyncio.shield(result), timeout)
             except TimeoutError:
                 outcome = None
         delivered.cancel()

@@ -17,6 +17,7 @@ from eventyard.services.base import Provider, RequestContext
 from eventyard.services.lambda_ import async_invoke, functions
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.functions import LATEST, Resolved
+from eventyard.services.lambda_.layers import LayerOperations
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
 from eventyard.services.lambda_.pool import InvokeResult, WorkerPool
 from eventyard.services.logs import store as log_store
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_WORKERS = int(os.environ.get("EVENTYARD_LAMBDA_MAX_WORKERS", "10"))
 
 
-class LambdaProvider(Provider):
+class LambdaProvider(LayerOperations, Provider):
     unsupported_error_code = "UnknownOperationException"
 
     def __init__(self, platform: Any) -> None:
@@ -362,10 +363,6 @@ class LambdaProvider(Provider):
             return None
         return (resolved.config.get("DeadLetterConfig") or {}).get("TargetArn")
 
-    # -- layers ------------------------------------------------------------------------------
-    from eventyard.services.lambda_.layers import (  # noqa: E402 - operations live with their domain
-        _layers, _layers_dir, publish_layer_version, get_layer_version, get_layer_version_by_arn,
-        list_layer_versions, list_layers, delete_layer_version)
 
     # -- event source mappings ---------------------------------------------------------------
     async def create_event_source_mapping(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

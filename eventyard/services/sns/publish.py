@@ -120,8 +120,7 @@ def prepare(topic: Topic | None, params: dict[str, Any], now: float, trace_heade
     if len(message.encode()) + attributes_size > MAX_MESSAGE_BYTES:
         raise invalid_parameter("Message too long")
     group_id, dedup_id = params.get("MessageGroupId"), params.get("MessageDeduplicationId")
-    fifo = topic is not None and topic.fifo
-    if fifo:
+    if topic is not None and topic.fifo:
         if not group_id:
             raise invalid_parameter("The MessageGroupId parameter is required for FIFO topics")
         if not _FIFO_ID.match(group_id):
