@@ -137,7 +137,7 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
                 record.add(lane, "MapIterationSucceeded", "mapIterationSucceededEventDetails",
                            {"index": index, "name": name})
                 if not distributed:
-                    frame.lane.last = max(frame.lane.last, last)
+                    frame.lane.last = max(frame.lane.last, lane.last)  # the state's end follows it
                     start_lane.last = last
 
         tasks = [asyncio.ensure_future(iteration(i, v)) for i, v in enumerate(inputs)]
