@@ -33,6 +33,8 @@ class SqsProvider(Provider):
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
         self._waiters: dict[int, set[asyncio.Future[None]]] = {}
+        # Whether a move task may be running: the maintenance loop only writes while one is.
+        self._moving = True
 
     # -- plumbing --------------------------------------------------------------------------
     def now(self) -> float:
@@ -71,7 +73,8 @@ class SqsProvider(Provider):
         while True:
             await asyncio.sleep(MAINTENANCE_INTERVAL)
             now = self.now()
-            await self.platform.db.write(lambda conn: move_tasks.step(conn, now))
+            if self._moving:
+                self._moving = await self.platform.db.write(lambda conn: move_tasks.step(conn, now))
             ticks += 1
             if ticks % 50 == 0:
                 await self.platform.db.write(lambda conn: messages.sweep_expired(conn, now))
@@ -296,7 +299,9 @@ class SqsProvider(Provider):
             return move_tasks.start(conn, source, destination, params.get("MaxNumberOfMessagesPerSecond"),
                                     ctx.region, now)
 
-        return {"TaskHandle": await self.platform.db.write(start)}
+        handle = await self.platform.db.write(start)
+        self._moving = True
+        return {"TaskHandle": handle}
 
     async def cancel_message_move_task(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         moved = await self.platform.db.write(lambda conn: move_tasks.cancel(conn, params["TaskHandle"]))
