@@ -11,7 +11,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from eventyard.protocol.base import HttpRequest, HttpResponse, ParsedRequest
 from eventyard.protocol.errors import AwsError, UnknownOperation
-from eventyard.protocol.validation import Violation, coral_message, validate
+from eventyard.protocol.validation import Violation, ViolationHandler, coral_message, enforce
 from eventyard.protocol.values import (
     WireTypeError,
     decode_base64,
@@ -19,9 +19,6 @@ from eventyard.protocol.values import (
     epoch_seconds,
     parse_timestamp,
 )
-
-# Turns violations into the service's error; None accepts them (the domain checks those itself).
-ViolationHandler = Callable[[list[Violation]], AwsError | None]
 
 
 def coral_validation_error(violations: list[Violation]) -> AwsError:
@@ -60,10 +57,7 @@ class JsonProtocol:
         if shape is None:
             return ParsedRequest(operation, {})
         params = read_json(shape, document)
-        violations = validate(shape, params)
-        error = self.on_violations(violations) if violations else None
-        if error is not None:
-            raise error
+        enforce(shape, params, self.on_violations)
         return ParsedRequest(operation, params)
 
     def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:

@@ -14,8 +14,8 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from eventyard.protocol.base import HttpRequest, HttpResponse, ParsedRequest
 from eventyard.protocol.errors import AwsError
-from eventyard.protocol.json_protocol import ViolationHandler, coral_validation_error
-from eventyard.protocol.validation import validate
+from eventyard.protocol.json_protocol import coral_validation_error
+from eventyard.protocol.validation import ViolationHandler, enforce
 from eventyard.protocol.values import decode_base64, encode_base64, iso8601, parse_timestamp
 
 XML_CONTENT_TYPE = "text/xml"
@@ -59,10 +59,7 @@ class QueryProtocol:
         if shape is None:
             return ParsedRequest(operation, {})
         params = _read(shape, _nest(form), action) or {}
-        violations = validate(shape, params)
-        error = self.on_violations(violations) if violations else None
-        if error is not None:
-            raise error
+        enforce(shape, params, self.on_violations)
         return ParsedRequest(operation, params)
 
     # -- responses -------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 from eventyard.protocol.base import HttpRequest, HttpResponse, ParsedRequest
 from eventyard.protocol.errors import AwsError, UnknownOperation
-from eventyard.protocol.json_protocol import ViolationHandler, coral_validation_error, read_json, write_json
-from eventyard.protocol.validation import validate
+from eventyard.protocol.json_protocol import coral_validation_error, read_json, write_json
+from eventyard.protocol.validation import ViolationHandler, enforce
 from eventyard.protocol.values import WireTypeError, epoch_seconds, iso8601, parse_timestamp, rfc822
 
 _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
@@ -111,10 +111,7 @@ class RestJsonProtocol:
         if shape is None:
             return ParsedRequest(operation, {})
         params = self._read_request(shape, request, labels)
-        violations = validate(shape, params)
-        error = self.on_violations(violations) if violations else None
-        if error is not None:
-            raise error
+        enforce(shape, params, self.on_violations)
         return ParsedRequest(operation, params)
 
     def _read_request(self, shape: StructureShape, request: HttpRequest, labels: dict[str, str]) -> dict[str, Any]:

@@ -8,11 +8,14 @@ violations into their own codes through `Violation`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from botocore.model import Shape
+
+from eventyard.protocol.errors import AwsError
 
 
 @dataclass(frozen=True)
@@ -132,3 +135,15 @@ def _check_size(meta: dict[str, Any], size: float, value: Any, path: str, member
 def _join(path: str, name: str) -> str:
     name = _lower_first(name)
     return f"{path}.{name}" if path else name
+
+
+# Turns violations into the service's error; None accepts them (the domain checks those itself).
+ViolationHandler = Callable[[list[Violation]], AwsError | None]
+
+
+def enforce(shape: Shape, params: Any, on_violations: ViolationHandler) -> None:
+    """Validate parsed input and raise the service's error for it, as every protocol must."""
+    violations = validate(shape, params)
+    error = on_violations(violations) if violations else None
+    if error is not None:
+        raise error
