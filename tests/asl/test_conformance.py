@@ -1,4 +1,4 @@
-"""The recorded AWS corpus (/work/shared/conformance/stepfunctions.aws.jsonl) run on the engine
+"""The recorded AWS corpus (stepfunctions.aws.jsonl in the shared conformance folder) run on the engine
 in-process: every case's final result must match AWS, except the documented known failures below.
 Cases with Task resources need services and run against a live server (see docs/stepfunctions.md)."""
 
@@ -9,12 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.asl.harness import run
-
-CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance"
-CORPUS = CONFORMANCE / "stepfunctions.aws.jsonl"
+from tests.conformance import conformance_dir
 
 # Recorded values that are random or time-dependent, which the recorder replaced by words that are
 # not wildcards ("RandomNumberGenerated", "generated-uuid", "start-time"): no engine can match them.
@@ -28,8 +24,8 @@ KNOWN_FAILURES = {
 }
 
 
-def _runner() -> Any:
-    spec = importlib.util.spec_from_file_location("run_cases", CONFORMANCE / "run_cases.py")
+def _runner(conformance: Path) -> Any:
+    spec = importlib.util.spec_from_file_location("run_cases", conformance / "run_cases.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -48,10 +44,10 @@ def _final(result: Any) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason=f"conformance corpus not found at {CORPUS}")
 def test_every_recorded_execution_ends_as_it_did_on_aws() -> None:
-    runner = _runner()
-    with CORPUS.open() as lines:
+    conformance = conformance_dir()  # skips with the reason locally, fails in CI, when absent
+    runner = _runner(conformance)
+    with (conformance / "stepfunctions.aws.jsonl").open() as lines:
         cases = [json.loads(line) for line in lines if line.strip()]
     passed, failures = 0, {}
     for case in cases:
