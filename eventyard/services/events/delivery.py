@@ -158,8 +158,12 @@ class Deliverer:
                                             "Payload": body.encode()}, region=region, account_id=account,
                        headers=headers)
         elif service == "states":
-            await call("stepfunctions", "StartExecution", {"stateMachineArn": arn, "input": body},
-                       region=region, account_id=account, headers=headers)
+            params = {"stateMachineArn": arn, "input": body}
+            if payload.get("trace"):
+                # StartExecution takes the X-Ray header as its `traceHeader` parameter (DescribeExecution
+                # returns it), so EventBridge's trace propagation reaches the execution through it.
+                params["traceHeader"] = payload["trace"]
+            await call("stepfunctions", "StartExecution", params, region=region, account_id=account, headers=headers)
         elif service == "kinesis":
             key_path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
             key = json_path(event, key_path) if key_path else MISSING
