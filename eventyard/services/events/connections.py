@@ -110,7 +110,8 @@ def create_destination(conn: sqlite3.Connection, account: str, region: str, para
 def get_destination(conn: sqlite3.Connection, account: str, region: str, name: str) -> dict[str, Any]:
     doc = store.get(conn, DESTINATION, account, region, name)
     if doc is None:
-        raise AwsError("ResourceNotFoundException", f"Failed to describe the api-destination(s). An api-destination '{name}' does not exist.")
+        raise AwsError("ResourceNotFoundException",
+                       f"Failed to describe the api-destination(s). An api-destination '{name}' does not exist.")
     return doc
 
 
