@@ -33,6 +33,8 @@ class TaskRequest:
     context: dict[str, Any]
     lane: Lane
     credentials: Any = None
+    started_at: float | None = None  # when the task started: TimeoutSeconds counts from here
+    resumed: bool = False  # a durable token task picked up again after a restart: its token is not new
 
 
 class Suspend(Exception):
@@ -55,6 +57,9 @@ class Checkpoint:
     input: Any
     variables: dict[str, Any]
     waiting_until: float | None = None
+    # Inside the state: a retry back-off ("retry") or a task waiting for its token ("task"), with the
+    # state's StateEntered event id, its retry counters and (for "task") the token.
+    resume: dict[str, Any] | None = None
 
 
 Transition = Callable[[Checkpoint], Awaitable[None]]
@@ -82,6 +87,13 @@ class Interpreter:
     on_transition: Transition | None = None
     top_wait: Callable[[str, float, Checkpoint], Awaitable[None]] | None = None
     resume_after_wait: bool = False
+    # Durable hooks for top-level states: a retry back-off parks like a Wait; a task that waits for
+    # its token commits the token with the checkpoint before the token leaves the engine.
+    top_retry: Callable[[float, Checkpoint], Awaitable[None]] | None = None
+    top_task: Callable[[Checkpoint, TaskRequest], Awaitable[None]] | None = None
+    resume: dict[str, Any] | None = None  # set from a checkpoint: the top-level state to pick up inside
+    progress: dict[str, Any] | None = None  # the running top-level state's retry counters
+    progress_task: dict[str, Any] | None = None  # a resumed top-level task's token and start time
     token_factory: Callable[[], str] | None = None
     task_tokens: dict[str, Any] = field(default_factory=dict)
 
@@ -121,13 +133,18 @@ class Interpreter:
         kind = state["Type"]
         resuming = self.resume_after_wait and frame.top
         self.resume_after_wait = False
+        inside = self.resume if frame.top else None
+        entered_at = self.host.now()
         if resuming:
             entered_id = frame.lane.last
+        elif inside is not None:
+            entered_id = inside["entered"]
+            entered_at = inside.get("entered_time", entered_at)
         else:
             entered_id = self.history.add(frame.lane, f"{kind}StateEntered", "stateEnteredEventDetails",
                                           {"name": name, "input": to_json(raw), "inputDetails": {"truncated": False}})
         retry = 0 if kind in ("Task", "Parallel", "Map") else None
-        scope = Scope(raw, self._context(frame, name, self.host.now(), retry), frame.variables, name, entered_id)
+        scope = Scope(raw, self._context(frame, name, entered_at, retry), frame.variables, name, entered_id)
         jsonata = self._language(frame, state) == "JSONata"
         runner = getattr(self, f"_run_{kind.lower()}")
         try:
@@ -382,7 +399,20 @@ class Interpreter:
                                    ) -> tuple[str | None, Any, dict[str, Any] | None]:
         retries: dict[int, int] = {}
         retry_count = 0
+        inside = self.resume if frame.top else None
+        if inside is not None:  # picked up inside this state after a durable back-off or a restart
+            self.resume = None
+            self.progress_task = inside if inside.get("kind") == "task" else None
+            retries = {int(k): v for k, v in inside.get("retries", {}).items()}
+            retry_count = inside.get("retry_count", 0)
+            if retry_count:
+                scope = Scope(raw, self._context(frame, name, self.host.now(), retry_count), frame.variables, name,
+                              scope.entered_event_id)
+        entered_time = inside.get("entered_time", self.host.now()) if inside else self.host.now()
         while True:
+            if frame.top:
+                self.progress = {"entered": scope.entered_event_id, "entered_time": entered_time,
+                                 "retries": dict(retries), "retry_count": retry_count}
             try:
                 result = await attempt(scope)
                 output, assigned = finish(result, scope)
@@ -400,7 +430,13 @@ class Interpreter:
                             delay = min(delay, rule["MaxDelaySeconds"])
                         if rule.get("JitterStrategy") == "FULL":
                             delay = random.uniform(0, delay)
-                        await self.host.sleep_until(self.host.now() + delay)
+                        until = self.host.now() + delay
+                        if frame.top and self.top_retry is not None:
+                            # A durable timer (the host raises Suspend); the state resumes from here.
+                            await self.top_retry(until, Checkpoint(name, raw, frame.variables, until, resume={
+                                "kind": "retry", "entered": scope.entered_event_id, "entered_time": entered_time,
+                                "retries": retries, "retry_count": retry_count + 1}))
+                        await self.host.sleep_until(until)
                         retry_count += 1
                         scope = Scope(raw, self._context(frame, name, self.host.now(), retry_count),
                                       frame.variables, name, scope.entered_event_id)

@@ -44,18 +44,23 @@ def _seconds(state: dict[str, Any], key: str, effective: Any, scope: Scope, json
 
 async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str, Any], raw: Any,
                    scope: Scope, jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
-    from eventyard.asl.interpreter import TaskRequest
+    from eventyard.asl.interpreter import Checkpoint, TaskRequest
 
     resource = state["Resource"]
     if jsonata and isinstance(resource, str) and resource.startswith("{%"):
         resource = templates.jsonata_value(resource, scope, interp._states_var(scope, raw), "Resource")
     kind, short = resource_type(resource)
+    waits_for_token = resource.endswith(".waitForTaskToken") or kind == "activity"
 
     async def attempt(scope: Scope) -> Any:
+        # After a restart, a top-level task that was waiting for its token picks up the same token.
+        resumed = interp.progress_task if frame.top else None
+        if resumed is not None:
+            interp.progress_task = None
         token = None
         context = dict(scope.context)
-        if resource.endswith(".waitForTaskToken") or kind == "activity":
-            token = interp.token_factory() if interp.token_factory else None
+        if waits_for_token:
+            token = resumed["token"] if resumed else interp.token_factory() if interp.token_factory else None
             context["Task"] = {"Token": token}
         task_scope = Scope(raw, context, scope.variables, scope.state_name, scope.entered_event_id)
         if jsonata:
@@ -76,11 +81,17 @@ async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str
             scheduled["timeoutInSeconds"] = int(timeout)
         if heartbeat is not None:
             scheduled["heartbeatInSeconds"] = int(heartbeat)
-        interp.history.add(frame.lane, "TaskScheduled", "taskScheduledEventDetails", scheduled)
-        interp.history.add(frame.lane, "TaskStarted", "taskStartedEventDetails",
-                           {"resourceType": kind, "resource": short})
+        if not resumed:
+            interp.history.add(frame.lane, "TaskScheduled", "taskScheduledEventDetails", scheduled)
+            interp.history.add(frame.lane, "TaskStarted", "taskStartedEventDetails",
+                               {"resourceType": kind, "resource": short})
+        started_at = resumed["started_at"] if resumed else interp.host.now()
         request = TaskRequest(resource, parameters, name, timeout, heartbeat, token, context, frame.lane,
-                              state.get("Credentials"))
+                              state.get("Credentials"), started_at, resumed is not None)
+        if token is not None and not resumed and frame.top and interp.top_task is not None:
+            progress = dict(interp.progress or {})
+            await interp.top_task(Checkpoint(name, raw, frame.variables, resume={
+                **progress, "kind": "task", "token": token, "started_at": started_at}), request)
         try:
             result = await _bounded(interp, request, timeout)
         except StatesError as err:
@@ -112,7 +123,8 @@ async def _bounded(interp: Interpreter, request: Any, timeout: float | None) -> 
     work = asyncio.ensure_future(interp.host.run_task(request, interp))
     if timeout is None:
         return await work
-    deadline = asyncio.ensure_future(interp.host.sleep_until(interp.host.now() + timeout))
+    started = request.started_at if request.started_at is not None else interp.host.now()
+    deadline = asyncio.ensure_future(interp.host.sleep_until(started + timeout))
     try:
         done, _ = await asyncio.wait({work, deadline}, return_when=asyncio.FIRST_COMPLETED)
         if work in done:

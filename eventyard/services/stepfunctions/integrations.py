@@ -134,18 +134,63 @@ async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
     if request.task_token is not None:
         future = asyncio.get_running_loop().create_future()
         host.runner.tokens[request.task_token] = (future, host.execution_arn)
+    activity = len(parts) >= 7 and parts[5] == "activity"
     try:
-        if len(parts) >= 7 and parts[5] == "activity":
+        if request.resumed:
+            assert future is not None and request.task_token is not None
+            if await _pick_up(host, request, future):
+                if activity:
+                    await _enqueue_activity(host, request)
+                else:
+                    await _dispatch(host, resource, parts, params)
+                    await _mark_dispatched(host, request.task_token)
+            return await _await_token(host, future, request.task_token, request.heartbeat)
+        if activity:
             await _enqueue_activity(host, request)
         else:
             result = await _dispatch(host, resource, parts, params)
             if future is None:
                 return result
+            assert request.task_token is not None
+            await _mark_dispatched(host, request.task_token)
         assert future is not None and request.task_token is not None
         return await _await_token(host, future, request.task_token, request.heartbeat)
     finally:
         if request.task_token is not None:
             host.runner.tokens.pop(request.task_token, None)
+
+
+async def _pick_up(host: ServiceHost, request: TaskRequest, future: asyncio.Future[Any]) -> bool:
+    """A durable token task after a restart: settle it from a stored SendTaskSuccess/Failure, or
+    answer whether its work must be sent again (the crash came before the call or the hand-over)."""
+    token = request.task_token
+    row = await host.runner.platform.db.read(lambda conn: conn.execute(
+        "SELECT * FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone())
+    if row is None:
+        raise StatesError("States.Runtime", "The task token of this state was not found after a restart")
+    assert token is not None
+    if request.heartbeat is not None:
+        host.runner.heartbeats[token] = row["heartbeat_at"]
+    if row["outcome"] is not None:
+        settle(future, json.loads(row["outcome"]))
+        return False
+    return not row["dispatched"]
+
+
+def settle(future: asyncio.Future[Any], outcome: dict[str, Any]) -> None:
+    """Complete a token's future with a stored or just-received SendTaskSuccess/Failure."""
+    if future.done():
+        return
+    if "output" in outcome:
+        future.set_result(outcome["output"])
+    else:
+        future.set_exception(StatesError(outcome.get("error"), outcome.get("cause")))
+
+
+async def _mark_dispatched(host: ServiceHost, token: str) -> None:
+    if token in host.runner.durable_tokens:
+        await host.runner.platform.db.write(lambda conn: conn.execute(
+            "UPDATE sfn_task_tokens SET dispatched = 1 WHERE token = ?", (token,)))
 
 
 async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: Any) -> Any:
@@ -215,7 +260,7 @@ async def _await_token(host: ServiceHost, future: asyncio.Future[Any], token: st
     States.HeartbeatTimeout (each SendTaskHeartbeat restarts the count)."""
     if heartbeat is None:
         return await future
-    host.runner.heartbeats[token] = host.now()
+    host.runner.heartbeats.setdefault(token, host.now())
     try:
         while True:
             due = host.runner.heartbeats[token] + heartbeat

@@ -1,6 +1,7 @@
 """Drives executions. STANDARD ones checkpoint after every top-level transition (history events,
-next state, its input and the variables, in one commit), park at top-level Wait states behind a
-durable timer, and are resumed from their checkpoint after a restart. EXPRESS ones run in memory.
+next state, its input and the variables, in one commit), park at top-level Wait states and retry
+back-offs behind a durable timer, commit a top-level task's token before the token leaves the
+engine, and are resumed from their checkpoint after a restart. EXPRESS ones run in memory.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Runner:
         self.activity_queues: dict[str, asyncio.Queue[tuple[str, str]]] = {}
         self.done_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self.heartbeats: dict[str, float] = {}  # task token -> clock time of its last heartbeat
+        self.durable_tokens: set[str] = set()  # tokens with a sfn_task_tokens row
 
     async def start(self) -> None:
         self.platform.timers.register(RESUME_TIMER, self._on_resume_timer,
@@ -107,7 +109,8 @@ class Runner:
                 return True  # the execution's TimeoutSeconds ends the Wait early
             if checkpoint["waiting_until"] > now + 0.001:
                 return False
-            checkpoint["resume_wait"] = True
+            if checkpoint.get("resume") is None:  # a Wait state; a retry back-off carries its own resume
+                checkpoint["resume_wait"] = True
             checkpoint["waiting_until"] = None
             conn.execute("UPDATE sfn_executions SET checkpoint = ? WHERE arn = ?", (json.dumps(checkpoint), arn))
             return True
@@ -139,6 +142,11 @@ class Runner:
         host = ServiceHost(self, row["region"], row["account_id"], arn)
         interp = self.interpreter(row, host, history)
         interp.resume_after_wait = bool(checkpoint.get("resume_wait"))
+        interp.resume = checkpoint.get("resume") if not checkpoint.get("waiting_until") else None
+        # the token a top-level task waits for, stored until the execution moves on
+        live_token: list[str | None] = [(checkpoint.get("resume") or {}).get("token")]
+        if live_token[0] is not None:
+            self.durable_tokens.add(live_token[0])
         flushed = [0]
 
         def save(conn: sqlite3.Connection, cp: dict[str, Any]) -> None:
@@ -147,6 +155,8 @@ class Runner:
                              [(arn, e["id"], json.dumps(e)) for e in events])
             conn.execute("UPDATE sfn_executions SET checkpoint = ?, next_event_id = ?, last_event_id = ? "
                          "WHERE arn = ? AND status = 'RUNNING'", (json.dumps(cp), history.next_id, lane.last, arn))
+            if live_token[0] is not None and (cp.get("resume") or {}).get("token") != live_token[0]:
+                conn.execute("DELETE FROM sfn_task_tokens WHERE token = ?", (live_token[0],))
 
         async def on_transition(cp: Checkpoint) -> None:
             if cp.state is None:
@@ -155,31 +165,68 @@ class Runner:
             count = len(history.events)
             await self.platform.db.write(lambda conn: save(conn, data))
             flushed[0] = count
+            drop_live()
+
+        def drop_live() -> None:
+            if live_token[0] is not None:
+                self.durable_tokens.discard(live_token[0])
+                live_token[0] = None
+
+        async def top_task(cp: Checkpoint, request: TaskRequest) -> None:
+            """Commit the token (and the events so far) before any worker can see it."""
+            assert request.task_token is not None
+            data = {"state": cp.state, "input": cp.input, "variables": cp.variables, "resume": cp.resume}
+            count = len(history.events)
+            now = self.platform.clock.now()
+            activity = request.resource if request.resource.split(":")[5:6] == ["activity"] else None
+            payload = json.dumps(request.parameters, separators=(",", ":"))
+
+            def commit(conn: sqlite3.Connection) -> None:
+                save(conn, data)
+                conn.execute("INSERT OR REPLACE INTO sfn_task_tokens (token, execution_arn, activity_arn, input, "
+                             "heartbeat_at, created_at) VALUES (?,?,?,?,?,?)",
+                             (request.task_token, arn, activity, payload, now, now))
+
+            await self.platform.db.write(commit)
+            flushed[0] = count
+            drop_live()
+            live_token[0] = request.task_token
+            self.durable_tokens.add(request.task_token)
+
+        async def top_retry(until: float, cp: Checkpoint) -> None:
+            await park({"state": cp.state, "input": cp.input, "variables": cp.variables, "waiting_until": until,
+                        "resume": cp.resume}, until)
 
         async def top_wait(name: str, until: float, cp: Checkpoint) -> None:
-            data = {"state": name, "input": cp.input, "variables": cp.variables, "waiting_until": until}
+            await park({"state": name, "input": cp.input, "variables": cp.variables, "waiting_until": until}, until)
+
+        async def park(data: dict[str, Any], until: float) -> None:
             count = len(history.events)
             now = self.platform.clock.now()
 
-            def park(conn: sqlite3.Connection) -> None:
+            def commit(conn: sqlite3.Connection) -> None:
                 save(conn, data)
                 due = until if deadline is None else min(until, deadline)
                 timers.schedule(conn, RESUME_TIMER, {"arn": arn, "deadline": deadline}, due, now)
 
-            await self.platform.db.write(park)
+            await self.platform.db.write(commit)
             flushed[0] = count
+            drop_live()
             self.platform.timers.wake()
             raise Suspend()
 
         interp.on_transition = on_transition
         if row["type"] == "STANDARD":
             interp.top_wait = top_wait
+            interp.top_retry = top_retry
+            interp.top_task = top_task
         run = asl_execution.run(interp, checkpoint["state"], checkpoint["input"], checkpoint.get("variables", {}),
                                 lane)
         outcome = await self._bounded(run, deadline, host, history, lane)
         if outcome.status == "RUNNING":
             return
         await self.finish(arn, outcome, history.events[flushed[0]:], history.next_id, lane.last)
+        drop_live()
 
     async def _bounded(self, run: Any, deadline: float | None, host: ServiceHost, history: History,
                        lane: Lane) -> asl_execution.Outcome:
@@ -215,6 +262,7 @@ class Runner:
                          " checkpoint = NULL, next_event_id = ?, last_event_id = ? WHERE arn = ? AND status = 'RUNNING'",
                          (outcome.status, to_json(outcome.output) if outcome.status == "SUCCEEDED" else None,
                           outcome.error, outcome.cause, now, next_id, last_id, arn))
+            conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ?", (arn,))
 
         await self.platform.db.write(write)
         await self.emit_status_event(arn)

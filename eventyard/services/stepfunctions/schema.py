@@ -1,5 +1,6 @@
-"""Step Functions tables. An execution row carries its checkpoint (next state, input, variables):
-that is what a STANDARD execution resumes from after a durable Wait or a restart."""
+"""Step Functions tables. An execution row carries its checkpoint (next state, input, variables,
+and where inside a state it stopped): that is what a STANDARD execution resumes from after a
+durable Wait, a retry back-off or a restart."""
 
 from eventyard.storage import Migration
 
@@ -83,5 +84,25 @@ MIGRATIONS = [
             tags TEXT NOT NULL DEFAULT '{}'
         )
         """,
-    )
+    ),
+    Migration(
+        "stepfunctions-0002-task-tokens",
+        # A top-level task waiting for its token (.waitForTaskToken or an activity): the token
+        # outlives a restart. `dispatched`: the integration call returned, or GetActivityTask handed
+        # the task to a worker; `outcome`: SendTaskSuccess/Failure's answer, kept until the execution
+        # moves on.
+        """
+        CREATE TABLE sfn_task_tokens (
+            token TEXT PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            activity_arn TEXT,
+            input TEXT,
+            dispatched INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT,
+            heartbeat_at REAL NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX sfn_task_tokens_execution ON sfn_task_tokens (execution_arn)
+        """,
+    ),
 ]

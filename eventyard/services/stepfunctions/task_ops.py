@@ -16,6 +16,7 @@ from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions import names
+from eventyard.services.stepfunctions.integrations import settle
 from eventyard.services.stepfunctions.runner import ServiceHost
 
 
@@ -70,47 +71,81 @@ async def get_activity_task(self: Any, ctx: RequestContext, params: dict[str, An
     names.check_arn(arn, "activity")
     await self._read(lambda conn: _activity(conn, arn))
     queue = self.runner.activity_queues.setdefault(arn, asyncio.Queue())
-    try:
-        token, payload = await asyncio.wait_for(queue.get(), 60)  # AWS long-polls for up to 60 s
-    except TimeoutError:
-        return {}
-    return {"taskToken": token, "input": payload}
+    loop = asyncio.get_running_loop()
+    until = loop.time() + 60  # AWS long-polls for up to 60 s
+    while True:
+        try:
+            token, payload = await asyncio.wait_for(queue.get(), max(0.0, until - loop.time()))
+        except TimeoutError:
+            return {}
+        if token not in self.runner.tokens:
+            continue  # its execution stopped, timed out or moved on
+        if token in self.runner.durable_tokens:
+            # Handed to a worker: after a restart the execution waits for this token, not re-enqueues it.
+            await self._write(lambda conn: conn.execute(
+                "UPDATE sfn_task_tokens SET dispatched = 1 WHERE token = ?", (token,)))
+        return {"taskToken": token, "input": payload}
 
 
-def _token(self: Any, token: str) -> asyncio.Future[Any]:
+async def _settle(self: Any, token: str, outcome: dict[str, Any]) -> None:
+    """SendTaskSuccess/Failure: a durable token's answer is committed before it is acknowledged
+    (the execution finds it after a restart); then the waiting task, if in memory, is completed."""
     entry = self.runner.tokens.get(token)
-    if entry is None:
+
+    def store(conn: sqlite3.Connection) -> str | None:
+        row = conn.execute("SELECT outcome FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()
+        if row is None:
+            return None
+        if row["outcome"] is not None:
+            return "answered"
+        conn.execute("UPDATE sfn_task_tokens SET outcome = ? WHERE token = ?", (json.dumps(outcome), token))
+        return "stored"
+
+    stored = await self._write(store) if entry is None or token in self.runner.durable_tokens else None
+    if stored == "answered" or (entry is not None and entry[0].done()):
+        raise AwsError("TaskTimedOut", "Task Timed Out")
+    if entry is None and stored is None:
         # AWS does not echo the token back in this message.
         raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")
-    return entry[0]
+    entry = self.runner.tokens.get(token)  # a restarted execution may have picked the token up meanwhile
+    if entry is not None:
+        settle(entry[0], outcome)
 
 
 async def send_task_success(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    future = _token(self, params["taskToken"])
     try:
         value = json.loads(params["output"])
     except ValueError:
         raise AwsError("InvalidOutput", f"Invalid Output: '{params['output']}'") from None
-    if future.done():
-        raise AwsError("TaskTimedOut", "Task Timed Out")
-    future.set_result(value)
+    await _settle(self, params["taskToken"], {"output": value})
     return {}
 
 
 async def send_task_failure(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    future = _token(self, params["taskToken"])
-    if future.done():
-        raise AwsError("TaskTimedOut", "Task Timed Out")
-    future.set_exception(StatesError(params.get("error"), params.get("cause")))
+    outcome = {k: params[k] for k in ("error", "cause") if params.get(k) is not None}
+    await _settle(self, params["taskToken"], outcome)
     return {}
 
 
 async def send_task_heartbeat(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    future = _token(self, params["taskToken"])
-    if future.done():
+    token = params["taskToken"]
+    entry = self.runner.tokens.get(token)
+    now = self.now()
+
+    def beat(conn: sqlite3.Connection) -> str | None:
+        row = conn.execute("SELECT outcome FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()
+        if row is None:
+            return None
+        conn.execute("UPDATE sfn_task_tokens SET heartbeat_at = ? WHERE token = ?", (now, token))
+        return "answered" if row["outcome"] is not None else "beat"
+
+    found = await self._write(beat) if entry is None or token in self.runner.durable_tokens else None
+    if entry is None and found is None:
+        raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")
+    if found == "answered" or (entry is not None and entry[0].done()):
         raise AwsError("TaskTimedOut", "Task Timed Out")
-    if params["taskToken"] in self.runner.heartbeats:
-        self.runner.heartbeats[params["taskToken"]] = self.now()
+    if token in self.runner.heartbeats:
+        self.runner.heartbeats[token] = now
     return {}
 
 
