@@ -121,9 +121,12 @@ class Deliverer:
             "ERROR_CODE": error.code, "ERROR_MESSAGE": error.message[:1000] or error.code,
             "RETRY_ATTEMPTS": str(attempt - 1),
         }
+        # EventBridge dead-letters the event; Scheduler has no event, its dead-letter body is the target's
+        # input (a Scheduler payload's "event" is empty except for event-bus targets).
+        body = payload["target"].get("Input") or "{}" if "schedule_arn" in payload else json.dumps(payload["event"])
         await self.platform.call("sqs", "SendMessage", {
             "QueueUrl": f"{self.platform.settings.public_url}/{account}/{name}",
-            "MessageBody": json.dumps(payload["event"]),
+            "MessageBody": body,
             "MessageAttributes": {k: {"DataType": "Number" if k == "RETRY_ATTEMPTS" else "String",
                                       "StringValue": v} for k, v in attributes.items()},
         }, region=region, account_id=account, headers=self._trace(payload))
