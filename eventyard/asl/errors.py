@@ -6,6 +6,8 @@ is raised while reading a definition and becomes the API's `InvalidDefinition` e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class StatesError(Exception):
     """A failure with an ASL error name (`States.Runtime`, a Fail state's Error, a task's error)."""
@@ -16,6 +18,9 @@ class StatesError(Exception):
         self.cause = cause
         self.location = location  # the field an evaluation failed in (EvaluationFailed's `location`)
         self.recorded = False
+        # An event the failing state records only if no Retry takes the error (AWS: a retried Map
+        # records no MapStateFailed for the attempts it retries).
+        self.unless_retried: Callable[[], None] | None = None
 
 
 class InvalidDefinition(Exception):

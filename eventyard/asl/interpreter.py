@@ -160,7 +160,7 @@ class Interpreter:
             raise AssertionError("unreachable")
         self._check_size(output, name)
         details: dict[str, Any] = {"name": name, "output": to_json(output), "outputDetails": {"truncated": False}}
-        if assigned is not None:
+        if assigned:  # AWS: an empty Assign records no assignedVariables
             details["assignedVariables"] = {k: to_json(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = {"truncated": False}
             frame.variables.update(assigned)
@@ -441,6 +441,9 @@ class Interpreter:
                         scope = Scope(raw, self._context(frame, name, self.host.now(), retry_count),
                                       frame.variables, name, scope.entered_event_id)
                         continue
+                if err.unless_retried is not None:
+                    err.unless_retried()
+                    err.unless_retried = None
                 catcher = _match(state.get("Catch", []), err)
                 if catcher is None:
                     raise

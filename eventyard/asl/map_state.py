@@ -86,15 +86,16 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
             batcher = state.get("ItemBatcher")
             if batcher is not None:
                 inputs = _batch(interp, batcher, inputs, effective, scope, jsonata)
+            # AWS: a bad MaxConcurrencyPath or tolerated-failure value fails the state before it starts
+            max_concurrency = int(_number_field(state, "MaxConcurrency", effective, scope, jsonata, 0))
+            tolerated_count = _number_field(state, "ToleratedFailureCount", effective, scope, jsonata, 0)
+            tolerated_pct = _number_field(state, "ToleratedFailurePercentage", effective, scope, jsonata, 0, False)
         except StatesError as err:
             if err.error == "States.QueryEvaluationError":
                 interp.record_evaluation_failed(frame, name, err)
                 interp.history.add(frame.lane, "MapStateFailed")
             raise
         interp.history.add(frame.lane, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(inputs)})
-        max_concurrency = int(_number_field(state, "MaxConcurrency", effective, scope, jsonata, 0))
-        tolerated_count = _number_field(state, "ToleratedFailureCount", effective, scope, jsonata, 0)
-        tolerated_pct = _number_field(state, "ToleratedFailurePercentage", effective, scope, jsonata, 0, False)
         if tolerated_count < 0:
             raise scope.runtime_error("ToleratedFailureCount cannot be negative.")
         if not 0 <= tolerated_pct <= 100:
@@ -112,8 +113,12 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
         start_lane = Lane(frame.lane.last)
         record = History(interp.history.clock) if distributed else interp.history
 
+        stopped = [False]  # an inline iteration failed: no further iteration starts
+
         async def iteration(index: int, value: Any) -> None:
             async with limit:
+                if stopped[0]:
+                    return
                 lane = Lane(start_lane.last)
                 record.add(lane, "MapIterationStarted", "mapIterationStartedEventDetails",
                            {"index": index, "name": name})
@@ -124,6 +129,9 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
                 try:
                     results[index] = await runner.run_frame(inner, processor["StartAt"], value)
                 except StatesError as err:
+                    if not distributed:  # AWS: the state's failure follows the iteration's last state
+                        frame.lane.last = max(frame.lane.last, lane.last)
+                        stopped[0] = True
                     record.add(lane, "MapIterationFailed", "mapIterationFailedEventDetails",
                                {"index": index, "name": name})
                     if not distributed:
@@ -143,8 +151,11 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
         tasks = [asyncio.ensure_future(iteration(i, v)) for i, v in enumerate(inputs)]
         try:
             await asyncio.gather(*tasks)
-        except StatesError:
-            interp.history.add(frame.lane, "MapStateFailed")
+        except StatesError as err:
+            def record_failed() -> None:
+                interp.history.add(frame.lane, "MapStateFailed")
+
+            err.unless_retried = record_failed
             raise
         finally:
             for task in tasks:

@@ -116,6 +116,11 @@ async def send_task_success(self: Any, ctx: RequestContext, params: dict[str, An
     try:
         value = json.loads(params["output"])
     except ValueError:
+        token = params["taskToken"]
+        known = token in self.runner.tokens or await self._read(lambda conn: conn.execute(
+            "SELECT 1 FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()) is not None
+        if not known:  # AWS checks the token before the output
+            raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'") from None
         raise AwsError("InvalidOutput", f"Invalid Output: '{params['output']}'") from None
     await _settle(self, params["taskToken"], {"output": value})
     return {}
