@@ -89,8 +89,8 @@ async def start_execution(self: Any, ctx: RequestContext, params: dict[str, Any]
     if row["type"] == "EXPRESS":
         self.platform.spawn(_express_async(self, row), "sfn-express")
         return {"executionArn": row["arn"], "startDate": now}
+    await self.runner.emit_status_event(row["arn"], row)
     self.runner.launch(row["arn"])
-    await self.runner.emit_status_event(row["arn"])
     return {"executionArn": row["arn"], "startDate": now}
 
 

@@ -267,25 +267,43 @@ class Runner:
         await self.platform.db.write(write)
         await self.emit_status_event(arn)
 
-    async def emit_status_event(self, arn: str) -> None:
-        """AWS sends 'Step Functions Execution Status Change' events to the default bus."""
+    async def emit_status_event(self, arn: str, row: Any = None) -> None:
+        """AWS sends 'Step Functions Execution Status Change' events (STANDARD executions only) to the
+        default bus: one when the execution starts, one when it ends. `row`: the execution as it was
+        at the change (a fast execution may have finished by the time its RUNNING event is sent)."""
         if "events" not in self.platform.services:
             return
-        row = await self.platform.db.read(lambda conn: conn.execute(
-            "SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone())
+        if row is None:
+            row = await self.platform.db.read(lambda conn: conn.execute(
+                "SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone())
         if row is None:
             return
+        row = dict(row)
+        stopped, output = row.get("stopped_at"), row.get("output")
         detail = {"executionArn": arn, "stateMachineArn": row["machine_arn"], "name": row["name"],
                   "status": row["status"], "startDate": int(row["started_at"] * 1000),
-                  "stopDate": int(row["stopped_at"] * 1000) if row["stopped_at"] else None,
-                  "input": row["input"], "output": row["output"], "error": row["error"], "cause": row["cause"]}
+                  "stopDate": int(stopped * 1000) if stopped else None,
+                  "input": row["input"], "output": output, "inputDetails": {"included": True},
+                  "outputDetails": {"included": True} if output is not None else None,
+                  "error": row.get("error"), "cause": row.get("cause")}
         try:
-            await self.platform.call("events", "PutEvents", {"Entries": [{
-                "Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
-                "Detail": json.dumps(detail), "Resources": [arn]}]},
-                region=row["region"], account_id=row["account_id"])
+            await self._send_service_event(row["account_id"], row["region"], arn, detail)
         except Exception:  # noqa: BLE001 - status events are best effort, as in AWS
             log.debug("status event for %s not delivered", arn, exc_info=True)
+
+    async def _send_service_event(self, account: str, region: str, arn: str, detail: dict[str, Any]) -> None:
+        """Put an `aws.states` event on the default bus. PutEvents refuses `aws.*` sources from
+        clients (NotAuthorizedForSourceException), as AWS does, so a service event enters the bus
+        the way EventBridge's own scheduled events do: through the events provider's intake."""
+        from eventyard.services.events.ingest import Accepted, envelope
+
+        provider: Any = self.platform.services["events"].provider
+        now = self.platform.clock.now()
+        event = envelope({"Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
+                          "Detail": "{}", "Resources": [arn]}, account, region, now)
+        event["resources"] = [arn]
+        event["detail"] = detail
+        await provider._accept([Accepted((account, region, "default"), event, None)], now)
 
     async def run_express(self, row: dict[str, Any]) -> tuple[asl_execution.Outcome, list[dict[str, Any]]]:
         history = History(self.platform.clock.now)
