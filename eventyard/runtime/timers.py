@@ -98,6 +98,20 @@ def schedule(conn: sqlite3.Connection, kind: str, payload: dict[str, Any], due_a
     return int(cursor.lastrowid or 0)
 
 
+def schedule_claimed(conn: sqlite3.Connection, kind: str, payload: dict[str, Any], now: float) -> Timer:
+    """Add a timer that is due now and already claimed by this process, inside the caller's transaction.
+
+    After the transaction commits, the caller hands it to `TimerService.fire` to run at once instead
+    of waiting for the loop's next claim; the row stays the durable record until the firing ends.
+    If the process dies first, the lease is cleared at start-up (or expires) and the loop fires it.
+    """
+    cursor = conn.execute(
+        "INSERT INTO timers (kind, due_at, payload, created_at, attempts, lease_until) VALUES (?, ?, ?, ?, 1, ?)",
+        (kind, now, json.dumps(payload), now, now + LEASE_SECONDS),
+    )
+    return Timer(int(cursor.lastrowid or 0), kind, now, payload, 1, now)
+
+
 def cancel(conn: sqlite3.Connection, timer_id: int) -> bool:
     return conn.execute("DELETE FROM timers WHERE id = ?", (timer_id,)).rowcount > 0
 
@@ -110,6 +124,9 @@ class TimerService:
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
+        # Timers whose handlers finished, deleted together by one write (see `_forget`).
+        self._finished: list[int] = []
+        self._flushing: asyncio.Task[None] | None = None
 
     def register(self, kind: str, handler: Handler, policy: RetryPolicy | None = None,
                  on_exhausted: Exhausted | None = None) -> None:
@@ -125,11 +142,25 @@ class TimerService:
         self.wake()
         return timer_id
 
+    def fire(self, timer: Timer) -> None:
+        """Run a timer made by `schedule_claimed` now, with the same retries and exhaustion as the loop."""
+        task = asyncio.get_running_loop().create_task(self._fire_when_free(timer))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _fire_when_free(self, timer: Timer) -> None:
+        await self._slots.acquire()
+        await self._fire(timer)
+
     async def stop(self) -> None:
         for task in list(self._running):
             task.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
+        if self._finished:  # a timer not deleted now is fired again after a restart (at least once)
+            await self._flush()
 
     async def run(self) -> None:
         # Leases of a previous process of this single node died with it: fire those timers now.
@@ -181,9 +212,29 @@ class TimerService:
             else:
                 await self._exhausted(timer, kind, error)
         else:
-            await self.db.write(lambda conn: cancel(conn, timer.id))
+            self._forget(timer.id)
         finally:
             self._slots.release()
+
+    def _forget(self, timer_id: int) -> None:
+        """Delete a finished timer in the next batch: one write for every timer that finished meanwhile.
+
+        Until that write commits, a crash fires the timer again: at least once, as before (handlers
+        already tolerate a repeat, since a crash between handler and delete always could cause one)."""
+        self._finished.append(timer_id)
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._finished:
+                ids, self._finished = self._finished, []
+                await self.db.write(lambda conn: conn.executemany(
+                    "DELETE FROM timers WHERE id = ?", [(timer_id,) for timer_id in ids]))
+        except Exception:  # those timers stay and fire again after their lease: at least once
+            log.exception("could not delete finished timers")
+        finally:
+            self._flushing = None
 
     async def _reschedule(self, timer: Timer, delay: float, count_attempt: bool = True) -> None:
         due = self.clock.now() + delay

@@ -104,3 +104,51 @@ def test_retry_policy_backoff_is_capped() -> None:
     assert [policy.delay(n) for n in range(1, 6)] == [1, 3, 9, 20, 20]
     jittered = RetryPolicy(base_delay=10, jitter=True)
     assert all(0 <= jittered.delay(1) <= 10 for _ in range(50))
+
+
+def test_a_claimed_timer_fires_at_once_and_the_loop_leaves_it_alone(tmp_path: Path) -> None:
+    db, clock, service = make(tmp_path)
+    fired: list[int] = []
+
+    async def handler(timer: Timer) -> None:
+        fired.append(timer.id)
+
+    async def main() -> None:
+        db.start()
+        service.register("now", handler)
+        now = clock.now()
+        timer = await db.write(lambda conn: timers.schedule_claimed(conn, "now", {"n": 1}, now))
+        assert timer.attempts == 1 and timer.payload == {"n": 1}
+        loop = asyncio.get_running_loop().create_task(service.run())
+        service.fire(timer)
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if fired and not await db.read(lambda c: c.execute("SELECT COUNT(*) FROM timers").fetchone()[0]):
+                break
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+        await service.stop()
+        assert fired == [timer.id]  # fired once: its lease kept the loop from claiming it too
+        assert await db.read(lambda c: c.execute("SELECT COUNT(*) FROM timers").fetchone()[0]) == 0
+
+    asyncio.run(main())
+    db.close()
+
+
+def test_a_claimed_timer_that_never_ran_fires_after_a_restart(tmp_path: Path) -> None:
+    db, clock, service = make(tmp_path)
+    now = clock.now()
+    db.run_sync(lambda conn: timers.schedule_claimed(conn, "late", {"n": 2}, now))  # then the process "dies"
+    fired: list[dict[str, object]] = []
+
+    async def handler(timer: Timer) -> None:
+        fired.append(timer.payload)
+
+    async def main() -> None:
+        db.start()
+        service.register("late", handler)
+        await run_until(service, lambda: fired, clock)
+        assert fired == [{"n": 2}]
+
+    asyncio.run(main())
+    db.close()

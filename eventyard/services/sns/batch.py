@@ -7,7 +7,7 @@ import sqlite3
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
-from eventyard.services.sns import publish
+from eventyard.services.sns import outbox, publish
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.topics import Topic
 
@@ -37,7 +37,8 @@ def validate_entries(entries: list[dict[str, Any]]) -> None:
 
 
 def publish_entries(conn: sqlite3.Connection, filters: FilterIndex, topic: Topic, entries: list[dict[str, Any]],
-                    now: float, trace_header: str | None) -> tuple[dict[str, Any], int]:
+                    now: float, trace_header: str | None,
+                    claimed: list[outbox.Claimed] | None = None) -> tuple[dict[str, Any], int]:
     successful: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     scheduled = 0
@@ -48,7 +49,7 @@ def publish_entries(conn: sqlite3.Connection, filters: FilterIndex, topic: Topic
             failed.append({"Id": entry["Id"], "Code": error.code, "Message": error.message,
                            "SenderFault": error.sender_fault})
             continue
-        message_id, sequence, count = publish.fan_out(conn, filters, topic, outgoing, now)
+        message_id, sequence, count = publish.fan_out(conn, filters, topic, outgoing, now, claimed)
         scheduled += count
         result = {"Id": entry["Id"], "MessageId": message_id}
         if sequence:

@@ -62,6 +62,20 @@ class Dispatcher:
     def __init__(self, platform: Platform, signer: Signer) -> None:
         self.platform = platform
         self.signer = signer
+        # Jobs built inside the publish transaction, by timer id: the first firing of a delivery
+        # started right after COMMIT needs no read (retries and recovery load from storage).
+        self._primed: dict[int, Job] = {}
+
+    def fire_after_commit(self, claimed: list[outbox.Claimed], subscriptions: dict[str, Subscription | None],
+                          topic: topic_store.Topic) -> None:
+        """Deliver now the deliveries a just-committed publish claimed (see outbox.enqueue)."""
+        for item in claimed:
+            subscription = subscriptions.get(item.subscription_arn)
+            if subscription is not None:  # else the firing reads it from storage
+                delivery = outbox.Delivery(item.delivery_id, item.document["MessageId"], item.subscription_arn,
+                                           item.document.get("MessageGroupId"), 0)
+                self._primed[item.timer.id] = Job(delivery, item.document, subscription, topic)
+            self.platform.timers.fire(item.timer)
 
     @property
     def public_url(self) -> str:
@@ -69,14 +83,16 @@ class Dispatcher:
 
     async def handle(self, timer: Timer) -> None:
         delivery_id = int(timer.payload["delivery"])
-        job = await self.platform.db.read(lambda conn: _load(conn, delivery_id))
+        job = self._primed.pop(timer.id, None)
+        if job is None:
+            job = await self.platform.db.read(lambda conn: _load(conn, delivery_id))
         if job is None:
             return  # already finished before a crash: at-least-once ends here
         subscription = job.subscription
         pending_notification = subscription is not None and not subscription.confirmed and \
             job.document["Type"] == "Notification"
         if subscription is None or job.topic is None or pending_notification:
-            await self._finish(delivery_id)  # unsubscribed (or topic deleted) meanwhile: SNS drops it
+            await self._finish(delivery_id, timer.id)  # unsubscribed (or topic deleted) meanwhile: SNS drops it
             return
         try:
             await self._deliver(job, subscription, job.topic)
@@ -87,7 +103,7 @@ class Dispatcher:
                     await self.platform.db.write(lambda conn: outbox.record_attempt(conn, delivery_id))
                     raise RetryLater(delay) from failure
             await self._dead_letter(job, subscription, failure)
-        await self._finish(delivery_id)
+        await self._finish(delivery_id, timer.id)
 
     async def on_exhausted(self, timer: Timer, error: BaseException) -> None:
         """An unexpected error outlasted the timer's own retries: dead-letter rather than spin."""
@@ -97,9 +113,9 @@ class Dispatcher:
             await self._dead_letter(job, job.subscription, DeliveryFailed("InternalError", str(error), False))
         await self._finish(delivery_id)
 
-    async def _finish(self, delivery_id: int) -> None:
+    async def _finish(self, delivery_id: int, timer_id: int | None = None) -> None:
         now = self.platform.clock.now()
-        if await self.platform.db.write(lambda conn: outbox.complete(conn, delivery_id, now)):
+        if await self.platform.db.write(lambda conn: outbox.complete(conn, delivery_id, now, timer_id)):
             self.platform.timers.wake()
 
     def _schedule(self, subscription: Subscription, topic: topic_store.Topic) -> policies.RetrySchedule:

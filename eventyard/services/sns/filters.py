@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventyard.patterns import Machine, compile_filter_policy, sns_attributes_to_event
+from eventyard.services.sns.subscriptions import Subscription
+from eventyard.services.sns.subscriptions import from_row as subscription_row
 
 
 @dataclass
@@ -22,17 +24,22 @@ class TopicRoute:
     by_attributes: Machine = field(default_factory=Machine)
     by_body: Machine = field(default_factory=Machine)
     order: dict[str, int] = field(default_factory=dict)  # subscription ARN -> creation rank
+    # The confirmed subscriptions as read with the route: a delivery fired right after its publish
+    # uses these instead of reading its subscription row again (the route is rebuilt on every change).
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
 
 
 def build_route(conn: sqlite3.Connection, topic_arn: str) -> TopicRoute:
     route = TopicRoute()
     rows = conn.execute(
-        "SELECT arn, attributes FROM sns_subscriptions WHERE topic_arn = ? AND confirmed = 1 ORDER BY created_at, arn",
+        "SELECT * FROM sns_subscriptions WHERE topic_arn = ? AND confirmed = 1 ORDER BY created_at, arn",
         (topic_arn,),
     ).fetchall()
     for rank, row in enumerate(rows):
-        arn, attributes = row["arn"], json.loads(row["attributes"])
+        subscription = subscription_row(row)
+        arn, attributes = subscription.arn, subscription.attributes
         route.order[arn] = rank
+        route.subscriptions[arn] = subscription
         policy = attributes.get("FilterPolicy")
         if not policy:
             route.unfiltered.append(arn)
@@ -49,6 +56,11 @@ class FilterIndex:
 
     def invalidate(self, topic_arn: str) -> None:
         self._routes.pop(topic_arn, None)
+
+    def subscription(self, topic_arn: str, arn: str) -> Subscription | None:
+        """The subscription as of the route last used for `topic_arn` (call inside the same transaction)."""
+        route = self._routes.get(topic_arn)
+        return route.subscriptions.get(arn) if route is not None else None
 
     def matching(self, conn: sqlite3.Connection, topic_arn: str, attributes: dict[str, dict[str, Any]],
                  body: str) -> list[str]:

@@ -26,8 +26,21 @@ class Delivery:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery whose timer this process claimed in the publish transaction, to fire right after COMMIT."""
+
+    timer: timers.Timer
+    delivery_id: int
+    subscription_arn: str
+    document: dict[str, Any]
+
+
 def enqueue(conn: sqlite3.Connection, document: dict[str, Any], subscription_arns: list[str],
-            fifo_group: str | None, now: float) -> None:
+            fifo_group: str | None, now: float, claimed: list[Claimed] | None = None) -> None:
+    """Store the message and its deliveries. With `claimed`, each delivery's timer is written already
+    claimed and listed there for the caller to fire once committed (no wait for the timer loop); the
+    timer stays the durable record, so a crash before delivery still fires it after restart."""
     if not subscription_arns:
         return  # nobody listens: nothing to keep
     conn.execute("INSERT INTO sns_messages (id, topic_arn, document, created_at) VALUES (?, ?, ?, ?)",
@@ -39,8 +52,14 @@ def enqueue(conn: sqlite3.Connection, document: dict[str, Any], subscription_arn
         cursor = conn.execute(
             "INSERT INTO sns_deliveries (message_id, subscription_arn, fifo_group, scheduled, created_at)"
             " VALUES (?, ?, ?, ?, ?)", (document["MessageId"], arn, fifo_group, int(not waiting), now))
-        if not waiting:
-            timers.schedule(conn, TIMER_KIND, {"delivery": cursor.lastrowid}, now, now)
+        if waiting:
+            continue
+        delivery_id = int(cursor.lastrowid or 0)
+        if claimed is None:
+            timers.schedule(conn, TIMER_KIND, {"delivery": delivery_id}, now, now)
+        else:
+            claimed.append(Claimed(timers.schedule_claimed(conn, TIMER_KIND, {"delivery": delivery_id}, now),
+                                   delivery_id, arn, document))
 
 
 def load(conn: sqlite3.Connection, delivery_id: int) -> tuple[Delivery, dict[str, Any]] | None:
@@ -58,8 +77,11 @@ def record_attempt(conn: sqlite3.Connection, delivery_id: int) -> None:
     conn.execute("UPDATE sns_deliveries SET attempts = attempts + 1 WHERE id = ?", (delivery_id,))
 
 
-def complete(conn: sqlite3.Connection, delivery_id: int, now: float) -> bool:
-    """Forget a finished (delivered, dead-lettered or dropped) delivery; True if a timer was scheduled."""
+def complete(conn: sqlite3.Connection, delivery_id: int, now: float, timer_id: int | None = None) -> bool:
+    """Forget a finished (delivered, dead-lettered or dropped) delivery, and its timer when given (one
+    transaction, so neither outlives the other); True if a timer was scheduled for the next in a FIFO chain."""
+    if timer_id is not None:
+        timers.cancel(conn, timer_id)
     row = conn.execute("SELECT * FROM sns_deliveries WHERE id = ?", (delivery_id,)).fetchone()
     if row is None:
         return False

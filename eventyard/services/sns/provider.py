@@ -31,6 +31,8 @@ DEDUP_SWEEP_INTERVAL = 60.0
 # dead-lettered; endpoint failures follow the delivery policy (see delivery.py).
 INTERNAL_RETRIES = RetryPolicy(max_attempts=5, base_delay=1.0, multiplier=2.0, max_delay=60.0)
 _PHONE = re.compile(r"^\+?[1-9][0-9]{1,14}$")
+# A publish's topic and the subscriptions its claimed deliveries go to, read in its transaction.
+Fanned = tuple[topic_store.Topic, dict[str, subscription_store.Subscription | None]]
 
 
 class SnsProvider(Provider):
@@ -224,16 +226,27 @@ class SnsProvider(Provider):
             raise AwsError("NotFound", "Endpoint does not exist", 404)
         key = parse_topic_arn(arn, targets[0])
         trace = ctx.trace_header
+        claimed: list[outbox.Claimed] = []
 
-        def run(conn: sqlite3.Connection) -> tuple[str, str | None, int]:
+        def run(conn: sqlite3.Connection) -> tuple[tuple[str, str | None, int], Fanned]:
+            del claimed[:]
             topic = topic_store.get(conn, key.arn, ctx.region)
             outgoing = publish.prepare(topic, params, now, trace, topic.arn)
-            return publish.fan_out(conn, self.filters, topic, outgoing, now)
+            answer = publish.fan_out(conn, self.filters, topic, outgoing, now, claimed)
+            return answer, self._fanned(topic, claimed)
 
-        message_id, sequence, scheduled = await self._write(run)
-        if scheduled:
-            self.platform.timers.wake()
+        (message_id, sequence, _), fanned = await self._write(run)
+        self._deliver_now(claimed, fanned)
         return {"MessageId": message_id, **({"SequenceNumber": sequence} if sequence else {})}
+
+    def _fanned(self, topic: topic_store.Topic, claimed: list[outbox.Claimed]) -> Fanned:
+        """Inside the publish transaction: the topic and claimed subscriptions, as the filter route read them."""
+        return topic, {c.subscription_arn: self.filters.subscription(topic.arn, c.subscription_arn) for c in claimed}
+
+    def _deliver_now(self, claimed: list[outbox.Claimed], fanned: Fanned) -> None:
+        """After COMMIT: start the claimed deliveries at once rather than on the timer loop's next claim."""
+        if claimed and self.dispatcher is not None:
+            self.dispatcher.fire_after_commit(claimed, fanned[1], fanned[0])
 
     async def _publish_sms(self, params: dict[str, Any], now: float) -> dict[str, Any]:
         number = params["PhoneNumber"]
@@ -254,13 +267,16 @@ class SnsProvider(Provider):
         now = self.now()
         trace = ctx.trace_header
 
-        def run(conn: sqlite3.Connection) -> tuple[dict[str, Any], int]:
-            topic = topic_store.get(conn, key.arn, ctx.region)
-            return batch.publish_entries(conn, self.filters, topic, entries, now, trace)
+        claimed: list[outbox.Claimed] = []
 
-        result, scheduled = await self._write(run)
-        if scheduled:
-            self.platform.timers.wake()
+        def run(conn: sqlite3.Connection) -> tuple[dict[str, Any], Fanned]:
+            del claimed[:]
+            topic = topic_store.get(conn, key.arn, ctx.region)
+            result, _ = batch.publish_entries(conn, self.filters, topic, entries, now, trace, claimed)
+            return result, self._fanned(topic, claimed)
+
+        result, fanned = await self._write(run)
+        self._deliver_now(claimed, fanned)
         return result
 
     # -- Eventyard's own endpoints (/_eventyard/sns/...) ------------------------------------

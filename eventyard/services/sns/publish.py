@@ -151,7 +151,7 @@ def prepare(topic: Topic | None, params: dict[str, Any], now: float, trace_heade
 
 
 def fan_out(conn: sqlite3.Connection, filters: FilterIndex, topic: Topic, outgoing: Outgoing,
-            now: float) -> tuple[str, str | None, int]:
+            now: float, claimed: list[outbox.Claimed] | None = None) -> tuple[str, str | None, int]:
     """Commit the message and one delivery per matching subscription (or find it a duplicate).
 
     Returns (MessageId, SequenceNumber, deliveries scheduled)."""
@@ -172,5 +172,5 @@ def fan_out(conn: sqlite3.Connection, filters: FilterIndex, topic: Topic, outgoi
                      (topic.arn, outgoing.dedup_id, document["MessageId"], sequence, now + DEDUP_WINDOW))
     body = document["Messages"]["default"] if document.get("Messages") else document["Message"]
     targets = filters.matching(conn, topic.arn, document["MessageAttributes"], body)
-    outbox.enqueue(conn, document, targets, outgoing.group_id, now)
+    outbox.enqueue(conn, document, targets, outgoing.group_id, now, claimed)
     return document["MessageId"], sequence, len(targets)

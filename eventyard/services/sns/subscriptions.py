@@ -53,7 +53,7 @@ class Subscription:
         return policies.validate_redrive_policy(self.attributes.get("RedrivePolicy", ""))
 
 
-def _row(row: sqlite3.Row) -> Subscription:
+def from_row(row: sqlite3.Row) -> Subscription:
     return Subscription(row["arn"], row["topic_arn"], row["account_id"], row["region"], row["protocol"],
                         row["endpoint"], json.loads(row["attributes"]), bool(row["confirmed"]), row["token"],
                         row["created_at"])
@@ -61,7 +61,7 @@ def _row(row: sqlite3.Row) -> Subscription:
 
 def find(conn: sqlite3.Connection, arn: str) -> Subscription | None:
     row = conn.execute("SELECT * FROM sns_subscriptions WHERE arn = ?", (arn,)).fetchone()
-    return _row(row) if row else None
+    return from_row(row) if row else None
 
 
 def get(conn: sqlite3.Connection, arn: str) -> Subscription:
@@ -73,7 +73,7 @@ def get(conn: sqlite3.Connection, arn: str) -> Subscription:
 
 
 def of_topic(conn: sqlite3.Connection, topic_arn: str) -> list[Subscription]:
-    return [_row(r) for r in conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ?", (topic_arn,))]
+    return [from_row(r) for r in conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ?", (topic_arn,))]
 
 
 def _validate_endpoint(topic: Topic, protocol: str, endpoint: str | None, attributes: dict[str, str]) -> str:
@@ -157,7 +157,7 @@ def subscribe(conn: sqlite3.Connection, topic: Topic, protocol: str, endpoint: s
     row = conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ? AND protocol = ? AND endpoint = ?",
                        (topic.arn, protocol, endpoint)).fetchone()
     if row is not None:
-        existing = _row(row)
+        existing = from_row(row)
         if given and given != existing.attributes:
             raise invalid_parameter("Attributes", "Subscription already exists with different attributes")
         return existing, False
@@ -179,7 +179,7 @@ def confirm(conn: sqlite3.Connection, topic: Topic, token: str, now: float) -> S
     if row is None or now - row["created_at"] > TOKEN_LIFETIME:
         raise invalid_parameter("Token")
     conn.execute("UPDATE sns_subscriptions SET confirmed = 1 WHERE arn = ?", (row["arn"],))
-    subscription = _row(row)
+    subscription = from_row(row)
     subscription.confirmed = True
     return subscription
 
@@ -234,7 +234,7 @@ def list_page(conn: sqlite3.Connection, where: str, args: tuple[str, ...],
         f"SELECT * FROM sns_subscriptions WHERE {where} AND arn > ? ORDER BY arn LIMIT ?",
         (*args, after, PAGE_SIZE + 1),
     ).fetchall()
-    page = [_row(r) for r in rows[:PAGE_SIZE]]
+    page = [from_row(r) for r in rows[:PAGE_SIZE]]
     listed = [{
         # Pending subscriptions are listed without their ARN (AWS shows "PendingConfirmation").
         "SubscriptionArn": s.arn if s.confirmed else "PendingConfirmation",
