@@ -86,16 +86,16 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
             batcher = state.get("ItemBatcher")
             if batcher is not None:
                 inputs = _batch(interp, batcher, inputs, effective, scope, jsonata)
-            # AWS: a bad MaxConcurrencyPath or tolerated-failure value fails the state before it starts
+            # AWS: a bad MaxConcurrencyPath fails the state before MapStateStarted (tolerated failures after)
             max_concurrency = int(_number_field(state, "MaxConcurrency", effective, scope, jsonata, 0))
-            tolerated_count = _number_field(state, "ToleratedFailureCount", effective, scope, jsonata, 0)
-            tolerated_pct = _number_field(state, "ToleratedFailurePercentage", effective, scope, jsonata, 0, False)
         except StatesError as err:
             if err.error == "States.QueryEvaluationError":
                 interp.record_evaluation_failed(frame, name, err)
                 interp.history.add(frame.lane, "MapStateFailed")
             raise
         interp.history.add(frame.lane, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(inputs)})
+        tolerated_count = _number_field(state, "ToleratedFailureCount", effective, scope, jsonata, 0)
+        tolerated_pct = _number_field(state, "ToleratedFailurePercentage", effective, scope, jsonata, 0, False)
         if tolerated_count < 0:
             raise scope.runtime_error("ToleratedFailureCount cannot be negative.")
         if not 0 <= tolerated_pct <= 100:
