@@ -94,3 +94,27 @@ def test_an_sns_dead_letter_queue_is_redriven_only_once_an_sqs_queue_names_it(
     sns.publish(TopicArn=topic, Message="invoice 3")
     [fresh] = receive(sqs, url)
     assert json.loads(fresh["Body"])["Message"] == "invoice 3"
+
+
+def test_a_topic_takes_at_most_200_filter_policies(fresh_server: ServerProcess) -> None:
+    sns = fresh_server.client("sns")
+    topic = sns.create_topic(Name="crowded")["TopicArn"]
+    policy = {"FilterPolicy": json.dumps({"kind": ["order"]})}
+    for i in range(200):
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:000000000000:q{i}",
+                      Attributes=policy)
+    with pytest.raises(ClientError) as refused:
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:000000000000:one-more",
+                      Attributes=policy)
+    assert refused.value.response["Error"]["Code"] == "FilterPolicyLimitExceeded"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # Without a policy the subscription is fine; giving it one later hits the same limit.
+    arn = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:000000000000:plain",
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    with pytest.raises(ClientError) as refused_later:
+        sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy",
+                                        AttributeValue=policy["FilterPolicy"])
+    assert refused_later.value.response["Error"]["Code"] == "FilterPolicyLimitExceeded"
+    # Another topic has its own 200.
+    other = sns.create_topic(Name="roomy")["TopicArn"]
+    sns.subscribe(TopicArn=other, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:000000000000:q0", Attributes=policy)

@@ -139,6 +139,21 @@ def _check_filter(attributes: dict[str, str]) -> None:
         raise AwsError("InvalidParameter", error.full_message, 400) from None
 
 
+# "Filter policy constraints in Amazon SNS": by default up to 200 filter policies per topic and
+# 10,000 per account (per Region); more answers FilterPolicyLimitExceeded (HTTP 403).
+FILTER_POLICIES_PER_TOPIC = 200
+FILTER_POLICIES_PER_ACCOUNT = 10_000
+
+
+def _check_filter_quota(conn: sqlite3.Connection, topic_arn: str, account_id: str, region: str) -> None:
+    """Called before a subscription without a filter policy gets one."""
+    count = "SELECT COUNT(*) FROM sns_subscriptions WHERE {} AND json_extract(attributes, '$.FilterPolicy') IS NOT NULL"
+    on_topic = conn.execute(count.format("topic_arn = ?"), (topic_arn,)).fetchone()[0]
+    in_account = conn.execute(count.format("account_id = ? AND region = ?"), (account_id, region)).fetchone()[0]
+    if on_topic >= FILTER_POLICIES_PER_TOPIC or in_account >= FILTER_POLICIES_PER_ACCOUNT:
+        raise AwsError("FilterPolicyLimitExceeded", "Filter policy limit exceeded", 403)
+
+
 def _clean(attributes: dict[str, str]) -> dict[str, str]:
     clean = {k: v for k, v in attributes.items() if v != ""}
     if "FilterPolicy" not in clean:
@@ -161,6 +176,8 @@ def subscribe(conn: sqlite3.Connection, topic: Topic, protocol: str, endpoint: s
         if given and given != existing.attributes:
             raise invalid_parameter("Attributes", "Subscription already exists with different attributes")
         return existing, False
+    if given.get("FilterPolicy"):
+        _check_filter_quota(conn, topic.arn, account_id, topic.key.region)
     confirmed = protocol not in NEEDS_CONFIRMATION
     subscription = Subscription(new_subscription_arn(topic.arn), topic.arn, account_id, topic.key.region, protocol,
                                 endpoint, given, confirmed, None if confirmed else secrets.token_hex(64), now)
@@ -224,6 +241,8 @@ def set_attribute(conn: sqlite3.Connection, subscription: Subscription, name: st
     attributes[name] = value
     attributes = _clean(attributes)
     _check_filter(attributes)
+    if attributes.get("FilterPolicy") and not subscription.attributes.get("FilterPolicy"):
+        _check_filter_quota(conn, subscription.topic_arn, subscription.account_id, subscription.region)
     conn.execute("UPDATE sns_subscriptions SET attributes = ? WHERE arn = ?", (json.dumps(attributes), subscription.arn))
 
 
