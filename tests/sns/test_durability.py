@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any
 
 from tests.conftest import ServerProcess
 from tests.sns.conftest import receive
@@ -33,7 +32,7 @@ def test_sigkill_during_publishing_loses_nothing_acknowledged(fresh_server: Serv
     threads = [threading.Thread(target=publish, args=(slot,)) for slot in range(3)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # generous: the kill must land mid-stream, however slow the machine
     while sum(map(len, acknowledged)) < 150 and time.monotonic() < deadline:
         time.sleep(0.02)
     fresh_server.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, EndpointConnectionError, ReadTimeoutError
@@ -50,7 +51,8 @@ def test_sigkill_during_writes_loses_no_acknowledged_message(fresh_server: Serve
     threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
     for thread in threads:
         thread.start()
-    while len(acknowledged) < 500:
+    deadline = time.monotonic() + 60  # generous: the kill must land mid-stream, however slow the machine
+    while len(acknowledged) < 500 and time.monotonic() < deadline:
         threading.Event().wait(0.02)
     fresh_server.kill()
     stop.set()
