@@ -201,6 +201,18 @@ class EventsProvider(MoreOperations, Provider):
         failed = sum(1 for r in results if "ErrorCode" in r)
         return {"FailedEntryCount": failed, "Entries": results}
 
+    async def put_service_event(self, account: str, region: str, source: str, detail_type: str,
+                                detail: dict[str, Any], resources: list[str]) -> str:
+        """An event an AWS service emits (`aws.states`, ...) onto the default bus. PutEvents refuses
+        `aws.*` sources from clients, as AWS does, so services come in here. Returns the event id."""
+        now = self.now()
+        entry = {"Source": source, "DetailType": detail_type, "Detail": "{}", "Resources": resources}
+        event = ingest.envelope(entry, account, region, now)
+        event["resources"] = list(resources)
+        event["detail"] = detail
+        await self._accept([Accepted((account, region, "default"), event, None)], now)
+        return str(event["id"])
+
     async def _accept(self, items: list[Accepted], now: float, archive: bool = True) -> None:
         for item in items:
             ingest.route(self.index, item, archive)

@@ -292,18 +292,11 @@ class Runner:
             log.debug("status event for %s not delivered", arn, exc_info=True)
 
     async def _send_service_event(self, account: str, region: str, arn: str, detail: dict[str, Any]) -> None:
-        """Put an `aws.states` event on the default bus. PutEvents refuses `aws.*` sources from
-        clients (NotAuthorizedForSourceException), as AWS does, so a service event enters the bus
-        the way EventBridge's own scheduled events do: through the events provider's intake."""
-        from eventyard.services.events.ingest import Accepted, envelope
-
+        """Put an `aws.states` event on the default bus through the events provider's intake for
+        service events (PutEvents refuses `aws.*` sources from clients, as AWS does)."""
         provider: Any = self.platform.services["events"].provider
-        now = self.platform.clock.now()
-        event = envelope({"Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
-                          "Detail": "{}", "Resources": [arn]}, account, region, now)
-        event["resources"] = [arn]
-        event["detail"] = detail
-        await provider._accept([Accepted((account, region, "default"), event, None)], now)
+        await provider.put_service_event(account, region, "aws.states", "Step Functions Execution Status Change",
+                                         detail, [arn])
 
     async def run_express(self, row: dict[str, Any]) -> tuple[asl_execution.Outcome, list[dict[str, Any]]]:
         history = History(self.platform.clock.now)
