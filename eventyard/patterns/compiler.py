@@ -9,15 +9,30 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .errors import InvalidPattern
 from .jsonparse import parse_json
 from .model import (
-    AnythingBut, AnythingButIgnoreCase, AnythingButPrefix, AnythingButSuffix, AnythingButWildcard,
-    Branch, Cidr, Condition, EqualsIgnoreCase, Exact, Exists, Matcher, Numeric, Pattern, Prefix,
-    Suffix, Wildcard,
+    AnythingBut,
+    AnythingButIgnoreCase,
+    AnythingButPrefix,
+    AnythingButSuffix,
+    AnythingButWildcard,
+    Branch,
+    Cidr,
+    Condition,
+    EqualsIgnoreCase,
+    Exact,
+    Exists,
+    Matcher,
+    Numeric,
+    Pattern,
+    Prefix,
+    Suffix,
+    Wildcard,
 )
 from .values import check_wildcard, exact_key, fold_case, is_number, parse_cidr
 

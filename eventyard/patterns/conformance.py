@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 
-from .eventbridge import compile_event_pattern
 from .envelope import MESSAGE, validate_test_event
 from .errors import InvalidEvent
+from .eventbridge import compile_event_pattern
 
 
 def matches(pattern_str: str, event_str: str) -> bool:

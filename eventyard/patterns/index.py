@@ -11,11 +11,24 @@ on first read (a benign race: two readers may both build the same table).
 from __future__ import annotations
 
 import bisect
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from .model import (
-    AnythingBut, AnythingButIgnoreCase, AnythingButPrefix, AnythingButSuffix, AnythingButWildcard,
-    Cidr, EqualsIgnoreCase, Exact, Exists, Matcher, Numeric, Prefix, Suffix, Wildcard,
+    AnythingBut,
+    AnythingButIgnoreCase,
+    AnythingButPrefix,
+    AnythingButSuffix,
+    AnythingButWildcard,
+    Cidr,
+    EqualsIgnoreCase,
+    Exact,
+    Exists,
+    Matcher,
+    Numeric,
+    Prefix,
+    Suffix,
+    Wildcard,
 )
 from .values import exact_key, fold_case, ip_value, is_number
 
@@ -32,7 +45,7 @@ class FieldIndex:
         self.other: dict[Matcher, Children] = {}
         self._tables: _Tables | None = None
 
-    def clone(self) -> "FieldIndex":
+    def clone(self) -> FieldIndex:
         new = FieldIndex()
         new.exact = dict(self.exact)
         new.affix = dict(self.affix)
@@ -93,9 +106,7 @@ class _Tables:
     def __init__(self, index: FieldIndex) -> None:
         self.affix = index.affix
         self.lengths: dict[str, tuple[int, ...]] = {}
-        for kind, text in index.affix:
-            self.lengths.setdefault(kind, ())
-        for kind in self.lengths:
+        for kind in {k for k, _ in index.affix}:
             self.lengths[kind] = tuple(sorted({len(t) for k, t in index.affix if k == kind}))
         self.exists: list[Any] = []
         self.wildcards: list[tuple[Wildcard, Children]] = []

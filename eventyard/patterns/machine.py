@@ -16,7 +16,8 @@ serialises writers only.
 from __future__ import annotations
 
 import threading
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from .flatten import NO_MEMBERSHIP, flatten, merge
 from .index import FieldIndex
@@ -33,7 +34,7 @@ class _Node:
         self.rules: frozenset[Hashable] = frozenset()
         self.weight = 0  # branches passing through or ending here
 
-    def copy(self) -> "_Node":
+    def copy(self) -> _Node:
         new = _Node()
         new.children = dict(self.children)
         new.fields = dict(self.fields)

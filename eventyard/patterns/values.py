@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from .errors import InvalidPattern
 
@@ -20,7 +21,7 @@ class RawNumber(float):
 
     text: str
 
-    def __new__(cls, text: str) -> "RawNumber":
+    def __new__(cls, text: str) -> RawNumber:
         self = super().__new__(cls, float(text))
         self.text = text
         return self

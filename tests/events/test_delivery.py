@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -35,7 +35,8 @@ class Endpoint:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                endpoint.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body.decode()})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                endpoint.requests.append({"path": self.path, "headers": headers, "body": body.decode()})
                 self.send_response(endpoint.status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -158,14 +159,14 @@ def test_archived_events_are_replayed_to_the_bus_rules_with_a_replay_name(
     archive = events.create_archive(ArchiveName=f"a-{unique}", EventSourceArn=bus_arn,
                                     EventPattern=json.dumps({"detail": {"keep": [True]}}), RetentionDays=1)
     assert archive["State"] == "ENABLED"
-    start = datetime.now(timezone.utc) - timedelta(minutes=1)
+    start = datetime.now(UTC) - timedelta(minutes=1)
     put(events, {"keep": True, "n": 1}, source=unique, bus=bus_arn)
     put(events, {"keep": False, "n": 2}, source=unique, bus=bus_arn)
     assert events.describe_archive(ArchiveName=f"a-{unique}")["EventCount"] == 1
     rule_arn = events.put_rule(Name="r", EventBusName=bus_arn, EventPattern=json.dumps({"source": [unique]}))["RuleArn"]
     events.put_targets(Rule="r", EventBusName=bus_arn, Targets=[{"Id": "q", "Arn": arn}])
     time.sleep(0.01)
-    end = datetime.now(timezone.utc)
+    end = datetime.now(UTC)
     replay = events.start_replay(ReplayName=f"rp-{unique}", EventSourceArn=archive["ArchiveArn"],
                                  EventStartTime=start, EventEndTime=end,
                                  Destination={"Arn": bus_arn, "FilterArns": [rule_arn]})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,12 +11,12 @@ from eventyard.services.events.transform import MISSING, json_path, render_templ
 
 
 def at(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
 
 def iso(epoch: float | None) -> str:
     assert epoch is not None
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 @pytest.mark.parametrize("expression, after, expected", [

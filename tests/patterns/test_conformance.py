@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from eventyard.patterns import InvalidEvent, InvalidPattern
 from eventyard.patterns.conformance import matches, matches_library
 from tests.conformance import conformance_dir

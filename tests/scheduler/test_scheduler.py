@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -87,7 +87,7 @@ def test_an_at_schedule_fires_once_when_the_clock_reaches_it_and_then_deletes_it
     bus_url, bus_queue = make_queue(sqs, f"bq-{unique}")
     events.put_rule(Name="from-scheduler", EventPattern=json.dumps({"source": ["my.scheduler"]}))
     events.put_targets(Rule="from-scheduler", Targets=[{"Id": "q", "Arn": bus_queue}])
-    when = (datetime.now(timezone.utc) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    when = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
     role = "arn:aws:iam::000000000000:role/r"
     scheduler.create_schedule(Name="once", ScheduleExpression=f"at({when})", FlexibleTimeWindow=OFF,
                               ActionAfterCompletion="DELETE",

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -118,7 +119,7 @@ def test_signature_version_2_signs_with_sha256(sns: Any, topic_arn: str, subscri
     assert notification["SignatureVersion"] == "2"
     verify_signature(notification)
     tampered = dict(notification, Message="forged")
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidSignature):
         verify_signature(tampered)
 
 

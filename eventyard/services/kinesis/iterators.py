@@ -67,7 +67,7 @@ def decode_iterator(token: str, now: float) -> ShardIterator:
 
 def java_date(seconds: float) -> str:
     """AWS's messages print times as Java's Date.toString does: `Thu Jul 02 12:57:57 UTC 2015`."""
-    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
 
 
 def encode_next_token(kind: str, state: dict[str, Any], now: float) -> str:

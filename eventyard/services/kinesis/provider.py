@@ -14,8 +14,13 @@ from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.kinesis import consumers, names, records, shards, subscribe
 from eventyard.services.kinesis import streams as stream_store
-from eventyard.services.kinesis.iterators import decode_iterator, decode_next_token, encode_iterator, \
-    encode_next_token, ShardIterator
+from eventyard.services.kinesis.iterators import (
+    ShardIterator,
+    decode_iterator,
+    decode_next_token,
+    encode_iterator,
+    encode_next_token,
+)
 from eventyard.services.kinesis.records import Entry
 from eventyard.services.kinesis.streams import Stream, StreamKey
 from eventyard.services.kinesis.throughput import ShardThroughput

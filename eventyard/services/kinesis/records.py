@@ -74,7 +74,7 @@ def put(conn: sqlite3.Connection, stream: Stream, entries: list[Entry], now: flo
     positions = {shard.id: shard.next_position for shard in targets}
     rows = []
     results = []
-    for entry, key in zip(entries, keys):
+    for entry, key in zip(entries, keys, strict=True):
         shard = targets[bisect.bisect_right(starts, key) - 1]
         size = len(entry.data) + len(entry.partition_key.encode("utf-8"))
         if throughput is not None and stream.mode == "PROVISIONED" and not throughput.admit(shard.id, size, now):

@@ -11,7 +11,7 @@ from eventyard.protocol.errors import AwsError
 
 
 def iso(now: float) -> str:
-    moment = dt.datetime.fromtimestamp(now, tz=dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(now, tz=dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

@@ -46,7 +46,7 @@ def layer_arn(region: str, account_id: str, name: str, version: int | None = Non
 
 def last_modified(now: float) -> str:
     """Lambda's own timestamp spelling: 2024-01-01T00:00:00.000+0000."""
-    moment = dt.datetime.fromtimestamp(now, tz=dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(now, tz=dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 

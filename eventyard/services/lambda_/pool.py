@@ -54,7 +54,7 @@ def trace_id(header: str | None) -> str:
 
 
 def _iso_now() -> str:
-    moment = dt.datetime.now(dt.timezone.utc)
+    moment = dt.datetime.now(dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -164,7 +164,7 @@ class WorkerPool:
             worker.busy = True
             self.workers.append(worker)
             self.retire(function_arn, keep=key)
-            day = dt.datetime.now(dt.timezone.utc).strftime("%Y/%m/%d")
+            day = dt.datetime.now(dt.UTC).strftime("%Y/%m/%d")
             worker.stream_name = f"{day}/[{resolved.version}]{worker.id}"
             try:
                 command = runtime_command(config.get("Runtime", ""), config.get("Handler", ""), resolved.code["dir"])

@@ -315,7 +315,7 @@ class LambdaProvider(LayerOperations, Provider):
             row = conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
                                " name=? AND qualifier=?", key).fetchone()
             if merge and row is None:
-                raise AwsError("ResourceNotFoundException", f"The function {function_arn(ref.region, ref.account_id, ref.name, ref.qualifier or LATEST)} doesn't have an EventInvokeConfig", 404)
+                raise _no_invoke_config(ref)
             config = json.loads(row["config"]) if (merge and row) else {}
             for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"):
                 if k in params:
@@ -336,7 +336,7 @@ class LambdaProvider(LayerOperations, Provider):
             "SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND name=? AND qualifier=?",
             (ref.account_id, ref.region, ref.name, ref.qualifier or LATEST)).fetchone())
         if row is None:
-            raise AwsError("ResourceNotFoundException", f"The function {function_arn(ref.region, ref.account_id, ref.name, ref.qualifier or LATEST)} doesn't have an EventInvokeConfig", 404)
+            raise _no_invoke_config(ref)
         return json.loads(row["config"])
 
     async def delete_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any]) -> None:
@@ -464,3 +464,8 @@ def _page(items: list[dict[str, Any]], marker: str | None, size: int, key: str, 
 
 
 _ = last_modified, layer_arn  # re-exported names used by the layers module
+
+
+def _no_invoke_config(ref: Any) -> AwsError:
+    arn = function_arn(ref.region, ref.account_id, ref.name, ref.qualifier or LATEST)
+    return AwsError("ResourceNotFoundException", f"The function {arn} doesn't have an EventInvokeConfig", 404)
