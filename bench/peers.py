@@ -35,6 +35,7 @@ class Peer:
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     workdir: str = ""
+    scratch: list[str] = field(default_factory=list)  # removed at stop (e.g. Eventyard's data dir)
 
     @property
     def url(self) -> str:
@@ -86,7 +87,8 @@ class Peer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        for path in [self.workdir, *self.scratch]:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _children(pid: int) -> list[int]:
@@ -108,7 +110,7 @@ def eventyard() -> Peer:
     data = tempfile.mkdtemp(prefix="bench-eventyard-data-")
     return Peer("eventyard", [sys.executable, "-m", "eventyard", "serve", "--host", "127.0.0.1", "--port", str(port),
                               "--data-dir", data, "--log-level", "warning"], port,
-                env={"PYTHONPATH": str(ROOT)})
+                env={"PYTHONPATH": str(ROOT)}, scratch=[data])
 
 
 def moto() -> Peer:

@@ -2,9 +2,9 @@
 end-to-end delivery latency (publish -> message receivable in SQS), for Eventyard, moto's server
 and MiniStack side by side in one run.
 
-Eventyard commits every publish and its deliveries durably (SQLite WAL, synchronous=FULL) before
-acknowledging; the peers keep state in memory and deliver inline. Load comes from several client
-processes, because one boto3 process tops out near 450 calls/s.
+Eventyard commits every publish and its deliveries (SQLite WAL) before acknowledging; the peers
+keep state in memory and deliver inline. Load comes from several client processes, because one
+boto3 process tops out near 450 calls/s.
 
     python bench/sns.py [--seconds 5] [--publishers 4] [--latency-samples 200]
 """
@@ -14,92 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from peers import Peer, available, eventyard, ministack, moto
+
 POLICIES = [  # each message matches one or two of these
     {"kind": ["order"]},
     {"kind": ["refund"]},
     {"price": [{"numeric": [">", 50]}]},
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """One peer server process bound to 127.0.0.1, stopped by its PID."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], health: str) -> None:
-        self.name, self.command, self.env, self.health = name, command, env, health
-        self.port = int(env["PORT"])
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Server:
-        self.process = subprocess.Popen(self.command, env={**os.environ, **self.env}, cwd=ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + self.health, timeout=1).close()
-                return self
-            except urllib.error.HTTPError:
-                return self  # it answers: good enough
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not start")
-
-    def cpu_seconds(self) -> float:
-        """CPU of the server and its children (uvicorn workers, etc.) from /proc."""
-        assert self.process is not None
-        total = 0.0
-        ticks = os.sysconf("SC_CLK_TCK")
-        for pid in [self.process.pid, *_children(self.process.pid)]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / ticks
-            except (OSError, IndexError):
-                pass
-        return total
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    out = [int(p) for p in found]
-    for child in list(out):
-        out.extend(_children(child))
-    return out
 
 
 def _client(service: str, url: str) -> Any:
@@ -149,7 +75,7 @@ def _count(sqs: Any, urls: list[str]) -> int:
     return total
 
 
-def _throughput(server: Server, publishers: int, seconds: float) -> dict[str, float]:
+def _throughput(server: Peer, publishers: int, seconds: float) -> dict[str, float]:
     topic_arn, urls = _setup(server.url, "tp")
     sqs = _client("sqs", server.url)
     out: Any = mp.Queue()
@@ -176,7 +102,7 @@ def _throughput(server: Server, publishers: int, seconds: float) -> dict[str, fl
             "elapsed": elapsed}
 
 
-def _latency(server: Server, samples: int) -> tuple[float, float]:
+def _latency(server: Peer, samples: int) -> tuple[float, float]:
     topic_arn, urls = _setup(server.url, "lat")
     sns, sqs = _client("sns", server.url), _client("sqs", server.url)
     latencies = []
@@ -195,23 +121,6 @@ def _latency(server: Server, samples: int) -> tuple[float, float]:
     return statistics.median(latencies), latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
 
 
-def servers(data_dir: Path) -> list[Server]:
-    out = []
-    port = _free_port()
-    out.append(Server("eventyard", [sys.executable, "-m", "eventyard", "serve", "--host", "127.0.0.1", "--port",
-                                    str(port), "--data-dir", str(data_dir), "--log-level", "warning"],
-                      {"PORT": str(port)}, "/_eventyard/health"))
-    if shutil.which("moto_server"):
-        port = _free_port()
-        out.append(Server("moto", ["moto_server", "-H", "127.0.0.1", "-p", str(port)], {"PORT": str(port)},
-                          "/moto-api/"))
-    if shutil.which("ministack"):
-        port = _free_port()
-        out.append(Server("ministack", ["ministack"], {"PORT": str(port), "BIND_HOST": "127.0.0.1",
-                                                         "GATEWAY_PORT": str(port)}, "/_localstack/health"))
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -219,17 +128,16 @@ def main() -> None:
     parser.add_argument("--latency-samples", type=int, default=200)
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for server in servers(Path(tmp) / "eventyard"):
+    for server in available([eventyard, moto, ministack]):
+        try:
             server.start()
-            try:
-                throughput = _throughput(server, args.publishers, args.seconds)
-                p50, p99 = _latency(server, args.latency_samples)
-                rows.append((server.name, throughput, p50, p99))
-            except Exception as error:  # a peer that cannot do this scenario is reported, not fatal
-                print(f"{server.name}: {error}", file=sys.stderr)
-            finally:
-                server.stop()
+            throughput = _throughput(server, args.publishers, args.seconds)
+            p50, p99 = _latency(server, args.latency_samples)
+            rows.append((server.name, throughput, p50, p99))
+        except Exception as error:  # a peer that cannot do this scenario is reported, not fatal
+            print(f"{server.name}: {error}", file=sys.stderr)
+        finally:
+            server.stop()
     print(f"\nSNS publish -> 3 filtered SQS subscriptions, {args.publishers} publisher processes x {args.seconds:g} s, "
           f"latency over {args.latency_samples} sequential publishes\n")
     header = ("server", "publish/s", "delivered/expected", "deliveries/s", "e2e p50 ms", "e2e p99 ms",
@@ -244,7 +152,7 @@ def main() -> None:
         for name, t, p50, _ in rows:
             if name != "eventyard":
                 print(f"eventyard / {name}: publish x{base[1]['publish_per_s'] / t['publish_per_s']:.2f}, "
-                      f"p50 latency x{base[2] / p50:.2f}")
+                      f"p50 latency x{base[2] / p50:.2f} (below 1: Eventyard is faster)")
 
 
 if __name__ == "__main__":
