@@ -136,7 +136,8 @@ class EsmRunner:
         config = json.loads(row["config"])
         for k in ("BatchSize", "MaximumBatchingWindowInSeconds", "FilterCriteria", "ScalingConfig",
                   "FunctionResponseTypes", "BisectBatchOnFunctionError", "MaximumRetryAttempts",
-                  "MaximumRecordAgeInSeconds", "ParallelizationFactor", "DestinationConfig"):
+                  "MaximumRecordAgeInSeconds", "ParallelizationFactor", "DestinationConfig",
+                  "TumblingWindowInSeconds"):
             if k in params:
                 config[k] = params[k]
         if params.get("FilterCriteria"):

@@ -15,12 +15,17 @@ What it reproduces from AWS:
   server resumes after them. LATEST is pinned to the mapping's creation time (AT_TIMESTAMP), so
   records put right after CreateEventSourceMapping, or while the server was down, are not skipped.
 - A child shard (after a reshard) starts at its horizon once its parents are read to their end.
+- TumblingWindowInSeconds (see tumbling.py): records go out window by window with the state the
+  previous invocation returned; the window's final invocation follows when a record of a later
+  window arrives, when the clock passes its end with the shard read up to now, or when the shard
+  ends. The open window's state is checkpointed with the sequence number.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import logging
 import sqlite3
@@ -31,7 +36,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_uuid
-from eventyard.services.lambda_ import destinations
+from eventyard.services.lambda_ import destinations, tumbling
 from eventyard.services.lambda_.names import parse_ref
 from eventyard.services.lambda_.pollers import compile_filters
 
@@ -93,6 +98,7 @@ class Outcome:
     request_id: str
     version: str = "$LATEST"
     function_error: str | None = None
+    state: dict[str, Any] | None = None  # a tumbling window's state the function returned
 
 
 class KinesisPoller:
@@ -108,7 +114,9 @@ class KinesisPoller:
         self.filters = compile_filters(config)
         self.batch_size = int(config.get("BatchSize") or 100)
         self.window = float(config.get("MaximumBatchingWindowInSeconds") or 0)
-        self.lanes = max(1, int(config.get("ParallelizationFactor") or 1))
+        self.tumbling = int(config.get("TumblingWindowInSeconds") or 0)
+        # A window's state belongs to the shard, so a windowed shard is read as one lane.
+        self.lanes = 1 if self.tumbling else max(1, int(config.get("ParallelizationFactor") or 1))
         self.bisect = bool(config.get("BisectBatchOnFunctionError"))
         self.max_retries = int(config.get("MaximumRetryAttempts", -1))
         self.max_age = int(config.get("MaximumRecordAgeInSeconds", -1))
@@ -140,15 +148,22 @@ class KinesisPoller:
                          (json.dumps(document), self.key))
         await self.platform.db.write(run)
 
-    async def checkpoint(self, shard_id: str, sequence: str, result: str) -> None:
-        """Record a shard's progress, and the mapping's LastProcessingResult in the same commit."""
+    async def checkpoint(self, shard_id: str, sequence: str, result: str,
+                         window: dict[str, Any] | None = None) -> None:
+        """Record a shard's progress (and its open tumbling window), and the mapping's
+        LastProcessingResult in the same commit."""
         def run(conn: sqlite3.Connection) -> None:
             row = conn.execute("SELECT config, position FROM lambda_event_source_mappings WHERE uuid=?",
                                (self.key,)).fetchone()
             if row is None:
                 return
             document = json.loads(row["position"])
-            document.setdefault(shard_id, {})["seq"] = sequence
+            entry = document.setdefault(shard_id, {})
+            entry["seq"] = sequence
+            if window is not None:
+                entry["window"] = window
+            else:
+                entry.pop("window", None)
             config = json.loads(row["config"])
             config["LastProcessingResult"] = result
             conn.execute("UPDATE lambda_event_source_mappings SET position=?, config=? WHERE uuid=?",
@@ -235,10 +250,18 @@ class KinesisPoller:
                 await asyncio.sleep(THROTTLE_WAIT if "Throughput" in exc.code else 2.0)
                 continue
             if records:
-                clean = await self.process(shard_id, records)
+                if self.tumbling:
+                    clean = await self.process_windows(shard_id, records, state)
+                else:
+                    clean = await self.process(shard_id, records)
                 state["seq"] = records[-1]["SequenceNumber"]
-                await self.checkpoint(shard_id, state["seq"], "OK" if clean else "PROBLEM: Function call failed")
+                await self.checkpoint(shard_id, state["seq"], "OK" if clean else "PROBLEM: Function call failed",
+                                      state.get("window"))
+            elif state.get("window") and self.platform.clock.now() >= state["window"]["start"] + self.tumbling:
+                await self.close_window(shard_id, state)  # read up to now: nothing more can join it
             if iterator is None:  # the shard is closed and read to its end
+                if state.get("window"):
+                    await self.close_window(shard_id, state)  # AWS: a shard's end closes its window
                 await self.save(shard_id, lambda s: s.update(done=True))
                 self.done.add(shard_id)
                 try:
@@ -279,7 +302,38 @@ class KinesisPoller:
             lanes = [lane for lane in by_lane if lane]
         return all(await asyncio.gather(*(self.deliver(shard_id, lane) for lane in lanes)))
 
-    async def deliver(self, shard_id: str, records: list[dict[str, Any]]) -> bool:
+    # -- tumbling windows -------------------------------------------------------------------
+    async def process_windows(self, shard_id: str, records: list[dict[str, Any]], state: dict[str, Any]) -> bool:
+        """Deliver records window by window; a record of a later window closes the open one first."""
+        kept = [r for r in records if passes_kinesis_filters(self.filters, r)]
+        clean = True
+        for start, run in itertools.groupby(
+                kept, key=lambda r: tumbling.window_start(r["ApproximateArrivalTimestamp"], self.tumbling)):
+            if state.get("window") and state["window"]["start"] != start:
+                await self.close_window(shard_id, state)
+            if not state.get("window"):
+                state["window"] = {"start": start, "state": {}}
+            clean = await self.deliver(shard_id, list(run), state["window"]) and clean
+        return clean
+
+    async def close_window(self, shard_id: str, state: dict[str, Any], early: bool = False) -> None:
+        """The final invocation of a window. AWS suspends the shard until it succeeds."""
+        window = state["window"]
+        attempt = 0
+        while True:
+            outcome = await self.invoke(shard_id, [], window, final=True, early=early)
+            if outcome is not None and outcome.failed_at is None:
+                break
+            await asyncio.sleep(THROTTLE_WAIT if outcome is None else min(2.0, 0.1 * 2 ** attempt))
+            attempt += outcome is not None
+        if early:
+            window["state"] = {}  # AWS: the same window goes on with a fresh state
+            return
+        state.pop("window", None)
+        await self.save(shard_id, lambda s: s.pop("window", None))
+
+    async def deliver(self, shard_id: str, records: list[dict[str, Any]],
+                      window: dict[str, Any] | None = None) -> bool:
         pending: deque[tuple[list[dict[str, Any]], int, int]] = deque(
             (records[i:i + self.batch_size], 0, 0) for i in range(0, len(records), self.batch_size))
         clean = True
@@ -288,7 +342,11 @@ class KinesisPoller:
             batch = await self.drop_expired(shard_id, batch, invokes)
             if not batch:
                 continue
-            outcome = await self.invoke(shard_id, batch)
+            outcome = await self.invoke(shard_id, batch, window)
+            if window is not None and outcome is not None and outcome.state is not None:
+                window["state"] = outcome.state
+                if tumbling.too_big(outcome.state):
+                    await self.close_window(shard_id, {"window": window}, early=True)
             if outcome is None:  # throttled or unavailable: not a function error, try again
                 pending.appendleft((batch, retries, invokes))
                 await asyncio.sleep(THROTTLE_WAIT)
@@ -320,7 +378,8 @@ class KinesisPoller:
             await self.discard(shard_id, expired, "RecordAgeExceeded", invokes, None)
         return [r for r in batch if r not in expired]
 
-    async def invoke(self, shard_id: str, batch: list[dict[str, Any]]) -> Outcome | None:
+    async def invoke(self, shard_id: str, batch: list[dict[str, Any]], window: dict[str, Any] | None = None,
+                     final: bool = False, early: bool = False) -> Outcome | None:
         from eventyard.services.lambda_ import functions
         from eventyard.services.lambda_.pool import Throttled
 
@@ -329,7 +388,10 @@ class KinesisPoller:
         try:
             resolved = await self.platform.db.read(lambda c: functions.resolve(c, ref, pick=False))
             role = resolved.config.get("Role", "")
-            event = {"Records": [kinesis_record(r, shard_id, self.stream_arn, self.region, role) for r in batch]}
+            event: dict[str, Any] = {
+                "Records": [kinesis_record(r, shard_id, self.stream_arn, self.region, role) for r in batch]}
+            if window is not None:
+                event.update(tumbling.event_fields(window, self.tumbling, shard_id, self.stream_arn, final, early))
             result = await self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier,
                                                         json.dumps(event).encode(), None, request_id)
         except Throttled:
@@ -340,8 +402,11 @@ class KinesisPoller:
             return None
         if result.function_error:
             return Outcome(0, result.request_id, result.version, result.function_error)
-        failed_at = failed_from(result.payload, batch) if self.report_failures else None
-        return Outcome(failed_at, result.request_id, result.version, None)
+        state = tumbling.returned_state(result.payload) if window is not None else None
+        if window is not None and state is None:
+            return Outcome(0, result.request_id, result.version, None)  # AWS: no `state` is a failure
+        failed_at = failed_from(result.payload, batch) if self.report_failures and batch else None
+        return Outcome(failed_at, result.request_id, result.version, None, state)
 
     async def discard(self, shard_id: str, batch: list[dict[str, Any]], condition: str, invokes: int,
                       outcome: Outcome | None) -> None:
