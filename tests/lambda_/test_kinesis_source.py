@@ -222,3 +222,37 @@ def test_stream_mappings_validate_like_aws(server: Any, unique: str) -> None:
         lam.create_event_source_mapping(EventSourceArn=stream_arn.replace(unique, "missing"),
                                         FunctionName=f"valid-{unique}", StartingPosition="LATEST")
     assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_an_enhanced_fan_out_consumer_arn_feeds_the_mapping_and_a_missing_consumer_is_refused(
+        server: Any, unique: str) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    lam, kinesis = server.client("lambda"), server.client("kinesis")
+    stream_arn = make_stream(server, f"efo-{unique}")
+    seen_url, _ = make_queue(server, f"seen-efo-{unique}.fifo")
+    make_recorder(server, f"efo-{unique}", seen_url)
+    consumer_arn = kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName="reader")["Consumer"][
+        "ConsumerARN"]
+    assert consumer_arn.startswith(f"{stream_arn}/consumer/reader:")
+    eventually(lambda: kinesis.describe_stream_consumer(ConsumerARN=consumer_arn)["ConsumerDescription"][
+        "ConsumerStatus"] == "ACTIVE", 15)
+    with pytest.raises(ClientError) as caught:
+        lam.create_event_source_mapping(EventSourceArn=consumer_arn.replace("/reader:", "/nobody:"),
+                                        FunctionName=f"efo-{unique}", StartingPosition="TRIM_HORIZON")
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    sequences = put(server, f"efo-{unique}", "e1", "e2")
+    mapping = lam.create_event_source_mapping(EventSourceArn=consumer_arn, FunctionName=f"efo-{unique}",
+                                              StartingPosition="TRIM_HORIZON")
+    try:
+        assert mapping["EventSourceArn"] == consumer_arn
+        assert lam.list_event_source_mappings(EventSourceArn=consumer_arn)["EventSourceMappings"][0][
+            "UUID"] == mapping["UUID"]
+        [call] = invocations(server, seen_url, 1)
+        assert call["data"] == ["e1", "e2"]
+        first = call["event"]["Records"][0]
+        assert first["eventSourceARN"] == stream_arn
+        assert first["eventID"] == f"shardId-000000000000:{sequences[0]}"
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])

@@ -177,13 +177,16 @@ def _check_filters(criteria: dict[str, Any]) -> None:
 
 
 async def _check_stream(platform: Any, arn: str) -> None:
+    """The stream, or the enhanced fan-out consumer (`.../stream/<name>/consumer/<name>:<ts>`), must exist."""
+    consumer = "/consumer/" in arn
+    operation, params = (("DescribeStreamConsumer", {"ConsumerARN": arn}) if consumer
+                         else ("DescribeStreamSummary", {"StreamARN": arn}))
     try:
-        await platform.call("kinesis", "DescribeStreamSummary", {"StreamARN": arn}, region=arn.split(":")[3],
-                            account_id=arn.split(":")[4])
+        await platform.call("kinesis", operation, params, region=arn.split(":")[3], account_id=arn.split(":")[4])
     except AwsError as exc:
-        if exc.code == "ResourceNotFoundException":
+        if exc.code in {"ResourceNotFoundException", "InvalidArgumentException"}:
             raise AwsError("InvalidParameterValueException",
-                           f"Stream not found: {arn}") from exc
+                           f"{'Stream consumer' if consumer else 'Stream'} not found: {arn}") from exc
         raise
 
 

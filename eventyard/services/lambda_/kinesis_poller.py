@@ -107,7 +107,9 @@ class KinesisPoller:
         self.platform = provider.platform
         self.key = key
         self.config = config
-        self.stream_arn = config["EventSourceArn"]
+        # An enhanced fan-out consumer's ARN is its stream's ARN + "/consumer/<name>:<created>"; the
+        # mapping reads that stream (with GetRecords: the records and their order are the stream's).
+        self.stream_arn = config["EventSourceArn"].split("/consumer/", 1)[0]
         _, _, _, self.region, self.account, resource = self.stream_arn.split(":", 5)
         self.stream_name = resource.split("/", 1)[1]
         self.function = parse_ref(config["FunctionArn"], self.region, self.account)
