@@ -19,6 +19,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_token, new_uuid
 from eventyard.services.lambda_.functions import Resolved
+from eventyard.services.lambda_.interpreters import Interpreters
 from eventyard.services.lambda_.worker import INIT_TIMEOUT, Invocation, Worker, decode_error, runtime_command
 
 IDLE_SECONDS = 300.0  # an idle environment is reclaimed after this long
@@ -64,6 +65,7 @@ class WorkerPool:
         self.public_url = public_url
         self.layer_root = layer_root
         self.workers: list[Worker] = []
+        self.interpreters = Interpreters()
         self._reaper: asyncio.Task[None] | None = None
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -167,7 +169,10 @@ class WorkerPool:
             day = dt.datetime.now(dt.UTC).strftime("%Y/%m/%d")
             worker.stream_name = f"{day}/[{resolved.version}]{worker.id}"
             try:
-                command = runtime_command(config.get("Runtime", ""), config.get("Handler", ""), resolved.code["dir"])
+                runtime = config.get("Runtime", "")
+                python = (await self.interpreters.python(runtime)).executable if runtime.startswith("python") \
+                    else None
+                command = runtime_command(runtime, config.get("Handler", ""), resolved.code["dir"], python)
                 await worker.start(command, self.environment(resolved, region, worker, log_group),
                                    resolved.code["dir"])
             except BaseException:

@@ -14,7 +14,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.lambda_ import async_invoke, functions
+from eventyard.services.lambda_ import async_invoke, functions, interpreters
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
@@ -100,11 +100,22 @@ class LambdaProvider(LayerOperations, Provider):
                 out["Concurrency"] = {"ReservedConcurrentExecutions": meta["reserved_concurrency"]}
             return out
 
-        return await self.platform.db.read(run)
+        out = await self.platform.db.read(run)
+        out["Configuration"] = await self.with_runtime_version(ctx.region, out["Configuration"])
+        return out
 
     async def get_function_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
-        return (await self.platform.db.read(lambda c: functions.resolve(c, ref, pick=False))).config
+        config = (await self.platform.db.read(lambda c: functions.resolve(c, ref, pick=False))).config
+        return await self.with_runtime_version(ctx.region, config)
+
+    async def with_runtime_version(self, region: str, config: dict[str, Any]) -> dict[str, Any]:
+        """Python functions show which interpreter really runs them (interpreters.py)."""
+        runtime = config.get("Runtime") or ""
+        if not runtime.startswith("python"):
+            return config
+        choice = await self.pool.interpreters.python(runtime)
+        return dict(config, RuntimeVersionConfig=interpreters.runtime_version_config(region, choice))
 
     async def list_functions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         def run(conn: sqlite3.Connection) -> list[dict[str, Any]]:

@@ -45,9 +45,9 @@ def _die_with_parent() -> None:
         pass
 
 
-def runtime_command(runtime: str, handler: str, task_root: str) -> list[str]:
+def runtime_command(runtime: str, handler: str, task_root: str, python: str | None = None) -> list[str]:
     if runtime.startswith("python"):
-        return [sys.executable, "-m", "awslambdaric", handler]
+        return [python or sys.executable, "-m", "awslambdaric", handler]
     if runtime.startswith("nodejs"):
         node = shutil.which("node")
         if node is None:

@@ -1,0 +1,87 @@
+"""Which Python runs a `python3.x` function: the declared version when the host has it with AWS's
+runtime client (awslambdaric) importable, else the server's own Python, with the reason kept so
+GetFunction and the docs can say so.
+
+The candidate is `python3.x` on the PATH. It is run once (per server, per runtime) with a probe that
+imports awslambdaric and prints the interpreter's version, because a name on the PATH is not proof:
+pyenv shims, for one, exist for versions that are not selected and fail when run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from dataclasses import dataclass
+
+PROBE = "import sys, awslambdaric; print('%d.%d.%d' % sys.version_info[:3])"
+PROBE_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class PythonChoice:
+    executable: str
+    version: str  # the full version of `executable`, e.g. "3.11.7"
+    fallback_reason: str | None = None  # why the declared version is not the one that runs
+
+
+def own_version() -> str:
+    return "%d.%d.%d" % sys.version_info[:3]
+
+
+class Interpreters:
+    """Probe results, kept for the server's lifetime (the provider owns one)."""
+
+    def __init__(self) -> None:
+        self._choices: dict[str, PythonChoice] = {}
+        self._lock = asyncio.Lock()
+
+    async def python(self, runtime: str) -> PythonChoice:
+        async with self._lock:
+            if runtime not in self._choices:
+                self._choices[runtime] = await choose(runtime)
+            return self._choices[runtime]
+
+
+async def choose(runtime: str) -> PythonChoice:
+    declared = runtime.removeprefix("python")
+    own = own_version()
+    if own.startswith(declared + ".") or own == declared:
+        return PythonChoice(sys.executable, own)
+    fallback = f"the function runs on the server's Python {own} ({sys.executable})"
+    candidate = shutil.which(f"python{declared}")
+    if candidate is None:
+        return PythonChoice(sys.executable, own, f"No python{declared} interpreter on the host: {fallback}.")
+    try:
+        process = await asyncio.create_subprocess_exec(
+            candidate, "-c", PROBE, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        try:
+            out, err = await asyncio.wait_for(process.communicate(), PROBE_TIMEOUT)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            return PythonChoice(sys.executable, own, f"{candidate} did not answer in time: {fallback}.")
+    except OSError as exc:
+        return PythonChoice(sys.executable, own, f"{candidate} could not be run ({exc}): {fallback}.")
+    version = out.decode(errors="replace").strip()
+    if process.returncode != 0:
+        detail = err.decode(errors="replace").strip().splitlines()
+        missing = "awslambdaric" in err.decode(errors="replace")
+        why = "cannot import awslambdaric" if missing else "failed"
+        # The import error is the traceback's last line; other failures (a pyenv shim) say it first.
+        line = (detail[-1] if missing else detail[0]).strip() if detail else f"exit status {process.returncode}"
+        return PythonChoice(sys.executable, own, f"{candidate} {why} ({line}): {fallback}.")
+    if not (version.startswith(declared + ".") or version == declared):
+        return PythonChoice(sys.executable, own, f"{candidate} is Python {version}, not {declared}: {fallback}.")
+    return PythonChoice(candidate, version)
+
+
+def runtime_version_config(region: str, choice: PythonChoice) -> dict[str, object]:
+    """GetFunction's RuntimeVersionConfig: the interpreter that really runs the function. The ARN names
+    that interpreter's version (Eventyard has no AWS runtime version hashes); when the declared version
+    is not available, Error says which Python runs instead and why."""
+    config: dict[str, object] = {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:python-{choice.version}"}
+    if choice.fallback_reason:
+        config["Error"] = {"ErrorCode": "RuntimeVersionNotAvailable", "Message": choice.fallback_reason}
+    return config
