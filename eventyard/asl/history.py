@@ -11,6 +11,7 @@ from typing import Any
 @dataclass
 class Lane:
     last: int = 0
+    sink: list[dict[str, Any]] | None = None  # also collects the lane's events (a Map iteration's, a branch's)
 
 
 @dataclass
@@ -26,6 +27,8 @@ class History:
         if details_key is not None:
             event[details_key] = details or {}
         self.events.append(event)
+        if lane.sink is not None:
+            lane.sink.append(event)
         lane.last = self.next_id
         self.next_id += 1
         return event["id"]

@@ -41,6 +41,19 @@ class Suspend(Exception):
     """Raised by a host to stop a top-level execution at a durable Wait; it resumes later."""
 
 
+class FrameHooks(Protocol):
+    """Durable points of a frame (the top level, or a unit: a Map iteration or Parallel branch of a
+    top-level state): a Wait, a retry back-off and a task about to hand out its token are committed
+    here. The top level's hooks raise Suspend for Waits and back-offs; a unit's return, and the
+    engine sleeps in memory (the commit says where to pick up after a restart)."""
+
+    async def wait(self, name: str, until: float, checkpoint: Checkpoint) -> None: ...
+
+    async def retry(self, until: float, checkpoint: Checkpoint) -> None: ...
+
+    async def task(self, checkpoint: Checkpoint, request: TaskRequest) -> None: ...
+
+
 class Host(Protocol):
     def now(self) -> float: ...
 
@@ -75,6 +88,10 @@ class Frame:
     lane: Lane
     map_item: dict[str, Any] | None = None
     top: bool = False
+    hooks: FrameHooks | None = None
+    resume: dict[str, Any] | None = None  # from a checkpoint: the state to pick up inside
+    picked_up: dict[str, Any] | None = None  # the resume record the running state's attempt consumes
+    progress: dict[str, Any] | None = None  # the running state's retry counters
 
 
 @dataclass
@@ -85,15 +102,10 @@ class Interpreter:
     host: Host
     history: History
     on_transition: Transition | None = None
-    top_wait: Callable[[str, float, Checkpoint], Awaitable[None]] | None = None
+    top_hooks: FrameHooks | None = None  # durable Waits, back-offs and tokens of top-level states
     resume_after_wait: bool = False
-    # Durable hooks for top-level states: a retry back-off parks like a Wait; a task that waits for
-    # its token commits the token with the checkpoint before the token leaves the engine.
-    top_retry: Callable[[float, Checkpoint], Awaitable[None]] | None = None
-    top_task: Callable[[Checkpoint, TaskRequest], Awaitable[None]] | None = None
     resume: dict[str, Any] | None = None  # set from a checkpoint: the top-level state to pick up inside
-    progress: dict[str, Any] | None = None  # the running top-level state's retry counters
-    progress_task: dict[str, Any] | None = None  # a resumed top-level task's token and start time
+    units: Any = None  # a units.UnitStore: checkpoints of a top-level Map's iterations / Parallel's branches
     token_factory: Callable[[], str] | None = None
     task_tokens: dict[str, Any] = field(default_factory=dict)
 
@@ -103,7 +115,12 @@ class Interpreter:
 
     # -- execution ------------------------------------------------------------------------------
     async def run_from(self, start: str, input_: Any, variables: dict[str, Any], lane: Lane) -> Any:
-        frame = Frame(self.definition["States"], self.query_language, variables, lane, top=True)
+        resume = self.resume
+        if self.resume_after_wait:  # a top-level Wait whose durable timer fired
+            resume = {"kind": "wait", "entered": lane.last}
+        self.resume, self.resume_after_wait = None, False
+        frame = Frame(self.definition["States"], self.query_language, variables, lane, top=True,
+                      hooks=self.top_hooks, resume=resume)
         return await self.run_frame(frame, start, input_)
 
     async def run_frame(self, frame: Frame, start: str, input_: Any) -> Any:
@@ -131,13 +148,12 @@ class Interpreter:
 
     async def run_state(self, frame: Frame, name: str, state: dict[str, Any], raw: Any) -> tuple[str | None, Any]:
         kind = state["Type"]
-        resuming = self.resume_after_wait and frame.top
-        self.resume_after_wait = False
-        inside = self.resume if frame.top else None
+        inside = frame.resume
+        resuming = inside if inside is not None and inside.get("kind") == "wait" else None
+        if resuming is not None:
+            frame.resume = None
         entered_at = self.host.now()
-        if resuming:
-            entered_id = frame.lane.last
-        elif inside is not None:
+        if inside is not None:
             entered_id = inside["entered"]
             entered_at = inside.get("entered_time", entered_at)
         else:
@@ -330,14 +346,19 @@ class Interpreter:
 
     # -- Wait -----------------------------------------------------------------------------------
     async def _run_wait(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
-                        jsonata: bool, resuming: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+                        jsonata: bool, resuming: dict[str, Any] | None
+                        ) -> tuple[str | None, Any, dict[str, Any] | None]:
         effective = raw if jsonata else self._input_path(state, raw, scope)
-        if not resuming:
+        if resuming is None:
             until = self._wait_until(state, effective, scope, jsonata)
-            if frame.top and self.top_wait is not None:
-                await self.top_wait(name, until, Checkpoint(name, raw, frame.variables, until))
-            else:
-                await self.host.sleep_until(until)
+            if frame.hooks is not None:
+                entered_time = timestamps.parse(scope.context["State"]["EnteredTime"])
+                await frame.hooks.wait(name, until, Checkpoint(name, raw, frame.variables, until, resume={
+                    "kind": "wait", "entered": scope.entered_event_id, "until": until,
+                    "entered_time": entered_time.timestamp() if entered_time else self.host.now()}))
+            await self.host.sleep_until(until)
+        elif resuming.get("until") is not None:  # a unit's Wait after a restart: only what is left of it
+            await self.host.sleep_until(resuming["until"])
         if jsonata:
             output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
             return state.get("Next"), output, assigned
@@ -399,19 +420,21 @@ class Interpreter:
                                    ) -> tuple[str | None, Any, dict[str, Any] | None]:
         retries: dict[int, int] = {}
         retry_count = 0
-        inside = self.resume if frame.top else None
+        inside = frame.resume
         if inside is not None:  # picked up inside this state after a durable back-off or a restart
-            self.resume = None
-            self.progress_task = inside if inside.get("kind") == "task" else None
+            frame.resume = None
+            frame.picked_up = inside if inside.get("kind") in ("task", "units") else None
             retries = {int(k): v for k, v in inside.get("retries", {}).items()}
             retry_count = inside.get("retry_count", 0)
             if retry_count:
                 scope = Scope(raw, self._context(frame, name, self.host.now(), retry_count), frame.variables, name,
                               scope.entered_event_id)
         entered_time = inside.get("entered_time", self.host.now()) if inside else self.host.now()
+        if inside is not None and inside.get("kind") == "retry" and inside.get("until") is not None:
+            await self.host.sleep_until(inside["until"])  # a unit's back-off after a restart: what is left
         while True:
-            if frame.top:
-                self.progress = {"entered": scope.entered_event_id, "entered_time": entered_time,
+            if frame.hooks is not None:
+                frame.progress = {"entered": scope.entered_event_id, "entered_time": entered_time,
                                  "retries": dict(retries), "retry_count": retry_count}
             try:
                 result = await attempt(scope)
@@ -431,11 +454,12 @@ class Interpreter:
                         if rule.get("JitterStrategy") == "FULL":
                             delay = random.uniform(0, delay)
                         until = self.host.now() + delay
-                        if frame.top and self.top_retry is not None:
-                            # A durable timer (the host raises Suspend); the state resumes from here.
-                            await self.top_retry(until, Checkpoint(name, raw, frame.variables, until, resume={
+                        if frame.hooks is not None:
+                            # Committed (at the top level a durable timer: the host raises Suspend); the
+                            # state resumes from here.
+                            await frame.hooks.retry(until, Checkpoint(name, raw, frame.variables, until, resume={
                                 "kind": "retry", "entered": scope.entered_event_id, "entered_time": entered_time,
-                                "retries": retries, "retry_count": retry_count + 1}))
+                                "retries": retries, "retry_count": retry_count + 1, "until": until}))
                         await self.host.sleep_until(until)
                         retry_count += 1
                         scope = Scope(raw, self._context(frame, name, self.host.now(), retry_count),
@@ -527,4 +551,4 @@ async def wait_any(*aws: Awaitable[Any]) -> None:
             t.cancel()
 
 
-__all__ = ["Interpreter", "Host", "TaskRequest", "Checkpoint", "Suspend", "Frame", "json"]
+__all__ = ["Interpreter", "Host", "TaskRequest", "Checkpoint", "Suspend", "Frame", "FrameHooks", "json"]

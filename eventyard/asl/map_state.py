@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from eventyard.asl import jsonata_eval, templates
 from eventyard.asl.errors import StatesError
 from eventyard.asl.history import History, Lane
+from eventyard.asl.interpreter import Checkpoint
 from eventyard.asl.templates import Scope, to_json
+from eventyard.asl.units import UnitHooks, done_record, failed_record
 
 if TYPE_CHECKING:
     from eventyard.asl.interpreter import Frame, Interpreter
@@ -93,25 +95,44 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
                 interp.record_evaluation_failed(frame, name, err)
                 interp.history.add(frame.lane, "MapStateFailed")
             raise
-        interp.history.add(frame.lane, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(inputs)})
+        # After a restart inside the state: MapStateStarted (and MapRunStarted) are recorded, and the
+        # iterations that ended are not run again.
+        picked = frame.picked_up if (frame.picked_up or {}).get("kind") == "units" else None
+        frame.picked_up = None
+        store = interp.units if frame.top else None
+        saved: dict[int, dict[str, Any]] = picked.get("units", {}) if picked else {}
+        if picked is None:
+            interp.history.add(frame.lane, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(inputs)})
         tolerated_count = _number_field(state, "ToleratedFailureCount", effective, scope, jsonata, 0)
         tolerated_pct = _number_field(state, "ToleratedFailurePercentage", effective, scope, jsonata, 0, False)
         if tolerated_count < 0:
             raise scope.runtime_error("ToleratedFailureCount cannot be negative.")
         if not 0 <= tolerated_pct <= 100:
             raise scope.runtime_error("ToleratedFailurePercentage must be between 0 and 100.")
+        run_arn = None
         if distributed:
             # AWS: a distributed Map runs its iterations as child executions of a Map Run; the
             # parent's history shows only the Map Run's start and end.
-            machine = str(interp.state_machine.get("Id", "")).split(":")
-            region_account = ":".join(machine[3:5]) if len(machine) > 5 else "us-east-1:000000000000"
-            run_arn = f"arn:aws:states:{region_account}:mapRun:{machine[-1]}/{name}:{uuid.uuid4()}"
-            interp.history.add(frame.lane, "MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": run_arn})
+            if picked is not None:
+                run_arn = picked.get("map_run")
+            else:
+                machine = str(interp.state_machine.get("Id", "")).split(":")
+                region_account = ":".join(machine[3:5]) if len(machine) > 5 else "us-east-1:000000000000"
+                run_arn = f"arn:aws:states:{region_account}:mapRun:{machine[-1]}/{name}:{uuid.uuid4()}"
+                interp.history.add(frame.lane, "MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": run_arn})
+        if picked is not None:
+            frame.lane.last = picked["started"]
+        elif store is not None:
+            await store.begin(Checkpoint(name, raw, frame.variables, resume={
+                **(frame.progress or {}), "kind": "units", "started": frame.lane.last, "map_run": run_arn}))
         limit = asyncio.Semaphore(max_concurrency if max_concurrency > 0 else max(1, len(inputs)))
         results: list[Any] = [None] * len(inputs)
         failures: list[StatesError] = []
         start_lane = Lane(frame.lane.last)
         record = History(interp.history.clock) if distributed else interp.history
+        # an inline iteration of a top-level Map is a unit with its own events; one nested in a unit
+        # adds its events to that unit's
+        durable = store is not None and not distributed
 
         stopped = [False]  # an inline iteration failed: no further iteration starts
 
@@ -119,15 +140,36 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
             async with limit:
                 if stopped[0]:
                     return
-                lane = Lane(start_lane.last)
-                record.add(lane, "MapIterationStarted", "mapIterationStartedEventDetails",
-                           {"index": index, "name": name})
+                unit = saved.get(index)
+                if unit is not None and unit["status"] == "done":
+                    results[index] = unit["result"]
+                    if not distributed:
+                        frame.lane.last = max(frame.lane.last, unit["end"])
+                        start_lane.last = unit["last"]
+                    return
+                if unit is not None and unit["status"] == "failed":
+                    failures.append(StatesError(unit["error"], unit["cause"]))
+                    results[index] = {"Error": unit["error"], "Cause": unit["cause"]}
+                    return
+                sink = (list(unit["events"]) if unit else []) if durable else None if distributed \
+                    else frame.lane.sink
+                lane = Lane(start_lane.last, sink)
+                start, item_input, variables, resume = processor["StartAt"], value, dict(frame.variables), None
+                if unit is not None:  # parked at a Wait, a back-off or a token before the restart
+                    position = unit["position"]
+                    lane.last, start, item_input = position["lane"], position["state"], position["input"]
+                    variables, resume = position["variables"], position["resume"]
+                else:
+                    record.add(lane, "MapIterationStarted", "mapIterationStartedEventDetails",
+                               {"index": index, "name": name})
                 inner = Frame(processor["States"], processor.get("QueryLanguage", frame.query_language),
-                              dict(frame.variables), lane, {"Index": index, "Value": items[index]
-                                                            if index < len(items) else value})
+                              variables, lane, {"Index": index, "Value": items[index]
+                                                if index < len(items) else value},
+                              hooks=UnitHooks(index, lane, store.save) if durable and store else None,
+                              resume=resume)
                 runner = interp if not distributed else _child(interp, record)
                 try:
-                    results[index] = await runner.run_frame(inner, processor["StartAt"], value)
+                    results[index] = await runner.run_frame(inner, start, item_input)
                 except StatesError as err:
                     if not distributed:  # AWS: the state's failure follows the iteration's last state
                         frame.lane.last = max(frame.lane.last, lane.last)
@@ -138,6 +180,8 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
                         raise
                     failures.append(err)
                     results[index] = {"Error": err.error, "Cause": err.cause}
+                    if store is not None:
+                        await store.save(index, failed_record(err.error, err.cause))
                     return
                 # AWS: the next iteration and the state's end follow the iteration's last state,
                 # not its MapIterationSucceeded event.
@@ -147,6 +191,8 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
                 if not distributed:
                     frame.lane.last = max(frame.lane.last, lane.last)  # the state's end follows it
                     start_lane.last = last
+                if store is not None:
+                    await store.save(index, done_record(results[index], sink if durable else None, last, lane.last))
 
         tasks = [asyncio.ensure_future(iteration(i, v)) for i, v in enumerate(inputs)]
         try:
@@ -189,7 +235,7 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
 
 def _child(interp: Interpreter, history: History) -> Interpreter:
     """An interpreter for a distributed Map's child execution: its events stay out of the parent."""
-    return dataclasses.replace(interp, history=history, on_transition=None, top_wait=None)
+    return dataclasses.replace(interp, history=history, on_transition=None, top_hooks=None, units=None)
 
 
 def _item_input(interp: Interpreter, state: dict[str, Any], raw: Any, effective: Any, scope: Scope, jsonata: bool,

@@ -8,21 +8,43 @@ from typing import TYPE_CHECKING, Any
 from eventyard.asl import jsonata_eval, templates
 from eventyard.asl.errors import StatesError
 from eventyard.asl.history import Lane
+from eventyard.asl.interpreter import Checkpoint
+from eventyard.asl.units import UnitHooks, UnitStore, done_record
 
 if TYPE_CHECKING:
     from eventyard.asl.interpreter import Frame, Interpreter
     from eventyard.asl.templates import Scope
 
 
-async def run_branches(interp: Interpreter, frame: Frame, branches: list[dict[str, Any]], value: Any) -> list[Any]:
+async def run_branches(interp: Interpreter, frame: Frame, branches: list[dict[str, Any]], value: Any,
+                       store: UnitStore | None = None, saved: dict[int, dict[str, Any]] | None = None) -> list[Any]:
+    """Run every branch; with a `store` (a top-level state) each branch is a unit: an ended branch is
+    committed, and a branch in `saved` (from before a restart) is not run again, or picks up where
+    it was parked."""
     from eventyard.asl.interpreter import Frame
 
-    async def branch(definition: dict[str, Any]) -> Any:
-        inner = Frame(definition["States"], definition.get("QueryLanguage", frame.query_language),
-                      dict(frame.variables), Lane(frame.lane.last), frame.map_item)
-        return await interp.run_frame(inner, definition["StartAt"], value)
+    saved = saved or {}
 
-    tasks = [asyncio.ensure_future(branch(b)) for b in branches]
+    async def branch(index: int, definition: dict[str, Any]) -> Any:
+        record = saved.get(index)
+        if record is not None and record["status"] == "done":
+            return record["result"]
+        sink = (list(record["events"]) if record else []) if store is not None else frame.lane.sink
+        lane = Lane(frame.lane.last, sink)
+        start, branch_input, variables, resume = definition["StartAt"], value, dict(frame.variables), None
+        if record is not None:
+            position = record["position"]
+            lane.last, start, branch_input = position["lane"], position["state"], position["input"]
+            variables, resume = position["variables"], position["resume"]
+        hooks = UnitHooks(index, lane, store.save) if store is not None else None
+        inner = Frame(definition["States"], definition.get("QueryLanguage", frame.query_language), variables, lane,
+                      frame.map_item, hooks=hooks, resume=resume)
+        result = await interp.run_frame(inner, start, branch_input)
+        if store is not None:
+            await store.save(index, done_record(result, sink, lane.last, lane.last))
+        return result
+
+    tasks = [asyncio.ensure_future(branch(i, b)) for i, b in enumerate(branches)]
     try:
         return list(await asyncio.gather(*tasks))
     finally:
@@ -41,9 +63,19 @@ async def run_parallel(interp: Interpreter, frame: Frame, name: str, state: dict
             value = interp._input_path(state, raw, scope)
             if "Parameters" in state:
                 value = templates.payload(state["Parameters"], value, scope)
-        interp.history.add(frame.lane, "ParallelStateStarted")
+        picked = frame.picked_up if (frame.picked_up or {}).get("kind") == "units" else None
+        frame.picked_up = None
+        store = interp.units if frame.top else None
+        if picked is not None:  # after a restart: ParallelStateStarted is recorded, some branches ended
+            frame.lane.last = picked["started"]
+        else:
+            interp.history.add(frame.lane, "ParallelStateStarted")
+            if store is not None:
+                await store.begin(Checkpoint(name, raw, frame.variables, resume={
+                    **(frame.progress or {}), "kind": "units", "started": frame.lane.last}))
         try:
-            result = await run_branches(interp, frame, state["Branches"], value)
+            result = await run_branches(interp, frame, state["Branches"], value, store,
+                                        picked.get("units") if picked else None)
         except StatesError as err:
             interp.history.add(frame.lane, "ParallelStateFailed")
             raise err

@@ -54,9 +54,9 @@ async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str
 
     async def attempt(scope: Scope) -> Any:
         # After a restart, a top-level task that was waiting for its token picks up the same token.
-        resumed = interp.progress_task if frame.top else None
+        resumed = frame.picked_up if frame.picked_up and frame.picked_up.get("kind") == "task" else None
         if resumed is not None:
-            interp.progress_task = None
+            frame.picked_up = None
         token = None
         context = dict(scope.context)
         if waits_for_token:
@@ -88,9 +88,9 @@ async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str
         started_at = resumed["started_at"] if resumed else interp.host.now()
         request = TaskRequest(resource, parameters, name, timeout, heartbeat, token, context, frame.lane,
                               state.get("Credentials"), started_at, resumed is not None)
-        if token is not None and not resumed and frame.top and interp.top_task is not None:
-            progress = dict(interp.progress or {})
-            await interp.top_task(Checkpoint(name, raw, frame.variables, resume={
+        if token is not None and not resumed and frame.hooks is not None:
+            progress = dict(frame.progress or {})
+            await frame.hooks.task(Checkpoint(name, raw, frame.variables, resume={
                 **progress, "kind": "task", "token": token, "started_at": started_at}), request)
         try:
             result = await _bounded(interp, request, timeout)

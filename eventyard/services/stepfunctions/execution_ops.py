@@ -251,6 +251,7 @@ async def stop_execution(self: Any, ctx: RequestContext, params: dict[str, Any])
                      "checkpoint = NULL, next_event_id = ?, last_event_id = ? WHERE arn = ?",
                      (now, params.get("error"), params.get("cause"), event_id + 1, event_id, arn))
         conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ?", (arn,))
+        conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
         return True
 
     stopped = await self._write(run)

@@ -11,10 +11,12 @@ import json
 import logging
 import sqlite3
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eventyard.asl import execution as asl_execution
-from eventyard.asl import timestamps
+from eventyard.asl import timestamps, units
 from eventyard.asl.history import History, Lane
 from eventyard.asl.interpreter import Checkpoint, Interpreter, Suspend, TaskRequest
 from eventyard.runtime import timers
@@ -51,6 +53,32 @@ class ServiceHost:
         from eventyard.services.stepfunctions.integrations import run_task
 
         return await run_task(self, request)
+
+
+@dataclass
+class _Hooks:
+    """A top-level frame's durable points (see FrameHooks)."""
+
+    on_wait: Callable[[str, float, Checkpoint], Awaitable[None]]
+    on_retry: Callable[[float, Checkpoint], Awaitable[None]]
+    on_task: Callable[[Checkpoint, TaskRequest], Awaitable[None]]
+
+    async def wait(self, name: str, until: float, checkpoint: Checkpoint) -> None:
+        await self.on_wait(name, until, checkpoint)
+
+    async def retry(self, until: float, checkpoint: Checkpoint) -> None:
+        await self.on_retry(until, checkpoint)
+
+    async def task(self, checkpoint: Checkpoint, request: TaskRequest) -> None:
+        await self.on_task(checkpoint, request)
+
+
+@dataclass
+class _Units:
+    """Commits of a top-level Map's iterations and Parallel's branches (see units.UnitStore)."""
+
+    begin: Callable[[Checkpoint], Awaitable[None]]
+    save: Callable[..., Awaitable[None]]
 
 
 class Runner:
@@ -147,6 +175,8 @@ class Runner:
         live_token: list[str | None] = [(checkpoint.get("resume") or {}).get("token")]
         if live_token[0] is not None:
             self.durable_tokens.add(live_token[0])
+        if interp.resume is not None and interp.resume.get("kind") == "units":
+            interp.resume = dict(interp.resume, units=await self._restore_units(arn, history))
         flushed = [0]
 
         def save(conn: sqlite3.Connection, cp: dict[str, Any]) -> None:
@@ -155,8 +185,10 @@ class Runner:
                              [(arn, e["id"], json.dumps(e)) for e in events])
             conn.execute("UPDATE sfn_executions SET checkpoint = ?, next_event_id = ?, last_event_id = ? "
                          "WHERE arn = ? AND status = 'RUNNING'", (json.dumps(cp), history.next_id, lane.last, arn))
-            if live_token[0] is not None and (cp.get("resume") or {}).get("token") != live_token[0]:
-                conn.execute("DELETE FROM sfn_task_tokens WHERE token = ?", (live_token[0],))
+            # Every top-level commit leaves the units (and their tokens) of a state behind.
+            conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
+            conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ? AND token != ?",
+                         (arn, (cp.get("resume") or {}).get("token") or ""))
 
         async def on_transition(cp: Checkpoint) -> None:
             if cp.state is None:
@@ -171,6 +203,48 @@ class Runner:
             if live_token[0] is not None:
                 self.durable_tokens.discard(live_token[0])
                 live_token[0] = None
+            for token in unit_tokens.values():
+                self.durable_tokens.discard(token)
+            unit_tokens.clear()
+
+        unit_tokens: dict[int, str] = {}  # a parked unit's token, durable until the unit moves on
+
+        async def begin_units(cp: Checkpoint) -> None:
+            data = {"state": cp.state, "input": cp.input, "variables": cp.variables, "resume": cp.resume}
+            count = len(history.events)
+            await self.platform.db.write(lambda conn: save(conn, data))
+            flushed[0] = count
+            drop_live()
+
+        async def save_unit(index: int, record: dict[str, Any], request: TaskRequest | None = None) -> None:
+            now = self.platform.clock.now()
+            old = unit_tokens.pop(index, None)
+            activity = None
+            if request is not None:
+                activity = request.resource if request.resource.split(":")[5:6] == ["activity"] else None
+
+            def commit(conn: sqlite3.Connection) -> None:
+                conn.execute("INSERT OR REPLACE INTO sfn_units VALUES (?,?,?)", (arn, index, json.dumps(record)))
+                if old is not None:
+                    conn.execute("DELETE FROM sfn_task_tokens WHERE token = ?", (old,))
+                if request is not None:
+                    conn.execute("INSERT OR REPLACE INTO sfn_task_tokens (token, execution_arn, activity_arn, input,"
+                                 " heartbeat_at, created_at) VALUES (?,?,?,?,?,?)",
+                                 (request.task_token, arn, activity,
+                                  json.dumps(request.parameters, separators=(",", ":")), now, now))
+
+            await self.platform.db.write(commit)
+            if old is not None:
+                self.durable_tokens.discard(old)
+            if request is not None and request.task_token is not None:
+                unit_tokens[index] = request.task_token
+                self.durable_tokens.add(request.task_token)
+
+        for index, unit in ((interp.resume or {}).get("units") or {}).items():
+            token = ((unit.get("position") or {}).get("resume") or {}).get("token")
+            if token is not None:  # a parked unit's token from before the restart
+                unit_tokens[index] = token
+                self.durable_tokens.add(token)
 
         async def top_task(cp: Checkpoint, request: TaskRequest) -> None:
             """Commit the token (and the events so far) before any worker can see it."""
@@ -194,8 +268,9 @@ class Runner:
             self.durable_tokens.add(request.task_token)
 
         async def top_retry(until: float, cp: Checkpoint) -> None:
+            resume = {k: v for k, v in (cp.resume or {}).items() if k != "until"}  # the timer keeps the time
             await park({"state": cp.state, "input": cp.input, "variables": cp.variables, "waiting_until": until,
-                        "resume": cp.resume}, until)
+                        "resume": resume}, until)
 
         async def top_wait(name: str, until: float, cp: Checkpoint) -> None:
             await park({"state": name, "input": cp.input, "variables": cp.variables, "waiting_until": until}, until)
@@ -217,9 +292,8 @@ class Runner:
 
         interp.on_transition = on_transition
         if row["type"] == "STANDARD":
-            interp.top_wait = top_wait
-            interp.top_retry = top_retry
-            interp.top_task = top_task
+            interp.top_hooks = _Hooks(top_wait, top_retry, top_task)
+            interp.units = _Units(begin_units, save_unit)
         run = asl_execution.run(interp, checkpoint["state"], checkpoint["input"], checkpoint.get("variables", {}),
                                 lane)
         outcome = await self._bounded(run, deadline, host, history, lane)
@@ -227,6 +301,17 @@ class Runner:
             return
         await self.finish(arn, outcome, history.events[flushed[0]:], history.next_id, lane.last)
         drop_live()
+
+    async def _restore_units(self, arn: str, history: History) -> dict[int, dict[str, Any]]:
+        """The saved units of the top-level state the execution stopped in, their events appended to
+        `history` with new ids (and stored again with them, so a second restart finds the same)."""
+        rows = await self.platform.db.read(lambda conn: conn.execute(
+            "SELECT unit, record FROM sfn_units WHERE execution_arn = ?", (arn,)).fetchall())
+        restored = units.restore(history, {row["unit"]: json.loads(row["record"]) for row in rows})
+        await self.platform.db.write(lambda conn: conn.executemany(
+            "UPDATE sfn_units SET record = ? WHERE execution_arn = ? AND unit = ?",
+            [(json.dumps(record), arn, index) for index, record in restored.items()]))
+        return restored
 
     async def _bounded(self, run: Any, deadline: float | None, host: ServiceHost, history: History,
                        lane: Lane) -> asl_execution.Outcome:
@@ -263,6 +348,7 @@ class Runner:
                          (outcome.status, to_json(outcome.output) if outcome.status == "SUCCEEDED" else None,
                           outcome.error, outcome.cause, now, next_id, last_id, arn))
             conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ?", (arn,))
+            conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
 
         await self.platform.db.write(write)
         await self.emit_status_event(arn)

@@ -105,4 +105,18 @@ MIGRATIONS = [
         CREATE INDEX sfn_task_tokens_execution ON sfn_task_tokens (execution_arn)
         """,
     ),
+    Migration(
+        "stepfunctions-0003-units",
+        # A top-level Map's iterations and Parallel's branches ("units") while the state runs: an
+        # ended unit's result and events, or where a parked unit stands. Rows belong to the
+        # execution's current checkpoint (resume kind "units") and go with its next top-level commit.
+        """
+        CREATE TABLE sfn_units (
+            execution_arn TEXT NOT NULL,
+            unit INTEGER NOT NULL,
+            record TEXT NOT NULL,
+            PRIMARY KEY (execution_arn, unit)
+        )
+        """,
+    ),
 ]
