@@ -70,7 +70,7 @@ def test_a_window_passes_state_between_invocations_and_ends_with_a_flagged_final
         "isFinalInvokeForWindow": False, "isWindowTerminatedEarly": False}
     assert start <= first["arrivals"][0] < start + WINDOW
     assert second["info"]["state"] == {"seen": ["a"]} and second["info"]["window"] == first["info"]["window"]
-    nothing_more(fresh_server, seen_url, 1.0)  # the window is still open
+    nothing_more(fresh_server, seen_url, 0.5)  # the window is still open
 
     fresh_server.advance_clock(WINDOW)
     [final] = invocations(fresh_server, seen_url, 1)
@@ -91,4 +91,4 @@ def test_a_window_passes_state_between_invocations_and_ends_with_a_flagged_final
     fresh_server.advance_clock(WINDOW)
     [final] = invocations(fresh_server, seen_url, 1)
     assert final["info"]["isFinalInvokeForWindow"] is True and final["info"]["state"] == {"seen": ["c"]}
-    nothing_more(fresh_server, seen_url, 1.0)
+    nothing_more(fresh_server, seen_url, 0.5)

@@ -36,3 +36,47 @@ def test_missing_and_duplicate_resources_are_aws_errors(server: Any, unique: str
     with pytest.raises(ClientError) as caught:
         logs.create_log_group(logGroupName=f"/dup/{unique}")
     assert caught.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
+
+
+def test_filter_patterns_match_json_fields_quoted_phrases_and_terms(server: Any, unique: str) -> None:
+    import json
+
+    logs = server.client("logs")
+    group = f"/json/{unique}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    messages = [
+        json.dumps({"level": "ERROR", "latency": 700, "user": {"id": "u1"}, "tags": ["a", "b"], "ok": False}),
+        json.dumps({"level": "INFO", "latency": 120, "user": {"id": "u2"}, "tags": ["c"], "ok": True}),
+        json.dumps({"level": "WARN", "latency": 500, "code": "200", "ok": None}),
+        "plain text: request failed badly",
+    ]
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": 1000 + i, "message": m} for i, m in enumerate(messages)])
+
+    def found(pattern: str) -> list[int]:
+        events = logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]
+        return [messages.index(e["message"]) for e in events]
+
+    assert found('{ $.level = "ERROR" }') == [0]
+    assert found("{ $.level = ERROR }") == [0]
+    assert found('{ $.level != "ERROR" }') == [1, 2]
+    assert found("{ $.latency > 500 }") == [0]
+    assert found("{ $.latency >= 500 }") == [0, 2]
+    assert found("{ $.latency < 500 }") == [1]
+    assert found('{ $.latency > 100 && $.level = "INFO" }') == [1]
+    assert found('{ $.level = "ERROR" || $.latency = 500 }') == [0, 2]
+    assert found('{ ($.level = "INFO" || $.level = "WARN") && $.latency < 200 }') == [1]
+    assert found('{ $.user.id = "u2" }') == [1]
+    assert found('{ $.tags[1] = "b" }') == [0]
+    assert found('{ $.level = "W*" }') == [2]
+    assert found("{ $.ok IS TRUE }") == [1]
+    assert found("{ $.ok IS FALSE }") == [0]
+    assert found("{ $.ok IS NULL }") == [2]
+    assert found("{ $.user NOT EXISTS }") == [2]
+    assert found("{ $.code = 200 }") == [2]
+    assert found('"request failed"') == [3]
+    assert found('"failed request"') == []
+    with pytest.raises(ClientError) as caught:
+        logs.filter_log_events(logGroupName=group, filterPattern="{ $.level = }")
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterException"

@@ -7,7 +7,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.logs import store
+from eventyard.services.logs import json_patterns, store
 
 MAX_EVENTS = 10_000
 
@@ -170,6 +170,7 @@ class LogsProvider(Provider):
             raise AwsError("InvalidParameterException",
                            "logStreamNames and logStreamNamePrefix are mutually exclusive")
         pattern = params.get("filterPattern", "")
+        json_test = json_patterns.compile_json_pattern(pattern) if json_patterns.is_json_pattern(pattern) else None
 
         def run(c: sqlite3.Connection) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
             name = params.get("logGroupName") or (params.get("logGroupIdentifier") or "").rsplit(
@@ -197,7 +198,10 @@ class LogsProvider(Provider):
 
         streams, rows = await self.platform.db.read(run)
         by_id = {s["id"]: s["name"] for s in streams}
-        matched = [r for r in rows if store.matches_filter(pattern, r["message"])]
+        if json_test is not None:
+            matched = [r for r in rows if json_patterns.matches_json(json_test, r["message"])]
+        else:
+            matched = [r for r in rows if store.matches_filter(pattern, r["message"])]
         page = matched[:limit]
         out: dict[str, Any] = {
             "events": [{"logStreamName": by_id[r["stream_id"]], "timestamp": r["timestamp"], "message": r["message"],
