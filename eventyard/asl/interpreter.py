@@ -106,6 +106,7 @@ class Interpreter:
     resume_after_wait: bool = False
     resume: dict[str, Any] | None = None  # set from a checkpoint: the top-level state to pick up inside
     units: Any = None  # a units.UnitStore: checkpoints of a top-level Map's iterations / Parallel's branches
+    map_runs: Any = None  # records a distributed Map's Map Run (start, each child's end, the end)
     token_factory: Callable[[], str] | None = None
     task_tokens: dict[str, Any] = field(default_factory=dict)
 

@@ -118,14 +118,27 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
             else:
                 machine = str(interp.state_machine.get("Id", "")).split(":")
                 region_account = ":".join(machine[3:5]) if len(machine) > 5 else "us-east-1:000000000000"
-                run_arn = f"arn:aws:states:{region_account}:mapRun:{machine[-1]}/{name}:{uuid.uuid4()}"
+                # AWS: `<state machine name>/<the Map's Label, or a UUID>:<Map Run id>`
+                label = state.get("Label") or str(uuid.uuid4())
+                run_arn = f"arn:aws:states:{region_account}:mapRun:{machine[-1]}/{label}:{uuid.uuid4()}"
                 interp.history.add(frame.lane, "MapRunStarted", "mapRunStartedEventDetails", {"mapRunArn": run_arn})
         if picked is not None:
             frame.lane.last = picked["started"]
         elif store is not None:
             await store.begin(Checkpoint(name, raw, frame.variables, resume={
                 **(frame.progress or {}), "kind": "units", "started": frame.lane.last, "map_run": run_arn}))
-        limit = asyncio.Semaphore(max_concurrency if max_concurrency > 0 else max(1, len(inputs)))
+        limit: Any = Limiter(max_concurrency) if distributed else \
+            asyncio.Semaphore(max_concurrency if max_concurrency > 0 else max(1, len(inputs)))
+        runs = interp.map_runs if distributed else None
+        weights = [len(v["Items"]) if state.get("ItemBatcher") is not None else 1 for v in inputs]
+        if runs is not None and run_arn is not None:
+            done: dict[str, tuple[int, int]] = {}
+            for index, unit in saved.items():
+                status = "succeeded" if unit["status"] == "done" else "failed"
+                executions, count = done.get(status, (0, 0))
+                done[status] = (executions + 1, count + weights[index])
+            await runs.start(run_arn, len(items), len(inputs), max_concurrency, tolerated_count, tolerated_pct, done,
+                             limit)
         results: list[Any] = [None] * len(inputs)
         failures: list[StatesError] = []
         start_lane = Lane(frame.lane.last)
@@ -162,6 +175,8 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
                 else:
                     record.add(lane, "MapIterationStarted", "mapIterationStartedEventDetails",
                                {"index": index, "name": name})
+                if runs is not None:
+                    runs.child(run_arn, weights[index], "running")
                 inner = Frame(processor["States"], processor.get("QueryLanguage", frame.query_language),
                               variables, lane, {"Index": index, "Value": items[index]
                                                 if index < len(items) else value},
@@ -180,6 +195,8 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
                         raise
                     failures.append(err)
                     results[index] = {"Error": err.error, "Cause": err.cause}
+                    if runs is not None:
+                        runs.child(run_arn, weights[index], "failed")
                     if store is not None:
                         await store.save(index, failed_record(err.error, err.cause))
                     return
@@ -191,6 +208,8 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
                 if not distributed:
                     frame.lane.last = max(frame.lane.last, lane.last)  # the state's end follows it
                     start_lane.last = last
+                if runs is not None:
+                    runs.child(run_arn, weights[index], "succeeded")
                 if store is not None:
                     await store.save(index, done_record(results[index], sink if durable else None, last, lane.last))
 
@@ -206,17 +225,23 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
         finally:
             for task in tasks:
                 task.cancel()
+        if runs is not None and run_arn is not None:  # UpdateMapRun may have changed them meanwhile
+            tolerated_count, tolerated_pct = await runs.tolerated(run_arn)
         if failures:
             allowed = max(tolerated_count, math.floor(len(inputs) * tolerated_pct / 100)) if (
                 tolerated_count or tolerated_pct) else 0
             if len(failures) > allowed:
                 if distributed:
+                    if runs is not None and run_arn is not None:
+                        await runs.end(run_arn, "FAILED")
                     interp.history.add(frame.lane, "MapRunFailed", "mapRunFailedEventDetails",
                                        {"error": "States.ExceedToleratedFailureThreshold"})
                 interp.history.add(frame.lane, "MapStateFailed")
                 raise StatesError("States.ExceedToleratedFailureThreshold",
                                   "The specified tolerated failure threshold was exceeded")
         if distributed:
+            if runs is not None and run_arn is not None:
+                await runs.end(run_arn, "SUCCEEDED")
             interp.history.add(frame.lane, "MapRunSucceeded")
         last = frame.lane.last
         interp.history.add(frame.lane, "MapStateSucceeded")
@@ -233,9 +258,37 @@ async def run_map(interp: Interpreter, frame: Frame, name: str, state: dict[str,
     return await interp._with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
 
 
+class Limiter:
+    """A distributed Map's MaxConcurrency (0: no limit), which UpdateMapRun may change while it runs."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+        self.changed = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.limit <= 0 or self.active < self.limit)
+            self.active += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        async with self.changed:
+            self.active -= 1
+            self.changed.notify_all()
+
+    def resize(self, limit: int) -> None:
+        self.limit = limit
+
+        async def wake() -> None:
+            async with self.changed:
+                self.changed.notify_all()
+
+        asyncio.ensure_future(wake())
+
+
 def _child(interp: Interpreter, history: History) -> Interpreter:
     """An interpreter for a distributed Map's child execution: its events stay out of the parent."""
-    return dataclasses.replace(interp, history=history, on_transition=None, top_hooks=None, units=None)
+    return dataclasses.replace(interp, history=history, on_transition=None, top_hooks=None, units=None, map_runs=None)
 
 
 def _item_input(interp: Interpreter, state: dict[str, Any], raw: Any, effective: Any, scope: Scope, jsonata: bool,

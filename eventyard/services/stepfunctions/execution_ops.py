@@ -11,7 +11,7 @@ from typing import Any
 from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
-from eventyard.services.stepfunctions import machines, names
+from eventyard.services.stepfunctions import machines, map_runs, names
 
 FINAL_EVENT = {"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted",
                "TIMED_OUT": "ExecutionTimedOut"}
@@ -252,6 +252,7 @@ async def stop_execution(self: Any, ctx: RequestContext, params: dict[str, Any])
                      (now, params.get("error"), params.get("cause"), event_id + 1, event_id, arn))
         conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ?", (arn,))
         conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
+        map_runs.abort_running(conn, arn, now)
         return True
 
     stopped = await self._write(run)

@@ -13,7 +13,7 @@ from eventyard.asl import definition as asl_definition
 from eventyard.asl.errors import InvalidDefinition
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.stepfunctions import execution_ops, machines, names, task_ops
+from eventyard.services.stepfunctions import execution_ops, machines, map_runs, names, task_ops
 from eventyard.services.stepfunctions.runner import Runner
 
 MAX_INPUT = 256 * 1024
@@ -285,22 +285,10 @@ class StepFunctionsProvider(Provider):
         tags = await self._read(read)
         return {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
 
-    # -- map runs: distributed Map runs in-line here and creates no MapRun resources, so every MapRun
-    # ARN is unknown, as AWS answers for one that does not exist.
-    async def describe_map_run(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        raise AwsError("ResourceNotFound", f"Resource not found: '{params['mapRunArn']}'")
 
-    async def update_map_run(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        raise AwsError("ResourceNotFound", f"Resource not found: '{params['mapRunArn']}'")
-
-    async def list_map_runs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        await execution_ops.describe_execution(self, ctx, {"executionArn": params["executionArn"]})
-        return {"mapRuns": []}
-
-
-# Executions, activities, tokens and TestState live in their own modules: plain functions taking the
+# Executions, activities, tokens, TestState and Map Runs live in their own modules: plain functions taking the
 # provider, attached here so `dispatch` finds them by operation name.
-for _module in (execution_ops, task_ops):
+for _module in (execution_ops, task_ops, map_runs):
     for _name in _module.OPERATIONS:
         setattr(StepFunctionsProvider, _name, getattr(_module, _name))
 

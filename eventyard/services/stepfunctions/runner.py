@@ -21,6 +21,7 @@ from eventyard.asl.history import History, Lane
 from eventyard.asl.interpreter import Checkpoint, Interpreter, Suspend, TaskRequest
 from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryPolicy, Timer
+from eventyard.services.stepfunctions import map_runs
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -90,6 +91,7 @@ class Runner:
         self.done_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self.heartbeats: dict[str, float] = {}  # task token -> clock time of its last heartbeat
         self.durable_tokens: set[str] = set()  # tokens with a sfn_task_tokens row
+        self.map_runs = map_runs.MapRuns(platform)
 
     async def start(self) -> None:
         self.platform.timers.register(RESUME_TIMER, self._on_resume_timer,
@@ -155,6 +157,7 @@ class Runner:
         interp = Interpreter(definition, execution, {"Id": machine_arn, "Name": machine_arn.split(":")[6]}, host,
                              history, token_factory=lambda: str(uuid.uuid4()))
         interp.execution_region = host.region  # type: ignore[attr-defined]
+        interp.map_runs = map_runs.ExecutionMapRuns(self.map_runs, row["arn"], machine_arn)
         return interp
 
     async def _drive(self, arn: str) -> None:
@@ -349,6 +352,7 @@ class Runner:
                           outcome.error, outcome.cause, now, next_id, last_id, arn))
             conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ?", (arn,))
             conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
+            map_runs.abort_running(conn, arn, now)
 
         await self.platform.db.write(write)
         await self.emit_status_event(arn)

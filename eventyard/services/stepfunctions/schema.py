@@ -119,4 +119,25 @@ MIGRATIONS = [
         )
         """,
     ),
+    Migration(
+        "stepfunctions-0004-map-runs",
+        # A distributed Map's Map Run. Counts (JSON MapRunItemCounts / MapRunExecutionCounts) are
+        # written when it ends; while it runs the runner keeps them in memory.
+        """
+        CREATE TABLE sfn_map_runs (
+            arn TEXT PRIMARY KEY,
+            execution_arn TEXT NOT NULL,
+            machine_arn TEXT NOT NULL,
+            status TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            stopped_at REAL,
+            max_concurrency INTEGER NOT NULL,
+            tolerated_count INTEGER NOT NULL,
+            tolerated_pct REAL NOT NULL,
+            item_counts TEXT NOT NULL,
+            execution_counts TEXT NOT NULL
+        );
+        CREATE INDEX sfn_map_runs_execution ON sfn_map_runs (execution_arn, started_at)
+        """,
+    ),
 ]
