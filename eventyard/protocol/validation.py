@@ -68,68 +68,133 @@ def _lower_first(name: str) -> str:
 def validate(shape: Shape, value: Any, path: str = "", member: str = "") -> list[Violation]:
     """Every violation in `value` (already converted to Python types) against `shape`."""
     out: list[Violation] = []
-    _check(shape, value, path, member, out)
+    _validator(shape)(value, path, member, out)
     return out
 
 
-def _check(shape: Shape, value: Any, path: str, member: str, out: list[Violation]) -> None:
-    meta = shape.metadata
+# A shape's checks are compiled once into a closure: every request walks its input, so reading the
+# model's metadata again for each value would dominate small requests.
+Check = Callable[[Any, str, str, list[Violation]], None]
+_validators: dict[int, tuple[Shape, Check]] = {}
+
+
+def _validator(shape: Shape) -> Check:
+    cached = _validators.get(id(shape))
+    if cached is not None and cached[0] is shape:
+        return cached[1]
+    check = _compile(shape)
+    _validators[id(shape)] = (shape, check)  # the shape is kept, so its id stays its own
+    return check
+
+
+def _nothing(value: Any, path: str, member: str, out: list[Violation]) -> None:
+    return None
+
+
+def _compile(shape: Shape) -> Check:
     kind = shape.type_name
     if kind == "structure":
+        return _compile_structure(shape)
+    if kind == "list":
+        return _compile_list(shape)
+    if kind == "map":
+        return _compile_map(shape)
+    if kind == "string":
+        return _compile_string(shape)
+    if kind == "blob":
+        return _compile_size(shape.metadata, "length", bytes, len)
+    if kind in {"integer", "long", "float", "double"}:
+        return _compile_size(shape.metadata, "value", (int, float), lambda v: v)
+    return _nothing
+
+
+def _compile_structure(shape: Shape) -> Check:
+    required = tuple(shape.required_members)
+    members = [(name, _lower_first(name), member_shape) for name, member_shape in shape.members.items()]
+
+    def check(value: Any, path: str, member: str, out: list[Violation]) -> None:
         if not isinstance(value, dict):
             return
-        for name in shape.required_members:
+        for name in required:
             if value.get(name) is None:
                 out.append(Violation(_join(path, name), name, None, "Member must not be null"))
-        for name, member_shape in shape.members.items():
-            if value.get(name) is not None:
-                _check(member_shape, value[name], _join(path, name), name, out)
-        return
-    if kind == "list":
+        for name, lowered, member_shape in members:
+            item = value.get(name)
+            if item is not None:
+                _validator(member_shape)(item, f"{path}.{lowered}" if path else lowered, name, out)
+
+    return check
+
+
+def _compile_list(shape: Shape) -> Check:
+    size = _compile_size(shape.metadata, "length", list, len)
+    item_shape = shape.member
+
+    def check(value: Any, path: str, member: str, out: list[Violation]) -> None:
         if not isinstance(value, list):
             return
-        _check_size(meta, len(value), value, path, member, out, "length")
-        for i, item in enumerate(value, 1):
-            _check(shape.member, item, f"{path}.{i}.member", member, out)
-        return
-    if kind == "map":
+        size(value, path, member, out)
+        item_check = _validator(item_shape)
+        if item_check is not _nothing:
+            for i, item in enumerate(value, 1):
+                item_check(item, f"{path}.{i}.member", member, out)
+
+    return check
+
+
+def _compile_map(shape: Shape) -> Check:
+    size = _compile_size(shape.metadata, "length", dict, len)
+    key_shape, value_shape = shape.key, shape.value
+
+    def check(value: Any, path: str, member: str, out: list[Violation]) -> None:
         if not isinstance(value, dict):
             return
-        _check_size(meta, len(value), value, path, member, out, "length")
+        size(value, path, member, out)
+        key_check, value_check = _validator(key_shape), _validator(value_shape)
         for key, item in value.items():
-            _check(shape.key, key, f"{path}.{key}.key", member, out)
-            _check(shape.value, item, f"{path}.{key}.member", member, out)
-        return
-    if kind == "string":
+            key_check(key, f"{path}.{key}.key", member, out)
+            value_check(item, f"{path}.{key}.member", member, out)
+
+    return check
+
+
+def _compile_string(shape: Shape) -> Check:
+    meta = shape.metadata
+    size = _compile_size(meta, "length", str, len)
+    enum: list[str] = list(meta.get("enum") or getattr(shape, "enum", None) or [])
+    allowed = frozenset(enum) if enum else None
+    pattern = meta.get("pattern")
+    compiled = _compiled_pattern(pattern) if pattern else None
+    if allowed is None and compiled is None and size is _nothing:
+        return _nothing
+
+    def check(value: Any, path: str, member: str, out: list[Violation]) -> None:
         if not isinstance(value, str):
             return
-        _check_size(meta, len(value), value, path, member, out, "length")
-        enum = meta.get("enum") if isinstance(meta, dict) else None
-        enum = enum or getattr(shape, "enum", None)
-        if enum and value not in enum:
+        size(value, path, member, out)
+        if allowed is not None and value not in allowed:
             out.append(Violation(path, member, value, f"Member must satisfy enum value set: [{', '.join(enum)}]"))
-        pattern = meta.get("pattern")
-        if pattern:
-            compiled = _compiled_pattern(pattern)
-            if compiled is not None and not compiled.fullmatch(value):
-                out.append(
-                    Violation(path, member, value, f"Member must satisfy regular expression pattern: {pattern}")
-                )
-        return
-    if kind == "blob" and isinstance(value, bytes):
-        _check_size(meta, len(value), value, path, member, out, "length")
-        return
-    if kind in {"integer", "long", "float", "double"} and isinstance(value, (int, float)):
-        _check_size(meta, value, value, path, member, out, "value")
+        if compiled is not None and not compiled.fullmatch(value):
+            out.append(Violation(path, member, value, f"Member must satisfy regular expression pattern: {pattern}"))
+
+    return check
 
 
-def _check_size(meta: dict[str, Any], size: float, value: Any, path: str, member: str,
-                out: list[Violation], noun: str) -> None:
+def _compile_size(meta: dict[str, Any], noun: str, types: Any, measure: Callable[[Any], float]) -> Check:
     low, high = meta.get("min"), meta.get("max")
-    if low is not None and size < low:
-        out.append(Violation(path, member, value, f"Member must have {noun} greater than or equal to {low}"))
-    elif high is not None and size > high:
-        out.append(Violation(path, member, value, f"Member must have {noun} less than or equal to {high}"))
+    if low is None and high is None:
+        return _nothing
+
+    def check(value: Any, path: str, member: str, out: list[Violation]) -> None:
+        if not isinstance(value, types) or isinstance(value, bool):
+            return
+        size = measure(value)
+        if low is not None and size < low:
+            out.append(Violation(path, member, value, f"Member must have {noun} greater than or equal to {low}"))
+        elif high is not None and size > high:
+            out.append(Violation(path, member, value, f"Member must have {noun} less than or equal to {high}"))
+
+    return check
 
 
 def _join(path: str, name: str) -> str:

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import os
 import random
-import uuid
 
 _random = random.Random(os.urandom(32))
 
 
+_VERSION_4 = 0x4000 << 64  # version nibble (bits 76-79) and the RFC 4122 variant (bits 62-63)
+_VARIANT = 0x8000 << 48
+_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+
+
 def new_uuid() -> str:
     """A random (version 4) UUID in its canonical text form."""
-    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
+    h = f"{(_random.getrandbits(128) & _CLEAR) | _VERSION_4 | _VARIANT:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def new_token(bits: int = 128) -> str:

@@ -42,6 +42,17 @@ def failure(entry_id: str, error: AwsError) -> dict[str, Any]:
     return {"Id": entry_id, "SenderFault": error.sender_fault, "Code": error.code, "Message": error.message}
 
 
+def results(entries: list[dict[str, Any]], outcomes: list[dict[str, Any] | AwsError]) -> dict[str, list[dict[str, Any]]]:
+    """The batch answer: each entry's outcome, successful or failed, under its Id."""
+    successful, failed = [], []
+    for entry, outcome in zip(entries, outcomes, strict=True):
+        if isinstance(outcome, AwsError):
+            failed.append(failure(entry["Id"], outcome))
+        else:
+            successful.append({"Id": entry["Id"], **outcome})
+    return {"Successful": successful, "Failed": failed}
+
+
 def run_entries(conn: sqlite3.Connection, entries: list[dict[str, Any]],
                 action: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Apply `action` to each entry; an AWS error fails (and rolls back) only that entry, as SQS does."""

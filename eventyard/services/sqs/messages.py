@@ -100,8 +100,61 @@ def validate_outgoing(queue: Queue, message: OutgoingMessage) -> None:
                            "alphanumeric and punctuation characters. 1 to 128 in length.")
 
 
+_INSERT_MESSAGE = (
+    "INSERT INTO sqs_messages (queue_id, message_id, body, body_md5, attributes, system_attributes, sent_at,"
+    " available_at, expires_at, group_id, dedup_id, sequence_number, sender_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def send_batch(conn: sqlite3.Connection, queue: Queue, batch: list[OutgoingMessage], now: float,
+               sender_id: str) -> list[SendResult | AwsError]:
+    """Send each message, or say why not: one result per message, in order.
+
+    Standard queues validate every message first and store the valid ones with one statement;
+    FIFO messages go one at a time, because deduplication and sequence numbers follow their order.
+    """
+    results: list[SendResult | AwsError] = []
+    rows: list[tuple[Any, ...]] = []
+    for message in batch:
+        try:
+            if queue.fifo:
+                results.append(send(conn, queue, message, now, sender_id))
+                continue
+            validate_outgoing(queue, message)
+        except AwsError as error:
+            results.append(error)
+            continue
+        row, result = _standard_row(queue, message, now, sender_id)
+        rows.append(row)
+        results.append(result)
+    if rows:
+        conn.executemany(_INSERT_MESSAGE, rows)
+    return results
+
+
+def _standard_row(queue: Queue, message: OutgoingMessage, now: float,
+                  sender_id: str) -> tuple[tuple[Any, ...], SendResult]:
+    message_id = new_uuid()
+    body_md5 = md5_hex(message.body.encode())
+    delay = message.delay_seconds if message.delay_seconds is not None else queue.int_attr("DelaySeconds")
+    row = (
+        queue.id, message_id, message.body, body_md5, _dump_attributes(message.attributes),
+        _dump_attributes(message.system_attributes), now, now + delay,
+        now + queue.int_attr("MessageRetentionPeriod"), message.group_id, None, None, sender_id,
+    )
+    result = SendResult(message_id, body_md5, attributes_md5(message.attributes),
+                        attributes_md5(message.system_attributes), None)
+    return row, result
+
+
 def send(conn: sqlite3.Connection, queue: Queue, message: OutgoingMessage, now: float, sender_id: str) -> SendResult:
+    """Send one message. Every check runs before the first write, so a refused message leaves no trace."""
     validate_outgoing(queue, message)
+    if not queue.fifo:
+        row, result = _standard_row(queue, message, now, sender_id)
+        conn.execute(_INSERT_MESSAGE, row)
+        return result
     body_md5 = md5_hex(message.body.encode())
     attrs_md5 = attributes_md5(message.attributes)
     system_md5 = attributes_md5(message.system_attributes)
@@ -129,17 +182,12 @@ def send(conn: sqlite3.Connection, queue: Queue, message: OutgoingMessage, now: 
             " VALUES (?, ?, ?, ?, ?)",
             (queue.id, dedup_key, message_id, sequence_number, now + DEDUP_WINDOW),
         )
-    delay = message.delay_seconds if message.delay_seconds is not None else queue.int_attr("DelaySeconds")
-    conn.execute(
-        "INSERT INTO sqs_messages (queue_id, message_id, body, body_md5, attributes, system_attributes, sent_at,"
-        " available_at, expires_at, group_id, dedup_id, sequence_number, sender_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            queue.id, message_id, message.body, body_md5, _dump_attributes(message.attributes),
-            _dump_attributes(message.system_attributes), now, now + delay,
-            now + queue.int_attr("MessageRetentionPeriod"), message.group_id, dedup_id, sequence_number, sender_id,
-        ),
-    )
+    delay = queue.int_attr("DelaySeconds")  # FIFO queues have no per-message delay
+    conn.execute(_INSERT_MESSAGE, (
+        queue.id, message_id, message.body, body_md5, _dump_attributes(message.attributes),
+        _dump_attributes(message.system_attributes), now, now + delay,
+        now + queue.int_attr("MessageRetentionPeriod"), message.group_id, dedup_id, sequence_number, sender_id,
+    ))
     return SendResult(message_id, body_md5, attrs_md5, system_md5, sequence_number)
 
 

@@ -186,13 +186,22 @@ class SqsProvider(Provider):
         batches.check_batch_size(sum(len(e.get("MessageBody", "").encode()) for e in entries))
         sender = ctx.access_key or ctx.account_id
 
-        def send_all(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[int, dict[str, Any]]:
-            def send_one(entry: dict[str, Any]) -> dict[str, Any]:
+        # Entry-level checks that need no queue run first; each failure stays with its entry.
+        prepared: list[OutgoingMessage | AwsError] = []
+        for entry in entries:
+            try:
                 if "MessageBody" not in entry:
                     raise AwsError("MissingParameter", "The request must contain the parameter MessageBody.")
-                return _send_result(messages.send(conn, queue, self._outgoing(ctx, entry), now, sender))
+                prepared.append(self._outgoing(ctx, entry))
+            except AwsError as error:
+                prepared.append(error)
 
-            return queue.id, batches.run_entries(conn, entries, send_one)
+        def send_all(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[int, dict[str, Any]]:
+            valid = [p for p in prepared if isinstance(p, OutgoingMessage)]
+            sent = iter(messages.send_batch(conn, queue, valid, now, sender))
+            outcomes = [p if isinstance(p, AwsError) else next(sent) for p in prepared]
+            return queue.id, batches.results(entries, [
+                o if isinstance(o, AwsError) else _send_result(o) for o in outcomes])
 
         queue_id, result = await self._on_queue(ctx, params, send_all)
         if result["Successful"]:
