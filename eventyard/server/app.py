@@ -56,11 +56,10 @@ class EventyardApp:
             raw_path=(scope.get("raw_path") or b"").decode("latin-1"),
         )
         response = await self.handle(request, scope)
-        await send({
-            "type": "http.response.start",
-            "status": response.status,
-            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()],
-        })
+        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+        if response.stream is None and "content-length" not in response.headers:
+            raw_headers.append((b"content-length", str(len(response.body)).encode()))  # not chunked: as AWS answers
+        await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
         if response.stream is None:
             await send({"type": "http.response.body", "body": response.body})
             return
