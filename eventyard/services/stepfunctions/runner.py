@@ -1,7 +1,9 @@
-"""Drives executions. STANDARD ones checkpoint after every top-level transition (history events,
-next state, its input and the variables, in one commit), park at top-level Wait states and retry
-back-offs behind a durable timer, commit a top-level task's token before the token leaves the
-engine, and are resumed from their checkpoint after a restart. EXPRESS ones run in memory.
+"""Drives executions. STANDARD ones checkpoint at top-level transitions (history events, next state,
+its input and the variables, in one commit; a run of states without effects - Pass, Choice,
+Succeed, Fail - runs in memory and commits once, at the next state with an effect or the end),
+park at top-level Wait states and retry back-offs behind a durable timer, commit a top-level
+task's token before the token leaves the engine, and are resumed from their checkpoint after a
+restart. EXPRESS ones run in memory.
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RESUME_TIMER = "stepfunctions.resume"
 POLL = 0.02  # how often a sleeping branch re-reads the (possibly test-advanced) clock
+# States without an external effect: deterministic but for intrinsics whose values nobody saw until a
+# commit, so a run of them can be replayed after a crash and needs no commit of its own.
+PURE_STATES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
+MAX_DEFERRED = 100  # transitions a run of pure states may keep in memory before it commits anyway
+
+
+def _running(conn: sqlite3.Connection, arn: str) -> bool:
+    row = conn.execute("SELECT status FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()
+    return row is not None and row["status"] == "RUNNING"
 
 
 class ServiceHost:
@@ -181,8 +192,17 @@ class Runner:
         if interp.resume is not None and interp.resume.get("kind") == "units":
             interp.resume = dict(interp.resume, units=await self._restore_units(arn, history))
         flushed = [0]
+        states = interp.definition["States"]
+        current: list[str | None] = [checkpoint["state"]]  # the top-level state now running
+        deferred = [0]  # transitions run in memory since the last commit
 
-        def save(conn: sqlite3.Connection, cp: dict[str, Any]) -> None:
+        def pure(name: str | None) -> bool:
+            return name in states and states[name].get("Type") in PURE_STATES
+
+        def save(conn: sqlite3.Connection, cp: dict[str, Any]) -> bool:
+            # A StopExecution committed first wins: its ExecutionAborted took the next event id.
+            if not _running(conn, arn):
+                return False
             events = history.events[flushed[0]:]
             conn.executemany("INSERT OR REPLACE INTO sfn_history VALUES (?,?,?)",
                              [(arn, e["id"], json.dumps(e)) for e in events])
@@ -192,14 +212,22 @@ class Runner:
             conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
             conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ? AND token != ?",
                          (arn, (cp.get("resume") or {}).get("token") or ""))
+            return True
 
         async def on_transition(cp: Checkpoint) -> None:
+            ran, current[0] = current[0], cp.state
             if cp.state is None:
+                return
+            if pure(ran) and pure(cp.state) and deferred[0] < MAX_DEFERRED:
+                # Nothing left the engine since the last commit: a crash replays from there.
+                deferred[0] += 1
+                await asyncio.sleep(0)  # StopExecution and TimeoutSeconds get their turn between states
                 return
             data = {"state": cp.state, "input": cp.input, "variables": cp.variables}
             count = len(history.events)
             await self.platform.db.write(lambda conn: save(conn, data))
             flushed[0] = count
+            deferred[0] = 0
             drop_live()
 
         def drop_live() -> None:
@@ -258,13 +286,16 @@ class Runner:
             activity = request.resource if request.resource.split(":")[5:6] == ["activity"] else None
             payload = json.dumps(request.parameters, separators=(",", ":"))
 
-            def commit(conn: sqlite3.Connection) -> None:
-                save(conn, data)
+            def commit(conn: sqlite3.Connection) -> bool:
+                if not save(conn, data):
+                    return False
                 conn.execute("INSERT OR REPLACE INTO sfn_task_tokens (token, execution_arn, activity_arn, input, "
                              "heartbeat_at, created_at) VALUES (?,?,?,?,?,?)",
                              (request.task_token, arn, activity, payload, now, now))
+                return True
 
-            await self.platform.db.write(commit)
+            if not await self.platform.db.write(commit):
+                raise Suspend()  # stopped: the token must not leave the engine
             flushed[0] = count
             drop_live()
             live_token[0] = request.task_token
@@ -283,7 +314,8 @@ class Runner:
             now = self.platform.clock.now()
 
             def commit(conn: sqlite3.Connection) -> None:
-                save(conn, data)
+                if not save(conn, data):
+                    return
                 due = until if deadline is None else min(until, deadline)
                 timers.schedule(conn, RESUME_TIMER, {"arn": arn, "deadline": deadline}, due, now)
 
@@ -343,7 +375,9 @@ class Runner:
 
         now = self.platform.clock.now()
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection) -> bool:
+            if not _running(conn, arn):  # stopped (ExecutionAborted is its last event)
+                return False
             conn.executemany("INSERT OR REPLACE INTO sfn_history VALUES (?,?,?)",
                              [(arn, e["id"], json.dumps(e)) for e in events])
             conn.execute("UPDATE sfn_executions SET status = ?, output = ?, error = ?, cause = ?, stopped_at = ?,"
@@ -353,9 +387,10 @@ class Runner:
             conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ?", (arn,))
             conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
             map_runs.abort_running(conn, arn, now)
+            return True
 
-        await self.platform.db.write(write)
-        await self.emit_status_event(arn)
+        if await self.platform.db.write(write):
+            await self.emit_status_event(arn)
 
     async def emit_status_event(self, arn: str, row: Any = None) -> None:
         """AWS sends 'Step Functions Execution Status Change' events (STANDARD executions only) to the
