@@ -242,7 +242,7 @@ def main() -> None:
               f" {r['put_server_cpu']:>8.1f}/{r['put_client_cpu']:<9.1f} {r['get_server_cpu']:>8.1f}/"
               f"{r['get_client_cpu']:<9.1f}")
     print("x eventyard = Eventyard's rate divided by that server's (above 1: Eventyard is faster).")
-    print("Eventyard commits every acknowledged PutRecords to SQLite (WAL, synchronous=FULL) before answering;"
+    print("Eventyard commits every acknowledged PutRecords to SQLite (WAL) before answering;"
           " moto, MiniStack and kinesalite (in-memory by default) keep records in memory.")
     for note in notes:
         print(note)

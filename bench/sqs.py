@@ -1,8 +1,8 @@
 """SQS through boto3: Eventyard against moto's server and MiniStack, side by side in one run.
 
 Load comes from several client processes, because one boto3 process tops out near 450 calls/s.
-Eventyard commits every acknowledged write durably (SQLite WAL, synchronous=FULL); the peers keep
-state in memory.
+Eventyard commits every acknowledged write to SQLite (WAL; `EVENTYARD_SQLITE_SYNCHRONOUS=full`
+adds an fsync per group commit) before answering; the peers keep state in memory.
 
     python bench/sqs.py [--seconds 5] [--senders 4]
 """
