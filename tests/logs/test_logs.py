@@ -80,3 +80,36 @@ def test_filter_patterns_match_json_fields_quoted_phrases_and_terms(server: Any,
     with pytest.raises(ClientError) as caught:
         logs.filter_log_events(logGroupName=group, filterPattern="{ $.level = }")
     assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_retention_stream_deletion_and_listing_by_prefix(server: Any, unique: str) -> None:
+    logs = server.client("logs")
+    group = f"/ret/{unique}"
+    logs.create_log_group(logGroupName=group)
+    logs.put_retention_policy(logGroupName=group, retentionInDays=7)
+    [described] = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert described["retentionInDays"] == 7 and described["logGroupName"] == group
+    with pytest.raises(ClientError) as caught:
+        logs.put_retention_policy(logGroupName=group, retentionInDays=8)  # not one of the allowed values
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
+    logs.delete_retention_policy(logGroupName=group)
+    assert "retentionInDays" not in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]
+    for name in ("b-stream", "a-stream", "c-other"):
+        logs.create_log_stream(logGroupName=group, logStreamName=name)
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert [s["logStreamName"] for s in streams] == ["a-stream", "b-stream", "c-other"]
+    streams = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix="c-")["logStreams"]
+    assert [s["logStreamName"] for s in streams] == ["c-other"]
+    logs.delete_log_stream(logGroupName=group, logStreamName="b-stream")
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert [s["logStreamName"] for s in streams] == ["a-stream", "c-other"]
+    with pytest.raises(ClientError) as caught:
+        logs.delete_log_stream(logGroupName=group, logStreamName="b-stream")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as caught:
+        logs.put_log_events(logGroupName=group, logStreamName="missing",
+                            logEvents=[{"timestamp": 1, "message": "x"}])
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as caught:
+        logs.create_log_stream(logGroupName=group, logStreamName="a-stream")
+    assert caught.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"

@@ -25,6 +25,9 @@ def _parse_token(token: str | None) -> tuple[str, int] | None:
     return prefix, int(value)
 
 
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                  3288, 3653)
+
 class LogsProvider(Provider):
     unsupported_error_code = "InvalidOperationException"
 
@@ -41,9 +44,22 @@ class LogsProvider(Provider):
                                                                   params["logGroupName"]))
 
     async def put_retention_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        days = params["retentionInDays"]
+        if days not in RETENTION_DAYS:
+            # The model documents the allowed values; CloudWatch Logs refuses others in Coral's words.
+            raise AwsError("InvalidParameterException", f"1 validation error detected: Value '{days}' at "
+                           "'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: "
+                           f"[{', '.join(map(str, RETENTION_DAYS))}]")
+
         def run(c: sqlite3.Connection) -> None:
             group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
             c.execute("UPDATE logs_groups SET retention_days=? WHERE id=?", (params["retentionInDays"], group["id"]))
+        await self.platform.db.write(run)
+
+    async def delete_retention_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        def run(c: sqlite3.Connection) -> None:
+            group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
+            c.execute("UPDATE logs_groups SET retention_days=NULL WHERE id=?", (group["id"],))
         await self.platform.db.write(run)
 
     async def describe_log_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
