@@ -95,3 +95,25 @@ def test_function_logs_are_readable_with_the_logs_api(server: Any, lam: Any, mak
     assert "second version" in messages and messages[-1].startswith(f"REPORT RequestId: {request_id}")
     found = logs.filter_log_events(logGroupName=group, filterPattern="second")["events"]
     assert [e["message"] for e in found] == ["second version"]
+
+
+def test_event_invoke_configs_are_put_updated_listed_and_deleted(lam: Any, make_function: Any) -> None:
+    name = make_function(V1)
+    lam.publish_version(FunctionName=name)
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=1)
+    lam.put_function_event_invoke_config(FunctionName=name, Qualifier="1", MaximumEventAgeInSeconds=120)
+    updated = lam.update_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=60)
+    assert updated["MaximumRetryAttempts"] == 1 and updated["MaximumEventAgeInSeconds"] == 60
+    listed = lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]
+    assert sorted(c["FunctionArn"].rsplit(":", 1)[1] for c in listed) == ["$LATEST", "1"]
+    first = lam.list_function_event_invoke_configs(FunctionName=name, MaxItems=1)
+    assert len(first["FunctionEventInvokeConfigs"]) == 1 and "NextMarker" in first
+    rest = lam.list_function_event_invoke_configs(FunctionName=name, MaxItems=1, Marker=first["NextMarker"])
+    assert len(rest["FunctionEventInvokeConfigs"]) == 1 and "NextMarker" not in rest
+    lam.delete_function_event_invoke_config(FunctionName=name)
+    with pytest.raises(ClientError) as caught:
+        lam.get_function_event_invoke_config(FunctionName=name)
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as caught:
+        lam.list_function_event_invoke_configs(FunctionName=f"{name}-missing")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"

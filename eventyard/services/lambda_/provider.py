@@ -356,6 +356,23 @@ class LambdaProvider(LayerOperations, Provider):
             "DELETE FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND name=? AND qualifier=?",
             (ref.account_id, ref.region, ref.name, ref.qualifier or LATEST)))
 
+    async def list_function_event_invoke_configs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self.ref(ctx, params)
+        limit = params.get("MaxItems", 50)
+        start = int(params["Marker"]) if str(params.get("Marker", "")).isdigit() else 0
+
+        def run(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+            functions.resolve(conn, FunctionRef(ref.name, None, ref.region, ref.account_id), pick=False)
+            return conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
+                                " name=? ORDER BY qualifier", (ref.account_id, ref.region, ref.name)).fetchall()
+
+        rows = await self.platform.db.read(run)
+        page = [json.loads(row["config"]) for row in rows[start:start + limit]]
+        result: dict[str, Any] = {"FunctionEventInvokeConfigs": page}
+        if start + limit < len(rows):
+            result["NextMarker"] = str(start + limit)
+        return result
+
     async def event_invoke_config(self, region: str, account_id: str, name: str, qualifier: str | None) -> dict[str, Any]:
         """The config an async invocation follows (qualifier-specific), with the ARN it reports."""
         def run(conn: sqlite3.Connection) -> dict[str, Any]:
