@@ -229,6 +229,15 @@ class Interpreter:
                 output = templates.select_field(state["OutputPath"], output, scope, "OutputPath")
         return output, assigned
 
+    def _finish_selected(self, state: dict[str, Any], raw: Any, result: Any, scope: Scope,
+                         jsonata: bool) -> tuple[Any, dict[str, Any] | None]:
+        """Output of a state with a result (Task, Map, Parallel): ResultSelector, then the language's finish."""
+        if jsonata:
+            return self._finish_jsonata(state, raw, result, scope, result)
+        if "ResultSelector" in state:
+            result = templates.payload(state["ResultSelector"], result, scope)
+        return self._finish_jsonpath(state, raw, result, scope, result)
+
     def _states_var(self, scope: Scope, raw: Any, **extra: Any) -> dict[str, Any]:
         return {"input": raw, "context": scope.context, **extra}
 

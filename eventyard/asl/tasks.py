@@ -110,11 +110,7 @@ async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str
         return result
 
     def finish(result: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:
-        if jsonata:
-            return interp._finish_jsonata(state, raw, result, scope, result)
-        if "ResultSelector" in state:
-            result = templates.payload(state["ResultSelector"], result, scope)
-        return interp._finish_jsonpath(state, raw, result, scope, result)
+        return interp._finish_selected(state, raw, result, scope, jsonata)
 
     return await interp._with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
 
