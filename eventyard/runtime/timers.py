@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventyard.runtime.clock import Clock
+from eventyard.runtime.supervisor import Supervisor
 from eventyard.storage.database import Migration, SqliteDatabase
 
 log = logging.getLogger(__name__)
@@ -162,28 +163,28 @@ class TimerService:
         if self._finished:  # a timer not deleted now is fired again after a restart (at least once)
             await self._flush()
 
-    async def run(self) -> None:
-        # Leases of a previous process of this single node died with it: fire those timers now.
+    async def recover(self) -> None:
+        """Leases of a previous process of this single node died with it: fire those timers now."""
         await self.db.write(lambda conn: conn.execute("UPDATE timers SET lease_until = NULL"))
-        while True:
-            now = self.clock.now()
-            kinds = list(self._kinds)
-            due = await self.db.write(lambda conn: self._claim(conn, now, kinds))
-            for timer in due:
-                await self._slots.acquire()
-                task = asyncio.get_running_loop().create_task(self._fire(timer))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-            if len(due) >= 100:
-                continue
-            next_due = await self.db.read(lambda conn: conn.execute(
-                "SELECT MIN(due_at) FROM timers WHERE lease_until IS NULL").fetchone()[0])
-            pause = IDLE_RECHECK if next_due is None else min(IDLE_RECHECK, max(0.0, next_due - self.clock.now()))
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), pause)
-            except TimeoutError:
-                pass
+
+    def supervise(self, supervisor: Supervisor) -> None:
+        supervisor.loop("timers", self.step, IDLE_RECHECK, wake=self._wake)
+
+    async def step(self) -> float:
+        """Claim and start every due timer; answer how long the loop may wait before looking again."""
+        now = self.clock.now()
+        kinds = list(self._kinds)
+        due = await self.db.write(lambda conn: self._claim(conn, now, kinds))
+        for timer in due:
+            await self._slots.acquire()
+            task = asyncio.get_running_loop().create_task(self._fire(timer))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        if len(due) >= 100:
+            return 0.0
+        next_due = await self.db.read(lambda conn: conn.execute(
+            "SELECT MIN(due_at) FROM timers WHERE lease_until IS NULL").fetchone()[0])
+        return IDLE_RECHECK if next_due is None else min(IDLE_RECHECK, max(0.0, next_due - self.clock.now()))
 
     def _claim(self, conn: sqlite3.Connection, now: float, kinds: list[str]) -> list[Timer]:
         if not kinds:
@@ -200,6 +201,14 @@ class TimerService:
                       row["created_at"]) for row in rows]
 
     async def _fire(self, timer: Timer) -> None:
+        try:
+            await self._run_handler(timer)
+        except Exception:  # storage failed while rescheduling: the lease expires and the loop fires it again
+            log.exception("timer %s (%s) could not be rescheduled; it fires again after its lease", timer.id, timer.kind)
+        finally:
+            self._slots.release()
+
+    async def _run_handler(self, timer: Timer) -> None:
         kind = self._kinds[timer.kind]
         try:
             await kind.handler(timer)
@@ -213,8 +222,6 @@ class TimerService:
                 await self._exhausted(timer, kind, error)
         else:
             self._forget(timer.id)
-        finally:
-            self._slots.release()
 
     def _forget(self, timer_id: int) -> None:
         """Delete a finished timer in the next batch: one write for every timer that finished meanwhile.

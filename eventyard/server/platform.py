@@ -15,6 +15,7 @@ from eventyard.config import Settings
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.clock import SystemClock
+from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import TimerService
 from eventyard.services.base import RequestContext, Service
 from eventyard.storage.database import SqliteDatabase, open_database
@@ -30,6 +31,7 @@ class Platform:
         self.clock = SystemClock()
         self.db: SqliteDatabase = open_database(settings.data_dir, settings.sqlite_synchronous)
         self.timers = TimerService(self.db, self.clock)
+        self.supervisor = Supervisor()
         self.services: dict[str, Service] = {}
         for factory in service_factories:
             service = factory(self)
@@ -46,12 +48,14 @@ class Platform:
         self.db.start()
         for service in self.services.values():
             await service.provider.start()
-        self.spawn(self.timers.run(), "timers")
+        await self.timers.recover()
+        self.timers.supervise(self.supervisor)
         self.started = True
 
     async def stop(self) -> None:
         for service in self.services.values():
             await service.provider.stop()
+        await self.supervisor.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -88,8 +92,21 @@ class Platform:
         return await target.provider.dispatch(ctx, operation, params) or {}
 
     def health(self) -> dict[str, Any]:
+        loops = self.supervisor.states()
+        degraded = {name: state for name, state in loops.items() if state.startswith("degraded")}
         return {
             "version": __version__,
+            "status": "degraded" if degraded else ("running" if self.started else "starting"),
             "storage": {"backend": self.db.backend, "path": self.db.path},
-            "services": {name: "running" if self.started else "starting" for name in self.services},
+            "services": {name: self._service_state(name, degraded) for name in self.services},
+            "loops": loops,
         }
+
+    def _service_state(self, service: str, degraded: dict[str, str]) -> str:
+        """A service is degraded when one of its loops is, or the timer loop that drives its deliveries."""
+        if not self.started:
+            return "starting"
+        for loop, state in degraded.items():
+            if loop == "timers" or loop.startswith(f"{service}:"):
+                return f"{state} (in {loop})"
+        return "running"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from eventyard.runtime import timers
 from eventyard.runtime.clock import ManualClock
+from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import RetryPolicy, Timer, TimerService
 from eventyard.storage.database import SqliteDatabase
 
@@ -18,8 +19,15 @@ def make(tmp_path: Path) -> tuple[SqliteDatabase, ManualClock, TimerService]:
     return db, clock, TimerService(db, clock)
 
 
+async def start_loop(service: TimerService) -> Supervisor:
+    await service.recover()
+    supervisor = Supervisor()
+    service.supervise(supervisor)
+    return supervisor
+
+
 async def run_until(service: TimerService, condition: object, clock: ManualClock, step: float = 1.0) -> None:
-    task = asyncio.get_running_loop().create_task(service.run())
+    supervisor = await start_loop(service)
     try:
         for _ in range(200):
             if condition():  # type: ignore[operator]
@@ -29,8 +37,7 @@ async def run_until(service: TimerService, condition: object, clock: ManualClock
             await asyncio.sleep(0.01)
         raise AssertionError("condition not reached")
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await supervisor.stop()
         await service.stop()
 
 
@@ -116,17 +123,16 @@ def test_a_claimed_timer_fires_at_once_and_the_loop_leaves_it_alone(tmp_path: Pa
     async def main() -> None:
         db.start()
         service.register("now", handler)
+        supervisor = await start_loop(service)
         now = clock.now()
         timer = await db.write(lambda conn: timers.schedule_claimed(conn, "now", {"n": 1}, now))
         assert timer.attempts == 1 and timer.payload == {"n": 1}
-        loop = asyncio.get_running_loop().create_task(service.run())
         service.fire(timer)
         for _ in range(100):
             await asyncio.sleep(0.01)
             if fired and not await db.read(lambda c: c.execute("SELECT COUNT(*) FROM timers").fetchone()[0]):
                 break
-        loop.cancel()
-        await asyncio.gather(loop, return_exceptions=True)
+        await supervisor.stop()
         await service.stop()
         assert fired == [timer.id]  # fired once: its lease kept the loop from claiming it too
         assert await db.read(lambda c: c.execute("SELECT COUNT(*) FROM timers").fetchone()[0]) == 0

@@ -3,7 +3,6 @@ then brings the in-memory routing index up to date with what was committed."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -46,13 +45,11 @@ class EventsProvider(MoreOperations, Provider):
         self.deliverer.register()
         self.platform.timers.register(rules.SCHEDULE_TIMER, self._fire_schedule, RetryPolicy(max_attempts=10))
         self.platform.timers.register(archives.REPLAY_TIMER, self._replay_step, RetryPolicy(max_attempts=10))
-        self.platform.spawn(self._sweep(), "events-archive-retention")
+        self.platform.supervisor.every("events:archive-retention", SWEEP_INTERVAL, self._sweep)
 
     async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_INTERVAL)
-            now = self.now()
-            await self.platform.db.write(lambda conn: archives.sweep(conn, now))
+        now = self.now()
+        await self.platform.db.write(lambda conn: archives.sweep(conn, now))
 
     async def _write(self, fn: Any) -> Any:
         return await self.platform.db.write(fn)

@@ -57,7 +57,7 @@ class KinesisProvider(Provider):
     async def start(self) -> None:
         self.platform.timers.register(stream_store.SETTLE_TIMER, self._settle,
                                       RetryPolicy(max_attempts=10, base_delay=0.5))
-        self.platform.spawn(self._sweep(), "kinesis-retention")
+        self.platform.supervisor.every("kinesis:retention", SWEEP_INTERVAL, self._sweep)
 
     async def _settle(self, timer: Timer) -> None:
         now = self.now()
@@ -67,10 +67,8 @@ class KinesisProvider(Provider):
             await self.platform.db.write(lambda conn: consumers.settle_by_id(conn, timer.payload["consumer_id"], now))
 
     async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_INTERVAL)
-            now = self.now()
-            await self.platform.db.write(lambda conn: records.sweep_expired(conn, now))
+        now = self.now()
+        await self.platform.db.write(lambda conn: records.sweep_expired(conn, now))
 
     def _notify(self, stream_id: int) -> None:
         for waiter in self._waiters.pop(stream_id, set()):

@@ -50,7 +50,7 @@ class EsmRunner:
 
             poller = poller_for(self.provider, key, config, region, account_id)
             if poller is not None:
-                self.tasks[key] = asyncio.get_running_loop().create_task(poller.run(), name=f"esm-{key}")
+                self.tasks[key] = self.provider.platform.supervisor.job(f"lambda:esm-{key}", poller.run)
 
     # -- operations --------------------------------------------------------------------------
     async def create(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from eventyard.services.lambda_.interpreters import Interpreters
 from eventyard.services.lambda_.worker import INIT_TIMEOUT, Invocation, Worker, decode_error, runtime_command
 
 IDLE_SECONDS = 300.0  # an idle environment is reclaimed after this long
+REAP_INTERVAL = 10.0  # how often idle environments are looked for
 
 
 class Throttled(AwsError):
@@ -103,12 +104,11 @@ class WorkerPool:
             self.workers.remove(worker)
 
     async def reap(self) -> None:
-        while True:
-            await asyncio.sleep(10)
-            cutoff = time.monotonic() - IDLE_SECONDS
-            for worker in list(self.workers):
-                if not worker.busy and worker.last_used < cutoff:
-                    self._drop(worker)
+        """Stop workers idle for longer than IDLE_SECONDS (called every REAP_INTERVAL)."""
+        cutoff = time.monotonic() - IDLE_SECONDS
+        for worker in list(self.workers):
+            if not worker.busy and worker.last_used < cutoff:
+                self._drop(worker)
 
     async def close(self) -> None:
         for worker in list(self.workers):

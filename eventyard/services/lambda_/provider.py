@@ -19,7 +19,7 @@ from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
-from eventyard.services.lambda_.pool import InvokeResult, WorkerPool
+from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
 from eventyard.services.logs import store as log_store
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
@@ -45,7 +45,7 @@ class LambdaProvider(LayerOperations, Provider):
         self.layer_root.mkdir(parents=True, exist_ok=True)
         self.platform.timers.register(async_invoke.KIND, lambda t: async_invoke.handle(self, t),
                                       RetryPolicy(max_attempts=10, base_delay=1.0, max_delay=60.0))
-        self.platform.spawn(self.pool.reap(), "lambda-reaper")
+        self.platform.supervisor.every("lambda:reaper", REAP_INTERVAL, self.pool.reap)
         from eventyard.services.lambda_.esm import EsmRunner
 
         self.esm = EsmRunner(self)

@@ -53,13 +53,11 @@ class SnsProvider(Provider):
         self.dispatcher = Dispatcher(self.platform, self.signer)
         self.platform.timers.register(outbox.TIMER_KIND, self.dispatcher.handle, INTERNAL_RETRIES,
                                       on_exhausted=self.dispatcher.on_exhausted)
-        self.platform.spawn(self._sweep_dedup(), "sns-dedup-sweep")
+        self.platform.supervisor.every("sns:dedup-sweep", DEDUP_SWEEP_INTERVAL, self._sweep_dedup)
 
     async def _sweep_dedup(self) -> None:
-        while True:
-            await asyncio.sleep(DEDUP_SWEEP_INTERVAL)
-            now = self.now()
-            await self.platform.db.write(lambda conn: conn.execute("DELETE FROM sns_dedup WHERE expires_at < ?", (now,)))
+        now = self.now()
+        await self.platform.db.write(lambda conn: conn.execute("DELETE FROM sns_dedup WHERE expires_at < ?", (now,)))
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await self.platform.db.write(fn)

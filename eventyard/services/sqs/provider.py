@@ -66,18 +66,17 @@ class SqsProvider(Provider):
             self._waiters.get(queue_id, set()).discard(waiter)
 
     async def start(self) -> None:
-        self.platform.spawn(self._maintenance(), "sqs-maintenance")
+        self.platform.supervisor.every("sqs:move-tasks", MAINTENANCE_INTERVAL, self._step_move_tasks)
+        self.platform.supervisor.every("sqs:retention", MAINTENANCE_INTERVAL * 50, self._sweep_expired)
 
-    async def _maintenance(self) -> None:
-        ticks = 0
-        while True:
-            await asyncio.sleep(MAINTENANCE_INTERVAL)
+    async def _step_move_tasks(self) -> None:
+        if self._moving:
             now = self.now()
-            if self._moving:
-                self._moving = await self.platform.db.write(lambda conn: move_tasks.step(conn, now))
-            ticks += 1
-            if ticks % 50 == 0:
-                await self.platform.db.write(lambda conn: messages.sweep_expired(conn, now))
+            self._moving = await self.platform.db.write(lambda conn: move_tasks.step(conn, now))
+
+    async def _sweep_expired(self) -> None:
+        now = self.now()
+        await self.platform.db.write(lambda conn: messages.sweep_expired(conn, now))
 
     # -- queues ----------------------------------------------------------------------------
     async def create_queue(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -117,7 +117,8 @@ class Runner:
     def launch(self, arn: str) -> None:
         if arn in self.running:
             return
-        task = self.platform.spawn(self._drive(arn), f"sfn:{arn}")
+        # A failed drive (storage unavailable) runs again from the last checkpoint, as after a restart.
+        task = self.platform.supervisor.job(f"stepfunctions:{arn}", lambda: self._drive(arn))
         self.running[arn] = task
         task.add_done_callback(lambda _t: self._finished(arn))
 
