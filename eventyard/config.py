@@ -26,6 +26,8 @@ class Settings:
     # "full" fsyncs the WAL on every group commit (survives power loss); "normal" survives a
     # killed process but not a power cut. Both honour "acknowledged means committed".
     sqlite_synchronous: str = "normal"
+    # Host header values answered besides loopback names ("*": any). Guards against DNS rebinding.
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def public_url(self) -> str:
@@ -39,6 +41,7 @@ class Settings:
             "account_id": os.environ.get("EVENTYARD_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
             "clock_control": _env_flag("EVENTYARD_CLOCK_CONTROL"),
             "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "normal").lower(),
+            "allowed_hosts": tuple(h.strip() for h in os.environ.get("EVENTYARD_ALLOWED_HOSTS", "").split(",") if h.strip()),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

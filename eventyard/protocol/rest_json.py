@@ -164,11 +164,11 @@ class RestJsonProtocol:
                 if request.body:
                     params[payload_name] = request.body.decode("utf-8")
             else:
-                document = _json_body(request.body)
+                document = _json_body(request)
                 if document is not None:
                     params[payload_name] = read_json(member, document)
         elif body_members:
-            document = _json_body(request.body)
+            document = _json_body(request)
             if document is not None:
                 if not isinstance(document, dict):
                     raise WireTypeError("Start of list found where not expected")
@@ -275,9 +275,14 @@ def _error_shapes(model: ServiceModel) -> Iterable[StructureShape]:
     return cached  # type: ignore[no-any-return]
 
 
-def _json_body(body: bytes) -> Any:
+def _json_body(request: HttpRequest) -> Any:
+    body = request.body
     if not body.strip():
         return None
+    content_type = request.headers.get("content-type", "")
+    if content_type and "json" not in content_type.lower():
+        # SDKs send JSON documents as JSON; a form or text/plain body is a browser's cross-site post.
+        raise AwsError("UnsupportedMediaTypeException", f"Unsupported Media Type: {content_type}", 415)
     try:
         return json.loads(body)
     except ValueError as exc:

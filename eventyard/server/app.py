@@ -11,6 +11,8 @@ from typing import Any
 from eventyard.config import Settings
 from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.errors import AwsError, InternalFailure
+from eventyard.protocol.query_protocol import QueryProtocol
+from eventyard.server.door import HostPolicy, is_cross_site, is_signed
 from eventyard.server.platform import Platform, ServiceFactory
 from eventyard.server.routing import Router, credential_scope
 from eventyard.services.base import RequestContext
@@ -33,6 +35,7 @@ class EventyardApp:
         self.service_factories = services if services is not None else default_services()
         self.platform: Platform | None = None
         self.router: Router | None = None
+        self.hosts = HostPolicy([*settings.allowed_hosts, *_configured_host(settings)])
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -88,7 +91,12 @@ class EventyardApp:
 
     async def handle(self, request: HttpRequest, scope: dict[str, Any]) -> HttpResponse:
         assert self.platform is not None and self.router is not None
+        if not self.hosts.allows(request.headers.get("host")):
+            return _json(403, {"message": f"Host {request.headers.get('host')!r} is not served here; "
+                                          "add it to EVENTYARD_ALLOWED_HOSTS to allow it"})
         if request.path.startswith("/_eventyard/"):
+            if request.method not in {"GET", "HEAD", "OPTIONS"} and is_cross_site(request, self.hosts):
+                return _json(403, {"message": "cross-site requests to Eventyard's own endpoints are refused"})
             return await self._admin(request)
         credential = credential_scope(request)
         service = self.router.route(request, credential)
@@ -104,9 +112,14 @@ class EventyardApp:
             access_key=credential.access_key,
         )
         try:
+            signed = is_signed(request)
+            if not signed and not service.has_unsigned_operations:
+                raise missing_authentication(protocol)
             parsed = protocol.parse(request)
             operation = parsed.operation
             ctx.operation = operation.name
+            if not signed and not service.allows_unsigned(operation):
+                raise missing_authentication(protocol)
             result = await service.provider.dispatch(ctx, operation.name, parsed.params)
             return protocol.serialize(operation, result, ctx.request_id)
         except AwsError as error:
@@ -166,6 +179,18 @@ async def _stream_until_disconnect(stream: Any, send: Send, receive: Receive) ->
         close = getattr(stream, "aclose", None)
         if close is not None:
             await close()
+
+
+def _configured_host(settings: Settings) -> list[str]:
+    """The host the server was told to listen on is a name clients use for it too."""
+    return [] if settings.host in {"0.0.0.0", "::", ""} else [settings.host]
+
+
+def missing_authentication(protocol: Any) -> AwsError:
+    """What AWS answers a request without a signature, in the protocol's own dialect."""
+    if isinstance(protocol, QueryProtocol):
+        return AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+    return AwsError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
 
 
 def _base_url(request: HttpRequest, scope: dict[str, Any]) -> str:

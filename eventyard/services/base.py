@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
+from botocore.model import OperationModel
 
 from eventyard.protocol.base import HttpRequest, WireProtocol
 from eventyard.protocol.errors import AwsError
@@ -67,6 +69,18 @@ class Service:
     provider: Provider
     protocols: Sequence[WireProtocol]
     migrations: Sequence[Migration] = ()
+    # Operations AWS answers without a signature besides the model's noAuth ones (SNS's
+    # SubscribeURL and UnsubscribeURL are plain links an endpoint or a person follows).
+    unsigned_operations: frozenset[str] = frozenset()
+
+    def allows_unsigned(self, operation: OperationModel) -> bool:
+        return operation.name in self.unsigned_operations or operation.auth_type == "none"
+
+    @cached_property
+    def has_unsigned_operations(self) -> bool:
+        model = self.protocols[-1].model
+        return bool(self.unsigned_operations) or any(
+            model.operation_model(name).auth_type == "none" for name in model.operation_names)
 
     def protocol_for(self, request: HttpRequest) -> WireProtocol:
         """JSON when the request names an X-Amz-Target; otherwise the service's last-listed protocol

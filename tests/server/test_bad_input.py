@@ -23,7 +23,7 @@ SIGNING = {"sqs": "sqs", "events": "events", "kinesis": "kinesis", "stepfunction
 
 def _auth(service: str) -> str:
     return (f"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/{SIGNING[service]}/aws4_request, "
-            "SignedHeaders=host, Signature=0")
+            "SignedHeaders=host, Signature=" + "0" * 64)
 
 
 def _send(server: ServerProcess, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:

@@ -1,4 +1,4 @@
-"""Raw query-protocol requests, as curl or a hand-written client would send them."""
+"""Raw query-protocol requests, as a hand-written client (signing with SigV4) would send them."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 from tests.conftest import ServerProcess
+from tests.signing import signed_headers
 
 NS = {"sqs": "http://queue.amazonaws.com/doc/2012-11-05/"}
 
 
 def post(server: ServerProcess, form: dict[str, str], path: str = "/") -> tuple[int, ET.Element]:
-    request = urllib.request.Request(server.url + path, data=urllib.parse.urlencode(form).encode(), method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    body = urllib.parse.urlencode(form).encode()
+    headers = signed_headers("POST", server.url + path, body, {"Content-Type": "application/x-www-form-urlencoded"}, "sqs")
+    request = urllib.request.Request(server.url + path, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, ET.fromstring(response.read())
@@ -22,7 +24,7 @@ def post(server: ServerProcess, form: dict[str, str], path: str = "/") -> tuple[
         return error.code, ET.fromstring(error.read())
 
 
-def test_an_unsigned_form_post_creates_a_queue_and_answers_xml(server: ServerProcess, unique: str) -> None:
+def test_a_signed_form_post_creates_a_queue_and_answers_xml(server: ServerProcess, unique: str) -> None:
     status, root = post(server, {"Action": "CreateQueue", "QueueName": f"raw-{unique}",
                                  "Attribute.1.Name": "VisibilityTimeout", "Attribute.1.Value": "40"})
     assert status == 200

@@ -21,4 +21,5 @@ def create_service(platform: Platform) -> Service:
         provider=SnsProvider(platform),
         protocols=[SnsQueryProtocol()],
         migrations=MIGRATIONS,
+        unsigned_operations=frozenset({"ConfirmSubscription", "Unsubscribe"}),
     )
