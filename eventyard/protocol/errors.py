@@ -30,6 +30,13 @@ class UnknownOperation(AwsError):
         super().__init__(code, message, 400)
 
 
+class ServiceUnavailable(AwsError):
+    """A passing condition (storage full or locked): SDKs retry a 503 with this code."""
+
+    def __init__(self, message: str = "The service is unavailable. Please retry the request.") -> None:
+        super().__init__("ServiceUnavailable", message, 503, sender_fault=False)
+
+
 class InternalFailure(AwsError):
     def __init__(self, message: str = "We encountered an internal error. Please try again.") -> None:
         super().__init__("InternalFailure", message, 500, sender_fault=False)

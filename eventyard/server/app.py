@@ -10,12 +10,13 @@ from typing import Any
 
 from eventyard.config import Settings
 from eventyard.protocol.base import HttpRequest, HttpResponse
-from eventyard.protocol.errors import AwsError, InternalFailure
+from eventyard.protocol.errors import AwsError, InternalFailure, ServiceUnavailable
 from eventyard.protocol.query_protocol import QueryProtocol
 from eventyard.server.door import HostPolicy, is_cross_site, is_signed
 from eventyard.server.platform import Platform, ServiceFactory
 from eventyard.server.routing import Router, credential_scope
 from eventyard.services.base import RequestContext
+from eventyard.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,9 @@ class EventyardApp:
             return protocol.serialize(operation, result, ctx.request_id)
         except AwsError as error:
             return protocol.serialize_error(error, operation, ctx.request_id)
+        except StorageUnavailable as error:  # disk full, locked by another process: retryable, as AWS's 503s are
+            log.warning("%s.%s: storage unavailable: %s", service.name, getattr(operation, "name", "?"), error)
+            return protocol.serialize_error(ServiceUnavailable(), operation, ctx.request_id)
         except Exception:  # a bug of ours: the client still gets an AWS-shaped 500, never a traceback
             log.exception("unhandled error in %s.%s", service.name, getattr(operation, "name", "?"))
             return protocol.serialize_error(InternalFailure(), operation, ctx.request_id)

@@ -18,7 +18,7 @@ from eventyard.runtime.clock import SystemClock
 from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import TimerService
 from eventyard.services.base import RequestContext, Service
-from eventyard.storage.database import SqliteDatabase, open_database
+from eventyard.storage import SqliteDatabase, open_database
 
 log = logging.getLogger(__name__)
 

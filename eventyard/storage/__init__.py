@@ -1,5 +1,14 @@
-"""Durable state: interfaces, the embedded SQLite backend, and schema migrations."""
+"""Durable state: the interface domain code writes against, its engines, and schema migrations."""
 
-from eventyard.storage.database import Database, Migration, open_database
+from eventyard.storage.interface import (
+    Connection,
+    Cursor,
+    Database,
+    Migration,
+    Row,
+    StorageUnavailable,
+)
+from eventyard.storage.sqlite import SqliteDatabase, open_database
 
-__all__ = ["Database", "Migration", "open_database"]
+__all__ = ["Connection", "Cursor", "Database", "Migration", "Row", "SqliteDatabase", "StorageUnavailable",
+           "open_database"]

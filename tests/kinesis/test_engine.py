@@ -19,7 +19,8 @@ from eventyard.services.kinesis import streams as stream_store
 from eventyard.services.kinesis.records import Entry
 from eventyard.services.kinesis.schema import MIGRATIONS
 from eventyard.services.kinesis.streams import StreamKey
-from eventyard.storage.database import SqliteDatabase
+from eventyard.storage import SqliteDatabase
+from eventyard.storage.sqlite import translate_ddl
 
 KEY = StreamKey("000000000000", "us-east-1", "engine")
 
@@ -101,7 +102,7 @@ def test_uniform_scaling_keeps_a_partition_and_at_most_two_parents(start: int, d
     for migration in (*timers.MIGRATIONS, *MIGRATIONS):
         for statement in migration.sql.split(";"):
             if statement.strip():
-                conn.execute(statement)
+                conn.execute(translate_ddl(statement))
     stream = stream_store.create(conn, KEY, start, "PROVISIONED", {}, 1024, 0.0, 0.0)
     if target != start:
         shards.scale_uniformly(conn, stream, target, 1.0)

@@ -22,7 +22,7 @@ from eventyard.services.lambda_ import async_invoke
 from eventyard.services.lambda_.kinesis_poller import _lane, failed_from, kinesis_record, passes_kinesis_filters
 from eventyard.services.lambda_.pollers import compile_filters
 from eventyard.services.lambda_.pool import InvokeResult, Throttled
-from eventyard.storage.database import SqliteDatabase
+from eventyard.storage import SqliteDatabase
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:f"
 DLQ = "arn:aws:sqs:us-east-1:000000000000:failures"

@@ -9,7 +9,7 @@ from eventyard.runtime import timers
 from eventyard.runtime.clock import ManualClock
 from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import Timer, TimerService
-from eventyard.storage.database import SqliteDatabase
+from eventyard.storage import SqliteDatabase
 
 
 async def wait_until(condition: object, rounds: int = 2000) -> None:

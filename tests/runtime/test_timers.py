@@ -9,7 +9,7 @@ from eventyard.runtime import timers
 from eventyard.runtime.clock import ManualClock
 from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import RetryPolicy, Timer, TimerService
-from eventyard.storage.database import SqliteDatabase
+from eventyard.storage import SqliteDatabase
 
 
 def make(tmp_path: Path) -> tuple[SqliteDatabase, ManualClock, TimerService]:

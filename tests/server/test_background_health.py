@@ -38,7 +38,7 @@ def test_a_locked_database_degrades_health_and_scheduled_deliveries_resume_after
         wait_for(lambda: health(fresh_server)["loops"]["timers"] != "running")  # type: ignore[index]
         state = health(fresh_server)
         assert state["status"] == "degraded"
-        assert state["loops"]["timers"] == "degraded: OperationalError: database is locked"  # type: ignore[index]
+        assert state["loops"]["timers"] == "degraded: StorageUnavailable: database is locked"  # type: ignore[index]
         assert state["services"]["events"].startswith("degraded")  # type: ignore[index]
     finally:
         blocker.execute("ROLLBACK")

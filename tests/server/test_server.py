@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 
 from tests.conftest import ServerProcess
+from tests.signing import signed_headers
 
 
 def get(server: ServerProcess, path: str) -> tuple[int, dict[str, object]]:
@@ -18,8 +19,10 @@ def get(server: ServerProcess, path: str) -> tuple[int, dict[str, object]]:
 
 
 def post_json(server: ServerProcess, target: str, body: dict[str, object]) -> tuple[int, dict[str, str], dict[str, object]]:
-    request = urllib.request.Request(server.url + "/", data=json.dumps(body).encode(), method="POST", headers={
-        "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"})
+    data = json.dumps(body).encode()
+    headers = signed_headers("POST", server.url + "/", data, {
+        "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"}, "sqs")
+    request = urllib.request.Request(server.url + "/", data=data, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, dict(response.headers), json.load(response)
@@ -51,8 +54,9 @@ def test_an_unknown_sqs_json_operation_is_an_aws_error_not_a_500(server: ServerP
 
 
 def test_malformed_json_is_a_serialization_error(server: ServerProcess) -> None:
-    request = urllib.request.Request(server.url + "/", data=b"{not json", method="POST", headers={
-        "X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"})
+    headers = signed_headers("POST", server.url + "/", b"{not json", {
+        "X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"}, "sqs")
+    request = urllib.request.Request(server.url + "/", data=b"{not json", method="POST", headers=headers)
     try:
         urllib.request.urlopen(request, timeout=5)
         raise AssertionError("expected an error")

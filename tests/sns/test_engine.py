@@ -19,7 +19,7 @@ from eventyard.services.sns import outbox, policies
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.schema import MIGRATIONS
 from eventyard.services.sns.signing import Signer, string_to_sign
-from eventyard.storage.database import SqliteDatabase
+from eventyard.storage import SqliteDatabase
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from eventyard.services.sqs import messages, queues
 from eventyard.services.sqs.messages import OutgoingMessage
 from eventyard.services.sqs.names import QueueKey
 from eventyard.services.sqs.schema import MIGRATIONS
-from eventyard.storage.database import SqliteDatabase
+from eventyard.storage import SqliteDatabase
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eventyard.storage.database import Migration, SqliteDatabase
+from eventyard.storage import Migration, SqliteDatabase
 
 SCHEMA = [Migration("test-0001", "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")]
 

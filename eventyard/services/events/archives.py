@@ -4,7 +4,6 @@ replays (a time window of an archive sent back through its bus's rules, `replay-
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
@@ -12,6 +11,7 @@ from eventyard.runtime import timers
 from eventyard.services.events import buses, store
 from eventyard.services.events.arns import arn_of, name_from_arn, parse_arn
 from eventyard.services.events.rules import validate_pattern
+from eventyard.storage import Connection
 
 ARCHIVE = "archive"
 REPLAY = "replay"
@@ -20,7 +20,7 @@ REPLAY_BATCH = 100
 FINISHED = ("COMPLETED", "CANCELLED", "FAILED")
 
 
-def create(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
+def create(conn: Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
     name = params["ArchiveName"]
     if store.get(conn, ARCHIVE, account, region, name) is not None:
         raise AwsError("ResourceAlreadyExistsException", f"Archive {name} already exists.")
@@ -38,14 +38,14 @@ def create(conn: sqlite3.Connection, account: str, region: str, params: dict[str
     return doc
 
 
-def get(conn: sqlite3.Connection, account: str, region: str, name: str) -> dict[str, Any]:
+def get(conn: Connection, account: str, region: str, name: str) -> dict[str, Any]:
     doc = store.get(conn, ARCHIVE, account, region, name)
     if doc is None:
         raise AwsError("ResourceNotFoundException", f"Archive {name} does not exist.")
     return doc
 
 
-def update(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+def update(conn: Connection, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
     doc = get(conn, account, region, params["ArchiveName"])
     if "EventPattern" in params:
         if params["EventPattern"]:
@@ -60,14 +60,14 @@ def update(conn: sqlite3.Connection, account: str, region: str, params: dict[str
     return doc
 
 
-def delete(conn: sqlite3.Connection, account: str, region: str, name: str) -> dict[str, Any]:
+def delete(conn: Connection, account: str, region: str, name: str) -> dict[str, Any]:
     doc = get(conn, account, region, name)
     store.delete(conn, ARCHIVE, account, region, name)
     conn.execute("DELETE FROM events_archived WHERE archive_arn = ?", (doc["ArchiveArn"],))
     return doc
 
 
-def describe(conn: sqlite3.Connection, doc: dict[str, Any]) -> dict[str, Any]:
+def describe(conn: Connection, doc: dict[str, Any]) -> dict[str, Any]:
     count, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM events_archived WHERE archive_arn = ?",
                                (doc["ArchiveArn"],)).fetchone()
     out = {k: v for k, v in doc.items() if not k.startswith("_")}
@@ -75,7 +75,7 @@ def describe(conn: sqlite3.Connection, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def sweep(conn: sqlite3.Connection, now: float) -> None:
+def sweep(conn: Connection, now: float) -> None:
     """Drop archived events older than their archive's RetentionDays (0 keeps them forever)."""
     for doc in store.list_docs(conn, ARCHIVE):
         days = doc.get("RetentionDays") or 0
@@ -85,7 +85,7 @@ def sweep(conn: sqlite3.Connection, now: float) -> None:
 
 
 # -- replays ---------------------------------------------------------------------------------
-def start_replay(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any],
+def start_replay(conn: Connection, account: str, region: str, params: dict[str, Any],
                  now: float) -> dict[str, Any]:
     name = params["ReplayName"]
     if store.get(conn, REPLAY, account, region, name) is not None:
@@ -114,14 +114,14 @@ def start_replay(conn: sqlite3.Connection, account: str, region: str, params: di
     return doc
 
 
-def get_replay(conn: sqlite3.Connection, account: str, region: str, name: str) -> dict[str, Any]:
+def get_replay(conn: Connection, account: str, region: str, name: str) -> dict[str, Any]:
     doc = store.get(conn, REPLAY, account, region, name)
     if doc is None:
         raise AwsError("ResourceNotFoundException", f"Replay {name} does not exist.")
     return doc
 
 
-def cancel_replay(conn: sqlite3.Connection, account: str, region: str, name: str) -> dict[str, Any]:
+def cancel_replay(conn: Connection, account: str, region: str, name: str) -> dict[str, Any]:
     doc = get_replay(conn, account, region, name)
     if doc["State"] in FINISHED or doc["State"] == "CANCELLING":
         raise AwsError("IllegalStatusException", f"Replay {name} is not in a valid state for this operation.")
@@ -130,7 +130,7 @@ def cancel_replay(conn: sqlite3.Connection, account: str, region: str, name: str
     return doc
 
 
-def next_batch(conn: sqlite3.Connection, doc: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+def next_batch(conn: Connection, doc: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
     rows = conn.execute(
         "SELECT seq, event FROM events_archived WHERE archive_arn = ? AND seq > ? AND event_time >= ?"
         " AND event_time < ? ORDER BY seq LIMIT ?",

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.events import store
 from eventyard.services.events.arns import DEFAULT_BUS, bus_arn
+from eventyard.storage import Connection
 
 KIND = "bus"
 
 
-def ensure_default(conn: sqlite3.Connection, account: str, region: str, now: float) -> None:
+def ensure_default(conn: Connection, account: str, region: str, now: float) -> None:
     """AWS gives every account a `default` bus in every region; ours appears on first use."""
     if store.get(conn, KIND, account, region, DEFAULT_BUS) is None:
         store.put(conn, KIND, account, region, DEFAULT_BUS, {
@@ -22,7 +22,7 @@ def ensure_default(conn: sqlite3.Connection, account: str, region: str, now: flo
         })
 
 
-def get(conn: sqlite3.Connection, account: str, region: str, name: str, now: float) -> dict[str, Any]:
+def get(conn: Connection, account: str, region: str, name: str, now: float) -> dict[str, Any]:
     if name == DEFAULT_BUS:
         ensure_default(conn, account, region, now)
     bus = store.get(conn, KIND, account, region, name)
@@ -31,11 +31,11 @@ def get(conn: sqlite3.Connection, account: str, region: str, name: str, now: flo
     return bus
 
 
-def exists(conn: sqlite3.Connection, account: str, region: str, name: str) -> bool:
+def exists(conn: Connection, account: str, region: str, name: str) -> bool:
     return name == DEFAULT_BUS or store.get(conn, KIND, account, region, name) is not None
 
 
-def create(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
+def create(conn: Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
     name = params["Name"]
     if name == DEFAULT_BUS or store.get(conn, KIND, account, region, name) is not None:
         raise AwsError("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
@@ -53,7 +53,7 @@ def create(conn: sqlite3.Connection, account: str, region: str, params: dict[str
     return bus
 
 
-def update(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
+def update(conn: Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
     name = params.get("Name") or DEFAULT_BUS
     bus = get(conn, account, region, name, now)
     for key in ("Description", "KmsKeyIdentifier", "DeadLetterConfig", "LogConfig"):
@@ -64,7 +64,7 @@ def update(conn: sqlite3.Connection, account: str, region: str, params: dict[str
     return bus
 
 
-def delete(conn: sqlite3.Connection, account: str, region: str, name: str) -> None:
+def delete(conn: Connection, account: str, region: str, name: str) -> None:
     if name == DEFAULT_BUS:
         raise AwsError("ValidationException", "Cannot delete event bus default.")
     bus = store.get(conn, KIND, account, region, name)
@@ -76,7 +76,7 @@ def delete(conn: sqlite3.Connection, account: str, region: str, name: str) -> No
                  " AND substr(name, 1, ?) = ?", (account, region, len(name) + 1, f"{name}|"))
 
 
-def put_permission(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any], now: float) -> None:
+def put_permission(conn: Connection, account: str, region: str, params: dict[str, Any], now: float) -> None:
     name = params.get("EventBusName") or DEFAULT_BUS
     bus = get(conn, account, region, name, now)
     if params.get("Policy"):
@@ -109,7 +109,7 @@ def put_permission(conn: sqlite3.Connection, account: str, region: str, params: 
     store.put(conn, KIND, account, region, name, bus)
 
 
-def remove_permission(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any],
+def remove_permission(conn: Connection, account: str, region: str, params: dict[str, Any],
                       now: float) -> None:
     name = params.get("EventBusName") or DEFAULT_BUS
     bus = get(conn, account, region, name, now)

@@ -4,13 +4,13 @@ returned, as AWS keeps them in Secrets Manager."""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_uuid
 from eventyard.services.events import store
 from eventyard.services.events.arns import arn_of
+from eventyard.storage import Connection
 
 CONNECTION = "connection"
 DESTINATION = "api-destination"
@@ -39,7 +39,7 @@ def _check_auth(auth_type: str, params: dict[str, Any]) -> None:
         raise AwsError("ValidationException", f"{needed} must be specified for AuthorizationType {auth_type}.")
 
 
-def create_connection(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any],
+def create_connection(conn: Connection, account: str, region: str, params: dict[str, Any],
                       now: float) -> dict[str, Any]:
     name = params["Name"]
     if store.get(conn, CONNECTION, account, region, name) is not None:
@@ -58,7 +58,7 @@ def create_connection(conn: sqlite3.Connection, account: str, region: str, param
     return doc
 
 
-def get_connection(conn: sqlite3.Connection, account: str, region: str, name: str) -> dict[str, Any]:
+def get_connection(conn: Connection, account: str, region: str, name: str) -> dict[str, Any]:
     doc = store.get(conn, CONNECTION, account, region, name)
     if doc is None:
         raise AwsError("ResourceNotFoundException", f"Failed to describe the connection(s). Connection '{name}' does not exist.")
@@ -71,7 +71,7 @@ def describe_connection(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def update_connection(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any],
+def update_connection(conn: Connection, account: str, region: str, params: dict[str, Any],
                       now: float) -> dict[str, Any]:
     doc = get_connection(conn, account, region, params["Name"])
     if params.get("AuthorizationType"):
@@ -87,7 +87,7 @@ def update_connection(conn: sqlite3.Connection, account: str, region: str, param
     return doc
 
 
-def create_destination(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any],
+def create_destination(conn: Connection, account: str, region: str, params: dict[str, Any],
                        now: float) -> dict[str, Any]:
     name = params["Name"]
     if store.get(conn, DESTINATION, account, region, name) is not None:
@@ -107,7 +107,7 @@ def create_destination(conn: sqlite3.Connection, account: str, region: str, para
     return doc
 
 
-def get_destination(conn: sqlite3.Connection, account: str, region: str, name: str) -> dict[str, Any]:
+def get_destination(conn: Connection, account: str, region: str, name: str) -> dict[str, Any]:
     doc = store.get(conn, DESTINATION, account, region, name)
     if doc is None:
         raise AwsError("ResourceNotFoundException",
@@ -115,7 +115,7 @@ def get_destination(conn: sqlite3.Connection, account: str, region: str, name: s
     return doc
 
 
-def update_destination(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any],
+def update_destination(conn: Connection, account: str, region: str, params: dict[str, Any],
                        now: float) -> dict[str, Any]:
     doc = get_destination(conn, account, region, params["Name"])
     for key in ("Description", "ConnectionArn", "InvocationEndpoint", "HttpMethod", "InvocationRateLimitPerSecond"):

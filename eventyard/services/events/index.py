@@ -8,10 +8,10 @@ that changes a rule or archive, so PutEvents matches an event against all rules 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 
 from eventyard.patterns import Machine, Pattern, compile_event_pattern
+from eventyard.storage import Connection
 
 BusKey = tuple[str, str, str]  # account, region, bus name
 
@@ -75,7 +75,7 @@ class RoutingIndex:
     def drop_bus(self, key: BusKey) -> None:
         self._buses.pop(key, None)
 
-    def load(self, conn: sqlite3.Connection) -> None:
+    def load(self, conn: Connection) -> None:
         for row in conn.execute("SELECT account_id, region, doc FROM events_resources WHERE kind = 'rule'"):
             rule = json.loads(row[2])
             self.put_rule((row[0], row[1], rule["EventBusName"]), rule)

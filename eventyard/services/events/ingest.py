@@ -9,7 +9,6 @@ reads the matched rules' current targets.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from eventyard.runtime.ids import new_uuid
 from eventyard.services.events import store
 from eventyard.services.events.index import BusKey, RoutingIndex
 from eventyard.services.events.transform import iso_time
+from eventyard.storage import Connection
 
 DELIVERY_TIMER = "events.delivery"
 MAX_REQUEST_BYTES = 256 * 1024
@@ -85,7 +85,7 @@ def route(index: RoutingIndex, item: Accepted, archive: bool = True) -> None:
         item.archive_arns = [a.arn for a in index.archives(item.bus) if a.pattern is None or a.pattern.matches(item.event)]
 
 
-def commit(conn: sqlite3.Connection, items: list[Accepted], now: float) -> int:
+def commit(conn: Connection, items: list[Accepted], now: float) -> int:
     """Archive and enqueue one delivery per matched target. Returns how many deliveries were queued."""
     queued = 0
     for item in items:

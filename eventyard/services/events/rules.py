@@ -4,7 +4,6 @@ the rule's document, so a rule and its targets change in one write."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from typing import Any
 
@@ -13,6 +12,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.services.events import buses, schedule_expressions, store
 from eventyard.services.events.arns import DEFAULT_BUS, bus_name, rule_arn, rule_key
+from eventyard.storage import Connection
 
 KIND = "rule"
 SCHEDULE_TIMER = "events.rule-schedule"
@@ -24,7 +24,7 @@ def not_found(name: str, bus: str) -> AwsError:
     return AwsError("ResourceNotFoundException", f"Rule {name} does not exist on EventBus {bus}.")
 
 
-def get(conn: sqlite3.Connection, account: str, region: str, bus: str, name: str) -> dict[str, Any]:
+def get(conn: Connection, account: str, region: str, bus: str, name: str) -> dict[str, Any]:
     rule = store.get(conn, KIND, account, region, rule_key(bus, name))
     if rule is None:
         raise not_found(name, bus)
@@ -40,7 +40,7 @@ def validate_pattern(text: str) -> None:
         raise AwsError("InvalidEventPatternException", error.full_message) from None
 
 
-def put(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
+def put(conn: Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
     name = params["Name"]
     bus = bus_name(params.get("EventBusName"))
     buses.get(conn, account, region, bus, now)
@@ -81,7 +81,7 @@ def put(conn: sqlite3.Connection, account: str, region: str, params: dict[str, A
     return rule
 
 
-def set_state(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any], state: str) -> dict[str, Any]:
+def set_state(conn: Connection, account: str, region: str, params: dict[str, Any], state: str) -> dict[str, Any]:
     bus = bus_name(params.get("EventBusName"))
     rule = get(conn, account, region, bus, params["Name"])
     if rule.get("ManagedBy"):
@@ -91,7 +91,7 @@ def set_state(conn: sqlite3.Connection, account: str, region: str, params: dict[
     return rule
 
 
-def delete(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any]) -> dict[str, Any] | None:
+def delete(conn: Connection, account: str, region: str, params: dict[str, Any]) -> dict[str, Any] | None:
     bus = bus_name(params.get("EventBusName"))
     rule = store.get(conn, KIND, account, region, rule_key(bus, params["Name"]))
     if rule is None:
@@ -103,7 +103,7 @@ def delete(conn: sqlite3.Connection, account: str, region: str, params: dict[str
     return rule
 
 
-def list_rules(conn: sqlite3.Connection, account: str, region: str, bus: str, prefix: str = "") -> list[dict[str, Any]]:
+def list_rules(conn: Connection, account: str, region: str, bus: str, prefix: str = "") -> list[dict[str, Any]]:
     return store.list_docs(conn, KIND, account, region, rule_key(bus, prefix))
 
 
@@ -136,7 +136,7 @@ def validate_target(target: dict[str, Any]) -> None:
         raise AwsError("ValidationException", "MaximumEventAgeInSeconds must be between 60 and 86400.")
 
 
-def put_targets(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+def put_targets(conn: Connection, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
     bus = bus_name(params.get("EventBusName"))
     rule = get(conn, account, region, bus, params["Rule"])
     if rule.get("ManagedBy"):
@@ -153,7 +153,7 @@ def put_targets(conn: sqlite3.Connection, account: str, region: str, params: dic
     return {"FailedEntryCount": 0, "FailedEntries": []}
 
 
-def remove_targets(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+def remove_targets(conn: Connection, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
     bus = bus_name(params.get("EventBusName"))
     rule = get(conn, account, region, bus, params["Rule"])
     if rule.get("ManagedBy") and not params.get("Force"):
@@ -164,7 +164,7 @@ def remove_targets(conn: sqlite3.Connection, account: str, region: str, params: 
     return {"FailedEntryCount": 0, "FailedEntries": []}
 
 
-def names_by_target(conn: sqlite3.Connection, account: str, region: str, bus: str, target_arn: str) -> list[str]:
+def names_by_target(conn: Connection, account: str, region: str, bus: str, target_arn: str) -> list[str]:
     return [r["Name"] for r in list_rules(conn, account, region, bus)
             if any(t["Arn"] == target_arn for t in r.get("Targets", []))]
 

@@ -5,11 +5,12 @@ Functions of a connection, run inside `platform.db.write`, so each API call is o
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
+from eventyard.storage import Connection
 
-def get(conn: sqlite3.Connection, kind: str, account: str, region: str, name: str) -> dict[str, Any] | None:
+
+def get(conn: Connection, kind: str, account: str, region: str, name: str) -> dict[str, Any] | None:
     row = conn.execute(
         "SELECT doc FROM events_resources WHERE kind = ? AND account_id = ? AND region = ? AND name = ?",
         (kind, account, region, name),
@@ -17,7 +18,7 @@ def get(conn: sqlite3.Connection, kind: str, account: str, region: str, name: st
     return None if row is None else dict(json.loads(row[0]))
 
 
-def put(conn: sqlite3.Connection, kind: str, account: str, region: str, name: str, doc: dict[str, Any]) -> None:
+def put(conn: Connection, kind: str, account: str, region: str, name: str, doc: dict[str, Any]) -> None:
     conn.execute(
         "INSERT INTO events_resources (kind, account_id, region, name, doc) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (kind, account_id, region, name) DO UPDATE SET doc = excluded.doc",
@@ -25,14 +26,14 @@ def put(conn: sqlite3.Connection, kind: str, account: str, region: str, name: st
     )
 
 
-def delete(conn: sqlite3.Connection, kind: str, account: str, region: str, name: str) -> bool:
+def delete(conn: Connection, kind: str, account: str, region: str, name: str) -> bool:
     return conn.execute(
         "DELETE FROM events_resources WHERE kind = ? AND account_id = ? AND region = ? AND name = ?",
         (kind, account, region, name),
     ).rowcount > 0
 
 
-def list_docs(conn: sqlite3.Connection, kind: str, account: str | None = None, region: str | None = None,
+def list_docs(conn: Connection, kind: str, account: str | None = None, region: str | None = None,
               prefix: str = "") -> list[dict[str, Any]]:
     sql = "SELECT doc FROM events_resources WHERE kind = ?"
     args: list[Any] = [kind]
@@ -46,18 +47,18 @@ def list_docs(conn: sqlite3.Connection, kind: str, account: str | None = None, r
     return [dict(json.loads(row[0])) for row in conn.execute(sql, args)]
 
 
-def get_tags(conn: sqlite3.Connection, arn: str) -> list[dict[str, str]]:
+def get_tags(conn: Connection, arn: str) -> list[dict[str, str]]:
     return [{"Key": r[0], "Value": r[1]} for r in
             conn.execute("SELECT key, value FROM events_tags WHERE arn = ? ORDER BY key", (arn,))]
 
 
-def set_tags(conn: sqlite3.Connection, arn: str, tags: list[dict[str, str]]) -> None:
+def set_tags(conn: Connection, arn: str, tags: list[dict[str, str]]) -> None:
     conn.executemany("INSERT INTO events_tags (arn, key, value) VALUES (?, ?, ?)"
                      " ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value",
                      [(arn, t["Key"], t["Value"]) for t in tags])
 
 
-def remove_tags(conn: sqlite3.Connection, arn: str, keys: list[str] | None = None) -> None:
+def remove_tags(conn: Connection, arn: str, keys: list[str] | None = None) -> None:
     if keys is None:
         conn.execute("DELETE FROM events_tags WHERE arn = ?", (arn,))
     else:

@@ -7,7 +7,6 @@ whoever looks first or by a durable timer.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from eventyard.runtime import timers
 from eventyard.services.kinesis import names
 from eventyard.services.kinesis import streams as stream_store
 from eventyard.services.kinesis.streams import Stream, StreamKey
+from eventyard.storage import Connection, Row
 
 MAX_CONSUMERS_PER_STREAM = 20
 
@@ -31,7 +31,7 @@ class Consumer:
     created_at: float
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Consumer:
+    def from_row(cls, row: Row) -> Consumer:
         return cls(row["id"], row["stream_id"], row["name"], row["arn"], row["status"], json.loads(row["tags"]),
                    row["created_at"])
 
@@ -40,7 +40,7 @@ class Consumer:
                 "ConsumerCreationTimestamp": self.created_at}
 
 
-def settle(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> Consumer | None:
+def settle(conn: Connection, row: Row, now: float) -> Consumer | None:
     due = row["status_due"]
     if due is not None and now >= due:
         if row["status"] == "DELETING":
@@ -51,7 +51,7 @@ def settle(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> Consumer |
     return Consumer.from_row(row)
 
 
-def settle_by_id(conn: sqlite3.Connection, consumer_id: int, now: float) -> None:
+def settle_by_id(conn: Connection, consumer_id: int, now: float) -> None:
     row = conn.execute("SELECT * FROM kinesis_consumers WHERE id = ?", (consumer_id,)).fetchone()
     if row is not None:
         settle(conn, row, now)
@@ -61,7 +61,7 @@ def _not_found(description: str) -> AwsError:
     return AwsError("ResourceNotFoundException", f"Consumer {description} not found.")
 
 
-def register(conn: sqlite3.Connection, stream: Stream, name: str, tags: dict[str, str], now: float,
+def register(conn: Connection, stream: Stream, name: str, tags: dict[str, str], now: float,
              delay: float) -> Consumer:
     if stream.status not in ("ACTIVE", "UPDATING"):
         raise AwsError("ResourceInUseException", f"Stream {stream.name} under account {stream.account_id} not "
@@ -74,21 +74,21 @@ def register(conn: sqlite3.Connection, stream: Stream, name: str, tags: dict[str
         raise AwsError("LimitExceededException", f"Consumer limit of {MAX_CONSUMERS_PER_STREAM} exceeded for "
                        f"stream {stream.name} under account {stream.account_id}.")
     arn = names.consumer_arn(stream.arn, name, now)
-    cursor = conn.execute("INSERT INTO kinesis_consumers (stream_id, name, arn, status, status_due, tags, created_at)"
-                          " VALUES (?, ?, ?, 'CREATING', ?, ?, ?)",
-                          (stream.id, name, arn, now + delay, json.dumps(tags), now))
-    consumer_id = int(cursor.lastrowid or 0)
+    consumer_id = int(conn.execute(
+        "INSERT INTO kinesis_consumers (stream_id, name, arn, status, status_due, tags, created_at)"
+        " VALUES (?, ?, ?, 'CREATING', ?, ?, ?) RETURNING id",
+        (stream.id, name, arn, now + delay, json.dumps(tags), now)).fetchone()[0])
     timers.schedule(conn, stream_store.SETTLE_TIMER, {"consumer_id": consumer_id}, now + delay, now)
     return Consumer.from_row(conn.execute("SELECT * FROM kinesis_consumers WHERE id = ?", (consumer_id,)).fetchone())
 
 
-def list_for(conn: sqlite3.Connection, stream: Stream, now: float) -> list[Consumer]:
+def list_for(conn: Connection, stream: Stream, now: float) -> list[Consumer]:
     rows = conn.execute("SELECT * FROM kinesis_consumers WHERE stream_id = ? ORDER BY created_at, id",
                         (stream.id,)).fetchall()
     return [c for c in (settle(conn, row, now) for row in rows) if c is not None]
 
 
-def locate(conn: sqlite3.Connection, params: dict[str, Any], region: str, account_id: str,
+def locate(conn: Connection, params: dict[str, Any], region: str, account_id: str,
            now: float) -> tuple[Stream, Consumer]:
     """A consumer by ConsumerARN, or by StreamARN and ConsumerName, as Describe/Deregister accept."""
     arn = params.get("ConsumerARN")
@@ -113,7 +113,7 @@ def locate(conn: sqlite3.Connection, params: dict[str, Any], region: str, accoun
     return stream, consumer
 
 
-def deregister(conn: sqlite3.Connection, consumer: Consumer, now: float, delay: float) -> None:
+def deregister(conn: Connection, consumer: Consumer, now: float, delay: float) -> None:
     if consumer.status == "DELETING":
         return
     conn.execute("UPDATE kinesis_consumers SET status = 'DELETING', status_due = ? WHERE id = ?",
@@ -121,5 +121,5 @@ def deregister(conn: sqlite3.Connection, consumer: Consumer, now: float, delay: 
     timers.schedule(conn, stream_store.SETTLE_TIMER, {"consumer_id": consumer.id}, now + delay, now)
 
 
-def set_tags(conn: sqlite3.Connection, consumer: Consumer, tags: dict[str, str]) -> None:
+def set_tags(conn: Connection, consumer: Consumer, tags: dict[str, str]) -> None:
     conn.execute("UPDATE kinesis_consumers SET tags = ? WHERE id = ?", (json.dumps(tags), consumer.id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,6 +23,7 @@ from eventyard.services.kinesis.iterators import (
 from eventyard.services.kinesis.records import Entry
 from eventyard.services.kinesis.streams import Stream, StreamKey
 from eventyard.services.kinesis.throughput import ShardThroughput
+from eventyard.storage import Connection
 
 T = TypeVar("T")
 # How long CREATING/UPDATING/DELETING last. AWS takes tens of seconds; a local stream is ready at once,
@@ -50,7 +50,7 @@ class KinesisProvider(Provider):
     def _key(self, ctx: RequestContext, params: dict[str, Any]) -> StreamKey:
         return stream_store.key_from_params(params, ctx.region, ctx.account_id)
 
-    async def _write(self, fn: Callable[[sqlite3.Connection, float], T]) -> T:
+    async def _write(self, fn: Callable[[Connection, float], T]) -> T:
         now = self.now()
         return await self.platform.db.write(lambda conn: fn(conn, now))
 
@@ -105,7 +105,7 @@ class KinesisProvider(Provider):
         limit = params.get("Limit", 100)
         start = params.get("ExclusiveStartShardId")
 
-        def run(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
+        def run(conn: Connection, now: float) -> dict[str, Any]:
             stream = stream_store.get(conn, key, now)
             listed = shards.visible(shards.all_shards(conn, stream), stream, now)
             if start is not None:
@@ -167,7 +167,7 @@ class KinesisProvider(Provider):
                                "ShardFilter and ExclusiveStartShardId cannot be provided together.")
         limit = min(params.get("MaxResults", 1000), 1000)
 
-        def run(conn: sqlite3.Connection, now: float) -> tuple[Stream, list[shards.Shard]]:
+        def run(conn: Connection, now: float) -> tuple[Stream, list[shards.Shard]]:
             stream = stream_store.get(conn, key, now)
             listed = shards.visible(shards.all_shards(conn, stream), stream, now)
             listed = shards.apply_filter(listed, stream, shard_filter, now)
@@ -230,7 +230,7 @@ class KinesisProvider(Provider):
             conn, key, params["MaxRecordSizeInKiB"], now))
 
     async def describe_limits(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        def run(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
+        def run(conn: Connection, now: float) -> dict[str, Any]:
             return {"ShardLimit": stream_store.SHARD_LIMIT,
                     "OpenShardCount": stream_store.open_shard_count(conn, ctx.account_id, ctx.region),
                     "OnDemandStreamCount": stream_store.on_demand_count(conn, ctx.account_id, ctx.region),
@@ -287,7 +287,7 @@ class KinesisProvider(Provider):
     async def _tag(self, ctx: RequestContext, arn: str,
                    change: Callable[[dict[str, str]], dict[str, str]] | None) -> dict[str, str]:
         """Tags of a stream or a consumer, by ARN (TagResource and friends accept either)."""
-        def run(conn: sqlite3.Connection, now: float) -> dict[str, str]:
+        def run(conn: Connection, now: float) -> dict[str, str]:
             if "/consumer/" in arn:
                 _, consumer = consumers.locate(conn, {"ConsumerARN": arn}, ctx.region, ctx.account_id, now)
                 tags = consumer.tags if change is None else change(consumer.tags)
@@ -311,7 +311,7 @@ class KinesisProvider(Provider):
     async def split_shard(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         key = self._key(ctx, params)
 
-        def run(conn: sqlite3.Connection, now: float) -> None:
+        def run(conn: Connection, now: float) -> None:
             stream = stream_store.get_active(conn, key, now)
             shard = shards.get(conn, stream, params["ShardToSplit"])
             stream_store.check_shard_limit(conn, stream.account_id, stream.region, 1)
@@ -324,7 +324,7 @@ class KinesisProvider(Provider):
     async def merge_shards(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         key = self._key(ctx, params)
 
-        def run(conn: sqlite3.Connection, now: float) -> None:
+        def run(conn: Connection, now: float) -> None:
             stream = stream_store.get_active(conn, key, now)
             shard = shards.get(conn, stream, params["ShardToMerge"])
             adjacent = shards.get(conn, stream, params["AdjacentShardToMerge"])
@@ -338,7 +338,7 @@ class KinesisProvider(Provider):
         key = self._key(ctx, params)
         target = params["TargetShardCount"]
 
-        def run(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
+        def run(conn: Connection, now: float) -> dict[str, Any]:
             stream = stream_store.get_active(conn, key, now)
             if stream.mode == "ON_DEMAND":
                 raise AwsError("ValidationException", "UpdateShardCount is not supported for streams in ON_DEMAND "
@@ -368,7 +368,7 @@ class KinesisProvider(Provider):
         key = self._key(ctx, params)
         entry = Entry(params["Data"], params["PartitionKey"], params.get("ExplicitHashKey"))
 
-        def run(conn: sqlite3.Connection, now: float) -> tuple[Stream, dict[str, Any]]:
+        def run(conn: Connection, now: float) -> tuple[Stream, dict[str, Any]]:
             stream = stream_store.get_readable(conn, key, now)
             records.check_entries(stream, [entry], batch=False)
             return stream, records.put(conn, stream, [entry], now, self.throughput)[0]
@@ -383,7 +383,7 @@ class KinesisProvider(Provider):
         key = self._key(ctx, params)
         entries = [Entry(r["Data"], r["PartitionKey"], r.get("ExplicitHashKey")) for r in params["Records"]]
 
-        def run(conn: sqlite3.Connection, now: float) -> tuple[Stream, list[dict[str, Any]]]:
+        def run(conn: Connection, now: float) -> tuple[Stream, list[dict[str, Any]]]:
             stream = stream_store.get_readable(conn, key, now)
             records.check_entries(stream, entries, batch=True)
             return stream, records.put(conn, stream, entries, now, self.throughput)
@@ -396,7 +396,7 @@ class KinesisProvider(Provider):
     async def get_shard_iterator(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         key = self._key(ctx, params)
 
-        def run(conn: sqlite3.Connection, now: float) -> str:
+        def run(conn: Connection, now: float) -> str:
             stream = stream_store.get_readable(conn, key, now)
             return records.shard_iterator(conn, stream, params["ShardId"], params["ShardIteratorType"],
                                           params.get("StartingSequenceNumber"), params.get("Timestamp"), now)
@@ -408,7 +408,7 @@ class KinesisProvider(Provider):
         iterator = decode_iterator(params["ShardIterator"], now)
         limit = params.get("Limit", 10000)
 
-        def run(conn: sqlite3.Connection, now: float) -> records.Batch:
+        def run(conn: Connection, now: float) -> records.Batch:
             row = conn.execute("SELECT * FROM kinesis_streams WHERE id = ?", (iterator.stream_id,)).fetchone()
             stream = None if row is None else stream_store.settle(conn, row, now)
             if stream is None or stream.status not in ("ACTIVE", "UPDATING"):
@@ -431,7 +431,7 @@ class KinesisProvider(Provider):
     async def register_stream_consumer(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         key = stream_store.key_from_params({"StreamARN": params["StreamARN"]}, ctx.region, ctx.account_id)
 
-        def run(conn: sqlite3.Connection, now: float) -> consumers.Consumer:
+        def run(conn: Connection, now: float) -> consumers.Consumer:
             stream = stream_store.get(conn, key, now)
             return consumers.register(conn, stream, params["ConsumerName"], params.get("Tags", {}), now,
                                       self.transition)
@@ -446,7 +446,7 @@ class KinesisProvider(Provider):
         return {"ConsumerDescription": {**consumer.view(), "StreamARN": stream.arn}}
 
     async def deregister_stream_consumer(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        def run(conn: sqlite3.Connection, now: float) -> None:
+        def run(conn: Connection, now: float) -> None:
             _, consumer = consumers.locate(conn, params, ctx.region, ctx.account_id, now)
             consumers.deregister(conn, consumer, now, self.transition)
 
@@ -469,7 +469,7 @@ class KinesisProvider(Provider):
     async def subscribe_to_shard(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         position_spec = params["StartingPosition"]
 
-        def run(conn: sqlite3.Connection, now: float) -> tuple[int, int, int]:
+        def run(conn: Connection, now: float) -> tuple[int, int, int]:
             stream, consumer = consumers.locate(conn, {"ConsumerARN": params["ConsumerARN"]}, ctx.region,
                                                 ctx.account_id, now)
             if consumer.status != "ACTIVE":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from eventyard.services.kinesis.iterators import ShardIterator, encode_iterator
 from eventyard.services.kinesis.shards import Shard
 from eventyard.services.kinesis.streams import Stream
 from eventyard.services.kinesis.throughput import ShardThroughput
+from eventyard.storage import Connection
 
 MAX_RECORDS_PER_REQUEST = 500
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
@@ -63,7 +63,7 @@ def hash_key(entry: Entry) -> int:
     return value
 
 
-def put(conn: sqlite3.Connection, stream: Stream, entries: list[Entry], now: float,
+def put(conn: Connection, stream: Stream, entries: list[Entry], now: float,
         throughput: ShardThroughput | None = None) -> list[dict[str, Any]]:
     """Append each entry to the open shard whose range holds its hash key; one result per entry
     (an error entry for a record past its shard's write limits, when they are enforced)."""
@@ -96,7 +96,7 @@ def put(conn: sqlite3.Connection, stream: Stream, entries: list[Entry], now: flo
 
 
 # -- iterators -----------------------------------------------------------------------------------
-def iterator_position(conn: sqlite3.Connection, stream: Stream, shard: Shard, kind: str,
+def iterator_position(conn: Connection, stream: Stream, shard: Shard, kind: str,
                       sequence: str | None, timestamp: float | None) -> int:
     if kind == "TRIM_HORIZON":
         return 0  # expired records below the horizon are skipped by the read itself
@@ -126,7 +126,7 @@ def iterator_position(conn: sqlite3.Connection, stream: Stream, shard: Shard, ki
     raise AwsError("InvalidArgumentException", f"Unsupported ShardIteratorType {kind}.")
 
 
-def shard_iterator(conn: sqlite3.Connection, stream: Stream, shard_id: str, kind: str, sequence: str | None,
+def shard_iterator(conn: Connection, stream: Stream, shard_id: str, kind: str, sequence: str | None,
                    timestamp: float | None, now: float) -> str:
     shard = shards.get(conn, stream, shard_id)
     position = iterator_position(conn, stream, shard, kind, sequence, timestamp)
@@ -142,7 +142,7 @@ class Batch:
     child_shards: list[dict[str, Any]] | None
 
 
-def read(conn: sqlite3.Connection, stream: Stream, shard: Shard, position: int, limit: int, now: float) -> Batch:
+def read(conn: Connection, stream: Stream, shard: Shard, position: int, limit: int, now: float) -> Batch:
     rows = conn.execute(
         "SELECT position, partition_key, data, arrival FROM kinesis_records WHERE shard_id = ? AND position >= ?"
         " AND arrival >= ? ORDER BY position LIMIT ?",
@@ -168,7 +168,7 @@ def read(conn: sqlite3.Connection, stream: Stream, shard: Shard, position: int, 
     return Batch(records, position, behind, None)
 
 
-def sweep_expired(conn: sqlite3.Connection, now: float) -> int:
+def sweep_expired(conn: Connection, now: float) -> int:
     """Delete records past their stream's retention period."""
     deleted = 0
     for stream_id, hours in conn.execute("SELECT id, retention_hours FROM kinesis_streams").fetchall():

@@ -7,13 +7,13 @@ in AWS. UpdateShardCount is composed of the same splits and merges AWS performs 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.kinesis import names
 from eventyard.services.kinesis.streams import Stream
+from eventyard.storage import Connection, Row
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Shard:
     closed_at: float | None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Shard:
+    def from_row(cls, row: Row) -> Shard:
         return cls(row["id"], row["stream_id"], row["shard_index"], row["parent_index"],
                    row["adjacent_parent_index"], int(row["starting_hash"]), int(row["ending_hash"]),
                    row["next_position"], row["created_at"], row["closed_at"])
@@ -60,18 +60,18 @@ class Shard:
         return view
 
 
-def all_shards(conn: sqlite3.Connection, stream: Stream) -> list[Shard]:
+def all_shards(conn: Connection, stream: Stream) -> list[Shard]:
     rows = conn.execute("SELECT * FROM kinesis_shards WHERE stream_id = ? ORDER BY shard_index", (stream.id,))
     return [Shard.from_row(row) for row in rows]
 
 
-def open_shards(conn: sqlite3.Connection, stream: Stream) -> list[Shard]:
+def open_shards(conn: Connection, stream: Stream) -> list[Shard]:
     """Open shards ordered by hash range: they partition the whole 128-bit key space."""
     rows = conn.execute("SELECT * FROM kinesis_shards WHERE stream_id = ? AND closed_at IS NULL", (stream.id,))
     return sorted((Shard.from_row(row) for row in rows), key=lambda s: s.starting_hash)
 
 
-def get(conn: sqlite3.Connection, stream: Stream, shard_id: str) -> Shard:
+def get(conn: Connection, stream: Stream, shard_id: str) -> Shard:
     index = names.shard_index(shard_id)
     row = None if index is None else conn.execute(
         "SELECT * FROM kinesis_shards WHERE stream_id = ? AND shard_index = ?", (stream.id, index)).fetchone()
@@ -81,13 +81,13 @@ def get(conn: sqlite3.Connection, stream: Stream, shard_id: str) -> Shard:
     return Shard.from_row(row)
 
 
-def children(conn: sqlite3.Connection, shard: Shard) -> list[Shard]:
+def children(conn: Connection, shard: Shard) -> list[Shard]:
     rows = conn.execute("SELECT * FROM kinesis_shards WHERE stream_id = ? AND (parent_index = ? OR "
                         "adjacent_parent_index = ?) ORDER BY shard_index", (shard.stream_id, shard.index, shard.index))
     return [Shard.from_row(row) for row in rows]
 
 
-def child_views(conn: sqlite3.Connection, shard: Shard) -> list[dict[str, Any]]:
+def child_views(conn: Connection, shard: Shard) -> list[dict[str, Any]]:
     """GetRecords' and SubscribeToShard's ChildShards: what to read once a closed shard is done."""
     views = []
     for child in children(conn, shard):
@@ -135,7 +135,7 @@ def _not_eligible(stream: Stream, shard: Shard) -> AwsError:
                     "or splitting.")
 
 
-def _new_shard(conn: sqlite3.Connection, stream: Stream, low: int, high: int, parent: int,
+def _new_shard(conn: Connection, stream: Stream, low: int, high: int, parent: int,
                adjacent: int | None, now: float) -> int:
     index = conn.execute("UPDATE kinesis_streams SET next_shard_index = next_shard_index + 1 WHERE id = ?"
                          " RETURNING next_shard_index - 1", (stream.id,)).fetchone()[0]
@@ -145,11 +145,11 @@ def _new_shard(conn: sqlite3.Connection, stream: Stream, low: int, high: int, pa
     return int(index)
 
 
-def _close(conn: sqlite3.Connection, shard: Shard, now: float) -> None:
+def _close(conn: Connection, shard: Shard, now: float) -> None:
     conn.execute("UPDATE kinesis_shards SET closed_at = ? WHERE id = ?", (now, shard.id))
 
 
-def split(conn: sqlite3.Connection, stream: Stream, shard: Shard, new_starting_hash: int,
+def split(conn: Connection, stream: Stream, shard: Shard, new_starting_hash: int,
           now: float) -> tuple[int, int]:
     if not shard.is_open:
         raise _not_eligible(stream, shard)
@@ -164,7 +164,7 @@ def split(conn: sqlite3.Connection, stream: Stream, shard: Shard, new_starting_h
     return left, right
 
 
-def merge(conn: sqlite3.Connection, stream: Stream, shard: Shard, adjacent: Shard, now: float) -> int:
+def merge(conn: Connection, stream: Stream, shard: Shard, adjacent: Shard, now: float) -> int:
     for each in (shard, adjacent):
         if not each.is_open:
             raise _not_eligible(stream, each)
@@ -178,13 +178,13 @@ def merge(conn: sqlite3.Connection, stream: Stream, shard: Shard, adjacent: Shar
     return _new_shard(conn, stream, low, high, shard.index, adjacent.index, now)
 
 
-def _reload(conn: sqlite3.Connection, stream: Stream, index: int) -> Shard:
+def _reload(conn: Connection, stream: Stream, index: int) -> Shard:
     row = conn.execute("SELECT * FROM kinesis_shards WHERE stream_id = ? AND shard_index = ?",
                        (stream.id, index)).fetchone()
     return Shard.from_row(row)
 
 
-def scale_uniformly(conn: sqlite3.Connection, stream: Stream, target: int, now: float) -> int:
+def scale_uniformly(conn: Connection, stream: Stream, target: int, now: float) -> int:
     """UNIFORM_SCALING: split open shards at every boundary of `target` equal ranges, then merge the
     pieces of each range, so every new shard descends from at most two parents. Returns the old count."""
     current = open_shards(conn, stream)

@@ -9,13 +9,13 @@ transition is driven by the (test-controllable) clock and survives restarts.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.services.kinesis import names
+from eventyard.storage import Connection, Row
 
 SETTLE_TIMER = "kinesis.settle"
 SHARD_LIMIT = 500  # AWS's default open-shard quota per account and region (us-east-1 and most regions)
@@ -43,7 +43,7 @@ class Stream:
     created_at: float
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Stream:
+    def from_row(cls, row: Row) -> Stream:
         return cls(row["id"], row["account_id"], row["region"], row["name"], row["arn"], row["status"],
                    row["mode"], row["retention_hours"], row["encryption_type"], row["key_id"],
                    json.loads(row["shard_level_metrics"]), json.loads(row["tags"]), row["max_record_size_kib"],
@@ -83,7 +83,7 @@ def key_from_params(params: dict[str, Any], region: str, account_id: str) -> Str
 
 
 # -- lookup and transitions ----------------------------------------------------------------------
-def find(conn: sqlite3.Connection, key: StreamKey, now: float) -> Stream | None:
+def find(conn: Connection, key: StreamKey, now: float) -> Stream | None:
     row = conn.execute("SELECT * FROM kinesis_streams WHERE account_id = ? AND region = ? AND name = ?",
                        (key.account_id, key.region, key.name)).fetchone()
     if row is None:
@@ -91,14 +91,14 @@ def find(conn: sqlite3.Connection, key: StreamKey, now: float) -> Stream | None:
     return settle(conn, row, now)
 
 
-def get(conn: sqlite3.Connection, key: StreamKey, now: float) -> Stream:
+def get(conn: Connection, key: StreamKey, now: float) -> Stream:
     stream = find(conn, key, now)
     if stream is None:
         raise not_found(key.name, key.account_id)
     return stream
 
 
-def get_readable(conn: sqlite3.Connection, key: StreamKey, now: float) -> Stream:
+def get_readable(conn: Connection, key: StreamKey, now: float) -> Stream:
     """A stream records can be written to or read from: ACTIVE or UPDATING (AWS answers
     ResourceNotFoundException while it is still CREATING or already DELETING)."""
     stream = get(conn, key, now)
@@ -107,7 +107,7 @@ def get_readable(conn: sqlite3.Connection, key: StreamKey, now: float) -> Stream
     return stream
 
 
-def get_active(conn: sqlite3.Connection, key: StreamKey, now: float) -> Stream:
+def get_active(conn: Connection, key: StreamKey, now: float) -> Stream:
     """A stream whose configuration may change now: only an ACTIVE one."""
     stream = get(conn, key, now)
     if stream.status != "ACTIVE":
@@ -116,7 +116,7 @@ def get_active(conn: sqlite3.Connection, key: StreamKey, now: float) -> Stream:
     return stream
 
 
-def settle(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> Stream | None:
+def settle(conn: Connection, row: Row, now: float) -> Stream | None:
     """Finish a transition whose time has come; None if the stream finished deleting."""
     due = row["status_due"]
     if due is None or now < due:
@@ -128,31 +128,31 @@ def settle(conn: sqlite3.Connection, row: sqlite3.Row, now: float) -> Stream | N
     return Stream.from_row(conn.execute("SELECT * FROM kinesis_streams WHERE id = ?", (row["id"],)).fetchone())
 
 
-def settle_by_id(conn: sqlite3.Connection, stream_id: int, now: float) -> None:
+def settle_by_id(conn: Connection, stream_id: int, now: float) -> None:
     row = conn.execute("SELECT * FROM kinesis_streams WHERE id = ?", (stream_id,)).fetchone()
     if row is not None:
         settle(conn, row, now)
 
 
-def begin_transition(conn: sqlite3.Connection, stream: Stream, status: str, now: float, delay: float) -> None:
+def begin_transition(conn: Connection, stream: Stream, status: str, now: float, delay: float) -> None:
     conn.execute("UPDATE kinesis_streams SET status = ?, status_due = ? WHERE id = ?",
                  (status, now + delay, stream.id))
     timers.schedule(conn, SETTLE_TIMER, {"stream_id": stream.id}, now + delay, now)
 
 
 # -- create / delete -----------------------------------------------------------------------------
-def open_shard_count(conn: sqlite3.Connection, account_id: str, region: str) -> int:
+def open_shard_count(conn: Connection, account_id: str, region: str) -> int:
     return int(conn.execute(
         "SELECT COUNT(*) FROM kinesis_shards sh JOIN kinesis_streams st ON st.id = sh.stream_id"
         " WHERE st.account_id = ? AND st.region = ? AND sh.closed_at IS NULL", (account_id, region)).fetchone()[0])
 
 
-def on_demand_count(conn: sqlite3.Connection, account_id: str, region: str) -> int:
+def on_demand_count(conn: Connection, account_id: str, region: str) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM kinesis_streams WHERE account_id = ? AND region = ?"
                             " AND mode = 'ON_DEMAND'", (account_id, region)).fetchone()[0])
 
 
-def check_shard_limit(conn: sqlite3.Connection, account_id: str, region: str, additional: int) -> None:
+def check_shard_limit(conn: Connection, account_id: str, region: str, additional: int) -> None:
     current = open_shard_count(conn, account_id, region)
     if current + additional > SHARD_LIMIT:
         raise AwsError("LimitExceededException",
@@ -161,7 +161,7 @@ def check_shard_limit(conn: sqlite3.Connection, account_id: str, region: str, ad
                        f"additional shards that would have resulted from this request: {additional}.")
 
 
-def create(conn: sqlite3.Connection, key: StreamKey, shard_count: int | None, mode: str, tags: dict[str, str],
+def create(conn: Connection, key: StreamKey, shard_count: int | None, mode: str, tags: dict[str, str],
            max_record_size_kib: int, now: float, delay: float) -> Stream:
     if find(conn, key, now) is not None:
         raise AwsError("ResourceInUseException", f"Stream {key.name} under account {key.account_id} already exists.")
@@ -179,12 +179,12 @@ def create(conn: sqlite3.Connection, key: StreamKey, shard_count: int | None, mo
     if len(tags) > MAX_TAGS:
         raise too_many_tags(key.name, key.account_id)
     arn = names.stream_arn(key.region, key.account_id, key.name)
-    cursor = conn.execute(
+    stream_id = int(conn.execute(
         "INSERT INTO kinesis_streams (account_id, region, name, arn, status, status_due, mode, tags,"
-        " max_record_size_kib, next_shard_index, created_at) VALUES (?, ?, ?, ?, 'CREATING', ?, ?, ?, ?, ?, ?)",
+        " max_record_size_kib, next_shard_index, created_at) VALUES (?, ?, ?, ?, 'CREATING', ?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
         (key.account_id, key.region, key.name, arn, now + delay, mode, json.dumps(tags), max_record_size_kib,
-         count, now))
-    stream_id = int(cursor.lastrowid or 0)
+         count, now)).fetchone()[0])
     conn.executemany(
         "INSERT INTO kinesis_shards (stream_id, shard_index, starting_hash, ending_hash, created_at)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -193,7 +193,7 @@ def create(conn: sqlite3.Connection, key: StreamKey, shard_count: int | None, mo
     return Stream.from_row(conn.execute("SELECT * FROM kinesis_streams WHERE id = ?", (stream_id,)).fetchone())
 
 
-def delete(conn: sqlite3.Connection, key: StreamKey, enforce_consumer_deletion: bool, now: float,
+def delete(conn: Connection, key: StreamKey, enforce_consumer_deletion: bool, now: float,
            delay: float) -> None:
     stream = get(conn, key, now)
     consumers = conn.execute("SELECT COUNT(*) FROM kinesis_consumers WHERE stream_id = ?", (stream.id,)).fetchone()[0]
@@ -206,7 +206,7 @@ def delete(conn: sqlite3.Connection, key: StreamKey, enforce_consumer_deletion: 
     begin_transition(conn, stream, "DELETING", now, delay)
 
 
-def list_streams(conn: sqlite3.Connection, account_id: str, region: str, after: str | None,
+def list_streams(conn: Connection, account_id: str, region: str, after: str | None,
                  now: float) -> list[Stream]:
     rows = conn.execute("SELECT * FROM kinesis_streams WHERE account_id = ? AND region = ? AND name > ?"
                         " ORDER BY name", (account_id, region, after or "")).fetchall()
@@ -214,7 +214,7 @@ def list_streams(conn: sqlite3.Connection, account_id: str, region: str, after: 
 
 
 # -- settings ------------------------------------------------------------------------------------
-def set_retention(conn: sqlite3.Connection, key: StreamKey, hours: int, increase: bool, now: float,
+def set_retention(conn: Connection, key: StreamKey, hours: int, increase: bool, now: float,
                   delay: float) -> None:
     stream = get_active(conn, key, now)
     current = stream.retention_hours
@@ -240,7 +240,7 @@ def set_retention(conn: sqlite3.Connection, key: StreamKey, hours: int, increase
     begin_transition(conn, stream, "UPDATING", now, delay)
 
 
-def set_encryption(conn: sqlite3.Connection, key: StreamKey, encryption_type: str, key_id: str | None,
+def set_encryption(conn: Connection, key: StreamKey, encryption_type: str, key_id: str | None,
                    now: float, delay: float) -> None:
     stream = get_active(conn, key, now)
     conn.execute("UPDATE kinesis_streams SET encryption_type = ?, key_id = ? WHERE id = ?",
@@ -248,7 +248,7 @@ def set_encryption(conn: sqlite3.Connection, key: StreamKey, encryption_type: st
     begin_transition(conn, stream, "UPDATING", now, delay)
 
 
-def set_metrics(conn: sqlite3.Connection, key: StreamKey, metrics: list[str], enable: bool,
+def set_metrics(conn: Connection, key: StreamKey, metrics: list[str], enable: bool,
                 now: float) -> tuple[Stream, list[str], list[str]]:
     stream = get_active(conn, key, now)
     current = stream.shard_level_metrics
@@ -261,7 +261,7 @@ def set_metrics(conn: sqlite3.Connection, key: StreamKey, metrics: list[str], en
     return stream, current, desired
 
 
-def set_mode(conn: sqlite3.Connection, key: StreamKey, mode: str, now: float, delay: float) -> None:
+def set_mode(conn: Connection, key: StreamKey, mode: str, now: float, delay: float) -> None:
     stream = get_active(conn, key, now)
     if stream.mode == mode:
         raise AwsError("InvalidArgumentException", f"Stream {stream.name} under account {stream.account_id} is "
@@ -273,17 +273,17 @@ def set_mode(conn: sqlite3.Connection, key: StreamKey, mode: str, now: float, de
     begin_transition(conn, stream, "UPDATING", now, delay)
 
 
-def set_max_record_size(conn: sqlite3.Connection, key: StreamKey, kib: int, now: float) -> None:
+def set_max_record_size(conn: Connection, key: StreamKey, kib: int, now: float) -> None:
     stream = get_active(conn, key, now)
     conn.execute("UPDATE kinesis_streams SET max_record_size_kib = ? WHERE id = ?", (kib, stream.id))
 
 
-def set_policy(conn: sqlite3.Connection, key: StreamKey, policy: str | None, now: float) -> None:
+def set_policy(conn: Connection, key: StreamKey, policy: str | None, now: float) -> None:
     stream = get(conn, key, now)
     conn.execute("UPDATE kinesis_streams SET resource_policy = ? WHERE id = ?", (policy, stream.id))
 
 
-def get_policy(conn: sqlite3.Connection, key: StreamKey, now: float) -> str:
+def get_policy(conn: Connection, key: StreamKey, now: float) -> str:
     stream = get(conn, key, now)
     row = conn.execute("SELECT resource_policy FROM kinesis_streams WHERE id = ?", (stream.id,)).fetchone()
     return row[0] or "{}"
@@ -295,7 +295,7 @@ def too_many_tags(name: str, account_id: str) -> AwsError:
                     f"because a given stream cannot have more than {MAX_TAGS} tags.")
 
 
-def add_tags(conn: sqlite3.Connection, key: StreamKey, tags: dict[str, str], now: float) -> None:
+def add_tags(conn: Connection, key: StreamKey, tags: dict[str, str], now: float) -> None:
     stream = get(conn, key, now)
     merged = {**stream.tags, **tags}
     if len(merged) > MAX_TAGS:
@@ -303,7 +303,7 @@ def add_tags(conn: sqlite3.Connection, key: StreamKey, tags: dict[str, str], now
     conn.execute("UPDATE kinesis_streams SET tags = ? WHERE id = ?", (json.dumps(merged), stream.id))
 
 
-def remove_tags(conn: sqlite3.Connection, key: StreamKey, tag_keys: list[str], now: float) -> None:
+def remove_tags(conn: Connection, key: StreamKey, tag_keys: list[str], now: float) -> None:
     stream = get(conn, key, now)
     kept = {k: v for k, v in stream.tags.items() if k not in set(tag_keys)}
     conn.execute("UPDATE kinesis_streams SET tags = ? WHERE id = ?", (json.dumps(kept), stream.id))
@@ -314,7 +314,7 @@ def mode_details(stream: Stream) -> dict[str, str]:
     return {"StreamMode": stream.mode}
 
 
-def summary(conn: sqlite3.Connection, stream: Stream) -> dict[str, Any]:
+def summary(conn: Connection, stream: Stream) -> dict[str, Any]:
     open_shards = conn.execute("SELECT COUNT(*) FROM kinesis_shards WHERE stream_id = ? AND closed_at IS NULL",
                                (stream.id,)).fetchone()[0]
     consumers = conn.execute("SELECT COUNT(*) FROM kinesis_consumers WHERE stream_id = ?", (stream.id,)).fetchone()[0]

@@ -8,7 +8,6 @@ due, and ends after five minutes of (clock) time or at the end of a closed shard
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -19,17 +18,18 @@ from eventyard.protocol.json_protocol import write_json
 from eventyard.services.kinesis import eventstream, names, records, shards
 from eventyard.services.kinesis.records import Batch
 from eventyard.services.kinesis.streams import Stream
+from eventyard.storage import Connection
 
 SUBSCRIPTION_LIFETIME = 300.0
 HEARTBEAT = 5.0
 POLL_RECHECK = 0.5
 EVENT_RECORD_LIMIT = 10000
 
-Reader = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
+Reader = Callable[[Callable[[Connection], Any]], Awaitable[Any]]
 Waiter = Callable[[int, float], Awaitable[None]]
 
 
-def _read_batch(conn: sqlite3.Connection, stream_id: int, shard_index: int, position: int,
+def _read_batch(conn: Connection, stream_id: int, shard_index: int, position: int,
                 now: float) -> tuple[Stream, Batch] | AwsError:
     row = conn.execute("SELECT * FROM kinesis_streams WHERE id = ?", (stream_id,)).fetchone()
     stream = None if row is None else Stream.from_row(row)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import logging
-import sqlite3
 from typing import Any
 
 from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryLater, Timer
+from eventyard.storage import Connection
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_AGE = 21600
 
 
-def enqueue(conn: sqlite3.Connection, now: float, *, region: str, account_id: str, function: str,
+def enqueue(conn: Connection, now: float, *, region: str, account_id: str, function: str,
             qualifier: str | None, payload: bytes, request_id: str, trace: str | None) -> None:
     timers.schedule(conn, KIND, {
         "region": region, "account_id": account_id, "function": function, "qualifier": qualifier,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import uuid
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.lambda_.names import function_arn, parse_ref
+from eventyard.storage import Connection, Row
 
 log = logging.getLogger(__name__)
 
@@ -98,18 +98,18 @@ class EsmRunner:
                            "DestinationConfig": params.get("DestinationConfig") or {"OnFailure": {}}})
         stored = dict(config, State="Enabled" if config["State"] == "Creating" else "Disabled")
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             from eventyard.services.lambda_ import functions
 
             functions.resolve(conn, ref, pick=False)
             conn.execute("INSERT INTO lambda_event_source_mappings (uuid, account_id, region, function_name, config,"
-                         " position) VALUES (?,?,?,?,?,?)", (key, ctx.account_id, ctx.region, ref.name,
-                                                            json.dumps(stored), json.dumps(position)))
+                         " position, created_at) VALUES (?,?,?,?,?,?,?)", (
+                             key, ctx.account_id, ctx.region, ref.name, json.dumps(stored), json.dumps(position), now))
         await self.platform.db.write(run)
         self._sync(key, stored, ctx.region, ctx.account_id)
         return config  # AWS answers "Creating"; the mapping is "Enabled" right after
 
-    async def _row(self, key: str) -> sqlite3.Row:
+    async def _row(self, key: str) -> Row:
         row = await self.platform.db.read(lambda c: c.execute(
             "SELECT * FROM lambda_event_source_mappings WHERE uuid=?", (key,)).fetchone())
         if row is None:
@@ -121,7 +121,7 @@ class EsmRunner:
 
     async def list(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         rows = await self.platform.db.read(lambda c: c.execute(
-            "SELECT * FROM lambda_event_source_mappings WHERE account_id=? AND region=? ORDER BY rowid",
+            "SELECT * FROM lambda_event_source_mappings WHERE account_id=? AND region=? ORDER BY created_at, uuid",
             (ctx.account_id, ctx.region)).fetchall())
         items = [json.loads(r["config"]) for r in rows]
         if params.get("EventSourceArn"):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, not_found
+from eventyard.storage import Connection, Row
 
 LATEST = "$LATEST"
 RESERVED_ENV = {
@@ -80,40 +80,42 @@ def build_config(region: str, account_id: str, name: str, params: dict[str, Any]
     return {k: v for k, v in config.items() if v is not None}
 
 
-def _row(conn: sqlite3.Connection, ref: FunctionRef, version: str) -> sqlite3.Row | None:
+def _row(conn: Connection, ref: FunctionRef, version: str) -> Row | None:
     return conn.execute(
         "SELECT * FROM lambda_functions WHERE account_id=? AND region=? AND name=? AND version=?",
         (ref.account_id, ref.region, ref.name, version)).fetchone()
 
 
-def exists(conn: sqlite3.Connection, ref: FunctionRef) -> bool:
+def exists(conn: Connection, ref: FunctionRef) -> bool:
     return _row(conn, ref, LATEST) is not None
 
 
-def insert(conn: sqlite3.Connection, ref: FunctionRef, config: dict[str, Any], code: dict[str, Any],
+def insert(conn: Connection, ref: FunctionRef, config: dict[str, Any], code: dict[str, Any],
            tags: dict[str, str], now: float) -> None:
     if exists(conn, ref):
         raise AwsError("ResourceConflictException", f"Function already exist: {ref.name}", 409)
     conn.execute("INSERT INTO lambda_functions VALUES (?,?,?,?,?,?,?)",
                  (ref.account_id, ref.region, ref.name, LATEST, json.dumps(config), json.dumps(code), now))
-    conn.execute("INSERT OR REPLACE INTO lambda_function_meta (account_id, region, name, tags) VALUES (?,?,?,?)",
+    conn.execute("INSERT INTO lambda_function_meta (account_id, region, name, tags) VALUES (?,?,?,?)"
+                 " ON CONFLICT (account_id, region, name) DO UPDATE SET tags = excluded.tags,"
+                 " reserved_concurrency = NULL, next_version = 1",
                  (ref.account_id, ref.region, ref.name, json.dumps(tags)))
 
 
-def get_version(conn: sqlite3.Connection, ref: FunctionRef, version: str) -> Resolved:
+def get_version(conn: Connection, ref: FunctionRef, version: str) -> Resolved:
     row = _row(conn, ref, version)
     if row is None:
         raise not_found(FunctionRef(ref.name, None if version == LATEST else version, ref.region, ref.account_id))
     return Resolved(json.loads(row["config"]), json.loads(row["code"]), version)
 
 
-def get_alias(conn: sqlite3.Connection, ref: FunctionRef, alias: str) -> dict[str, Any] | None:
+def get_alias(conn: Connection, ref: FunctionRef, alias: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT config FROM lambda_aliases WHERE account_id=? AND region=? AND name=? AND alias=?",
                        (ref.account_id, ref.region, ref.name, alias)).fetchone()
     return json.loads(row["config"]) if row else None
 
 
-def resolve(conn: sqlite3.Connection, ref: FunctionRef, pick: bool = True) -> Resolved:
+def resolve(conn: Connection, ref: FunctionRef, pick: bool = True) -> Resolved:
     """The version a reference runs: $LATEST, a number, or an alias (weighted when it routes)."""
     qualifier = ref.qualifier or LATEST
     if qualifier == LATEST or qualifier.isdigit():
@@ -135,7 +137,7 @@ def resolve(conn: sqlite3.Connection, ref: FunctionRef, pick: bool = True) -> Re
     return get_version(conn, ref, version)
 
 
-def update_latest(conn: sqlite3.Connection, ref: FunctionRef, changes: dict[str, Any],
+def update_latest(conn: Connection, ref: FunctionRef, changes: dict[str, Any],
                   code: dict[str, Any] | None, now: float, revision: str | None) -> dict[str, Any]:
     current = get_version(conn, ref, LATEST)
     if revision and revision != current.config["RevisionId"]:
@@ -153,11 +155,11 @@ def update_latest(conn: sqlite3.Connection, ref: FunctionRef, changes: dict[str,
     return config
 
 
-def publish_version(conn: sqlite3.Connection, ref: FunctionRef, description: str | None, now: float) -> dict[str, Any]:
+def publish_version(conn: Connection, ref: FunctionRef, description: str | None, now: float) -> dict[str, Any]:
     latest = get_version(conn, ref, LATEST)
     last = conn.execute(
         "SELECT config FROM lambda_functions WHERE account_id=? AND region=? AND name=? AND version != ?"
-        " ORDER BY CAST(version AS INTEGER) DESC LIMIT 1", (ref.account_id, ref.region, ref.name, LATEST)).fetchone()
+        " ORDER BY CAST(version AS BIGINT) DESC LIMIT 1", (ref.account_id, ref.region, ref.name, LATEST)).fetchone()
     if last is not None:
         previous = json.loads(last["config"])
         # AWS: publishing unchanged code and configuration returns the existing version
@@ -179,22 +181,22 @@ def publish_version(conn: sqlite3.Connection, ref: FunctionRef, description: str
     return config
 
 
-def list_versions(conn: sqlite3.Connection, ref: FunctionRef) -> list[dict[str, Any]]:
+def list_versions(conn: Connection, ref: FunctionRef) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT config FROM lambda_functions WHERE account_id=? AND region=? AND name=?"
-                        " ORDER BY version != '$LATEST', CAST(version AS INTEGER)",
+                        " ORDER BY CASE WHEN version = '$LATEST' THEN -1 ELSE CAST(version AS BIGINT) END",
                         (ref.account_id, ref.region, ref.name)).fetchall()
     if not rows:
         raise not_found(ref)
     return [json.loads(r["config"]) for r in rows]
 
 
-def list_latest(conn: sqlite3.Connection, region: str, account_id: str) -> list[dict[str, Any]]:
+def list_latest(conn: Connection, region: str, account_id: str) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT config FROM lambda_functions WHERE account_id=? AND region=? AND version=?"
                         " ORDER BY name", (account_id, region, LATEST)).fetchall()
     return [json.loads(r["config"]) for r in rows]
 
 
-def delete(conn: sqlite3.Connection, ref: FunctionRef) -> None:
+def delete(conn: Connection, ref: FunctionRef) -> None:
     args = (ref.account_id, ref.region, ref.name)
     if ref.qualifier and ref.qualifier != LATEST:
         if not ref.qualifier.isdigit():
@@ -223,7 +225,7 @@ def alias_config(ref: FunctionRef, alias: str, params: dict[str, Any], previous:
     return config
 
 
-def put_alias(conn: sqlite3.Connection, ref: FunctionRef, alias: str, params: dict[str, Any], create: bool) -> dict[str, Any]:
+def put_alias(conn: Connection, ref: FunctionRef, alias: str, params: dict[str, Any], create: bool) -> dict[str, Any]:
     if not exists(conn, ref):
         raise not_found(FunctionRef(ref.name, None, ref.region, ref.account_id))
     previous = get_alias(conn, ref, alias)
@@ -239,12 +241,13 @@ def put_alias(conn: sqlite3.Connection, ref: FunctionRef, alias: str, params: di
         if _row(conn, ref, version) is None:
             raise AwsError("ResourceNotFoundException",
                            f"Function not found: {function_arn(ref.region, ref.account_id, ref.name, version)}", 404)
-    conn.execute("INSERT OR REPLACE INTO lambda_aliases VALUES (?,?,?,?,?)",
+    conn.execute("INSERT INTO lambda_aliases (account_id, region, name, alias, config) VALUES (?,?,?,?,?)"
+                 " ON CONFLICT (account_id, region, name, alias) DO UPDATE SET config = excluded.config",
                  (ref.account_id, ref.region, ref.name, alias, json.dumps(config)))
     return config
 
 
-def require_alias(conn: sqlite3.Connection, ref: FunctionRef, alias: str) -> dict[str, Any]:
+def require_alias(conn: Connection, ref: FunctionRef, alias: str) -> dict[str, Any]:
     config = get_alias(conn, ref, alias)
     if config is None:
         raise AwsError("ResourceNotFoundException",
@@ -252,7 +255,7 @@ def require_alias(conn: sqlite3.Connection, ref: FunctionRef, alias: str) -> dic
     return config
 
 
-def list_aliases(conn: sqlite3.Connection, ref: FunctionRef) -> list[dict[str, Any]]:
+def list_aliases(conn: Connection, ref: FunctionRef) -> list[dict[str, Any]]:
     if not exists(conn, ref):
         raise not_found(ref)
     rows = conn.execute("SELECT config FROM lambda_aliases WHERE account_id=? AND region=? AND name=? ORDER BY alias",
@@ -261,7 +264,7 @@ def list_aliases(conn: sqlite3.Connection, ref: FunctionRef) -> list[dict[str, A
 
 
 # -- meta: tags, reserved concurrency ---------------------------------------------------------------
-def meta(conn: sqlite3.Connection, ref: FunctionRef) -> sqlite3.Row:
+def meta(conn: Connection, ref: FunctionRef) -> Row:
     row = conn.execute("SELECT * FROM lambda_function_meta WHERE account_id=? AND region=? AND name=?",
                        (ref.account_id, ref.region, ref.name)).fetchone()
     if row is None:
@@ -269,7 +272,7 @@ def meta(conn: sqlite3.Connection, ref: FunctionRef) -> sqlite3.Row:
     return row
 
 
-def set_meta(conn: sqlite3.Connection, ref: FunctionRef, column: str, value: Any) -> None:
+def set_meta(conn: Connection, ref: FunctionRef, column: str, value: Any) -> None:
     meta(conn, ref)
     conn.execute(f"UPDATE lambda_function_meta SET {column}=? WHERE account_id=? AND region=? AND name=?",
                  (value, ref.account_id, ref.region, ref.name))

@@ -28,7 +28,6 @@ import base64
 import itertools
 import json
 import logging
-import sqlite3
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from eventyard.runtime.ids import new_uuid
 from eventyard.services.lambda_ import destinations, tumbling
 from eventyard.services.lambda_.names import parse_ref
 from eventyard.services.lambda_.pollers import compile_filters
+from eventyard.storage import Connection
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class KinesisPoller:
 
     async def save(self, entry: str, update: Callable[[dict[str, Any]], None]) -> None:
         """Change one key of the mapping's checkpoint document inside one transaction."""
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             row = conn.execute("SELECT position FROM lambda_event_source_mappings WHERE uuid=?",
                                (self.key,)).fetchone()
             if row is None:
@@ -154,7 +154,7 @@ class KinesisPoller:
                          window: dict[str, Any] | None = None) -> None:
         """Record a shard's progress (and its open tumbling window), and the mapping's
         LastProcessingResult in the same commit."""
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             row = conn.execute("SELECT config, position FROM lambda_event_source_mappings WHERE uuid=?",
                                (self.key,)).fetchone()
             if row is None:

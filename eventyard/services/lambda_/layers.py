@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,10 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.lambda_.code import store_zip
 from eventyard.services.lambda_.names import last_modified, layer_arn
+from eventyard.storage import Connection
 
 
-def _layers(self: Any, conn: sqlite3.Connection, arns: list[str]) -> list[dict[str, Any]]:
+def _layers(self: Any, conn: Connection, arns: list[str]) -> list[dict[str, Any]]:
     out = []
     for arn in arns:
         parts = arn.split(":")
@@ -54,7 +54,7 @@ async def publish_layer_version(self: Any, ctx: RequestContext, params: dict[str
     now = self.now()
     name = params["LayerName"]
 
-    def run(conn: sqlite3.Connection) -> dict[str, Any]:
+    def run(conn: Connection) -> dict[str, Any]:
         row = conn.execute("SELECT MAX(version) AS v FROM lambda_layers WHERE account_id=? AND region=? AND name=?",
                            (ctx.account_id, ctx.region, name)).fetchone()
         version = (row["v"] or 0) + 1

@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import os
-import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from eventyard.services.lambda_.layers import LayerOperations
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
 from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
 from eventyard.services.logs import store as log_store
+from eventyard.storage import Connection, Row
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 1024 * 1024
@@ -71,7 +71,7 @@ class LambdaProvider(LayerOperations, Provider):
         code = await asyncio.to_thread(resolve_code, self.code_root, params["Code"])
         now = self.now()
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             layers = self._layers(conn, params.get("Layers") or [])
             code["layers"] = [layer["LayerVersionArn"] for layer in layers]
             code["layers_dir"] = self._layers_dir(layers)
@@ -90,7 +90,7 @@ class LambdaProvider(LayerOperations, Provider):
     async def get_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             resolved = functions.resolve(conn, ref, pick=False)
             meta = functions.meta(conn, ref)
             out: dict[str, Any] = {"Configuration": resolved.config,
@@ -118,7 +118,7 @@ class LambdaProvider(LayerOperations, Provider):
         return dict(config, RuntimeVersionConfig=interpreters.runtime_version_config(region, choice))
 
     async def list_functions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        def run(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        def run(conn: Connection) -> list[dict[str, Any]]:
             latest = functions.list_latest(conn, ctx.region, ctx.account_id)
             if params.get("FunctionVersion") != "ALL":
                 return latest
@@ -144,7 +144,7 @@ class LambdaProvider(LayerOperations, Provider):
         code = await asyncio.to_thread(resolve_code, self.code_root, source)
         now = self.now()
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             current = functions.get_version(conn, ref, LATEST)
             code["layers"] = current.code.get("layers", [])
             code["layers_dir"] = current.code.get("layers_dir", "")
@@ -162,7 +162,7 @@ class LambdaProvider(LayerOperations, Provider):
         if "Environment" in changes:
             changes["Environment"] = {"Variables": changes["Environment"].get("Variables", {})}
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             code = None
             if "Layers" in params:
                 layers = self._layers(conn, params["Layers"])
@@ -218,7 +218,7 @@ class LambdaProvider(LayerOperations, Provider):
     async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         ref = self._tag_ref(ctx, params["Resource"])
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             tags = json.loads(functions.meta(conn, ref)["tags"])
             tags.update(params["Tags"])
             functions.set_meta(conn, ref, "tags", json.dumps(tags))
@@ -227,7 +227,7 @@ class LambdaProvider(LayerOperations, Provider):
     async def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         ref = self._tag_ref(ctx, params["Resource"])
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             tags = json.loads(functions.meta(conn, ref)["tags"])
             for key in params["TagKeys"]:
                 tags.pop(key, None)
@@ -277,25 +277,29 @@ class LambdaProvider(LayerOperations, Provider):
         if condition:
             statement["Condition"] = condition
 
-        def run(conn: sqlite3.Connection) -> None:
+        now = self.platform.clock.now()
+
+        def run(conn: Connection) -> None:
             functions.resolve(conn, ref, pick=False)
-            try:
-                conn.execute("INSERT INTO lambda_policies VALUES (?,?,?,?,?,?)", (
-                    ref.account_id, ref.region, ref.name, qualifier, params["StatementId"], json.dumps(statement)))
-            except sqlite3.IntegrityError as exc:
+            added = conn.execute(
+                "INSERT INTO lambda_policies (account_id, region, name, qualifier, sid, statement, added_at)"
+                " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING sid",
+                (ref.account_id, ref.region, ref.name, qualifier, params["StatementId"], json.dumps(statement), now),
+            ).fetchone()
+            if added is None:
                 raise AwsError("ResourceConflictException", f"The statement id ({params['StatementId']}) provided "
                                "already exists. Please provide a new statement id, or remove the existing "
-                               "statement.", 409) from exc
+                               "statement.", 409)
         await self.platform.db.write(run)
         return {"Statement": json.dumps(statement)}
 
     async def get_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
 
-        def run(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+        def run(conn: Connection) -> list[Row]:
             functions.resolve(conn, ref, pick=False)
             return conn.execute("SELECT statement FROM lambda_policies WHERE account_id=? AND region=? AND name=?"
-                                " AND qualifier=? ORDER BY rowid", (ref.account_id, ref.region, ref.name,
+                                " AND qualifier=? ORDER BY added_at, sid", (ref.account_id, ref.region, ref.name,
                                                                     ref.qualifier or "")).fetchall()
         rows = await self.platform.db.read(run)
         if not rows:
@@ -306,7 +310,7 @@ class LambdaProvider(LayerOperations, Provider):
     async def remove_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         ref = self.ref(ctx, params)
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             gone = conn.execute("DELETE FROM lambda_policies WHERE account_id=? AND region=? AND name=? AND "
                                 "qualifier=? AND sid=?", (ref.account_id, ref.region, ref.name, ref.qualifier or "",
                                                           params["StatementId"])).rowcount
@@ -320,7 +324,7 @@ class LambdaProvider(LayerOperations, Provider):
         ref = self.ref(ctx, params)
         now = self.now()
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             functions.resolve(conn, ref, pick=False)
             key = (ref.account_id, ref.region, ref.name, ref.qualifier or LATEST)
             row = conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
@@ -333,7 +337,9 @@ class LambdaProvider(LayerOperations, Provider):
                     config[k] = params[k]
             config["FunctionArn"] = function_arn(ref.region, ref.account_id, ref.name, ref.qualifier or LATEST)
             config["LastModified"] = now
-            conn.execute("INSERT OR REPLACE INTO lambda_event_invoke_configs VALUES (?,?,?,?,?)",
+            conn.execute("INSERT INTO lambda_event_invoke_configs (account_id, region, name, qualifier, config)"
+                         " VALUES (?,?,?,?,?) ON CONFLICT (account_id, region, name, qualifier)"
+                         " DO UPDATE SET config = excluded.config",
                          (*key, json.dumps(config)))
             return config
         return await self.platform.db.write(run)
@@ -361,7 +367,7 @@ class LambdaProvider(LayerOperations, Provider):
         limit = params.get("MaxItems", 50)
         start = int(params["Marker"]) if str(params.get("Marker", "")).isdigit() else 0
 
-        def run(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+        def run(conn: Connection) -> list[Row]:
             functions.resolve(conn, FunctionRef(ref.name, None, ref.region, ref.account_id), pick=False)
             return conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
                                 " name=? ORDER BY qualifier", (ref.account_id, ref.region, ref.name)).fetchall()
@@ -375,7 +381,7 @@ class LambdaProvider(LayerOperations, Provider):
 
     async def event_invoke_config(self, region: str, account_id: str, name: str, qualifier: str | None) -> dict[str, Any]:
         """The config an async invocation follows (qualifier-specific), with the ARN it reports."""
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             row = conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
                                " name=? AND qualifier=?", (account_id, region, name, qualifier or LATEST)).fetchone()
             return json.loads(row["config"]) if row else {}
@@ -430,7 +436,7 @@ class LambdaProvider(LayerOperations, Provider):
             now = self.now()
             request_id = ctx.request_id
 
-            def run(conn: sqlite3.Connection) -> None:
+            def run(conn: Connection) -> None:
                 functions.resolve(conn, ref, pick=False)
                 async_invoke.enqueue(conn, now, region=ref.region, account_id=ref.account_id, function=ref.name,
                                      qualifier=ref.qualifier, payload=payload, request_id=request_id,
@@ -453,7 +459,7 @@ class LambdaProvider(LayerOperations, Provider):
         """Run once on a worker and record its logs: the path sync invokes, async attempts and pollers share."""
         ref = FunctionRef(name, qualifier, region, account_id)
 
-        def run(conn: sqlite3.Connection) -> tuple[Resolved, int | None]:
+        def run(conn: Connection) -> tuple[Resolved, int | None]:
             return functions.resolve(conn, ref), functions.meta(conn, ref)["reserved_concurrency"]
         resolved, reserved = await self.platform.db.read(run)
         invoked = function_arn(region, account_id, name, qualifier)
@@ -474,7 +480,7 @@ class LambdaProvider(LayerOperations, Provider):
             batch, self._pending_logs = self._pending_logs, []
             now = self.now()
 
-            def run(conn: sqlite3.Connection) -> None:
+            def run(conn: Connection) -> None:
                 for account_id, region, group, stream, lines in batch:
                     log_store.append(conn, account_id, region, group, stream, lines, now)
             try:

@@ -14,7 +14,7 @@ MIGRATIONS = [
             version TEXT NOT NULL,              -- '$LATEST' or '1', '2', ...
             config TEXT NOT NULL,               -- FunctionConfiguration
             code TEXT NOT NULL,                 -- {"sha": ..., "dir": ...} or {"local": path}
-            created_at REAL NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
             PRIMARY KEY (account_id, region, name, version)
         );
         CREATE TABLE lambda_function_meta (
@@ -22,8 +22,8 @@ MIGRATIONS = [
             region TEXT NOT NULL,
             name TEXT NOT NULL,
             tags TEXT NOT NULL DEFAULT '{}',
-            reserved_concurrency INTEGER,
-            next_version INTEGER NOT NULL DEFAULT 1,
+            reserved_concurrency BIGINT,
+            next_version BIGINT NOT NULL DEFAULT 1,
             PRIMARY KEY (account_id, region, name)
         );
         CREATE TABLE lambda_aliases (
@@ -55,7 +55,7 @@ MIGRATIONS = [
             account_id TEXT NOT NULL,
             region TEXT NOT NULL,
             name TEXT NOT NULL,
-            version INTEGER NOT NULL,
+            version BIGINT NOT NULL,
             config TEXT NOT NULL,               -- PublishLayerVersionResponse
             dir TEXT NOT NULL,
             PRIMARY KEY (account_id, region, name, version)
@@ -69,5 +69,13 @@ MIGRATIONS = [
             position TEXT NOT NULL DEFAULT '{}' -- per-shard checkpoints for streams
         )
         """,
-    )
+    ),
+    Migration(
+        "lambda-0002-ordering",
+        # Listings keep creation order with a column both engines have (not SQLite's hidden row id).
+        """
+        ALTER TABLE lambda_policies ADD COLUMN added_at DOUBLE PRECISION NOT NULL DEFAULT 0;
+        ALTER TABLE lambda_event_source_mappings ADD COLUMN created_at DOUBLE PRECISION NOT NULL DEFAULT 0
+        """,
+    ),
 ]

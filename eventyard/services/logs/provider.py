@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.logs import json_patterns, store
+from eventyard.storage import Connection, Row
 
 MAX_EVENTS = 10_000
 
@@ -51,13 +51,13 @@ class LogsProvider(Provider):
                            "'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: "
                            f"[{', '.join(map(str, RETENTION_DAYS))}]")
 
-        def run(c: sqlite3.Connection) -> None:
+        def run(c: Connection) -> None:
             group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
             c.execute("UPDATE logs_groups SET retention_days=? WHERE id=?", (params["retentionInDays"], group["id"]))
         await self.platform.db.write(run)
 
     async def delete_retention_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        def run(c: sqlite3.Connection) -> None:
+        def run(c: Connection) -> None:
             group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
             c.execute("UPDATE logs_groups SET retention_days=NULL WHERE id=?", (group["id"],))
         await self.platform.db.write(run)
@@ -68,7 +68,7 @@ class LogsProvider(Provider):
         limit = params.get("limit", 50)
         after = params.get("nextToken") or ""
 
-        def run(c: sqlite3.Connection) -> list[sqlite3.Row]:
+        def run(c: Connection) -> list[Row]:
             return c.execute(
                 "SELECT * FROM logs_groups WHERE account_id=? AND region=? AND name >= ? AND name > ?"
                 " ORDER BY name", (ctx.account_id, ctx.region, prefix, after)).fetchall()
@@ -84,13 +84,13 @@ class LogsProvider(Provider):
     async def create_log_stream(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         now = self.now()
 
-        def run(c: sqlite3.Connection) -> None:
+        def run(c: Connection) -> None:
             group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
             store.create_stream(c, group["id"], params["logStreamName"], now)
         await self.platform.db.write(run)
 
     async def delete_log_stream(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        def run(c: sqlite3.Connection) -> None:
+        def run(c: Connection) -> None:
             group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
             stream = store.get_stream(c, group["id"], params["logStreamName"])
             c.execute("DELETE FROM logs_events WHERE stream_id=?", (stream["id"],))
@@ -106,7 +106,7 @@ class LogsProvider(Provider):
         limit = params.get("limit", 50)
         offset = int(params.get("nextToken") or 0) if str(params.get("nextToken") or "0").isdigit() else 0
 
-        def run(c: sqlite3.Connection) -> tuple[sqlite3.Row, list[sqlite3.Row]]:
+        def run(c: Connection) -> tuple[Row, list[Row]]:
             name = params.get("logGroupName")
             if name is None and params.get("logGroupIdentifier"):
                 name = params["logGroupIdentifier"].rsplit(":log-group:", 1)[-1].removesuffix(":*")
@@ -133,7 +133,7 @@ class LogsProvider(Provider):
             raise AwsError("InvalidParameterException",
                            "Log events in a single PutLogEvents request must be in chronological order.")
 
-        def run(c: sqlite3.Connection) -> None:
+        def run(c: Connection) -> None:
             group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
             stream = store.get_stream(c, group["id"], params["logStreamName"])
             store.put_events(c, stream["id"], [(e["timestamp"], e["message"]) for e in events], now)
@@ -147,7 +147,7 @@ class LogsProvider(Provider):
         end = params.get("endTime")
         forward = params.get("startFromHead", False) if token is None else token[0] == "f"
 
-        def run(c: sqlite3.Connection) -> list[sqlite3.Row]:
+        def run(c: Connection) -> list[Row]:
             name = params.get("logGroupName") or (params.get("logGroupIdentifier") or "").rsplit(
                 ":log-group:", 1)[-1].removesuffix(":*")
             group = store.get_group(c, ctx.account_id, ctx.region, name)
@@ -188,7 +188,7 @@ class LogsProvider(Provider):
         pattern = params.get("filterPattern", "")
         json_test = json_patterns.compile_json_pattern(pattern) if json_patterns.is_json_pattern(pattern) else None
 
-        def run(c: sqlite3.Connection) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+        def run(c: Connection) -> tuple[list[Row], list[Row]]:
             name = params.get("logGroupName") or (params.get("logGroupIdentifier") or "").rsplit(
                 ":log-group:", 1)[-1].removesuffix(":*")
             group = store.get_group(c, ctx.account_id, ctx.region, name)

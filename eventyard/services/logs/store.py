@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.storage import Connection, Row
 
 
 def _not_found(what: str) -> AwsError:
@@ -17,7 +18,7 @@ def group_arn(region: str, account_id: str, name: str) -> str:
     return f"arn:aws:logs:{region}:{account_id}:log-group:{name}"
 
 
-def create_group(conn: sqlite3.Connection, account_id: str, region: str, name: str, now: float,
+def create_group(conn: Connection, account_id: str, region: str, name: str, now: float,
                  tags: dict[str, str] | None = None, exist_ok: bool = False) -> int:
     row = conn.execute("SELECT id FROM logs_groups WHERE account_id=? AND region=? AND name=?",
                        (account_id, region, name)).fetchone()
@@ -25,15 +26,12 @@ def create_group(conn: sqlite3.Connection, account_id: str, region: str, name: s
         if exist_ok:
             return int(row["id"])
         raise AwsError("ResourceAlreadyExistsException", "The specified log group already exists")
-    import json
-
-    cursor = conn.execute(
-        "INSERT INTO logs_groups (account_id, region, name, created_at, tags) VALUES (?,?,?,?,?)",
-        (account_id, region, name, now, json.dumps(tags or {})))
-    return int(cursor.lastrowid or 0)
+    return int(conn.execute(
+        "INSERT INTO logs_groups (account_id, region, name, created_at, tags) VALUES (?,?,?,?,?) RETURNING id",
+        (account_id, region, name, now, json.dumps(tags or {}))).fetchone()[0])
 
 
-def get_group(conn: sqlite3.Connection, account_id: str, region: str, name: str) -> sqlite3.Row:
+def get_group(conn: Connection, account_id: str, region: str, name: str) -> Row:
     row = conn.execute("SELECT * FROM logs_groups WHERE account_id=? AND region=? AND name=?",
                        (account_id, region, name)).fetchone()
     if row is None:
@@ -41,7 +39,7 @@ def get_group(conn: sqlite3.Connection, account_id: str, region: str, name: str)
     return row
 
 
-def delete_group(conn: sqlite3.Connection, account_id: str, region: str, name: str) -> None:
+def delete_group(conn: Connection, account_id: str, region: str, name: str) -> None:
     group = get_group(conn, account_id, region, name)
     streams = [r["id"] for r in conn.execute("SELECT id FROM logs_streams WHERE group_id=?", (group["id"],))]
     conn.executemany("DELETE FROM logs_events WHERE stream_id=?", [(s,) for s in streams])
@@ -49,25 +47,24 @@ def delete_group(conn: sqlite3.Connection, account_id: str, region: str, name: s
     conn.execute("DELETE FROM logs_groups WHERE id=?", (group["id"],))
 
 
-def create_stream(conn: sqlite3.Connection, group_id: int, name: str, now: float, exist_ok: bool = False) -> int:
+def create_stream(conn: Connection, group_id: int, name: str, now: float, exist_ok: bool = False) -> int:
     row = conn.execute("SELECT id FROM logs_streams WHERE group_id=? AND name=?", (group_id, name)).fetchone()
     if row is not None:
         if exist_ok:
             return int(row["id"])
         raise AwsError("ResourceAlreadyExistsException", "The specified log stream already exists")
-    cursor = conn.execute("INSERT INTO logs_streams (group_id, name, created_at) VALUES (?,?,?)",
-                          (group_id, name, now))
-    return int(cursor.lastrowid or 0)
+    return int(conn.execute("INSERT INTO logs_streams (group_id, name, created_at) VALUES (?,?,?) RETURNING id",
+                            (group_id, name, now)).fetchone()[0])
 
 
-def get_stream(conn: sqlite3.Connection, group_id: int, name: str) -> sqlite3.Row:
+def get_stream(conn: Connection, group_id: int, name: str) -> Row:
     row = conn.execute("SELECT * FROM logs_streams WHERE group_id=? AND name=?", (group_id, name)).fetchone()
     if row is None:
         raise _not_found("stream")
     return row
 
 
-def put_events(conn: sqlite3.Connection, stream_id: int, events: Iterable[tuple[int, str]], now: float) -> None:
+def put_events(conn: Connection, stream_id: int, events: Iterable[tuple[int, str]], now: float) -> None:
     """Append (timestamp ms, message) pairs; ingestion time is the server's clock."""
     rows = [(stream_id, int(ts), int(now * 1000), message) for ts, message in events]
     if not rows:
@@ -76,14 +73,16 @@ def put_events(conn: sqlite3.Connection, stream_id: int, events: Iterable[tuple[
                      rows)
     stamps = [r[1] for r in rows]
     size = sum(len(r[3].encode()) + 26 for r in rows)
+    first, last = min(stamps), max(stamps)
     conn.execute(
-        "UPDATE logs_streams SET first_event_at = MIN(COALESCE(first_event_at, ?), ?),"
-        " last_event_at = MAX(COALESCE(last_event_at, ?), ?), last_ingestion_at = ?,"
-        " stored_bytes = stored_bytes + ? WHERE id = ?",
-        (min(stamps), min(stamps), max(stamps), max(stamps), int(now * 1000), size, stream_id))
+        "UPDATE logs_streams SET"
+        " first_event_at = CASE WHEN first_event_at IS NULL OR first_event_at > ? THEN ? ELSE first_event_at END,"
+        " last_event_at = CASE WHEN last_event_at IS NULL OR last_event_at < ? THEN ? ELSE last_event_at END,"
+        " last_ingestion_at = ?, stored_bytes = stored_bytes + ? WHERE id = ?",
+        (first, first, last, last, int(now * 1000), size, stream_id))
 
 
-def append(conn: sqlite3.Connection, account_id: str, region: str, group: str, stream: str,
+def append(conn: Connection, account_id: str, region: str, group: str, stream: str,
            events: Iterable[tuple[int, str]], now: float) -> None:
     """Write to a group and stream, creating them as Lambda's log agent does."""
     group_id = create_group(conn, account_id, region, group, now, exist_ok=True)
@@ -91,7 +90,7 @@ def append(conn: sqlite3.Connection, account_id: str, region: str, group: str, s
     put_events(conn, stream_id, events, now)
 
 
-def describe_group(row: sqlite3.Row, region: str, account_id: str) -> dict[str, Any]:
+def describe_group(row: Row, region: str, account_id: str) -> dict[str, Any]:
     arn = group_arn(region, account_id, row["name"])
     out: dict[str, Any] = {"logGroupName": row["name"], "creationTime": int(row["created_at"] * 1000),
                            "metricFilterCount": 0, "arn": f"{arn}:*", "logGroupArn": arn, "storedBytes": 0,
@@ -101,7 +100,7 @@ def describe_group(row: sqlite3.Row, region: str, account_id: str) -> dict[str, 
     return out
 
 
-def describe_stream(row: sqlite3.Row, group_arn_text: str) -> dict[str, Any]:
+def describe_stream(row: Row, group_arn_text: str) -> dict[str, Any]:
     out: dict[str, Any] = {"logStreamName": row["name"], "creationTime": int(row["created_at"] * 1000),
                            "arn": f"{group_arn_text}:log-stream:{row['name']}", "storedBytes": row["stored_bytes"]}
     for column, key in (("first_event_at", "firstEventTimestamp"), ("last_event_at", "lastEventTimestamp"),

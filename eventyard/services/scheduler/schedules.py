@@ -5,7 +5,6 @@ issues a new token, retiring the old chain. Times follow ScheduleExpressionTimez
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +13,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.services.events import schedule_expressions as se
 from eventyard.services.events import store
+from eventyard.storage import Connection
 
 GROUP = "schedule-group"
 SCHEDULE = "schedule"
@@ -29,14 +29,14 @@ def schedule_arn(account: str, region: str, group: str, name: str) -> str:
     return f"arn:aws:scheduler:{region}:{account}:schedule/{group}/{name}"
 
 
-def ensure_default_group(conn: sqlite3.Connection, account: str, region: str, now: float) -> None:
+def ensure_default_group(conn: Connection, account: str, region: str, now: float) -> None:
     if store.get(conn, GROUP, account, region, DEFAULT_GROUP) is None:
         store.put(conn, GROUP, account, region, DEFAULT_GROUP, {
             "Name": DEFAULT_GROUP, "Arn": group_arn(account, region, DEFAULT_GROUP), "State": "ACTIVE",
             "CreationDate": now, "LastModificationDate": now})
 
 
-def get_group(conn: sqlite3.Connection, account: str, region: str, name: str, now: float) -> dict[str, Any]:
+def get_group(conn: Connection, account: str, region: str, name: str, now: float) -> dict[str, Any]:
     ensure_default_group(conn, account, region, now)
     group = store.get(conn, GROUP, account, region, name)
     if group is None:
@@ -44,7 +44,7 @@ def get_group(conn: sqlite3.Connection, account: str, region: str, name: str, no
     return group
 
 
-def create_group(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
+def create_group(conn: Connection, account: str, region: str, params: dict[str, Any], now: float) -> dict[str, Any]:
     ensure_default_group(conn, account, region, now)
     name = params["Name"]
     if store.get(conn, GROUP, account, region, name) is not None:
@@ -57,7 +57,7 @@ def create_group(conn: sqlite3.Connection, account: str, region: str, params: di
     return group
 
 
-def delete_group(conn: sqlite3.Connection, account: str, region: str, name: str, now: float) -> None:
+def delete_group(conn: Connection, account: str, region: str, name: str, now: float) -> None:
     if name == DEFAULT_GROUP:
         raise AwsError("ValidationException", "Cannot delete the default schedule group.")
     group = get_group(conn, account, region, name, now)
@@ -99,7 +99,7 @@ def first_due(doc: dict[str, Any], after: float) -> float | None:
     return due
 
 
-def put_schedule(conn: sqlite3.Connection, account: str, region: str, params: dict[str, Any], now: float,
+def put_schedule(conn: Connection, account: str, region: str, params: dict[str, Any], now: float,
                  create: bool) -> dict[str, Any]:
     group = params.get("GroupName") or DEFAULT_GROUP
     get_group(conn, account, region, group, now)
@@ -129,7 +129,7 @@ def put_schedule(conn: sqlite3.Connection, account: str, region: str, params: di
     return doc
 
 
-def get_schedule(conn: sqlite3.Connection, account: str, region: str, group: str, name: str) -> dict[str, Any]:
+def get_schedule(conn: Connection, account: str, region: str, group: str, name: str) -> dict[str, Any]:
     doc = store.get(conn, SCHEDULE, account, region, f"{group}/{name}")
     if doc is None:
         raise AwsError("ResourceNotFoundException", f"Schedule {name} does not exist.", 404)

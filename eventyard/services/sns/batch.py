@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.sns import outbox, publish
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.topics import Topic
+from eventyard.storage import Connection
 
 MAX_ENTRIES = 10
 _ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -36,7 +36,7 @@ def validate_entries(entries: list[dict[str, Any]]) -> None:
         raise AwsError("BatchRequestTooLong", "The length of all the messages put together is more than the limit.")
 
 
-def publish_entries(conn: sqlite3.Connection, filters: FilterIndex, topic: Topic, entries: list[dict[str, Any]],
+def publish_entries(conn: Connection, filters: FilterIndex, topic: Topic, entries: list[dict[str, Any]],
                     now: float, trace_header: str | None,
                     claimed: list[outbox.Claimed] | None = None) -> tuple[dict[str, Any], int]:
     successful: list[dict[str, Any]] = []

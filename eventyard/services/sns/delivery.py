@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from eventyard.services.sns import topics as topic_store
 from eventyard.services.sns.names import lambda_function_parts, sqs_queue_parts
 from eventyard.services.sns.signing import Signer
 from eventyard.services.sns.subscriptions import Subscription
+from eventyard.storage import Connection
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -48,7 +48,7 @@ class Job:
     topic: topic_store.Topic | None
 
 
-def _load(conn: sqlite3.Connection, delivery_id: int) -> Job | None:
+def _load(conn: Connection, delivery_id: int) -> Job | None:
     loaded = outbox.load(conn, delivery_id)
     if loaded is None:
         return None

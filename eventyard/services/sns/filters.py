@@ -9,13 +9,13 @@ whenever one of its subscriptions changes.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from eventyard.patterns import Machine, compile_filter_policy, sns_attributes_to_event
 from eventyard.services.sns.subscriptions import Subscription
 from eventyard.services.sns.subscriptions import from_row as subscription_row
+from eventyard.storage import Connection
 
 
 @dataclass
@@ -29,7 +29,7 @@ class TopicRoute:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
 
 
-def build_route(conn: sqlite3.Connection, topic_arn: str) -> TopicRoute:
+def build_route(conn: Connection, topic_arn: str) -> TopicRoute:
     route = TopicRoute()
     rows = conn.execute(
         "SELECT * FROM sns_subscriptions WHERE topic_arn = ? AND confirmed = 1 ORDER BY created_at, arn",
@@ -62,7 +62,7 @@ class FilterIndex:
         route = self._routes.get(topic_arn)
         return route.subscriptions.get(arn) if route is not None else None
 
-    def matching(self, conn: sqlite3.Connection, topic_arn: str, attributes: dict[str, dict[str, Any]],
+    def matching(self, conn: Connection, topic_arn: str, attributes: dict[str, dict[str, Any]],
                  body: str) -> list[str]:
         """ARNs of the confirmed subscriptions the message reaches, in subscription order."""
         route = self._routes.get(topic_arn)

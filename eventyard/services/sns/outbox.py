@@ -8,11 +8,11 @@ timer; finishing it schedules the next, so the group reaches the subscriber in p
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from eventyard.runtime import timers
+from eventyard.storage import Connection
 
 TIMER_KIND = "sns-delivery"
 
@@ -36,7 +36,7 @@ class Claimed:
     document: dict[str, Any]
 
 
-def enqueue(conn: sqlite3.Connection, document: dict[str, Any], subscription_arns: list[str],
+def enqueue(conn: Connection, document: dict[str, Any], subscription_arns: list[str],
             fifo_group: str | None, now: float, claimed: list[Claimed] | None = None) -> None:
     """Store the message and its deliveries. With `claimed`, each delivery's timer is written already
     claimed and listed there for the caller to fire once committed (no wait for the timer loop); the
@@ -49,12 +49,12 @@ def enqueue(conn: sqlite3.Connection, document: dict[str, Any], subscription_arn
         waiting = fifo_group is not None and conn.execute(
             "SELECT 1 FROM sns_deliveries WHERE subscription_arn = ? AND fifo_group = ? LIMIT 1", (arn, fifo_group)
         ).fetchone() is not None
-        cursor = conn.execute(
+        delivery_id = int(conn.execute(
             "INSERT INTO sns_deliveries (message_id, subscription_arn, fifo_group, scheduled, created_at)"
-            " VALUES (?, ?, ?, ?, ?)", (document["MessageId"], arn, fifo_group, int(not waiting), now))
+            " VALUES (?, ?, ?, ?, ?) RETURNING id", (document["MessageId"], arn, fifo_group, int(not waiting), now)
+        ).fetchone()[0])
         if waiting:
             continue
-        delivery_id = int(cursor.lastrowid or 0)
         if claimed is None:
             timers.schedule(conn, TIMER_KIND, {"delivery": delivery_id}, now, now)
         else:
@@ -62,7 +62,7 @@ def enqueue(conn: sqlite3.Connection, document: dict[str, Any], subscription_arn
                                    delivery_id, arn, document))
 
 
-def load(conn: sqlite3.Connection, delivery_id: int) -> tuple[Delivery, dict[str, Any]] | None:
+def load(conn: Connection, delivery_id: int) -> tuple[Delivery, dict[str, Any]] | None:
     row = conn.execute(
         "SELECT d.*, m.document FROM sns_deliveries d JOIN sns_messages m ON m.id = d.message_id WHERE d.id = ?",
         (delivery_id,),
@@ -73,11 +73,11 @@ def load(conn: sqlite3.Connection, delivery_id: int) -> tuple[Delivery, dict[str
             json.loads(row["document"]))
 
 
-def record_attempt(conn: sqlite3.Connection, delivery_id: int) -> None:
+def record_attempt(conn: Connection, delivery_id: int) -> None:
     conn.execute("UPDATE sns_deliveries SET attempts = attempts + 1 WHERE id = ?", (delivery_id,))
 
 
-def complete(conn: sqlite3.Connection, delivery_id: int, now: float, timer_id: int | None = None) -> bool:
+def complete(conn: Connection, delivery_id: int, now: float, timer_id: int | None = None) -> bool:
     """Forget a finished (delivered, dead-lettered or dropped) delivery, and its timer when given (one
     transaction, so neither outlives the other); True if a timer was scheduled for the next in a FIFO chain."""
     if timer_id is not None:
@@ -101,11 +101,11 @@ def complete(conn: sqlite3.Connection, delivery_id: int, now: float, timer_id: i
     return scheduled
 
 
-def capture(conn: sqlite3.Connection, record: dict[str, Any], now: float) -> None:
+def capture(conn: Connection, record: dict[str, Any], now: float) -> None:
     """Keep an email/SMS/mobile/Firehose delivery for GET /_eventyard/sns/deliveries."""
     conn.execute("INSERT INTO sns_captured (record, created_at) VALUES (?, ?)", (json.dumps(record), now))
 
 
-def captured(conn: sqlite3.Connection, filters: dict[str, str]) -> list[dict[str, Any]]:
+def captured(conn: Connection, filters: dict[str, str]) -> list[dict[str, Any]]:
     records = [json.loads(r[0]) for r in conn.execute("SELECT record FROM sns_captured ORDER BY id")]
     return [r for r in records if all(str(r.get(k)) == v for k, v in filters.items())]

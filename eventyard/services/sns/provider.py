@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
@@ -24,6 +23,7 @@ from eventyard.services.sns.errors import invalid_parameter, topic_not_found
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.names import TopicKey, parse_topic_arn
 from eventyard.services.sns.signing import Signer
+from eventyard.storage import Connection
 
 T = TypeVar("T")
 DEDUP_SWEEP_INTERVAL = 60.0
@@ -59,7 +59,7 @@ class SnsProvider(Provider):
         now = self.now()
         await self.platform.db.write(lambda conn: conn.execute("DELETE FROM sns_dedup WHERE expires_at < ?", (now,)))
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(self, fn: Callable[[Connection], T]) -> T:
         return await self.platform.db.write(fn)
 
     # -- topics ----------------------------------------------------------------------------
@@ -76,14 +76,14 @@ class SnsProvider(Provider):
     async def delete_topic(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         arn = params["TopicArn"]
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             topic_store.delete(conn, arn)
             self.filters.invalidate(arn)
 
         await self._write(run)
 
     async def get_topic_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        def run(conn: sqlite3.Connection) -> dict[str, str]:
+        def run(conn: Connection) -> dict[str, str]:
             return topic_store.attributes_view(conn, topic_store.get(conn, params["TopicArn"], ctx.region))
 
         view = await self.platform.db.read(run)
@@ -139,7 +139,7 @@ class SnsProvider(Provider):
         now = self.now()
         public_url = self.platform.settings.public_url
 
-        def run(conn: sqlite3.Connection) -> subscription_store.Subscription:
+        def run(conn: Connection) -> subscription_store.Subscription:
             topic = topic_store.get(conn, params["TopicArn"], ctx.region)
             subscription, created = subscription_store.subscribe(
                 conn, topic, params["Protocol"], params.get("Endpoint"), attributes, ctx.account_id, now)
@@ -160,7 +160,7 @@ class SnsProvider(Provider):
         now = self.now()
         key = parse_topic_arn(params["TopicArn"])
 
-        def run(conn: sqlite3.Connection) -> str:
+        def run(conn: Connection) -> str:
             topic = topic_store.find(conn, key.arn)
             if topic is None:
                 raise topic_not_found()
@@ -171,7 +171,7 @@ class SnsProvider(Provider):
         return {"SubscriptionArn": await self._write(run)}
 
     async def unsubscribe(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             removed = subscription_store.unsubscribe(conn, params["SubscriptionArn"])
             if removed is not None:
                 self.filters.invalidate(removed.topic_arn)
@@ -179,14 +179,14 @@ class SnsProvider(Provider):
         await self._write(run)
 
     async def get_subscription_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        def run(conn: sqlite3.Connection) -> dict[str, str]:
+        def run(conn: Connection) -> dict[str, str]:
             subscription = subscription_store.get(conn, params["SubscriptionArn"])
             return subscription_store.attributes_view(subscription, topic_store.find(conn, subscription.topic_arn))
 
         return {"Attributes": await self.platform.db.read(run)}
 
     async def set_subscription_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             subscription = subscription_store.get(conn, params["SubscriptionArn"])
             subscription_store.set_attribute(conn, subscription, params["AttributeName"],
                                              str(params.get("AttributeValue") or ""))
@@ -200,7 +200,7 @@ class SnsProvider(Provider):
         return {"Subscriptions": page, **({"NextToken": token} if token else {})}
 
     async def list_subscriptions_by_topic(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        def run(conn: sqlite3.Connection) -> tuple[list[dict[str, str]], str | None]:
+        def run(conn: Connection) -> tuple[list[dict[str, str]], str | None]:
             topic = topic_store.get(conn, params["TopicArn"], ctx.region)
             return subscription_store.list_page(conn, "topic_arn = ?", (topic.arn,), params.get("NextToken"))
 
@@ -226,7 +226,7 @@ class SnsProvider(Provider):
         trace = ctx.trace_header
         claimed: list[outbox.Claimed] = []
 
-        def run(conn: sqlite3.Connection) -> tuple[tuple[str, str | None, int], Fanned]:
+        def run(conn: Connection) -> tuple[tuple[str, str | None, int], Fanned]:
             del claimed[:]
             topic = topic_store.get(conn, key.arn, ctx.region)
             outgoing = publish.prepare(topic, params, now, trace, topic.arn)
@@ -267,7 +267,7 @@ class SnsProvider(Provider):
 
         claimed: list[outbox.Claimed] = []
 
-        def run(conn: sqlite3.Connection) -> tuple[dict[str, Any], Fanned]:
+        def run(conn: Connection) -> tuple[dict[str, Any], Fanned]:
             del claimed[:]
             topic = topic_store.get(conn, key.arn, ctx.region)
             result, _ = batch.publish_entries(conn, self.filters, topic, entries, now, trace, claimed)

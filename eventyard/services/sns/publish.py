@@ -11,7 +11,6 @@ import hashlib
 import json
 import math
 import re
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from eventyard.services.sns import outbox
 from eventyard.services.sns.errors import invalid_parameter, invalid_value
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.topics import Topic, next_sequence_number
+from eventyard.storage import Connection
 
 MAX_MESSAGE_BYTES = 256 * 1024
 DEDUP_WINDOW = 300.0  # FIFO topics drop a repeated deduplication id for five minutes
@@ -150,7 +150,7 @@ def prepare(topic: Topic | None, params: dict[str, Any], now: float, trace_heade
     return Outgoing(document, group_id, dedup_id)
 
 
-def fan_out(conn: sqlite3.Connection, filters: FilterIndex, topic: Topic, outgoing: Outgoing,
+def fan_out(conn: Connection, filters: FilterIndex, topic: Topic, outgoing: Outgoing,
             now: float, claimed: list[outbox.Claimed] | None = None) -> tuple[str, str | None, int]:
     """Commit the message and one delivery per matching subscription (or find it a duplicate).
 
@@ -167,8 +167,10 @@ def fan_out(conn: sqlite3.Connection, filters: FilterIndex, topic: Topic, outgoi
             return seen[0], seen[1], 0
         sequence = next_sequence_number(conn, topic)
         document["SequenceNumber"] = sequence
-        conn.execute("INSERT OR REPLACE INTO sns_dedup (topic_arn, dedup_id, message_id, sequence_number, expires_at)"
-                     " VALUES (?, ?, ?, ?, ?)",
+        conn.execute("INSERT INTO sns_dedup (topic_arn, dedup_id, message_id, sequence_number, expires_at)"
+                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic_arn, dedup_id) DO UPDATE SET"
+                     " message_id = excluded.message_id, sequence_number = excluded.sequence_number,"
+                     " expires_at = excluded.expires_at",
                      (topic.arn, outgoing.dedup_id, document["MessageId"], sequence, now + DEDUP_WINDOW))
     body = document["Messages"]["default"] if document.get("Messages") else document["Message"]
     targets = filters.matching(conn, topic.arn, document["MessageAttributes"], body)

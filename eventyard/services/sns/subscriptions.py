@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 
 from eventyard.patterns import InvalidPattern, compile_filter_policy
@@ -19,6 +18,7 @@ from eventyard.services.sns.names import (
     sqs_queue_parts,
 )
 from eventyard.services.sns.topics import Topic, decode_token, encode_token
+from eventyard.storage import Connection, Row
 
 PROTOCOLS = {"http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"}
 # Protocols AWS confirms only after the endpoint's owner follows the SubscribeURL.
@@ -53,18 +53,18 @@ class Subscription:
         return policies.validate_redrive_policy(self.attributes.get("RedrivePolicy", ""))
 
 
-def from_row(row: sqlite3.Row) -> Subscription:
+def from_row(row: Row) -> Subscription:
     return Subscription(row["arn"], row["topic_arn"], row["account_id"], row["region"], row["protocol"],
                         row["endpoint"], json.loads(row["attributes"]), bool(row["confirmed"]), row["token"],
                         row["created_at"])
 
 
-def find(conn: sqlite3.Connection, arn: str) -> Subscription | None:
+def find(conn: Connection, arn: str) -> Subscription | None:
     row = conn.execute("SELECT * FROM sns_subscriptions WHERE arn = ?", (arn,)).fetchone()
     return from_row(row) if row else None
 
 
-def get(conn: sqlite3.Connection, arn: str) -> Subscription:
+def get(conn: Connection, arn: str) -> Subscription:
     parse_subscription_arn(arn)
     subscription = find(conn, arn)
     if subscription is None:
@@ -72,7 +72,7 @@ def get(conn: sqlite3.Connection, arn: str) -> Subscription:
     return subscription
 
 
-def of_topic(conn: sqlite3.Connection, topic_arn: str) -> list[Subscription]:
+def of_topic(conn: Connection, topic_arn: str) -> list[Subscription]:
     return [from_row(r) for r in conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ?", (topic_arn,))]
 
 
@@ -145,9 +145,10 @@ FILTER_POLICIES_PER_TOPIC = 200
 FILTER_POLICIES_PER_ACCOUNT = 10_000
 
 
-def _check_filter_quota(conn: sqlite3.Connection, topic_arn: str, account_id: str, region: str) -> None:
+def _check_filter_quota(conn: Connection, topic_arn: str, account_id: str, region: str) -> None:
     """Called before a subscription without a filter policy gets one."""
-    count = "SELECT COUNT(*) FROM sns_subscriptions WHERE {} AND json_extract(attributes, '$.FilterPolicy') IS NOT NULL"
+    # `attributes` is json.dumps output: a key is `"Name": `; inside a string value a quote is escaped.
+    count = "SELECT COUNT(*) FROM sns_subscriptions WHERE {} AND attributes LIKE '%\"FilterPolicy\": %'"
     on_topic = conn.execute(count.format("topic_arn = ?"), (topic_arn,)).fetchone()[0]
     in_account = conn.execute(count.format("account_id = ? AND region = ?"), (account_id, region)).fetchone()[0]
     if on_topic >= FILTER_POLICIES_PER_TOPIC or in_account >= FILTER_POLICIES_PER_ACCOUNT:
@@ -161,7 +162,7 @@ def _clean(attributes: dict[str, str]) -> dict[str, str]:
     return clean
 
 
-def subscribe(conn: sqlite3.Connection, topic: Topic, protocol: str, endpoint: str | None,
+def subscribe(conn: Connection, topic: Topic, protocol: str, endpoint: str | None,
               attributes: dict[str, str], account_id: str, now: float) -> tuple[Subscription, bool]:
     """The subscription and whether it is new. New subscriptions that need confirmation get a token."""
     protocol = protocol.lower()
@@ -190,7 +191,7 @@ def subscribe(conn: sqlite3.Connection, topic: Topic, protocol: str, endpoint: s
     return subscription, True
 
 
-def confirm(conn: sqlite3.Connection, topic: Topic, token: str, now: float) -> Subscription:
+def confirm(conn: Connection, topic: Topic, token: str, now: float) -> Subscription:
     row = conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ? AND token = ?",
                        (topic.arn, token)).fetchone()
     if row is None or now - row["created_at"] > TOKEN_LIFETIME:
@@ -201,7 +202,7 @@ def confirm(conn: sqlite3.Connection, topic: Topic, token: str, now: float) -> S
     return subscription
 
 
-def unsubscribe(conn: sqlite3.Connection, arn: str) -> Subscription | None:
+def unsubscribe(conn: Connection, arn: str) -> Subscription | None:
     """Remove a subscription; an unknown (well-formed) ARN succeeds, as on AWS."""
     parse_subscription_arn(arn)
     subscription = find(conn, arn)
@@ -235,7 +236,7 @@ def attributes_view(subscription: Subscription, topic: Topic | None) -> dict[str
     return view
 
 
-def set_attribute(conn: sqlite3.Connection, subscription: Subscription, name: str, value: str) -> None:
+def set_attribute(conn: Connection, subscription: Subscription, name: str, value: str) -> None:
     value = validate_attribute(subscription.protocol, name, value)
     attributes = dict(subscription.attributes)
     attributes[name] = value
@@ -246,7 +247,7 @@ def set_attribute(conn: sqlite3.Connection, subscription: Subscription, name: st
     conn.execute("UPDATE sns_subscriptions SET attributes = ? WHERE arn = ?", (json.dumps(attributes), subscription.arn))
 
 
-def list_page(conn: sqlite3.Connection, where: str, args: tuple[str, ...],
+def list_page(conn: Connection, where: str, args: tuple[str, ...],
               token: str | None) -> tuple[list[dict[str, str]], str | None]:
     after = decode_token(token) if token else ""
     rows = conn.execute(

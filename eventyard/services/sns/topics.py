@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from dataclasses import dataclass
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.sns import policies
 from eventyard.services.sns.errors import invalid_parameter, resource_not_found, topic_not_found
 from eventyard.services.sns.names import TopicKey, parse_topic_arn, validate_topic_name
+from eventyard.storage import Connection, Row
 
 MAX_TAGS = 50
 PAGE_SIZE = 100
@@ -44,17 +44,17 @@ class Topic:
         return self.attributes.get("SignatureVersion", "1")
 
 
-def _row_to_topic(row: sqlite3.Row) -> Topic:
+def _row_to_topic(row: Row) -> Topic:
     return Topic(row["arn"], TopicKey(row["account_id"], row["region"], row["name"]), bool(row["fifo"]),
                  json.loads(row["attributes"]), json.loads(row["tags"]), row["subscriptions_deleted"])
 
 
-def find(conn: sqlite3.Connection, arn: str) -> Topic | None:
+def find(conn: Connection, arn: str) -> Topic | None:
     row = conn.execute("SELECT * FROM sns_topics WHERE arn = ?", (arn,)).fetchone()
     return _row_to_topic(row) if row else None
 
 
-def get(conn: sqlite3.Connection, arn: str, region: str | None = None) -> Topic:
+def get(conn: Connection, arn: str, region: str | None = None) -> Topic:
     key = parse_topic_arn(arn)
     topic = find(conn, key.arn)
     if topic is None or (region is not None and key.region != region):
@@ -94,7 +94,7 @@ def _validate_attribute(name: str, value: str, fifo: bool, creating: bool) -> st
     return value
 
 
-def create(conn: sqlite3.Connection, key: TopicKey, attributes: dict[str, str], tags: dict[str, str],
+def create(conn: Connection, key: TopicKey, attributes: dict[str, str], tags: dict[str, str],
            now: float) -> str:
     fifo_flag = attributes.get("FifoTopic", "false").lower() == "true"
     validate_topic_name(key.name, fifo_flag)
@@ -129,7 +129,7 @@ def tag_limit_error() -> AwsError:
     return AwsError("TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400)
 
 
-def delete(conn: sqlite3.Connection, arn: str) -> list[str]:
+def delete(conn: Connection, arn: str) -> list[str]:
     """Delete a topic and its subscriptions; deleting a missing topic succeeds (AWS is idempotent)."""
     key = parse_topic_arn(arn)
     subscriptions = [r[0] for r in conn.execute("SELECT arn FROM sns_subscriptions WHERE topic_arn = ?", (key.arn,))]
@@ -139,7 +139,7 @@ def delete(conn: sqlite3.Connection, arn: str) -> list[str]:
     return subscriptions
 
 
-def attributes_view(conn: sqlite3.Connection, topic: Topic) -> dict[str, str]:
+def attributes_view(conn: Connection, topic: Topic) -> dict[str, str]:
     counts = dict(conn.execute(
         "SELECT confirmed, COUNT(*) FROM sns_subscriptions WHERE topic_arn = ? GROUP BY confirmed", (topic.arn,)
     ).fetchall())
@@ -163,7 +163,7 @@ def attributes_view(conn: sqlite3.Connection, topic: Topic) -> dict[str, str]:
     return view
 
 
-def set_attribute(conn: sqlite3.Connection, topic: Topic, name: str, value: str) -> None:
+def set_attribute(conn: Connection, topic: Topic, name: str, value: str) -> None:
     value = _validate_attribute(name, value, topic.fifo, False)
     attributes = dict(topic.attributes)
     if value == "" and name not in {"DisplayName"}:
@@ -173,7 +173,7 @@ def set_attribute(conn: sqlite3.Connection, topic: Topic, name: str, value: str)
     conn.execute("UPDATE sns_topics SET attributes = ? WHERE arn = ?", (json.dumps(attributes), topic.arn))
 
 
-def list_page(conn: sqlite3.Connection, account_id: str, region: str, token: str | None) -> tuple[list[str], str | None]:
+def list_page(conn: Connection, account_id: str, region: str, token: str | None) -> tuple[list[str], str | None]:
     after = _decode_token(token) if token else ""
     rows = conn.execute(
         "SELECT arn FROM sns_topics WHERE account_id = ? AND region = ? AND arn > ? ORDER BY arn LIMIT ?",
@@ -200,7 +200,7 @@ decode_token = _decode_token
 
 
 # -- tags ------------------------------------------------------------------------------------
-def _tagged(conn: sqlite3.Connection, arn: str) -> Topic:
+def _tagged(conn: Connection, arn: str) -> Topic:
     try:
         key = parse_topic_arn(arn, "ResourceArn")
     except Exception:
@@ -211,7 +211,7 @@ def _tagged(conn: sqlite3.Connection, arn: str) -> Topic:
     return topic
 
 
-def tag(conn: sqlite3.Connection, arn: str, tags: dict[str, str]) -> None:
+def tag(conn: Connection, arn: str, tags: dict[str, str]) -> None:
     topic = _tagged(conn, arn)
     merged = {**topic.tags, **tags}
     if len(merged) > MAX_TAGS:
@@ -219,29 +219,29 @@ def tag(conn: sqlite3.Connection, arn: str, tags: dict[str, str]) -> None:
     conn.execute("UPDATE sns_topics SET tags = ? WHERE arn = ?", (json.dumps(merged), topic.arn))
 
 
-def untag(conn: sqlite3.Connection, arn: str, keys: list[str]) -> None:
+def untag(conn: Connection, arn: str, keys: list[str]) -> None:
     topic = _tagged(conn, arn)
     remaining = {k: v for k, v in topic.tags.items() if k not in set(keys)}
     conn.execute("UPDATE sns_topics SET tags = ? WHERE arn = ?", (json.dumps(remaining), topic.arn))
 
 
-def list_tags(conn: sqlite3.Connection, arn: str) -> dict[str, str]:
+def list_tags(conn: Connection, arn: str) -> dict[str, str]:
     return _tagged(conn, arn).tags
 
 
 # -- permissions -----------------------------------------------------------------------------
-def add_permission(conn: sqlite3.Connection, topic: Topic, label: str, accounts: list[str], actions: list[str]) -> None:
+def add_permission(conn: Connection, topic: Topic, label: str, accounts: list[str], actions: list[str]) -> None:
     current = topic.attributes.get("Policy") or policies.default_topic_policy(topic.arn, topic.key.account_id)
     updated = policies.add_statement(current, topic.arn, label, accounts, actions)
     set_attribute(conn, topic, "Policy", updated)
 
 
-def remove_permission(conn: sqlite3.Connection, topic: Topic, label: str) -> None:
+def remove_permission(conn: Connection, topic: Topic, label: str) -> None:
     current = topic.attributes.get("Policy") or policies.default_topic_policy(topic.arn, topic.key.account_id)
     set_attribute(conn, topic, "Policy", policies.remove_statement(current, label))
 
 
-def next_sequence_number(conn: sqlite3.Connection, topic: Topic) -> str:
+def next_sequence_number(conn: Connection, topic: Topic) -> str:
     """FIFO topics number their messages: a strictly increasing 20-digit decimal per topic."""
     row = conn.execute("UPDATE sns_topics SET sequence = sequence + 1 WHERE arn = ? RETURNING sequence",
                        (topic.arn,)).fetchone()

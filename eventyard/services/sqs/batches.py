@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.storage import Connection
 
 MAX_ENTRIES = 10
 MAX_BATCH_BYTES = 1_048_576
@@ -53,7 +53,7 @@ def results(entries: list[dict[str, Any]], outcomes: list[dict[str, Any] | AwsEr
     return {"Successful": successful, "Failed": failed}
 
 
-def run_entries(conn: sqlite3.Connection, entries: list[dict[str, Any]],
+def run_entries(conn: Connection, entries: list[dict[str, Any]],
                 action: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Apply `action` to each entry; an AWS error fails (and rolls back) only that entry, as SQS does."""
     successful, failed = [], []

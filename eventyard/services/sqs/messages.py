@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ from eventyard.runtime.ids import new_token, new_uuid
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.message_attributes import attributes_md5, attributes_size, check_characters, md5_hex
 from eventyard.services.sqs.queues import Queue
+from eventyard.storage import Connection, Row
 
 DEDUP_WINDOW = 300.0  # FIFO deduplication interval: 5 minutes
 RECEIVE_ATTEMPT_WINDOW = 300.0
@@ -107,7 +107,7 @@ _INSERT_MESSAGE = (
 )
 
 
-def send_batch(conn: sqlite3.Connection, queue: Queue, batch: list[OutgoingMessage], now: float,
+def send_batch(conn: Connection, queue: Queue, batch: list[OutgoingMessage], now: float,
                sender_id: str) -> list[SendResult | AwsError]:
     """Send each message, or say why not: one result per message, in order.
 
@@ -148,7 +148,7 @@ def _standard_row(queue: Queue, message: OutgoingMessage, now: float,
     return row, result
 
 
-def send(conn: sqlite3.Connection, queue: Queue, message: OutgoingMessage, now: float, sender_id: str) -> SendResult:
+def send(conn: Connection, queue: Queue, message: OutgoingMessage, now: float, sender_id: str) -> SendResult:
     """Send one message. Every check runs before the first write, so a refused message leaves no trace."""
     validate_outgoing(queue, message)
     if not queue.fifo:
@@ -178,8 +178,9 @@ def send(conn: sqlite3.Connection, queue: Queue, message: OutgoingMessage, now: 
     message_id = new_uuid()
     if queue.fifo:
         conn.execute(
-            "INSERT OR REPLACE INTO sqs_dedup (queue_id, dedup_key, message_id, sequence_number, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sqs_dedup (queue_id, dedup_key, message_id, sequence_number, expires_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (queue_id, dedup_key) DO UPDATE SET message_id = excluded.message_id,"
+            " sequence_number = excluded.sequence_number, expires_at = excluded.expires_at",
             (queue.id, dedup_key, message_id, sequence_number, now + DEDUP_WINDOW),
         )
     delay = queue.int_attr("DelaySeconds")  # FIFO queues have no per-message delay
@@ -232,7 +233,7 @@ def parse_receipt_handle(handle: str, queue: Queue) -> tuple[int, str]:
 
 
 # -- receiving -----------------------------------------------------------------------------
-def receive(conn: sqlite3.Connection, queue: Queue, max_messages: int, visibility_timeout: int, now: float,
+def receive(conn: Connection, queue: Queue, max_messages: int, visibility_timeout: int, now: float,
             attempt_id: str | None = None) -> list[ReceivedMessage]:
     if queue.fifo and attempt_id:
         repeated = _repeat_attempt(conn, queue, attempt_id, now)
@@ -266,13 +267,14 @@ def receive(conn: sqlite3.Connection, queue: Queue, max_messages: int, visibilit
     )
     if queue.fifo and attempt_id:
         conn.execute(
-            "INSERT OR REPLACE INTO sqs_receive_attempts (queue_id, attempt_id, handles, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO sqs_receive_attempts (queue_id, attempt_id, handles, expires_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (queue_id, attempt_id) DO UPDATE SET handles = excluded.handles, expires_at = excluded.expires_at",
             (queue.id, attempt_id, json.dumps([[c[3], c[2]] for c in claims]), now + RECEIVE_ATTEMPT_WINDOW),
         )
     return received
 
 
-def _received(queue: Queue, row: sqlite3.Row, token: str, now: float) -> ReceivedMessage:
+def _received(queue: Queue, row: Row, token: str, now: float) -> ReceivedMessage:
     system = {
         "SenderId": row["sender_id"],
         "SentTimestamp": str(int(row["sent_at"] * 1000)),
@@ -299,7 +301,7 @@ def _received(queue: Queue, row: sqlite3.Row, token: str, now: float) -> Receive
     )
 
 
-def _fifo_candidates(conn: sqlite3.Connection, queue: Queue, max_messages: int, now: float) -> list[sqlite3.Row]:
+def _fifo_candidates(conn: Connection, queue: Queue, max_messages: int, now: float) -> list[Row]:
     """Messages a FIFO receive may return: from groups whose oldest message is visible, in order.
 
     A group whose head is in flight is blocked, so its later messages wait (strict group order).
@@ -309,7 +311,7 @@ def _fifo_candidates(conn: sqlite3.Connection, queue: Queue, max_messages: int, 
         " GROUP BY group_id ORDER BY head",
         (queue.id, now),
     ).fetchall()
-    chosen: list[sqlite3.Row] = []
+    chosen: list[Row] = []
     for head in heads:
         if len(chosen) >= max_messages:
             break
@@ -324,7 +326,7 @@ def _fifo_candidates(conn: sqlite3.Connection, queue: Queue, max_messages: int, 
     return chosen
 
 
-def _repeat_attempt(conn: sqlite3.Connection, queue: Queue, attempt_id: str, now: float) -> list[ReceivedMessage] | None:
+def _repeat_attempt(conn: Connection, queue: Queue, attempt_id: str, now: float) -> list[ReceivedMessage] | None:
     """A retried FIFO receive with the same ReceiveRequestAttemptId gets the same messages back."""
     row = conn.execute(
         "SELECT handles FROM sqs_receive_attempts WHERE queue_id = ? AND attempt_id = ? AND expires_at > ?",
@@ -343,7 +345,7 @@ def _repeat_attempt(conn: sqlite3.Connection, queue: Queue, attempt_id: str, now
     return repeated
 
 
-def next_visible_at(conn: sqlite3.Connection, queue: Queue, now: float) -> float | None:
+def next_visible_at(conn: Connection, queue: Queue, now: float) -> float | None:
     row = conn.execute(
         "SELECT MIN(available_at) FROM sqs_messages WHERE queue_id = ? AND available_at > ? AND expires_at > ?",
         (queue.id, now, now),
@@ -352,7 +354,7 @@ def next_visible_at(conn: sqlite3.Connection, queue: Queue, now: float) -> float
 
 
 # -- deleting and visibility ---------------------------------------------------------------
-def delete(conn: sqlite3.Connection, queue: Queue, handle: str) -> None:
+def delete(conn: Connection, queue: Queue, handle: str) -> None:
     seq, token = parse_receipt_handle(handle, queue)
     if queue.fifo:
         # A FIFO handle stops working once its visibility timeout has let another consumer in.
@@ -362,7 +364,7 @@ def delete(conn: sqlite3.Connection, queue: Queue, handle: str) -> None:
         conn.execute("DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ?", (seq, queue.id))
 
 
-def change_visibility(conn: sqlite3.Connection, queue: Queue, handle: str, timeout: int, now: float) -> None:
+def change_visibility(conn: Connection, queue: Queue, handle: str, timeout: int, now: float) -> None:
     seq, token = parse_receipt_handle(handle, queue)
     if not 0 <= timeout <= 43_200:
         raise AwsError("InvalidParameterValue",
@@ -380,7 +382,7 @@ def change_visibility(conn: sqlite3.Connection, queue: Queue, handle: str, timeo
 
 
 # -- dead letters, moves, retention --------------------------------------------------------
-def move_message(conn: sqlite3.Connection, row: sqlite3.Row, target: Queue, now: float,
+def move_message(conn: Connection, row: Row, target: Queue, now: float,
                  dead_letter_source: str | None = None) -> None:
     """Move a message to another queue, keeping its id, body, attributes and original send time."""
     retention = target.int_attr("MessageRetentionPeriod")
@@ -406,7 +408,7 @@ def move_message(conn: sqlite3.Connection, row: sqlite3.Row, target: Queue, now:
     conn.execute("DELETE FROM sqs_messages WHERE seq = ?", (row["seq"],))
 
 
-def sweep_expired(conn: sqlite3.Connection, now: float) -> int:
+def sweep_expired(conn: Connection, now: float) -> int:
     """Drop messages past their retention period and expired dedup and receive-attempt records."""
     removed = conn.execute("DELETE FROM sqs_messages WHERE expires_at <= ?", (now,)).rowcount
     conn.execute("DELETE FROM sqs_dedup WHERE expires_at <= ?", (now,))

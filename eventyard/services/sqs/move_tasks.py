@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
@@ -15,6 +14,7 @@ from eventyard.runtime.ids import new_uuid
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.messages import move_message
 from eventyard.services.sqs.queues import Queue
+from eventyard.storage import Connection, Row
 
 # Without MaxNumberOfMessagesPerSecond AWS picks a "system optimized" rate; this is ours.
 DEFAULT_RATE = 500
@@ -25,7 +25,7 @@ def _handle(source_arn: str) -> str:
     return base64.b64encode(document.encode()).decode()
 
 
-def start(conn: sqlite3.Connection, source: Queue, destination_arn: str | None, rate: int | None,
+def start(conn: Connection, source: Queue, destination_arn: str | None, rate: int | None,
           region: str, now: float) -> str:
     if not queue_store.dead_letter_sources(conn, source):
         raise AwsError("InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue.")
@@ -51,7 +51,7 @@ def start(conn: sqlite3.Connection, source: Queue, destination_arn: str | None, 
     return handle
 
 
-def cancel(conn: sqlite3.Connection, handle: str) -> int:
+def cancel(conn: Connection, handle: str) -> int:
     row = conn.execute("SELECT status, moved FROM sqs_move_tasks WHERE task_handle = ?", (handle,)).fetchone()
     if row is None:
         raise AwsError("ResourceNotFoundException", "Task does not exist.", 404)
@@ -61,7 +61,7 @@ def cancel(conn: sqlite3.Connection, handle: str) -> int:
     return int(row["moved"])
 
 
-def list_tasks(conn: sqlite3.Connection, source_arn: str, max_results: int) -> list[dict[str, Any]]:
+def list_tasks(conn: Connection, source_arn: str, max_results: int) -> list[dict[str, Any]]:
     if not 1 <= max_results <= 10:
         raise AwsError("InvalidParameterValue", "Value for parameter MaxResults is invalid. Reason: Must be "
                        "between 1 and 10.")
@@ -88,7 +88,7 @@ def list_tasks(conn: sqlite3.Connection, source_arn: str, max_results: int) -> l
     return results
 
 
-def step(conn: sqlite3.Connection, now: float) -> bool:
+def step(conn: Connection, now: float) -> bool:
     """Advance every running task by what its rate allows since its last step; True if any still runs."""
     tasks = conn.execute("SELECT * FROM sqs_move_tasks WHERE status = 'RUNNING'").fetchall()
     for task in tasks:
@@ -96,7 +96,7 @@ def step(conn: sqlite3.Connection, now: float) -> bool:
     return bool(tasks)
 
 
-def _step_task(conn: sqlite3.Connection, task: sqlite3.Row, now: float) -> None:
+def _step_task(conn: Connection, task: Row, now: float) -> None:
     source = queue_store.find_by_arn(conn, task["source_arn"])
     if source is None:
         _finish(conn, task["task_handle"], "FAILED", "AWS.SimpleQueueService.NonExistentQueue")
@@ -125,6 +125,6 @@ def _step_task(conn: sqlite3.Connection, task: sqlite3.Row, now: float) -> None:
         _finish(conn, task["task_handle"], "COMPLETED")
 
 
-def _finish(conn: sqlite3.Connection, handle: str, status: str, reason: str | None = None, moved: int = 0) -> None:
+def _finish(conn: Connection, handle: str, status: str, reason: str | None = None, moved: int = 0) -> None:
     conn.execute("UPDATE sqs_move_tasks SET status = ?, failure_reason = ?, moved = moved + ? WHERE task_handle = ?",
                  (status, reason, moved, handle))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,6 +15,7 @@ from eventyard.services.sqs.message_attributes import attributes_md5, select_att
 from eventyard.services.sqs.messages import OutgoingMessage, ReceivedMessage
 from eventyard.services.sqs.names import QueueKey, key_from_arn, key_from_url
 from eventyard.services.sqs.queues import Queue
+from eventyard.storage import Connection
 
 T = TypeVar("T")
 SYSTEM_ATTRIBUTE_NAMES = {
@@ -41,11 +41,11 @@ class SqsProvider(Provider):
         return self.platform.clock.now()
 
     async def _on_queue(self, ctx: RequestContext, params: dict[str, Any],
-                        fn: Callable[[sqlite3.Connection, Queue, float], T]) -> T:
+                        fn: Callable[[Connection, Queue, float], T]) -> T:
         key = key_from_url(params["QueueUrl"], ctx.region)
         now = self.now()
 
-        def run(conn: sqlite3.Connection) -> T:
+        def run(conn: Connection) -> T:
             return fn(conn, queue_store.get(conn, key), now)
 
         return await self.platform.db.write(run)
@@ -172,7 +172,7 @@ class SqsProvider(Provider):
         outgoing = self._outgoing(ctx, params)
         sender = ctx.access_key or ctx.account_id
 
-        def send(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[int, messages.SendResult]:
+        def send(conn: Connection, queue: Queue, now: float) -> tuple[int, messages.SendResult]:
             return queue.id, messages.send(conn, queue, outgoing, now, sender)
 
         queue_id, result = await self._on_queue(ctx, params, send)
@@ -195,7 +195,7 @@ class SqsProvider(Provider):
             except AwsError as error:
                 prepared.append(error)
 
-        def send_all(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[int, dict[str, Any]]:
+        def send_all(conn: Connection, queue: Queue, now: float) -> tuple[int, dict[str, Any]]:
             valid = [p for p in prepared if isinstance(p, OutgoingMessage)]
             sent = iter(messages.send_batch(conn, queue, valid, now, sender))
             outcomes = [p if isinstance(p, AwsError) else next(sent) for p in prepared]
@@ -231,7 +231,7 @@ class SqsProvider(Provider):
         wanted_user = params.get("MessageAttributeNames", [])
         attempt_id = params.get("ReceiveRequestAttemptId")
 
-        def claim(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[Queue, list[ReceivedMessage], float | None]:
+        def claim(conn: Connection, queue: Queue, now: float) -> tuple[Queue, list[ReceivedMessage], float | None]:
             timeout = visibility if visibility is not None else queue.int_attr("VisibilityTimeout")
             got = messages.receive(conn, queue, max_messages, timeout, now, attempt_id)
             return queue, got, (None if got else messages.next_visible_at(conn, queue, now))
@@ -260,7 +260,7 @@ class SqsProvider(Provider):
         entries = params["Entries"]
         batches.check_batch(entries, "DeleteMessageBatchRequestEntry")
 
-        def delete_all(conn: sqlite3.Connection, queue: Queue, now: float) -> dict[str, Any]:
+        def delete_all(conn: Connection, queue: Queue, now: float) -> dict[str, Any]:
             def delete_one(entry: dict[str, Any]) -> dict[str, Any]:
                 messages.delete(conn, queue, entry["ReceiptHandle"])
                 return {}
@@ -270,7 +270,7 @@ class SqsProvider(Provider):
         return await self._on_queue(ctx, params, delete_all)
 
     async def change_message_visibility(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        def change(conn: sqlite3.Connection, queue: Queue, now: float) -> int:
+        def change(conn: Connection, queue: Queue, now: float) -> int:
             messages.change_visibility(conn, queue, params["ReceiptHandle"], params["VisibilityTimeout"], now)
             return queue.id
 
@@ -280,7 +280,7 @@ class SqsProvider(Provider):
         entries = params["Entries"]
         batches.check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
 
-        def change_all(conn: sqlite3.Connection, queue: Queue, now: float) -> tuple[int, dict[str, Any]]:
+        def change_all(conn: Connection, queue: Queue, now: float) -> tuple[int, dict[str, Any]]:
             def change_one(entry: dict[str, Any]) -> dict[str, Any]:
                 messages.change_visibility(conn, queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0), now)
                 return {}
@@ -299,7 +299,7 @@ class SqsProvider(Provider):
             _arn_key(destination)
         now = self.now()
 
-        def start(conn: sqlite3.Connection) -> str:
+        def start(conn: Connection) -> str:
             source = queue_store.find(conn, source_key)
             if source is None:
                 raise AwsError("ResourceNotFoundException", "The resource that you specified for the SourceArn "
@@ -318,7 +318,7 @@ class SqsProvider(Provider):
     async def list_message_move_tasks(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         source_key = _arn_key(params["SourceArn"])
 
-        def listing(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        def listing(conn: Connection) -> list[dict[str, Any]]:
             if queue_store.find(conn, source_key) is None:
                 raise AwsError("ResourceNotFoundException", "The resource that you specified for the SourceArn "
                                "parameter doesn't exist.", 404)

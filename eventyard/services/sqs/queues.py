@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.sqs import attributes as attrs
 from eventyard.services.sqs.names import QueueKey, key_from_arn, queue_does_not_exist, validate_queue_name
+from eventyard.storage import Connection, Row
 
 RECREATE_DELAY = 60.0  # seconds AWS makes you wait to reuse a deleted queue's name
 PURGE_INTERVAL = 60.0
@@ -47,7 +47,7 @@ class Queue:
         return self.attributes.get("DeduplicationScope") == "messageGroup"
 
 
-def _from_row(row: sqlite3.Row) -> Queue:
+def _from_row(row: Row) -> Queue:
     return Queue(
         id=row["id"],
         key=QueueKey(row["account_id"], row["region"], row["name"]),
@@ -60,7 +60,7 @@ def _from_row(row: sqlite3.Row) -> Queue:
     )
 
 
-def find(conn: sqlite3.Connection, key: QueueKey) -> Queue | None:
+def find(conn: Connection, key: QueueKey) -> Queue | None:
     row = conn.execute(
         "SELECT * FROM sqs_queues WHERE account_id = ? AND region = ? AND name = ?",
         (key.account_id, key.region, key.name),
@@ -68,19 +68,19 @@ def find(conn: sqlite3.Connection, key: QueueKey) -> Queue | None:
     return _from_row(row) if row else None
 
 
-def get(conn: sqlite3.Connection, key: QueueKey) -> Queue:
+def get(conn: Connection, key: QueueKey) -> Queue:
     queue = find(conn, key)
     if queue is None:
         raise queue_does_not_exist()
     return queue
 
 
-def find_by_arn(conn: sqlite3.Connection, arn: str) -> Queue | None:
+def find_by_arn(conn: Connection, arn: str) -> Queue | None:
     key = key_from_arn(arn)
     return find(conn, key) if key else None
 
 
-def _attribute_checks(conn: sqlite3.Connection, source_arn: str) -> tuple[Any, Any]:
+def _attribute_checks(conn: Connection, source_arn: str) -> tuple[Any, Any]:
     def exists(arn: str) -> bool:
         return find_by_arn(conn, arn) is not None
 
@@ -91,7 +91,7 @@ def _attribute_checks(conn: sqlite3.Connection, source_arn: str) -> tuple[Any, A
     return exists, allows
 
 
-def create(conn: sqlite3.Connection, key: QueueKey, given: dict[str, str], tags: dict[str, str],
+def create(conn: Connection, key: QueueKey, given: dict[str, str], tags: dict[str, str],
            now: float) -> Queue:
     fifo_name = key.name.endswith(".fifo")
     fifo_flag = given.get("FifoQueue", "false").lower() == "true"
@@ -127,15 +127,15 @@ def create(conn: sqlite3.Connection, key: QueueKey, given: dict[str, str], tags:
         stored.setdefault("KmsDataKeyReusePeriodSeconds", "300")
         stored["SqsManagedSseEnabled"] = "false"
     _check_tags(tags)
-    cursor = conn.execute(
+    queue_id = conn.execute(
         "INSERT INTO sqs_queues (account_id, region, name, fifo, attributes, tags, created_at, modified_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (key.account_id, key.region, key.name, int(fifo), json.dumps(stored), json.dumps(tags), now, now),
-    )
-    return Queue(cursor.lastrowid or 0, key, fifo, stored, dict(tags), now, now, None)
+    ).fetchone()[0]
+    return Queue(int(queue_id), key, fifo, stored, dict(tags), now, now, None)
 
 
-def set_attributes(conn: sqlite3.Connection, queue: Queue, given: dict[str, str], now: float) -> None:
+def set_attributes(conn: Connection, queue: Queue, given: dict[str, str], now: float) -> None:
     if "FifoQueue" in given:
         # Changing a queue's type after creation is refused by AWS.
         if given["FifoQueue"].lower() != ("true" if queue.fifo else "false"):
@@ -153,16 +153,17 @@ def set_attributes(conn: sqlite3.Connection, queue: Queue, given: dict[str, str]
     )
 
 
-def delete(conn: sqlite3.Connection, queue: Queue, now: float) -> None:
+def delete(conn: Connection, queue: Queue, now: float) -> None:
     conn.execute("DELETE FROM sqs_messages WHERE queue_id = ?", (queue.id,))
     conn.execute("DELETE FROM sqs_queues WHERE id = ?", (queue.id,))
     conn.execute(
-        "INSERT OR REPLACE INTO sqs_deleted_queues (account_id, region, name, deleted_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sqs_deleted_queues (account_id, region, name, deleted_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (account_id, region, name) DO UPDATE SET deleted_at = excluded.deleted_at",
         (queue.key.account_id, queue.key.region, queue.key.name, now),
     )
 
 
-def purge(conn: sqlite3.Connection, queue: Queue, now: float) -> None:
+def purge(conn: Connection, queue: Queue, now: float) -> None:
     if queue.last_purge_at is not None and now - queue.last_purge_at < PURGE_INTERVAL:
         raise AwsError(
             "PurgeQueueInProgress",
@@ -172,7 +173,7 @@ def purge(conn: sqlite3.Connection, queue: Queue, now: float) -> None:
     conn.execute("UPDATE sqs_queues SET last_purge_at = ? WHERE id = ?", (now, queue.id))
 
 
-def list_names(conn: sqlite3.Connection, account_id: str, region: str, prefix: str) -> list[str]:
+def list_names(conn: Connection, account_id: str, region: str, prefix: str) -> list[str]:
     rows = conn.execute(
         "SELECT name FROM sqs_queues WHERE account_id = ? AND region = ? AND substr(name, 1, ?) = ? ORDER BY name",
         (account_id, region, len(prefix), prefix),
@@ -180,7 +181,7 @@ def list_names(conn: sqlite3.Connection, account_id: str, region: str, prefix: s
     return [row[0] for row in rows]
 
 
-def dead_letter_sources(conn: sqlite3.Connection, queue: Queue) -> list[Queue]:
+def dead_letter_sources(conn: Connection, queue: Queue) -> list[Queue]:
     rows = conn.execute(
         "SELECT * FROM sqs_queues WHERE region = ? ORDER BY name", (queue.key.region,)
     ).fetchall()
@@ -193,7 +194,7 @@ def dead_letter_sources(conn: sqlite3.Connection, queue: Queue) -> list[Queue]:
     return sources
 
 
-def counts(conn: sqlite3.Connection, queue: Queue, now: float) -> dict[str, int]:
+def counts(conn: Connection, queue: Queue, now: float) -> dict[str, int]:
     row = conn.execute(
         """
         SELECT
@@ -211,7 +212,7 @@ def counts(conn: sqlite3.Connection, queue: Queue, now: float) -> dict[str, int]
     }
 
 
-def attributes_view(conn: sqlite3.Connection, queue: Queue, names: list[str], now: float) -> dict[str, str]:
+def attributes_view(conn: Connection, queue: Queue, names: list[str], now: float) -> dict[str, str]:
     """GetQueueAttributes: the requested stored and computed attributes, as strings."""
     for name in names:
         if name != "All" and name not in attrs.ALL_NAMES:
@@ -242,19 +243,19 @@ def _check_tags(tags: dict[str, str]) -> None:
             raise AwsError("InvalidParameterValue", "Tag keys must be 1 to 128 characters and values at most 256.")
 
 
-def tag(conn: sqlite3.Connection, queue: Queue, tags: dict[str, str]) -> None:
+def tag(conn: Connection, queue: Queue, tags: dict[str, str]) -> None:
     merged = {**queue.tags, **tags}
     _check_tags(merged)
     conn.execute("UPDATE sqs_queues SET tags = ? WHERE id = ?", (json.dumps(merged), queue.id))
 
 
-def untag(conn: sqlite3.Connection, queue: Queue, keys: list[str]) -> None:
+def untag(conn: Connection, queue: Queue, keys: list[str]) -> None:
     remaining = {k: v for k, v in queue.tags.items() if k not in set(keys)}
     conn.execute("UPDATE sqs_queues SET tags = ? WHERE id = ?", (json.dumps(remaining), queue.id))
 
 
 # -- permissions (kept as the queue's Policy document, as AWS does) ------------------------
-def add_permission(conn: sqlite3.Connection, queue: Queue, label: str, accounts: list[str], actions: list[str],
+def add_permission(conn: Connection, queue: Queue, label: str, accounts: list[str], actions: list[str],
                    now: float) -> None:
     policy = json.loads(queue.attributes.get("Policy") or "null") or {
         "Version": "2012-10-17",
@@ -275,7 +276,7 @@ def add_permission(conn: sqlite3.Connection, queue: Queue, label: str, accounts:
     set_policy(conn, queue, policy, now)
 
 
-def remove_permission(conn: sqlite3.Connection, queue: Queue, label: str, now: float) -> None:
+def remove_permission(conn: Connection, queue: Queue, label: str, now: float) -> None:
     policy = json.loads(queue.attributes.get("Policy") or "null")
     statements = policy.get("Statement", []) if policy else []
     if not any(s.get("Sid") == label for s in statements):
@@ -285,7 +286,7 @@ def remove_permission(conn: sqlite3.Connection, queue: Queue, label: str, now: f
     set_policy(conn, queue, policy if policy["Statement"] else None, now)
 
 
-def set_policy(conn: sqlite3.Connection, queue: Queue, policy: dict[str, Any] | None, now: float) -> None:
+def set_policy(conn: Connection, queue: Queue, policy: dict[str, Any] | None, now: float) -> None:
     if policy is None:
         queue.attributes.pop("Policy", None)
     else:

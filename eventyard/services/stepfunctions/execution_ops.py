@@ -4,7 +4,6 @@ redrive. A STANDARD StartExecution commits the execution and its first events be
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from typing import Any
 
@@ -12,12 +11,14 @@ from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions import machines, map_runs, names
+from eventyard.services.stepfunctions.schema import HISTORY_UPSERT
+from eventyard.storage import Connection, Row
 
 FINAL_EVENT = {"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted",
                "TIMED_OUT": "ExecutionTimedOut"}
 
 
-def _get(conn: sqlite3.Connection, arn: str) -> sqlite3.Row:
+def _get(conn: Connection, arn: str) -> Row:
     row = conn.execute("SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()
     if row is None:
         raise AwsError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
@@ -30,7 +31,7 @@ def _input_text(params: dict[str, Any]) -> str:
     return _check_input(params.get("input"))
 
 
-def _new_row(ctx: RequestContext, params: dict[str, Any], conn: sqlite3.Connection, now: float,
+def _new_row(ctx: RequestContext, params: dict[str, Any], conn: Connection, now: float,
              express: bool | None = None) -> dict[str, Any]:
     machine, definition, role, version_arn, alias_arn = machines.resolve(conn, params["stateMachineArn"])
     if express is None:
@@ -47,7 +48,7 @@ def _new_row(ctx: RequestContext, params: dict[str, Any], conn: sqlite3.Connecti
             "region": ctx.region, "account_id": ctx.account_id, "redrive_count": 0}
 
 
-def _insert(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+def _insert(conn: Connection, row: dict[str, Any]) -> None:
     cols = ["arn", "machine_arn", "version_arn", "alias_arn", "name", "type", "status", "definition", "role_arn",
             "input", "output", "error", "cause", "trace_header", "started_at", "stopped_at", "checkpoint",
             "next_event_id", "last_event_id", "region", "account_id"]
@@ -59,7 +60,7 @@ async def start_execution(self: Any, ctx: RequestContext, params: dict[str, Any]
     names.check_arn(params["stateMachineArn"], "stateMachine")
     now = self.now()
 
-    def run(conn: sqlite3.Connection) -> tuple[dict[str, Any], bool]:
+    def run(conn: Connection) -> tuple[dict[str, Any], bool]:
         row = _new_row(ctx, params, conn, now)
         existing = conn.execute("SELECT * FROM sfn_executions WHERE arn = ?", (row["arn"],)).fetchone()
         if existing is not None:
@@ -104,7 +105,7 @@ async def _store_express(self: Any, row: dict[str, Any], outcome: Any, events: l
     row = dict(row, status=outcome.status, output=to_json(outcome.output) if outcome.status == "SUCCEEDED" else None,
                error=outcome.error, cause=outcome.cause, stopped_at=now, next_event_id=len(events) + 1, last_event_id=len(events))
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Connection) -> None:
         _insert(conn, row)
         conn.executemany("INSERT INTO sfn_history VALUES (?,?,?)", [(row["arn"], e["id"], json.dumps(e))
                                                                     for e in events])
@@ -138,7 +139,7 @@ async def start_sync_execution(self: Any, ctx: RequestContext, params: dict[str,
     return out
 
 
-def _describe(row: sqlite3.Row) -> dict[str, Any]:
+def _describe(row: Row) -> dict[str, Any]:
     out: dict[str, Any] = {"executionArn": row["arn"], "stateMachineArn": row["machine_arn"], "name": row["name"],
                            "status": row["status"], "startDate": row["started_at"], "input": row["input"],
                            "inputDetails": {"included": True}, "redriveCount": row["redrive_count"]}
@@ -176,7 +177,7 @@ async def describe_execution(self: Any, ctx: RequestContext, params: dict[str, A
 
 async def describe_state_machine_for_execution(self: Any, ctx: RequestContext, params: dict[str, Any]
                                                ) -> dict[str, Any]:
-    def read(conn: sqlite3.Connection) -> dict[str, Any]:
+    def read(conn: Connection) -> dict[str, Any]:
         row = _get(conn, params["executionArn"])
         machine = conn.execute("SELECT * FROM sfn_state_machines WHERE arn = ?", (row["machine_arn"],)).fetchone()
         out = {"stateMachineArn": row["machine_arn"], "name": row["machine_arn"].split(":")[6],
@@ -198,7 +199,7 @@ async def list_executions(self: Any, ctx: RequestContext, params: dict[str, Any]
     if not arn and "mapRunArn" not in params:
         raise AwsError("ValidationException", "Must provide a StateMachine ARN or MapRun ARN")
 
-    def read(conn: sqlite3.Connection) -> list[Any]:
+    def read(conn: Connection) -> list[Any]:
         base, qualifier = names.split_qualified(arn)
         machine = machines.get(conn, base)
         if machine["type"] == "EXPRESS":
@@ -234,7 +235,7 @@ async def stop_execution(self: Any, ctx: RequestContext, params: dict[str, Any])
     names.check_arn(arn, "execution")
     now = self.now()
 
-    def run(conn: sqlite3.Connection) -> bool:
+    def run(conn: Connection) -> bool:
         row = _get(conn, arn)
         if row["status"] != "RUNNING":
             return False
@@ -246,7 +247,7 @@ async def stop_execution(self: Any, ctx: RequestContext, params: dict[str, Any])
         event_id = row["next_event_id"]
         event = {"id": event_id, "previousEventId": row["last_event_id"], "timestamp": now,
                  "type": "ExecutionAborted", "executionAbortedEventDetails": details}
-        conn.execute("INSERT OR REPLACE INTO sfn_history VALUES (?,?,?)", (arn, event_id, json.dumps(event)))
+        conn.execute(HISTORY_UPSERT, (arn, event_id, json.dumps(event)))
         conn.execute("UPDATE sfn_executions SET status = 'ABORTED', stopped_at = ?, error = ?, cause = ?, "
                      "checkpoint = NULL, next_event_id = ?, last_event_id = ? WHERE arn = ?",
                      (now, params.get("error"), params.get("cause"), event_id + 1, event_id, arn))
@@ -269,7 +270,7 @@ async def get_execution_history(self: Any, ctx: RequestContext, params: dict[str
 
     arn = params["executionArn"]
 
-    def read(conn: sqlite3.Connection) -> list[Any]:
+    def read(conn: Connection) -> list[Any]:
         _get(conn, arn)
         return conn.execute("SELECT event FROM sfn_history WHERE execution_arn = ? ORDER BY event_id",
                             (arn,)).fetchall()
@@ -292,7 +293,7 @@ async def redrive_execution(self: Any, ctx: RequestContext, params: dict[str, An
     names.check_arn(arn, "execution")
     now = self.now()
 
-    def run(conn: sqlite3.Connection) -> None:
+    def run(conn: Connection) -> None:
         row = _get(conn, arn)
         if row["status"] not in ("FAILED", "ABORTED", "TIMED_OUT"):
             raise AwsError("ExecutionNotRedrivable", f"Execution {arn} is not redrivable: status is {row['status']}")
@@ -309,7 +310,7 @@ async def redrive_execution(self: Any, ctx: RequestContext, params: dict[str, An
         event = {"id": event_id, "previousEventId": row["last_event_id"], "timestamp": now,
                  "type": "ExecutionRedriven", "executionRedrivenEventDetails": {"redriveCount":
                                                                                row["redrive_count"] + 1}}
-        conn.execute("INSERT OR REPLACE INTO sfn_history VALUES (?,?,?)", (arn, event_id, json.dumps(event)))
+        conn.execute(HISTORY_UPSERT, (arn, event_id, json.dumps(event)))
         conn.execute("UPDATE sfn_executions SET status = 'RUNNING', stopped_at = NULL, error = NULL, cause = NULL,"
                      " output = NULL, redrive_count = redrive_count + 1, redrive_at = ?, checkpoint = ?,"
                      " next_event_id = ?, last_event_id = ? WHERE arn = ?",

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.stepfunctions.names import split_qualified
+from eventyard.storage import Connection, Row
 
 
-def get(conn: sqlite3.Connection, arn: str) -> sqlite3.Row:
+def get(conn: Connection, arn: str) -> Row:
     row = conn.execute("SELECT * FROM sfn_state_machines WHERE arn = ?", (arn,)).fetchone()
     if row is None:
         raise AwsError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
     return row
 
 
-def create(conn: sqlite3.Connection, arn: str, account: str, region: str, params: dict[str, Any], now: float,
+def create(conn: Connection, arn: str, account: str, region: str, params: dict[str, Any], now: float,
            definition_text: str) -> dict[str, Any]:
     existing = conn.execute("SELECT * FROM sfn_state_machines WHERE arn = ?", (arn,)).fetchone()
     if existing is not None:
@@ -43,7 +43,7 @@ def create(conn: sqlite3.Connection, arn: str, account: str, region: str, params
     return out
 
 
-def publish(conn: sqlite3.Connection, arn: str, description: str | None, now: float) -> str:
+def publish(conn: Connection, arn: str, description: str | None, now: float) -> str:
     machine = get(conn, arn)
     latest = conn.execute("SELECT * FROM sfn_versions WHERE machine_arn = ? ORDER BY version DESC LIMIT 1",
                           (arn,)).fetchone()
@@ -58,7 +58,7 @@ def publish(conn: sqlite3.Connection, arn: str, description: str | None, now: fl
     return version_arn
 
 
-def update(conn: sqlite3.Connection, arn: str, params: dict[str, Any], definition_text: str | None,
+def update(conn: Connection, arn: str, params: dict[str, Any], definition_text: str | None,
            now: float) -> dict[str, Any]:
     machine = get(conn, arn)
     revision = machine["revision_id"]
@@ -77,13 +77,13 @@ def update(conn: sqlite3.Connection, arn: str, params: dict[str, Any], definitio
     return out
 
 
-def delete(conn: sqlite3.Connection, arn: str) -> None:
+def delete(conn: Connection, arn: str) -> None:
     conn.execute("DELETE FROM sfn_state_machines WHERE arn = ?", (arn,))
     conn.execute("DELETE FROM sfn_versions WHERE machine_arn = ?", (arn,))
     conn.execute("DELETE FROM sfn_aliases WHERE machine_arn = ?", (arn,))
 
 
-def describe(row: sqlite3.Row) -> dict[str, Any]:
+def describe(row: Row) -> dict[str, Any]:
     out = {"stateMachineArn": row["arn"], "name": row["name"], "status": "ACTIVE", "definition": row["definition"],
            "roleArn": row["role_arn"], "type": row["type"], "creationDate": row["created_at"],
            "loggingConfiguration": json.loads(row["logging"] or "{}"),
@@ -93,7 +93,7 @@ def describe(row: sqlite3.Row) -> dict[str, Any]:
     return out
 
 
-def resolve(conn: sqlite3.Connection, arn: str) -> tuple[sqlite3.Row, str, str, str | None, str | None]:
+def resolve(conn: Connection, arn: str) -> tuple[Row, str, str, str | None, str | None]:
     """A state machine, version or alias ARN -> (machine, definition, role, version_arn, alias_arn)."""
     base, qualifier = split_qualified(arn)
     machine = get(conn, base)
@@ -121,14 +121,14 @@ def resolve(conn: sqlite3.Connection, arn: str) -> tuple[sqlite3.Row, str, str, 
     return machine, version["definition"], version["role_arn"], chosen, arn
 
 
-def version_row(conn: sqlite3.Connection, arn: str) -> sqlite3.Row:
+def version_row(conn: Connection, arn: str) -> Row:
     row = conn.execute("SELECT * FROM sfn_versions WHERE arn = ?", (arn,)).fetchone()
     if row is None:
         raise AwsError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
     return row
 
 
-def alias_row(conn: sqlite3.Connection, arn: str) -> sqlite3.Row:
+def alias_row(conn: Connection, arn: str) -> Row:
     row = conn.execute("SELECT * FROM sfn_aliases WHERE arn = ?", (arn,)).fetchone()
     if row is None:
         raise AwsError("ResourceNotFound", f"Resource not found: '{arn}'")

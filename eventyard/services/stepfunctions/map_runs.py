@@ -4,12 +4,12 @@ counts of a running Map Run are kept in memory by the runner and shown by Descri
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
+from eventyard.storage import Connection, Row
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -54,8 +54,9 @@ class MapRuns:
         if limiter is not None:
             self.limiters[run_arn] = limiter
         await self.platform.db.write(lambda conn: conn.execute(
-            "INSERT OR IGNORE INTO sfn_map_runs (arn, execution_arn, machine_arn, status, started_at, max_concurrency,"
-            " tolerated_count, tolerated_pct, item_counts, execution_counts) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO sfn_map_runs (arn, execution_arn, machine_arn, status, started_at, max_concurrency,"
+            " tolerated_count, tolerated_pct, item_counts, execution_counts) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (arn) DO NOTHING",
             (run_arn, execution_arn, machine_arn, "RUNNING", now, max_concurrency, int(tolerated_count),
              float(tolerated_pct), "{}", "{}")))
 
@@ -120,13 +121,13 @@ def _counts(counts: dict[str, int], total: int) -> dict[str, int]:
     return out
 
 
-def abort_running(conn: sqlite3.Connection, execution_arn: str, now: float) -> None:
+def abort_running(conn: Connection, execution_arn: str, now: float) -> None:
     """An execution that ends while its Map Run runs ends the Map Run too (ABORTED)."""
     conn.execute("UPDATE sfn_map_runs SET status = 'ABORTED', stopped_at = ? WHERE execution_arn = ? AND "
                  "status = 'RUNNING'", (now, execution_arn))
 
 
-def _row(conn: sqlite3.Connection, arn: str) -> sqlite3.Row:
+def _row(conn: Connection, arn: str) -> Row:
     row = conn.execute("SELECT * FROM sfn_map_runs WHERE arn = ?", (arn,)).fetchone()
     if row is None:
         raise AwsError("ResourceNotFound", f"Resource not found: '{arn}'")
@@ -192,7 +193,7 @@ async def update_map_run(self: Any, ctx: RequestContext, params: dict[str, Any])
     columns = {"maxConcurrency": "max_concurrency", "toleratedFailurePercentage": "tolerated_pct",
                "toleratedFailureCount": "tolerated_count"}
 
-    def run(conn: sqlite3.Connection) -> None:
+    def run(conn: Connection) -> None:
         _row(conn, arn)
         for key, value in changes.items():
             conn.execute(f"UPDATE sfn_map_runs SET {columns[key]} = ? WHERE arn = ?", (value, arn))

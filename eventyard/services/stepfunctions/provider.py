@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import uuid
 from typing import Any
 
@@ -15,6 +14,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.stepfunctions import execution_ops, machines, map_runs, names, task_ops
 from eventyard.services.stepfunctions.runner import Runner
+from eventyard.storage import Connection
 
 MAX_INPUT = 256 * 1024
 PAGE = 100
@@ -80,7 +80,7 @@ class StepFunctionsProvider(Provider):
         arn = params["stateMachineArn"]
         names.check_arn(arn, "stateMachine")
 
-        def read(conn: sqlite3.Connection) -> dict[str, Any]:
+        def read(conn: Connection) -> dict[str, Any]:
             base, qualifier = names.split_qualified(arn)
             row = machines.get(conn, base)
             out = machines.describe(row)
@@ -133,7 +133,7 @@ class StepFunctionsProvider(Provider):
         arn = params["stateMachineArn"]
         now = self.now()
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             machine = machines.get(conn, arn)
             if params.get("revisionId") and params["revisionId"] != machine["revision_id"]:
                 raise AwsError("ConflictException", "Failed to publish the State Machine version for revision "
@@ -148,7 +148,7 @@ class StepFunctionsProvider(Provider):
     async def list_state_machine_versions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["stateMachineArn"]
 
-        def read(conn: sqlite3.Connection) -> list[Any]:
+        def read(conn: Connection) -> list[Any]:
             machines.get(conn, arn)
             return conn.execute("SELECT * FROM sfn_versions WHERE machine_arn = ? ORDER BY version DESC",
                                 (arn,)).fetchall()
@@ -161,7 +161,7 @@ class StepFunctionsProvider(Provider):
     async def delete_state_machine_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["stateMachineVersionArn"]
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             used = conn.execute("SELECT routing FROM sfn_aliases").fetchall()
             if any(arn in r["routing"] for r in used):
                 raise AwsError("ConflictException", f"Version to be deleted must not be referenced by an alias. "
@@ -171,7 +171,7 @@ class StepFunctionsProvider(Provider):
         await self._write(run)
         return {}
 
-    def _check_routing(self, conn: sqlite3.Connection, machine: str, routes: list[dict[str, Any]]) -> None:
+    def _check_routing(self, conn: Connection, machine: str, routes: list[dict[str, Any]]) -> None:
         if not 1 <= len(routes) <= 2 or sum(r["weight"] for r in routes) != 100:
             raise AwsError("ValidationException", "Sum of routing configuration weights must be equal to 100.")
         for route in routes:
@@ -186,7 +186,7 @@ class StepFunctionsProvider(Provider):
         arn = f"{machine}:{params['name']}"
         now = self.now()
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             machines.get(conn, machine)
             self._check_routing(conn, machine, routes)
             existing = conn.execute("SELECT * FROM sfn_aliases WHERE arn = ?", (arn,)).fetchone()
@@ -214,7 +214,7 @@ class StepFunctionsProvider(Provider):
         arn = params["stateMachineAliasArn"]
         now = self.now()
 
-        def run(conn: sqlite3.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             row = machines.alias_row(conn, arn)
             routes = params.get("routingConfiguration") or json.loads(row["routing"])
             self._check_routing(conn, row["machine_arn"], routes)
@@ -232,7 +232,7 @@ class StepFunctionsProvider(Provider):
     async def list_state_machine_aliases(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["stateMachineArn"]
 
-        def read(conn: sqlite3.Connection) -> list[Any]:
+        def read(conn: Connection) -> list[Any]:
             machines.get(conn, names.split_qualified(arn)[0])
             return conn.execute("SELECT * FROM sfn_aliases WHERE machine_arn = ? ORDER BY name",
                                 (names.split_qualified(arn)[0],)).fetchall()
@@ -246,7 +246,7 @@ class StepFunctionsProvider(Provider):
     async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["resourceArn"]
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             table = "sfn_activities" if ":activity:" in arn else "sfn_state_machines"
             row = conn.execute(f"SELECT tags FROM {table} WHERE arn = ?", (arn,)).fetchone()
             if row is None:
@@ -261,7 +261,7 @@ class StepFunctionsProvider(Provider):
     async def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["resourceArn"]
 
-        def run(conn: sqlite3.Connection) -> None:
+        def run(conn: Connection) -> None:
             table = "sfn_activities" if ":activity:" in arn else "sfn_state_machines"
             row = conn.execute(f"SELECT tags FROM {table} WHERE arn = ?", (arn,)).fetchone()
             if row is None:
@@ -275,7 +275,7 @@ class StepFunctionsProvider(Provider):
     async def list_tags_for_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["resourceArn"]
 
-        def read(conn: sqlite3.Connection) -> dict[str, str]:
+        def read(conn: Connection) -> dict[str, str]:
             table = "sfn_activities" if ":activity:" in arn else "sfn_state_machines"
             row = conn.execute(f"SELECT tags FROM {table} WHERE arn = ?", (arn,)).fetchone()
             if row is None:

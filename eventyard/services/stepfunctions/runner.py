@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from eventyard.asl.interpreter import Checkpoint, Interpreter, Suspend, TaskRequ
 from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.stepfunctions import map_runs
+from eventyard.services.stepfunctions.schema import HISTORY_UPSERT, TOKEN_UPSERT
+from eventyard.storage import Connection
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -37,7 +38,7 @@ PURE_STATES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
 MAX_DEFERRED = 100  # transitions a run of pure states may keep in memory before it commits anyway
 
 
-def _running(conn: sqlite3.Connection, arn: str) -> bool:
+def _running(conn: Connection, arn: str) -> bool:
     row = conn.execute("SELECT status FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()
     return row is not None and row["status"] == "RUNNING"
 
@@ -139,7 +140,7 @@ class Runner:
         arn = timer.payload["arn"]
         now = self.platform.clock.now()
 
-        def wake(conn: sqlite3.Connection) -> bool:
+        def wake(conn: Connection) -> bool:
             row = conn.execute("SELECT status, checkpoint FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()
             if row is None or row["status"] != "RUNNING":
                 return False
@@ -200,12 +201,12 @@ class Runner:
         def pure(name: str | None) -> bool:
             return name in states and states[name].get("Type") in PURE_STATES
 
-        def save(conn: sqlite3.Connection, cp: dict[str, Any]) -> bool:
+        def save(conn: Connection, cp: dict[str, Any]) -> bool:
             # A StopExecution committed first wins: its ExecutionAborted took the next event id.
             if not _running(conn, arn):
                 return False
             events = history.events[flushed[0]:]
-            conn.executemany("INSERT OR REPLACE INTO sfn_history VALUES (?,?,?)",
+            conn.executemany(HISTORY_UPSERT,
                              [(arn, e["id"], json.dumps(e)) for e in events])
             conn.execute("UPDATE sfn_executions SET checkpoint = ?, next_event_id = ?, last_event_id = ? "
                          "WHERE arn = ? AND status = 'RUNNING'", (json.dumps(cp), history.next_id, lane.last, arn))
@@ -255,13 +256,13 @@ class Runner:
             if request is not None:
                 activity = request.resource if request.resource.split(":")[5:6] == ["activity"] else None
 
-            def commit(conn: sqlite3.Connection) -> None:
-                conn.execute("INSERT OR REPLACE INTO sfn_units VALUES (?,?,?)", (arn, index, json.dumps(record)))
+            def commit(conn: Connection) -> None:
+                conn.execute("INSERT INTO sfn_units (execution_arn, unit, record) VALUES (?,?,?) ON CONFLICT"
+                             " (execution_arn, unit) DO UPDATE SET record = excluded.record", (arn, index, json.dumps(record)))
                 if old is not None:
                     conn.execute("DELETE FROM sfn_task_tokens WHERE token = ?", (old,))
                 if request is not None:
-                    conn.execute("INSERT OR REPLACE INTO sfn_task_tokens (token, execution_arn, activity_arn, input,"
-                                 " heartbeat_at, created_at) VALUES (?,?,?,?,?,?)",
+                    conn.execute(TOKEN_UPSERT,
                                  (request.task_token, arn, activity,
                                   json.dumps(request.parameters, separators=(",", ":")), now, now))
 
@@ -287,11 +288,10 @@ class Runner:
             activity = request.resource if request.resource.split(":")[5:6] == ["activity"] else None
             payload = json.dumps(request.parameters, separators=(",", ":"))
 
-            def commit(conn: sqlite3.Connection) -> bool:
+            def commit(conn: Connection) -> bool:
                 if not save(conn, data):
                     return False
-                conn.execute("INSERT OR REPLACE INTO sfn_task_tokens (token, execution_arn, activity_arn, input, "
-                             "heartbeat_at, created_at) VALUES (?,?,?,?,?,?)",
+                conn.execute(TOKEN_UPSERT,
                              (request.task_token, arn, activity, payload, now, now))
                 return True
 
@@ -314,7 +314,7 @@ class Runner:
             count = len(history.events)
             now = self.platform.clock.now()
 
-            def commit(conn: sqlite3.Connection) -> None:
+            def commit(conn: Connection) -> None:
                 if not save(conn, data):
                     return
                 due = until if deadline is None else min(until, deadline)
@@ -376,10 +376,10 @@ class Runner:
 
         now = self.platform.clock.now()
 
-        def write(conn: sqlite3.Connection) -> bool:
+        def write(conn: Connection) -> bool:
             if not _running(conn, arn):  # stopped (ExecutionAborted is its last event)
                 return False
-            conn.executemany("INSERT OR REPLACE INTO sfn_history VALUES (?,?,?)",
+            conn.executemany(HISTORY_UPSERT,
                              [(arn, e["id"], json.dumps(e)) for e in events])
             conn.execute("UPDATE sfn_executions SET status = ?, output = ?, error = ?, cause = ?, stopped_at = ?,"
                          " checkpoint = NULL, next_event_id = ?, last_event_id = ? WHERE arn = ? AND status = 'RUNNING'",

@@ -20,20 +20,20 @@ MIGRATIONS = [
             logging TEXT,
             tracing TEXT,
             revision_id TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            updated_at REAL NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
             tags TEXT NOT NULL DEFAULT '{}',
-            next_version INTEGER NOT NULL DEFAULT 1
+            next_version BIGINT NOT NULL DEFAULT 1
         );
         CREATE TABLE sfn_versions (
             arn TEXT PRIMARY KEY,
             machine_arn TEXT NOT NULL,
-            version INTEGER NOT NULL,
+            version BIGINT NOT NULL,
             definition TEXT NOT NULL,
             role_arn TEXT NOT NULL,
             description TEXT,
             revision_id TEXT NOT NULL,
-            created_at REAL NOT NULL
+            created_at DOUBLE PRECISION NOT NULL
         );
         CREATE TABLE sfn_aliases (
             arn TEXT PRIMARY KEY,
@@ -41,8 +41,8 @@ MIGRATIONS = [
             name TEXT NOT NULL,
             description TEXT,
             routing TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            updated_at REAL NOT NULL
+            created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL
         );
         CREATE TABLE sfn_executions (
             arn TEXT PRIMARY KEY,
@@ -59,13 +59,13 @@ MIGRATIONS = [
             error TEXT,
             cause TEXT,
             trace_header TEXT,
-            started_at REAL NOT NULL,
-            stopped_at REAL,
+            started_at DOUBLE PRECISION NOT NULL,
+            stopped_at DOUBLE PRECISION,
             checkpoint TEXT,
-            next_event_id INTEGER NOT NULL DEFAULT 1,
-            last_event_id INTEGER NOT NULL DEFAULT 0,
-            redrive_count INTEGER NOT NULL DEFAULT 0,
-            redrive_at REAL,
+            next_event_id BIGINT NOT NULL DEFAULT 1,
+            last_event_id BIGINT NOT NULL DEFAULT 0,
+            redrive_count BIGINT NOT NULL DEFAULT 0,
+            redrive_at DOUBLE PRECISION,
             region TEXT NOT NULL,
             account_id TEXT NOT NULL
         );
@@ -73,14 +73,14 @@ MIGRATIONS = [
         CREATE INDEX sfn_executions_running ON sfn_executions (status);
         CREATE TABLE sfn_history (
             execution_arn TEXT NOT NULL,
-            event_id INTEGER NOT NULL,
+            event_id BIGINT NOT NULL,
             event TEXT NOT NULL,
             PRIMARY KEY (execution_arn, event_id)
         );
         CREATE TABLE sfn_activities (
             arn TEXT PRIMARY KEY,
             name TEXT NOT NULL,
-            created_at REAL NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
             tags TEXT NOT NULL DEFAULT '{}'
         )
         """,
@@ -97,10 +97,10 @@ MIGRATIONS = [
             execution_arn TEXT NOT NULL,
             activity_arn TEXT,
             input TEXT,
-            dispatched INTEGER NOT NULL DEFAULT 0,
+            dispatched BIGINT NOT NULL DEFAULT 0,
             outcome TEXT,
-            heartbeat_at REAL NOT NULL,
-            created_at REAL NOT NULL
+            heartbeat_at DOUBLE PRECISION NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL
         );
         CREATE INDEX sfn_task_tokens_execution ON sfn_task_tokens (execution_arn)
         """,
@@ -113,7 +113,7 @@ MIGRATIONS = [
         """
         CREATE TABLE sfn_units (
             execution_arn TEXT NOT NULL,
-            unit INTEGER NOT NULL,
+            unit BIGINT NOT NULL,
             record TEXT NOT NULL,
             PRIMARY KEY (execution_arn, unit)
         )
@@ -129,11 +129,11 @@ MIGRATIONS = [
             execution_arn TEXT NOT NULL,
             machine_arn TEXT NOT NULL,
             status TEXT NOT NULL,
-            started_at REAL NOT NULL,
-            stopped_at REAL,
-            max_concurrency INTEGER NOT NULL,
-            tolerated_count INTEGER NOT NULL,
-            tolerated_pct REAL NOT NULL,
+            started_at DOUBLE PRECISION NOT NULL,
+            stopped_at DOUBLE PRECISION,
+            max_concurrency BIGINT NOT NULL,
+            tolerated_count BIGINT NOT NULL,
+            tolerated_pct DOUBLE PRECISION NOT NULL,
             item_counts TEXT NOT NULL,
             execution_counts TEXT NOT NULL
         );
@@ -141,3 +141,11 @@ MIGRATIONS = [
         """,
     ),
 ]
+
+# Upserts shared by the runner and the execution operations (a rewritten event or a re-issued token).
+HISTORY_UPSERT = ("INSERT INTO sfn_history (execution_arn, event_id, event) VALUES (?,?,?)"
+                  " ON CONFLICT (execution_arn, event_id) DO UPDATE SET event = excluded.event")
+TOKEN_UPSERT = ("INSERT INTO sfn_task_tokens (token, execution_arn, activity_arn, input, heartbeat_at, created_at)"
+                " VALUES (?,?,?,?,?,?) ON CONFLICT (token) DO UPDATE SET execution_arn = excluded.execution_arn,"
+                " activity_arn = excluded.activity_arn, input = excluded.input, dispatched = 0, outcome = NULL,"
+                " heartbeat_at = excluded.heartbeat_at, created_at = excluded.created_at")

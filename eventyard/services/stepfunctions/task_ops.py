@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from typing import Any
 
 from eventyard.asl import definition as asl_definition
@@ -18,9 +17,10 @@ from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions import names
 from eventyard.services.stepfunctions.integrations import settle
 from eventyard.services.stepfunctions.runner import ServiceHost
+from eventyard.storage import Connection, Row
 
 
-def _activity(conn: sqlite3.Connection, arn: str) -> sqlite3.Row:
+def _activity(conn: Connection, arn: str) -> Row:
     row = conn.execute("SELECT * FROM sfn_activities WHERE arn = ?", (arn,)).fetchone()
     if row is None:
         raise AwsError("ActivityDoesNotExist", f"Activity Does Not Exist: '{arn}'")
@@ -32,7 +32,7 @@ async def create_activity(self: Any, ctx: RequestContext, params: dict[str, Any]
     arn = names.activity_arn(ctx.region, ctx.account_id, params["name"])
     now = self.now()
 
-    def run(conn: sqlite3.Connection) -> dict[str, Any]:
+    def run(conn: Connection) -> dict[str, Any]:
         row = conn.execute("SELECT * FROM sfn_activities WHERE arn = ?", (arn,)).fetchone()
         if row is not None:  # AWS: CreateActivity is idempotent
             return {"activityArn": arn, "creationDate": row["created_at"]}
@@ -92,7 +92,7 @@ async def _settle(self: Any, token: str, outcome: dict[str, Any]) -> None:
     (the execution finds it after a restart); then the waiting task, if in memory, is completed."""
     entry = self.runner.tokens.get(token)
 
-    def store(conn: sqlite3.Connection) -> str | None:
+    def store(conn: Connection) -> str | None:
         row = conn.execute("SELECT outcome FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()
         if row is None:
             return None
@@ -137,7 +137,7 @@ async def send_task_heartbeat(self: Any, ctx: RequestContext, params: dict[str, 
     entry = self.runner.tokens.get(token)
     now = self.now()
 
-    def beat(conn: sqlite3.Connection) -> str | None:
+    def beat(conn: Connection) -> str | None:
         row = conn.execute("SELECT outcome FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()
         if row is None:
             return None

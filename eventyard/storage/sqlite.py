@@ -1,10 +1,12 @@
-"""The storage interface every service writes through, and its embedded SQLite (WAL) backend.
+"""The embedded SQLite (WAL) backend: group commit for writes, separate connections for reads.
 
 A service hands the database a plain function of a connection. Writes from many concurrent
 requests are run by one writer thread inside ONE transaction (group commit): each function gets its
 own savepoint, so one failing request rolls back alone, and every caller is answered only after the
 shared COMMIT returned. That is how "acknowledged means committed" coexists with throughput: one
-fsync pays for the whole group.
+fsync pays for the whole group. Reads run on their own read-only connections in a small thread
+pool (WAL lets readers work beside the writer), so a slow read never waits behind writes, nor
+writes behind it; every read sees every write acknowledged before it started.
 """
 
 from __future__ import annotations
@@ -12,47 +14,53 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
+
+from eventyard.storage.interface import Connection, Migration, StorageUnavailable, split_sql
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # A group larger than this is split: it bounds how long the first request of a burst waits.
 MAX_GROUP = 512
+READERS = 2  # read connections (threads); reads are short, and the machine's cores are few
+BUSY_TIMEOUT_MS = 5000
 
-
-@dataclass(frozen=True)
-class Migration:
-    """One step of a service's schema. Ids are global and applied once, in registration order."""
-
-    id: str
-    sql: str
-
-
-class Database(Protocol):
-    backend: str
-
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
-
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
-
-    def run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
-
-    def migrate(self, migrations: Iterable[Migration]) -> list[str]: ...
-
-    def close(self) -> None: ...
-
+# Portable DDL (see storage.interface) in SQLite's spelling.
+_DDL = [
+    (re.compile(r"BIGINT\s+GENERATED\s+BY\s+DEFAULT\s+AS\s+IDENTITY\s+PRIMARY\s+KEY", re.I),
+     "INTEGER PRIMARY KEY AUTOINCREMENT"),
+    (re.compile(r"\bBYTEA\b", re.I), "BLOB"),
+]
+# SQLite's messages for conditions that pass: another process holds the lock, the disk is full.
+_UNAVAILABLE = ("database is locked", "database or disk is full", "disk i/o error", "unable to open database")
 
 _STOP = object()
 
 
+def translate_ddl(sql: str) -> str:
+    for pattern, replacement in _DDL:
+        sql = pattern.sub(replacement, sql)
+    return sql
+
+
+def unavailable(error: BaseException) -> BaseException:
+    """SQLite's transient errors as the portable StorageUnavailable; anything else unchanged."""
+    if isinstance(error, sqlite3.OperationalError) and str(error).lower().startswith(_UNAVAILABLE):
+        translated = StorageUnavailable(str(error))
+        translated.__cause__ = error
+        return translated
+    return error
+
+
 class SqliteDatabase:
-    """SQLite in WAL mode, driven by a single writer thread that commits in groups."""
+    """SQLite in WAL mode: one writer thread that commits in groups, and a pool of readers."""
 
     backend = "sqlite"
 
@@ -60,33 +68,53 @@ class SqliteDatabase:
         if synchronous not in {"full", "normal"}:
             raise ValueError(f"synchronous must be 'full' or 'normal', not {synchronous!r}")
         self.path = str(path)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
+        self.synchronous = synchronous
+        self._conn = self._connect()
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=5000")
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # guards run_sync against the writer thread
+        self._readers: ThreadPoolExecutor | None = None
+        self._reader_local = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._reader_conns_lock = threading.Lock()
         self.groups_committed = 0
         self.requests_committed = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return conn
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.backend, "path": self.path, "synchronous": self.synchronous}
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._writer_loop, name="eventyard-db", daemon=True)
             self._thread.start()
+            self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="eventyard-db-read")
 
     def close(self) -> None:
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
+            self._readers = None
+        with self._reader_conns_lock:
+            for conn in self._reader_conns:
+                conn.close()
+            self._reader_conns.clear()
         self._conn.close()
 
     # -- the interface ---------------------------------------------------------------------
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, fn: Callable[[Connection], T]) -> T:
         if self._thread is None:
             return self.run_sync(fn)
         loop = asyncio.get_running_loop()
@@ -94,14 +122,36 @@ class SqliteDatabase:
         self._queue.put((fn, future, loop))
         return await future
 
-    # Reads share the writer's connection and queue: they see every committed write, and SQLite
-    # reads are cheap next to the cost of a second connection's cache and its locking.
-    read = write
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run `fn` on a read-only connection of its own: it sees every write acknowledged so far."""
+        if self._readers is None:
+            return self.run_sync(fn)
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self._read_on_thread, fn)
 
-    def run_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _read_on_thread(self, fn: Callable[[Connection], T]) -> T:
+        conn: sqlite3.Connection | None = getattr(self._reader_local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            conn.execute("PRAGMA query_only=ON")  # a read function that writes is a bug: fail loudly
+            self._reader_local.conn = conn
+            with self._reader_conns_lock:
+                self._reader_conns.append(conn)
+        try:
+            conn.execute("BEGIN")  # one snapshot for every statement of the function
+            try:
+                return fn(conn)
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            raise unavailable(error) from None
+
+    def run_sync(self, fn: Callable[[Connection], T]) -> T:
         """Run one function in its own transaction on the calling thread (start-up, tests)."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise unavailable(error) from None
             try:
                 result = fn(self._conn)
             except BaseException:
@@ -111,7 +161,7 @@ class SqliteDatabase:
             return result
 
     def migrate(self, migrations: Iterable[Migration]) -> list[str]:
-        def apply(conn: sqlite3.Connection) -> list[str]:
+        def apply(conn: Connection) -> list[str]:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
@@ -120,8 +170,8 @@ class SqliteDatabase:
             for migration in migrations:
                 if migration.id in done:
                     continue
-                for statement in _split_sql(migration.sql):
-                    conn.execute(statement)
+                for statement in split_sql(migration.sql):
+                    conn.execute(translate_ddl(statement))
                 conn.execute(
                     "INSERT INTO schema_migrations (id, applied_at) VALUES (?, datetime('now'))", (migration.id,)
                 )
@@ -165,13 +215,13 @@ class SqliteDatabase:
                 except BaseException as exc:  # the request's own error: roll back only its work
                     conn.execute("ROLLBACK TO request")
                     conn.execute("RELEASE request")
-                    outcomes.append((False, exc))
+                    outcomes.append((False, unavailable(exc)))
             conn.execute("COMMIT")
         except BaseException as exc:  # the transaction itself failed: nobody was committed
-            log.exception("group commit failed")
+            log.warning("group commit failed: %s", exc)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            outcomes = [(False, exc)] * len(group)
+            outcomes = [(False, unavailable(exc))] * len(group)
         self.groups_committed += 1
         self.requests_committed += len(group)
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
@@ -192,10 +242,6 @@ def _settle(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
             future.set_result(value)
         else:
             future.set_exception(value)
-
-
-def _split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def open_database(data_dir: Path, synchronous: str = "normal") -> SqliteDatabase:
