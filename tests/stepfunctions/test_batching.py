@@ -58,7 +58,15 @@ def count_writes(platform: Platform) -> list[int]:
 
 
 async def history(call: Callable[..., Awaitable[Any]], arn: str) -> list[dict[str, Any]]:
-    return list((await call("GetExecutionHistory", executionArn=arn, maxResults=1000))["events"])
+    """Every event, page by page (an endless loop easily has more than one page of 1,000)."""
+    events: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = await call("GetExecutionHistory", **params)
+        events.extend(page["events"])
+        if not page.get("nextToken"):
+            return events
+        params["nextToken"] = page["nextToken"]
 
 
 def test_a_20_state_pass_choice_chain_commits_once(tmp_path: Path) -> None:

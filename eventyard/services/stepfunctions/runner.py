@@ -227,7 +227,8 @@ class Runner:
                 return
             data = {"state": cp.state, "input": cp.input, "variables": cp.variables}
             count = len(history.events)
-            await self.platform.db.write(lambda conn: save(conn, data))
+            if not await self.platform.db.write(lambda conn: save(conn, data)):
+                raise Suspend()  # stopped (perhaps by another process): nothing more of it runs here
             flushed[0] = count
             deferred[0] = 0
             drop_live()
@@ -245,7 +246,8 @@ class Runner:
         async def begin_units(cp: Checkpoint) -> None:
             data = {"state": cp.state, "input": cp.input, "variables": cp.variables, "resume": cp.resume}
             count = len(history.events)
-            await self.platform.db.write(lambda conn: save(conn, data))
+            if not await self.platform.db.write(lambda conn: save(conn, data)):
+                raise Suspend()  # stopped: no unit of the state starts
             flushed[0] = count
             drop_live()
 
@@ -256,7 +258,10 @@ class Runner:
             if request is not None:
                 activity = request.resource if request.resource.split(":")[5:6] == ["activity"] else None
 
-            def commit(conn: Connection) -> None:
+            def commit(conn: Connection) -> bool:
+                # Like a top-level commit, a unit's is dropped once a StopExecution was committed.
+                if not _running(conn, arn):
+                    return False
                 conn.execute("INSERT INTO sfn_units (execution_arn, unit, record) VALUES (?,?,?) ON CONFLICT"
                              " (execution_arn, unit) DO UPDATE SET record = excluded.record", (arn, index, json.dumps(record)))
                 if old is not None:
@@ -265,8 +270,10 @@ class Runner:
                     conn.execute(TOKEN_UPSERT,
                                  (request.task_token, arn, activity,
                                   json.dumps(request.parameters, separators=(",", ":")), now, now))
+                return True
 
-            await self.platform.db.write(commit)
+            if not await self.platform.db.write(commit):
+                raise Suspend()  # stopped: a unit's token must not leave the engine either
             if old is not None:
                 self.durable_tokens.discard(old)
             if request is not None and request.task_token is not None:
@@ -314,13 +321,15 @@ class Runner:
             count = len(history.events)
             now = self.platform.clock.now()
 
-            def commit(conn: Connection) -> None:
+            def commit(conn: Connection) -> bool:
                 if not save(conn, data):
-                    return
+                    return False
                 due = until if deadline is None else min(until, deadline)
                 timers.schedule(conn, RESUME_TIMER, {"arn": arn, "deadline": deadline}, due, now)
+                return True
 
-            await self.platform.db.write(commit)
+            if not await self.platform.db.write(commit):
+                raise Suspend()  # stopped: no timer wakes it
             flushed[0] = count
             drop_live()
             self.platform.timers.wake()
