@@ -25,13 +25,43 @@ class Diagnostic:
         return {"severity": self.severity, "code": self.code, "message": self.message, "location": self.location}
 
 
+# AWS: a Map's Label (part of its Map Run ARN) is 1..40 characters, none of these nor a control character.
+LABEL_FORBIDDEN = set(' ?*<>{}[]:;,\\|^~$#%&`"') | {chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+LABEL_MAX = 40
+
+
 def parse(text: str) -> dict[str, Any]:
     diags, definition = check(text)
     if diags:
         first = diags[0]
         raise InvalidDefinition(f"Invalid State Machine Definition: '{first.code}: {first.message} at {first.location}'")
     assert definition is not None
+    problem = _label_problem(definition.get("States"))
+    if problem is not None:  # AWS words this one as its parser's ValueError, with the definition sent
+        raise InvalidDefinition(f"Error=ValueError Args={[problem]!r} in definition '{text}'.")
     return definition
+
+
+def _label_problem(states: Any) -> str | None:
+    """The first Map state Label AWS refuses (Maps nested in Parallel branches and Maps included)."""
+    for state in (states or {}).values() if isinstance(states, dict) else ():
+        if not isinstance(state, dict):
+            continue
+        label = state.get("Label") if state.get("Type") == "Map" else None
+        if isinstance(label, str):
+            if not label:
+                return "Label cannot be empty"
+            if len(label) > LABEL_MAX:
+                return f"Label cannot exceed {LABEL_MAX} characters"
+            bad = next((c for c in label if c in LABEL_FORBIDDEN), None)
+            if bad is not None:
+                return f"Label contains invalid character: {bad!r}"
+        nested = [state.get("ItemProcessor") or state.get("Iterator"), *(state.get("Branches") or [])]
+        for machine in nested:
+            problem = _label_problem(machine.get("States")) if isinstance(machine, dict) else None
+            if problem is not None:
+                return problem
+    return None
 
 
 def check(text: str) -> tuple[list[Diagnostic], dict[str, Any] | None]:

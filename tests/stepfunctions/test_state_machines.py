@@ -118,3 +118,42 @@ def test_map_runs_are_not_found(sfn: Any) -> None:
     with pytest.raises(ClientError) as err:
         sfn.describe_map_run(mapRunArn="arn:aws:states:us-east-1:000000000000:mapRun:x/y:z")
     assert code(err) == "ResourceNotFound"
+
+
+def test_a_state_machine_has_a_revision_id_only_after_an_update(sfn: Any, unique: str) -> None:
+    arn = sfn.create_state_machine(name=f"rev-{unique}", definition=json.dumps(PASS), roleArn=ROLE,
+                                   publish=True)["stateMachineArn"]
+    assert "revisionId" not in sfn.describe_state_machine(stateMachineArn=arn)
+    assert "revisionId" not in sfn.describe_state_machine(stateMachineArn=f"{arn}:1")
+    updated = sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(
+        {"StartAt": "Q", "States": {"Q": {"Type": "Succeed"}}}), publish=True)
+    assert sfn.describe_state_machine(stateMachineArn=arn)["revisionId"] == updated["revisionId"]
+    assert sfn.describe_state_machine(stateMachineArn=f"{arn}:2")["revisionId"] == updated["revisionId"]
+
+
+@pytest.mark.parametrize(("label", "problem"), [
+    ("", "Label cannot be empty"),
+    ("x" * 41, "Label cannot exceed 40 characters"),
+    ("label_ ", "Label contains invalid character: ' '"),
+    ("label_\x00", "Label contains invalid character: '\\x00'"),
+    ("label_\x85", "Label contains invalid character: '\\x85'"),
+    ('label_"', "Label contains invalid character: '\"'"),
+])
+def test_a_map_label_aws_refuses_is_an_invalid_definition(sfn: Any, unique: str, label: str, problem: str) -> None:
+    definition = json.dumps({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "Label": label, "End": True, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}})
+    with pytest.raises(ClientError) as err:
+        sfn.create_state_machine(name=f"label-{unique}", definition=definition, roleArn=ROLE)
+    assert code(err) == "InvalidDefinition"
+    args = repr([problem])  # AWS quotes the message as a Python list of one string
+    assert err.value.response["Error"]["Message"] == f"Error=ValueError Args={args} in definition '{definition}'."
+
+
+def test_a_valid_map_label_names_the_map_run(sfn: Any, unique: str) -> None:
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "Label": "Label-ok_40.chars", "End": True, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+    sfn.create_state_machine(name=f"label-ok-{unique}", definition=json.dumps(definition), roleArn=ROLE)

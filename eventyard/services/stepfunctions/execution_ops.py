@@ -186,7 +186,8 @@ async def describe_state_machine_for_execution(self: Any, ctx: RequestContext, p
         if machine is not None:
             out["loggingConfiguration"] = json.loads(machine["logging"] or "{}")
             out["tracingConfiguration"] = json.loads(machine["tracing"] or "{}")
-            out["revisionId"] = machine["revision_id"]
+            if machine["revision_id"] != machines.NO_REVISION:
+                out["revisionId"] = machine["revision_id"]
         return out
 
     return await self._read(read)

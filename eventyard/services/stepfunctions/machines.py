@@ -10,6 +10,9 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.stepfunctions.names import split_qualified
 from eventyard.storage import Connection, Row
 
+# AWS: a state machine has no revisionId until an update changes its definition or role.
+NO_REVISION = ""
+
 
 def get(conn: Connection, arn: str) -> Row:
     row = conn.execute("SELECT * FROM sfn_state_machines WHERE arn = ?", (arn,)).fetchone()
@@ -34,7 +37,7 @@ def create(conn: Connection, arn: str, account: str, region: str, params: dict[s
         (arn, account, region, params["name"], params.get("type", "STANDARD"), definition_text, params["roleArn"],
          params.get("description"), json.dumps(params.get("loggingConfiguration") or {"level": "OFF",
                                                                                        "includeExecutionData": False}),
-         json.dumps(params.get("tracingConfiguration") or {"enabled": False}), str(uuid.uuid4()), now, now,
+         json.dumps(params.get("tracingConfiguration") or {"enabled": False}), NO_REVISION, now, now,
          json.dumps(tags)),
     )
     out: dict[str, Any] = {"stateMachineArn": arn, "creationDate": now}
@@ -71,7 +74,9 @@ def update(conn: Connection, arn: str, params: dict[str, Any], definition_text: 
          json.dumps(params["loggingConfiguration"]) if "loggingConfiguration" in params else machine["logging"],
          json.dumps(params["tracingConfiguration"]) if "tracingConfiguration" in params else machine["tracing"],
          revision, now, arn))
-    out: dict[str, Any] = {"updateDate": now, "revisionId": revision}
+    out: dict[str, Any] = {"updateDate": now}
+    if revision != NO_REVISION:
+        out["revisionId"] = revision
     if params.get("publish"):
         out["stateMachineVersionArn"] = publish(conn, arn, params.get("versionDescription"), now)
     return out
@@ -87,7 +92,9 @@ def describe(row: Row) -> dict[str, Any]:
     out = {"stateMachineArn": row["arn"], "name": row["name"], "status": "ACTIVE", "definition": row["definition"],
            "roleArn": row["role_arn"], "type": row["type"], "creationDate": row["created_at"],
            "loggingConfiguration": json.loads(row["logging"] or "{}"),
-           "tracingConfiguration": json.loads(row["tracing"] or "{}"), "revisionId": row["revision_id"]}
+           "tracingConfiguration": json.loads(row["tracing"] or "{}")}
+    if row["revision_id"] != NO_REVISION:
+        out["revisionId"] = row["revision_id"]
     if row["description"]:
         out["description"] = row["description"]
     return out

@@ -87,7 +87,10 @@ class StepFunctionsProvider(Provider):
             if qualifier is not None:
                 version = machines.version_row(conn, arn)
                 out.update(stateMachineArn=arn, definition=version["definition"], roleArn=version["role_arn"],
-                           revisionId=version["revision_id"], creationDate=version["created_at"])
+                           creationDate=version["created_at"])
+                out.pop("revisionId", None)
+                if version["revision_id"] != machines.NO_REVISION:
+                    out["revisionId"] = version["revision_id"]
                 if version["description"]:
                     out["description"] = version["description"]
             return out
