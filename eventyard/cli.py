@@ -19,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=4566)
     serve.add_argument("--data-dir", type=Path, default=None, help="state directory (default ./.eventyard)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--auth", choices=["none", "sigv4"], default=None,
+                       help="verify SigV4 signatures against EVENTYARD_ACCESS_KEYS (default: EVENTYARD_AUTH or none)")
     return parser
 
 
@@ -30,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         from eventyard.server.app import EventyardApp
 
         logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir)
+        settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir, auth=args.auth)
         uvicorn.run(
             EventyardApp(settings),
             host=settings.host,

@@ -28,6 +28,15 @@ class Settings:
     sqlite_synchronous: str = "normal"
     # Host header values answered besides loopback names ("*": any). Guards against DNS rebinding.
     allowed_hosts: tuple[str, ...] = ()
+    # "sigv4": verify every request's signature against the configured access keys (each mapped to
+    # an account); "none": any credentials are accepted and requests act in `account_id`.
+    auth: str = "none"
+    access_keys: str = ""  # ACCESS_KEY_ID:SECRET[:ACCOUNT_ID],... (EVENTYARD_ACCESS_KEYS)
+    access_keys_file: Path | None = None  # a JSON list of {AccessKeyId, SecretAccessKey, AccountId}
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth == "sigv4"
 
     @property
     def public_url(self) -> str:
@@ -42,6 +51,14 @@ class Settings:
             "clock_control": _env_flag("EVENTYARD_CLOCK_CONTROL"),
             "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "normal").lower(),
             "allowed_hosts": tuple(h.strip() for h in os.environ.get("EVENTYARD_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            "auth": os.environ.get("EVENTYARD_AUTH", "none").strip().lower() or "none",
+            "access_keys": os.environ.get("EVENTYARD_ACCESS_KEYS", ""),
+            "access_keys_file": Path(os.environ["EVENTYARD_ACCESS_KEYS_FILE"])
+            if os.environ.get("EVENTYARD_ACCESS_KEYS_FILE", "").strip() else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values["auth"] in {"off", "false", "0"}:
+            values["auth"] = "none"
+        if values["auth"] not in {"none", "sigv4"}:
+            raise ValueError(f"EVENTYARD_AUTH must be 'sigv4' or 'none', not {values['auth']!r}")
         return cls(**values)  # type: ignore[arg-type]

@@ -97,7 +97,8 @@ class ServerProcess:
             aws_secret_access_key="secret", config=CLIENT_CONFIG, **kwargs,
         )
 
-    def legacy_sqs_client(self, region: str = "us-east-1") -> Any:
+    def legacy_sqs_client(self, region: str = "us-east-1", access_key: str = "AKIDEXAMPLE",
+                          secret_key: str = "secret") -> Any:
         """An SQS client that speaks the query protocol, as SDKs before SQS's JSON move did."""
         if not (LEGACY_MODELS / "sqs").exists():  # `make test` fetches it first; this covers bare pytest
             subprocess.run([sys.executable, str(ROOT / "tests/tools/fetch_legacy_sqs_model.py"), str(LEGACY_MODELS)],
@@ -105,8 +106,8 @@ class ServerProcess:
         session = botocore.session.get_session()
         session.get_component("data_loader").search_paths.insert(0, str(LEGACY_MODELS))
         return boto3.Session(botocore_session=session).client(
-            "sqs", endpoint_url=self.url, region_name=region, aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret", config=CLIENT_CONFIG,
+            "sqs", endpoint_url=self.url, region_name=region, aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key, config=CLIENT_CONFIG,
         )
 
 

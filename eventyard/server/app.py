@@ -9,13 +9,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from eventyard.config import Settings
+from eventyard.protocol.auth_errors import authentication_error, missing_authentication
 from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.errors import AwsError, InternalFailure, ServiceUnavailable
-from eventyard.protocol.query_protocol import QueryProtocol
-from eventyard.server.door import HostPolicy, is_cross_site, is_signed
+from eventyard.protocol.sigv4 import SignatureRefused
+from eventyard.server.authentication import Authenticator, unwrap_unverified
+from eventyard.server.door import HostPolicy, is_cross_site, is_loopback_client, is_signed
 from eventyard.server.platform import Platform, ServiceFactory
 from eventyard.server.routing import Router, credential_scope
-from eventyard.services.base import RequestContext
+from eventyard.services.base import RequestContext, Service
 from eventyard.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ class EventyardApp:
         self.service_factories = services if services is not None else default_services()
         self.platform: Platform | None = None
         self.router: Router | None = None
+        self.authenticator: Authenticator | None = None
         self.hosts = HostPolicy([*settings.allowed_hosts, *_configured_host(settings)])
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -79,6 +82,7 @@ class EventyardApp:
                     self.platform = Platform(self.settings, self.service_factories)
                     await self.platform.start()
                     self.router = Router(self.platform.services)
+                    self.authenticator = Authenticator(self.platform.credentials)
                 except Exception as exc:  # start-up failures must stop the server, loudly
                     log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -98,7 +102,8 @@ class EventyardApp:
         if request.path.startswith("/_eventyard/"):
             if request.method not in {"GET", "HEAD", "OPTIONS"} and is_cross_site(request, self.hosts):
                 return _json(403, {"message": "cross-site requests to Eventyard's own endpoints are refused"})
-            return await self._admin(request)
+            refused = await self._admin_refusal(request)
+            return refused or await self._admin(request, scope)
         credential = credential_scope(request)
         service = self.router.route(request, credential)
         if service is None:
@@ -113,7 +118,7 @@ class EventyardApp:
             access_key=credential.access_key,
         )
         try:
-            signed = is_signed(request)
+            signed = await self._check_signature(request, service, protocol, ctx)
             if not signed and not service.has_unsigned_operations:
                 raise missing_authentication(protocol)
             parsed = protocol.parse(request)
@@ -132,10 +137,57 @@ class EventyardApp:
             log.exception("unhandled error in %s.%s", service.name, getattr(operation, "name", "?"))
             return protocol.serialize_error(InternalFailure(), operation, ctx.request_id)
 
-    async def _admin(self, request: HttpRequest) -> HttpResponse:
+    async def _check_signature(self, request: HttpRequest, service: Service, protocol: Any,
+                               ctx: RequestContext) -> bool:
+        """Whether the request is signed. With authentication on, the signature is verified and the
+        request acts in the key's account; a refused signature raises the protocol's AWS error."""
+        assert self.authenticator is not None
+        try:
+            if not self.settings.auth_enabled:
+                signed = is_signed(request)
+                if signed:
+                    unwrap_unverified(request)
+                return signed
+            try:
+                identity = await self.authenticator.authenticate(request)
+            except SignatureRefused as refusal:
+                if refusal.reason == "missing":
+                    return False
+                raise
+            if identity.scope_service != service.signing_name:
+                raise SignatureRefused("mismatch", f"Credential should be scoped to correct service: "
+                                                   f"'{service.signing_name}'. ")
+        except SignatureRefused as refusal:
+            raise authentication_error(refusal, protocol) from None
+        ctx.account_id = identity.account_id
+        ctx.access_key = identity.access_key
+        return True
+
+    async def _admin_refusal(self, request: HttpRequest) -> HttpResponse | None:
+        """With authentication on, Eventyard's own endpoints (all but health) need a valid signature too."""
+        if not self.settings.auth_enabled or request.path == "/_eventyard/health":
+            return None
+        assert self.authenticator is not None
+        try:
+            await self.authenticator.authenticate(request)
+        except SignatureRefused as refusal:
+            error = authentication_error(refusal, None)
+            return _json(error.status, {"__type": error.code, "message": error.message})
+        return None
+
+    async def _console(self, request: HttpRequest) -> HttpResponse:
+        assert self.console is not None
+        if request.path == MOUNT:
+            return HttpResponse(308, b"", {"location": f"{MOUNT}/"})
+        return await self.console.handle(request)
+
+    async def _admin(self, request: HttpRequest, scope: dict[str, Any]) -> HttpResponse:
         assert self.platform is not None
         if request.path == "/_eventyard/health":
-            return _json(200, self.platform.health())
+            health = self.platform.health()
+            if not is_loopback_client(scope):  # where the data lives is the host's business
+                health["storage"] = {"backend": health["storage"].get("backend")}
+            return _json(200, health)
         if request.path == "/_eventyard/clock":
             if not self.settings.clock_control:
                 return _json(403, {"error": "clock control is off (set EVENTYARD_CLOCK_CONTROL=1)"})
@@ -188,13 +240,6 @@ async def _stream_until_disconnect(stream: Any, send: Send, receive: Receive) ->
 def _configured_host(settings: Settings) -> list[str]:
     """The host the server was told to listen on is a name clients use for it too."""
     return [] if settings.host in {"0.0.0.0", "::", ""} else [settings.host]
-
-
-def missing_authentication(protocol: Any) -> AwsError:
-    """What AWS answers a request without a signature, in the protocol's own dialect."""
-    if isinstance(protocol, QueryProtocol):
-        return AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
-    return AwsError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
 
 
 def _base_url(request: HttpRequest, scope: dict[str, Any]) -> str:

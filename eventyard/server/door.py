@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from eventyard.protocol.base import HttpRequest
@@ -88,6 +89,17 @@ def _presigned_in_body(request: HttpRequest) -> bool:
         return False
     text = request.body[:8192].decode("latin-1")
     return all(part in text for part in _PRESIGNED)
+
+
+def is_loopback_client(scope: dict[str, Any]) -> bool:
+    """Whether the connection comes from this machine (ASGI's `client` address)."""
+    client = scope.get("client")
+    if not client:
+        return False
+    try:
+        return ipaddress.ip_address(str(client[0])).is_loopback
+    except ValueError:
+        return False
 
 
 def is_cross_site(request: HttpRequest, hosts: HostPolicy) -> bool:

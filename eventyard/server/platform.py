@@ -15,6 +15,7 @@ from eventyard.config import Settings
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.clock import SystemClock
+from eventyard.runtime.credentials import CredentialStore, configured_access_keys
 from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import TimerService
 from eventyard.services.base import RequestContext, Service
@@ -32,6 +33,10 @@ class Platform:
         self.db: SqliteDatabase = open_database(settings.data_dir, settings.sqlite_synchronous)
         self.timers = TimerService(self.db, self.clock)
         self.supervisor = Supervisor()
+        # Access keys -> secrets and accounts (used when authentication is on); IAM and STS add theirs.
+        self.credentials = CredentialStore()
+        self.credentials.register(configured_access_keys(settings.access_keys, settings.access_keys_file,
+                                                         settings.account_id))
         self.services: dict[str, Service] = {}
         for factory in service_factories:
             service = factory(self)

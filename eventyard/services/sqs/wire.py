@@ -42,6 +42,11 @@ LEGACY_ERRORS: dict[str, tuple[str, int]] = {
     "KmsNotFound": ("KMS.NotFoundException", 400),
     "KmsOptInRequired": ("KMS.OptInRequired", 403),
     "KmsThrottled": ("KMS.ThrottlingException", 400),
+    # Authentication (protocol/auth_errors.py): SQS answers these with the IAM-era codes, 403.
+    "UnrecognizedClientException": ("InvalidClientTokenId", 403),
+    "InvalidSignatureException": ("SignatureDoesNotMatch", 403),
+    "IncompleteSignatureException": ("IncompleteSignature", 400),
+    "ExpiredTokenException": ("ExpiredToken", 403),
 }
 
 # Query-era serialization traits, by shape: the names older SDKs put on the wire.
