@@ -10,7 +10,8 @@ from typing import Any
 
 from eventyard.asl.errors import StatesError
 from eventyard.asl.history import Lane
-from eventyard.asl.interpreter import Interpreter, Suspend
+from eventyard.asl.interpreter import Interpreter
+from eventyard.asl.model import Suspend
 from eventyard.asl.templates import to_json
 
 

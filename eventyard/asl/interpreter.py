@@ -8,90 +8,36 @@ executions, TestState and the engine's own tests with a manual clock.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from eventyard.asl import choice, jsonata_eval, jsonpath, templates, timestamps
+from eventyard.asl import choice, intrinsics, jsonata_eval, jsonpath, templates, timestamps
 from eventyard.asl.errors import NOT_MATCHED_BY_ALL, PathNotFound, StatesError
 from eventyard.asl.history import History, Lane
+from eventyard.asl.map_state import run_map
+from eventyard.asl.model import (
+    Attempt,
+    Checkpoint,
+    Engine,
+    Finish,
+    Frame,
+    FrameHooks,
+    Host,
+    MapRunRecorder,
+    StateOutcome,
+    Transition,
+    UnitStore,
+    type_name,
+)
+from eventyard.asl.parallel import run_parallel
+from eventyard.asl.tasks import run_task
 from eventyard.asl.templates import Scope, to_json
 
 MAX_PAYLOAD = 256 * 1024
-
-
-@dataclass
-class TaskRequest:
-    resource: str
-    parameters: Any
-    state_name: str
-    timeout: float | None
-    heartbeat: float | None
-    task_token: str | None
-    context: dict[str, Any]
-    lane: Lane
-    credentials: Any = None
-    started_at: float | None = None  # when the task started: TimeoutSeconds counts from here
-    resumed: bool = False  # a durable token task picked up again after a restart: its token is not new
-
-
-class Suspend(Exception):
-    """Raised by a host to stop a top-level execution at a durable Wait; it resumes later."""
-
-
-class FrameHooks(Protocol):
-    """Durable points of a frame (the top level, or a unit: a Map iteration or Parallel branch of a
-    top-level state): a Wait, a retry back-off and a task about to hand out its token are committed
-    here. The top level's hooks raise Suspend for Waits and back-offs; a unit's return, and the
-    engine sleeps in memory (the commit says where to pick up after a restart)."""
-
-    async def wait(self, name: str, until: float, checkpoint: Checkpoint) -> None: ...
-
-    async def retry(self, until: float, checkpoint: Checkpoint) -> None: ...
-
-    async def task(self, checkpoint: Checkpoint, request: TaskRequest) -> None: ...
-
-
-class Host(Protocol):
-    def now(self) -> float: ...
-
-    async def sleep_until(self, when: float) -> None: ...
-
-    async def run_task(self, request: TaskRequest, interpreter: Interpreter) -> Any: ...
-
-
-@dataclass
-class Checkpoint:
-    """Where a top-level execution stands between two states."""
-
-    state: str | None  # next state to run (None: finished)
-    input: Any
-    variables: dict[str, Any]
-    waiting_until: float | None = None
-    # Inside the state: a retry back-off ("retry") or a task waiting for its token ("task"), with the
-    # state's StateEntered event id, its retry counters and (for "task") the token.
-    resume: dict[str, Any] | None = None
-
-
-Transition = Callable[[Checkpoint], Awaitable[None]]
-
-
-@dataclass
-class Frame:
-    """One run of a list of states: the execution, a Parallel branch or a Map iteration."""
-
-    states: dict[str, Any]
-    query_language: str
-    variables: dict[str, Any]
-    lane: Lane
-    map_item: dict[str, Any] | None = None
-    top: bool = False
-    hooks: FrameHooks | None = None
-    resume: dict[str, Any] | None = None  # from a checkpoint: the state to pick up inside
-    picked_up: dict[str, Any] | None = None  # the resume record the running state's attempt consumes
-    progress: dict[str, Any] | None = None  # the running state's retry counters
 
 
 @dataclass
@@ -105,8 +51,9 @@ class Interpreter:
     top_hooks: FrameHooks | None = None  # durable Waits, back-offs and tokens of top-level states
     resume_after_wait: bool = False
     resume: dict[str, Any] | None = None  # set from a checkpoint: the top-level state to pick up inside
-    units: Any = None  # a units.UnitStore: checkpoints of a top-level Map's iterations / Parallel's branches
-    map_runs: Any = None  # records a distributed Map's Map Run (start, each child's end, the end)
+    units: UnitStore | None = None  # checkpoints of a top-level Map's iterations / Parallel's branches
+    map_runs: MapRunRecorder | None = None  # records a distributed Map's Map Run (start, each child's end, the end)
+    region: str = "us-east-1"  # the execution's region (task events name it)
     token_factory: Callable[[], str] | None = None
     task_tokens: dict[str, Any] = field(default_factory=dict)
 
@@ -202,7 +149,7 @@ class Interpreter:
                               "number of bytes service limit.")
 
     # -- shared input/output processing ----------------------------------------------------------
-    def _input_path(self, state: dict[str, Any], raw: Any, scope: Scope) -> Any:
+    def input_path(self, state: dict[str, Any], raw: Any, scope: Scope) -> Any:
         if "InputPath" not in state:
             return raw
         if state["InputPath"] is None:
@@ -229,7 +176,7 @@ class Interpreter:
                 output = templates.select_field(state["OutputPath"], output, scope, "OutputPath")
         return output, assigned
 
-    def _finish_selected(self, state: dict[str, Any], raw: Any, result: Any, scope: Scope,
+    def finish_selected(self, state: dict[str, Any], raw: Any, result: Any, scope: Scope,
                          jsonata: bool) -> tuple[Any, dict[str, Any] | None]:
         """Output of a state with a result (Task, Map, Parallel): ResultSelector, then the language's finish."""
         if jsonata:
@@ -238,12 +185,12 @@ class Interpreter:
             result = templates.payload(state["ResultSelector"], result, scope)
         return self._finish_jsonpath(state, raw, result, scope, result)
 
-    def _states_var(self, scope: Scope, raw: Any, **extra: Any) -> dict[str, Any]:
+    def states_var(self, scope: Scope, raw: Any, **extra: Any) -> dict[str, Any]:
         return {"input": raw, "context": scope.context, **extra}
 
     def _finish_jsonata(self, state: dict[str, Any], raw: Any, result: Any, scope: Scope,
                         default_output: Any, **extra: Any) -> tuple[Any, dict[str, Any] | None]:
-        states = self._states_var(scope, raw, **({"result": result} if result is not jsonata_eval.UNDEFINED
+        states = self.states_var(scope, raw, **({"result": result} if result is not jsonata_eval.UNDEFINED
                                                  else {}), **extra)
         assigned = templates.assign_jsonata(state["Assign"], scope, states) if "Assign" in state else None
         if "Output" in state:
@@ -258,7 +205,7 @@ class Interpreter:
         if jsonata:
             output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
             return state.get("Next"), output, assigned
-        effective = self._input_path(state, raw, scope)
+        effective = self.input_path(state, raw, scope)
         if "Result" in state:
             result = state["Result"]
         elif "Parameters" in state:
@@ -274,7 +221,7 @@ class Interpreter:
         if jsonata:
             output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
             return None, output, assigned
-        effective = self._input_path(state, raw, scope)
+        effective = self.input_path(state, raw, scope)
         if "OutputPath" in state:
             effective = {} if state["OutputPath"] is None else templates.select_field(
                 state["OutputPath"], effective, scope, "OutputPath")
@@ -282,7 +229,7 @@ class Interpreter:
 
     async def _run_fail(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
                         jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
-        states = self._states_var(scope, raw)
+        states = self.states_var(scope, raw)
         error, cause = state.get("Error"), state.get("Cause")
         if jsonata:
             if error is not None:
@@ -297,8 +244,6 @@ class Interpreter:
         raise StatesError(error, cause)
 
     def _fail_path(self, path: str, raw: Any, scope: Scope, field_name: str) -> Any:
-        from eventyard.asl import intrinsics
-
         if intrinsics.is_intrinsic(path):
             return templates.evaluate_reference(path, raw, scope, field_name)
         try:
@@ -313,14 +258,14 @@ class Interpreter:
     async def _run_choice(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
                           jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
         if jsonata:
-            states = self._states_var(scope, raw)
+            states = self.states_var(scope, raw)
             for rule in state.get("Choices", []):
                 value = templates.jsonata_value(rule["Condition"], scope, states, "Condition")
                 if not isinstance(value, bool):
                     raise scope.query_error(
                         f"The JSONata expression '{jsonata_eval.expression_text(rule['Condition'])}' specified for "
                         f"the field 'Condition' returned an unexpected result type. Expected 'boolean', but was "
-                        f"'{_type_name(value)}' for value: {to_json(value)}", "Condition")
+                        f"'{type_name(value)}' for value: {to_json(value)}", "Condition")
                 if value:
                     output, assigned = self._finish_jsonata(rule, raw, jsonata_eval.UNDEFINED, scope, raw)
                     return rule["Next"], output, assigned
@@ -330,7 +275,7 @@ class Interpreter:
                                   f"#{scope.entered_event_id}). No Choice Rules matched and no Default is specified.")
             output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
             return state["Default"], output, assigned
-        effective = self._input_path(state, raw, scope)
+        effective = self.input_path(state, raw, scope)
 
         def lookup(path: str) -> Any:
             return templates.resolve_path(path, effective, scope)
@@ -358,7 +303,7 @@ class Interpreter:
     async def _run_wait(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
                         jsonata: bool, resuming: dict[str, Any] | None
                         ) -> tuple[str | None, Any, dict[str, Any] | None]:
-        effective = raw if jsonata else self._input_path(state, raw, scope)
+        effective = raw if jsonata else self.input_path(state, raw, scope)
         if resuming is None:
             until = self._wait_until(state, effective, scope, jsonata)
             if frame.hooks is not None:
@@ -381,7 +326,7 @@ class Interpreter:
 
     def _wait_until(self, state: dict[str, Any], effective: Any, scope: Scope, jsonata: bool) -> float:
         now = self.host.now()
-        states = self._states_var(scope, scope.input)
+        states = self.states_var(scope, scope.input)
         if "Seconds" in state:
             seconds = state["Seconds"]
             if jsonata:
@@ -390,7 +335,7 @@ class Interpreter:
                     raise scope.query_error(
                         f"The JSONata expression '{jsonata_eval.expression_text(state['Seconds'])}' specified for "
                         f"the field 'Seconds' returned an unexpected result type. Expected 'integer', but was "
-                        f"'{_type_name(seconds)}' for value: {to_json(seconds)}", "Seconds")
+                        f"'{type_name(seconds)}' for value: {to_json(seconds)}", "Seconds")
             return now + float(seconds)
         if "SecondsPath" in state:
             path = state["SecondsPath"]
@@ -424,10 +369,8 @@ class Interpreter:
         return now
 
     # -- Task, Parallel, Map share error handling ------------------------------------------------
-    async def _with_error_handling(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
-                                   jsonata: bool, attempt: Callable[[Scope], Awaitable[Any]],
-                                   finish: Callable[[Any, Scope], tuple[Any, dict[str, Any] | None]]
-                                   ) -> tuple[str | None, Any, dict[str, Any] | None]:
+    async def with_error_handling(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
+                                   jsonata: bool, attempt: Attempt, finish: Finish) -> StateOutcome:
         retries: dict[int, int] = {}
         retry_count = 0
         inside = frame.resume
@@ -486,7 +429,7 @@ class Interpreter:
                 if err.cause is None:
                     error_output.pop("Cause")
                 if jsonata:
-                    states = self._states_var(scope, raw, errorOutput=error_output)
+                    states = self.states_var(scope, raw, errorOutput=error_output)
                     assigned = templates.assign_jsonata(rule["Assign"], scope, states) if "Assign" in rule else None
                     output = templates.jsonata_value(rule["Output"], scope, states, "Output") \
                         if "Output" in rule else error_output
@@ -497,39 +440,23 @@ class Interpreter:
                     output = raw if "ResultPath" in rule and path is None else jsonpath.assign(raw, path, error_output)
                 return rule["Next"], output, assigned
 
-    # -- Task -----------------------------------------------------------------------------------
+    # -- Task, Parallel, Map: their own modules ---------------------------------------------------
     async def _run_task(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
-                        jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
-        from eventyard.asl.tasks import run_task
-
+                        jsonata: bool) -> StateOutcome:
         return await run_task(self, frame, name, state, raw, scope, jsonata)
 
-    # -- Parallel -------------------------------------------------------------------------------
     async def _run_parallel(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
-                            jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
-        from eventyard.asl.parallel import run_parallel
-
+                            jsonata: bool) -> StateOutcome:
         return await run_parallel(self, frame, name, state, raw, scope, jsonata)
 
     async def _run_map(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
-                       jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
-        from eventyard.asl.map_state import run_map
-
+                       jsonata: bool) -> StateOutcome:
         return await run_map(self, frame, name, state, raw, scope, jsonata)
 
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    def child(self, history: History) -> Engine:
+        """An interpreter for a distributed Map's child execution: its events stay out of the parent."""
+        return dataclasses.replace(self, history=history, on_transition=None, top_hooks=None, units=None,
+                                   map_runs=None)
 
 
 def error_matches(names: list[str], error: str | None) -> bool:
@@ -561,4 +488,4 @@ async def wait_any(*aws: Awaitable[Any]) -> None:
             t.cancel()
 
 
-__all__ = ["Interpreter", "Host", "TaskRequest", "Checkpoint", "Suspend", "Frame", "FrameHooks", "json"]
+__all__ = ["Interpreter", "Host", "FrameHooks", "Checkpoint", "Transition", "Attempt", "Finish", "json"]

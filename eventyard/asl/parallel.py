@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from eventyard.asl import jsonata_eval, templates
+from eventyard.asl import templates
 from eventyard.asl.errors import StatesError
 from eventyard.asl.history import Lane
-from eventyard.asl.interpreter import Checkpoint
-from eventyard.asl.units import UnitHooks, UnitStore, done_record
-
-if TYPE_CHECKING:
-    from eventyard.asl.interpreter import Frame, Interpreter
-    from eventyard.asl.templates import Scope
+from eventyard.asl.model import Checkpoint, Engine, Frame, StateOutcome, UnitStore
+from eventyard.asl.templates import Scope
+from eventyard.asl.units import UnitHooks, done_record
 
 
-async def run_branches(interp: Interpreter, frame: Frame, branches: list[dict[str, Any]], value: Any,
+async def run_branches(interp: Engine, frame: Frame, branches: list[dict[str, Any]], value: Any,
                        store: UnitStore | None = None, saved: dict[int, dict[str, Any]] | None = None) -> list[Any]:
     """Run every branch; with a `store` (a top-level state) each branch is a unit: an ended branch is
     committed, and a branch in `saved` (from before a restart) is not run again, or picks up where
     it was parked."""
-    from eventyard.asl.interpreter import Frame
-
     saved = saved or {}
 
     async def branch(index: int, definition: dict[str, Any]) -> Any:
@@ -52,15 +47,15 @@ async def run_branches(interp: Interpreter, frame: Frame, branches: list[dict[st
             task.cancel()
 
 
-async def run_parallel(interp: Interpreter, frame: Frame, name: str, state: dict[str, Any], raw: Any,
-                       scope: Scope, jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
+async def run_parallel(interp: Engine, frame: Frame, name: str, state: dict[str, Any], raw: Any,
+                       scope: Scope, jsonata: bool) -> StateOutcome:
     async def attempt(scope: Scope) -> Any:
         if jsonata:
-            states = interp._states_var(scope, raw)
+            states = interp.states_var(scope, raw)
             value = templates.jsonata_value(state["Arguments"], scope, states, "Arguments") \
                 if "Arguments" in state else raw
         else:
-            value = interp._input_path(state, raw, scope)
+            value = interp.input_path(state, raw, scope)
             if "Parameters" in state:
                 value = templates.payload(state["Parameters"], value, scope)
         picked = frame.picked_up if (frame.picked_up or {}).get("kind") == "units" else None
@@ -83,9 +78,9 @@ async def run_parallel(interp: Interpreter, frame: Frame, name: str, state: dict
         return result
 
     def finish(result: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:
-        return interp._finish_selected(state, raw, result, scope, jsonata)
+        return interp.finish_selected(state, raw, result, scope, jsonata)
 
-    return await interp._with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
+    return await interp.with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
 
 
-__all__ = ["run_parallel", "run_branches", "jsonata_eval"]
+__all__ = ["run_parallel", "run_branches"]

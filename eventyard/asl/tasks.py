@@ -4,14 +4,12 @@ TimeoutSeconds, record AWS's Task* history events and process the result."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventyard.asl import templates
 from eventyard.asl.errors import StatesError
+from eventyard.asl.model import Checkpoint, Engine, Frame, StateOutcome, TaskRequest
 from eventyard.asl.templates import Scope, to_json
-
-if TYPE_CHECKING:
-    from eventyard.asl.interpreter import Frame, Interpreter
 
 
 def resource_type(resource: str) -> tuple[str, str]:
@@ -42,13 +40,11 @@ def _seconds(state: dict[str, Any], key: str, effective: Any, scope: Scope, json
     return None
 
 
-async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str, Any], raw: Any,
-                   scope: Scope, jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
-    from eventyard.asl.interpreter import Checkpoint, TaskRequest
-
+async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any], raw: Any,
+                   scope: Scope, jsonata: bool) -> StateOutcome:
     resource = state["Resource"]
     if jsonata and isinstance(resource, str) and resource.startswith("{%"):
-        resource = templates.jsonata_value(resource, scope, interp._states_var(scope, raw), "Resource")
+        resource = templates.jsonata_value(resource, scope, interp.states_var(scope, raw), "Resource")
     kind, short = resource_type(resource)
     waits_for_token = resource.endswith(".waitForTaskToken") or kind == "activity"
 
@@ -64,18 +60,17 @@ async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str
             context["Task"] = {"Token": token}
         task_scope = Scope(raw, context, scope.variables, scope.state_name, scope.entered_event_id)
         if jsonata:
-            states = interp._states_var(task_scope, raw)
+            states = interp.states_var(task_scope, raw)
             parameters = templates.jsonata_value(state["Arguments"], task_scope, states, "Arguments") \
                 if "Arguments" in state else raw
             effective = raw
         else:
-            effective = interp._input_path(state, raw, task_scope)
+            effective = interp.input_path(state, raw, task_scope)
             parameters = templates.payload(state["Parameters"], effective, task_scope) \
                 if "Parameters" in state else effective
         timeout = _seconds(state, "TimeoutSeconds", effective, task_scope, jsonata)
         heartbeat = _seconds(state, "HeartbeatSeconds", effective, task_scope, jsonata)
-        region = getattr(interp, "execution_region", "us-east-1")
-        scheduled: dict[str, Any] = {"resourceType": kind, "resource": short, "region": region,
+        scheduled: dict[str, Any] = {"resourceType": kind, "resource": short, "region": interp.region,
                                      "parameters": to_json(parameters)}
         if timeout is not None:
             scheduled["timeoutInSeconds"] = int(timeout)
@@ -110,12 +105,12 @@ async def run_task(interp: Interpreter, frame: Frame, name: str, state: dict[str
         return result
 
     def finish(result: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:
-        return interp._finish_selected(state, raw, result, scope, jsonata)
+        return interp.finish_selected(state, raw, result, scope, jsonata)
 
-    return await interp._with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
+    return await interp.with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
 
 
-async def _bounded(interp: Interpreter, request: Any, timeout: float | None) -> Any:
+async def _bounded(interp: Engine, request: TaskRequest, timeout: float | None) -> Any:
     work = asyncio.ensure_future(interp.host.run_task(request, interp))
     if timeout is None:
         return await work

@@ -13,18 +13,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from eventyard.asl.history import History, Lane
-from eventyard.asl.interpreter import Checkpoint, TaskRequest
-
-
-class UnitStore(Protocol):
-    async def begin(self, checkpoint: Checkpoint) -> None:
-        """Commit the top-level state's own events and a checkpoint that says its units run."""
-
-    async def save(self, index: int, record: dict[str, Any], request: TaskRequest | None = None) -> None:
-        """Commit one unit's record (with a task's token when `request` is given)."""
+from eventyard.asl.model import Checkpoint, TaskRequest
 
 
 @dataclass

@@ -12,7 +12,8 @@ from typing import Any
 from eventyard.asl import definition as asl_definition
 from eventyard.asl import execution
 from eventyard.asl.history import History, Lane
-from eventyard.asl.interpreter import Interpreter, TaskRequest
+from eventyard.asl.interpreter import Interpreter
+from eventyard.asl.model import Engine, TaskRequest
 from eventyard.runtime.clock import ManualClock
 
 TaskFn = Callable[[TaskRequest], Awaitable[Any]]
@@ -34,7 +35,7 @@ class ManualHost:
             self.clock.advance(delay)
         await asyncio.sleep(0)
 
-    async def run_task(self, request: TaskRequest, interpreter: Interpreter) -> Any:
+    async def run_task(self, request: TaskRequest, interpreter: Engine) -> Any:
         fn = self.tasks.get(request.resource)
         if fn is None:
             raise AssertionError(f"no fake for {request.resource}")

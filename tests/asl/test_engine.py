@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from eventyard.asl.errors import StatesError
-from eventyard.asl.interpreter import TaskRequest
+from eventyard.asl.model import TaskRequest
 from tests.asl.harness import ManualHost, run
 
 

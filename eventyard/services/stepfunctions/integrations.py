@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.model import OperationModel
 
 from eventyard.asl.errors import StatesError
-from eventyard.asl.interpreter import TaskRequest
+from eventyard.asl.model import TaskRequest
 from eventyard.protocol.errors import AwsError
 from eventyard.protocol.json_protocol import read_json, write_json
 from eventyard.protocol.models import service_model

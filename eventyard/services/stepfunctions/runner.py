@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from eventyard.asl import execution as asl_execution
 from eventyard.asl import timestamps, units
 from eventyard.asl.history import History, Lane
-from eventyard.asl.interpreter import Checkpoint, Interpreter, Suspend, TaskRequest
+from eventyard.asl.interpreter import Interpreter
+from eventyard.asl.model import Checkpoint, Engine, Suspend, TaskRequest
 from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.stepfunctions import map_runs
@@ -62,7 +63,7 @@ class ServiceHost:
                 return
             await asyncio.sleep(min(POLL if remaining < 1 else 0.2, remaining))
 
-    async def run_task(self, request: TaskRequest, interpreter: Interpreter) -> Any:
+    async def run_task(self, request: TaskRequest, interpreter: Engine) -> Any:
         from eventyard.services.stepfunctions.integrations import run_task
 
         return await run_task(self, request)
@@ -90,8 +91,14 @@ class _Hooks:
 class _Units:
     """Commits of a top-level Map's iterations and Parallel's branches (see units.UnitStore)."""
 
-    begin: Callable[[Checkpoint], Awaitable[None]]
-    save: Callable[..., Awaitable[None]]
+    on_begin: Callable[[Checkpoint], Awaitable[None]]
+    on_save: Callable[..., Awaitable[None]]
+
+    async def begin(self, checkpoint: Checkpoint) -> None:
+        await self.on_begin(checkpoint)
+
+    async def save(self, index: int, record: dict[str, Any], request: TaskRequest | None = None) -> None:
+        await self.on_save(index, record, request)
 
 
 class Runner:
@@ -168,8 +175,7 @@ class Runner:
                      "RoleArn": row["role_arn"], "StartTime": timestamps.format_epoch(row["started_at"]),
                      "RedriveCount": row.get("redrive_count", 0)}
         interp = Interpreter(definition, execution, {"Id": machine_arn, "Name": machine_arn.split(":")[6]}, host,
-                             history, token_factory=lambda: str(uuid.uuid4()))
-        interp.execution_region = host.region  # type: ignore[attr-defined]
+                             history, token_factory=lambda: str(uuid.uuid4()), region=host.region)
         interp.map_runs = map_runs.ExecutionMapRuns(self.map_runs, row["arn"], machine_arn)
         return interp
 

@@ -10,7 +10,8 @@ from typing import Any
 from eventyard.asl import definition as asl_definition
 from eventyard.asl.errors import InvalidDefinition, StatesError
 from eventyard.asl.history import History, Lane
-from eventyard.asl.interpreter import Frame, Interpreter
+from eventyard.asl.interpreter import Interpreter
+from eventyard.asl.model import Frame
 from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
