@@ -175,12 +175,6 @@ class EventyardApp:
             return _json(error.status, {"__type": error.code, "message": error.message})
         return None
 
-    async def _console(self, request: HttpRequest) -> HttpResponse:
-        assert self.console is not None
-        if request.path == MOUNT:
-            return HttpResponse(308, b"", {"location": f"{MOUNT}/"})
-        return await self.console.handle(request)
-
     async def _admin(self, request: HttpRequest, scope: dict[str, Any]) -> HttpResponse:
         assert self.platform is not None
         if request.path == "/_eventyard/health":
