@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from eventyard.config import Settings
+from eventyard.console import MOUNT, Console, is_console_path, wants_console
 from eventyard.protocol.auth_errors import authentication_error, missing_authentication
 from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.errors import AwsError, InternalFailure, ServiceUnavailable
@@ -38,6 +39,7 @@ class EventyardApp:
         self.service_factories = services if services is not None else default_services()
         self.platform: Platform | None = None
         self.router: Router | None = None
+        self.console: Console | None = None
         self.authenticator: Authenticator | None = None
         self.hosts = HostPolicy([*settings.allowed_hosts, *_configured_host(settings)])
 
@@ -82,6 +84,7 @@ class EventyardApp:
                     self.platform = Platform(self.settings, self.service_factories)
                     await self.platform.start()
                     self.router = Router(self.platform.services)
+                    self.console = Console(self.platform)
                     self.authenticator = Authenticator(self.platform.credentials)
                 except Exception as exc:  # start-up failures must stop the server, loudly
                     log.exception("start-up failed")
@@ -102,8 +105,12 @@ class EventyardApp:
         if request.path.startswith("/_eventyard/"):
             if request.method not in {"GET", "HEAD", "OPTIONS"} and is_cross_site(request, self.hosts):
                 return _json(403, {"message": "cross-site requests to Eventyard's own endpoints are refused"})
+            if is_console_path(request.path):  # the console asks for credentials itself (console/auth.py)
+                return await self._console(request)
             refused = await self._admin_refusal(request)
             return refused or await self._admin(request, scope)
+        if wants_console(request):  # a person opening the server in a browser
+            return HttpResponse(302, b"", {"location": f"{MOUNT}/"})
         credential = credential_scope(request)
         service = self.router.route(request, credential)
         if service is None:
@@ -174,6 +181,12 @@ class EventyardApp:
             error = authentication_error(refusal, None)
             return _json(error.status, {"__type": error.code, "message": error.message})
         return None
+
+    async def _console(self, request: HttpRequest) -> HttpResponse:
+        assert self.console is not None
+        if request.path == MOUNT:
+            return HttpResponse(308, b"", {"location": f"{MOUNT}/"})
+        return await self.console.handle(request)
 
     async def _admin(self, request: HttpRequest, scope: dict[str, Any]) -> HttpResponse:
         assert self.platform is not None

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.sqs import batches, messages, move_tasks
+from eventyard.services.sqs import batches, inspection, messages, move_tasks
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.message_attributes import attributes_md5, select_attributes, validate_message_attributes
 from eventyard.services.sqs.messages import OutgoingMessage, ReceivedMessage
@@ -325,6 +325,17 @@ class SqsProvider(Provider):
             return move_tasks.list_tasks(conn, source_key.arn, params.get("MaxResults", 1))
 
         return {"Results": await self.platform.db.read(listing)}
+
+    # -- for the console: looking without receiving (no API operation does this) -----------
+    async def peek_messages(self, account_id: str, region: str, name: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The queue's oldest messages with their state; no receive count, visibility or handle changes."""
+        key = QueueKey(account_id, region, name)
+        now = self.now()
+        return await self.platform.db.read(lambda conn: inspection.peek(conn, queue_store.get(conn, key), limit, now))
+
+    async def queue_summaries(self, account_id: str, region: str | None = None) -> list[inspection.QueueSummary]:
+        """Every queue of the account (one region, or all) with its dead-letter target, in one read."""
+        return await self.platform.db.read(lambda conn: inspection.summaries(conn, account_id, region))
 
 
 def _arn_key(arn: str) -> QueueKey:

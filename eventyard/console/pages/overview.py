@@ -1,0 +1,54 @@
+"""The overview: every region's resources, alarm states and a badge on each DLQ holding messages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eventyard.console.pages import inventory
+from eventyard.console.routing import Routes
+from eventyard.console.web import ConsoleRequest
+from eventyard.protocol.base import HttpResponse
+from eventyard.protocol.errors import AwsError
+
+if TYPE_CHECKING:
+    from eventyard.console.console import Console
+
+routes = Routes()
+
+
+@routes.get("")
+async def overview(console: Console, request: ConsoleRequest) -> HttpResponse:
+    counts = await inventory.region_counts(console, request)
+    return console.render(request, "overview.html", title="Overview", counts=counts,
+                          service_pages={label: page for label, _, page, _ in inventory.COUNTERS} | {"SQS queues": "sqs"},
+                          dlqs=await _dead_letter_queues(console, request, counts),
+                          alarms=await _alarm_states(console, request), now=console.now())
+
+
+@routes.get("overview/dlqs")
+async def dlq_badges(console: Console, request: ConsoleRequest) -> HttpResponse:
+    counts = await inventory.region_counts(console, request)
+    return console.render(request, "fragments/dlq_badges.html", dlqs=await _dead_letter_queues(console, request, counts),
+                          now=console.now())
+
+
+async def _dead_letter_queues(console: Console, request: ConsoleRequest,
+                              counts: dict[str, dict[str, int]]) -> list[inventory.DeadLetterQueue]:
+    found = []
+    for region in counts:
+        found.extend(await inventory.dead_letter_queues(console, request, region))
+    return found
+
+
+async def _alarm_states(console: Console, request: ConsoleRequest) -> dict[str, int] | None:
+    """Alarms by state in the current region; None while the CloudWatch service is absent."""
+    if not console.has("cloudwatch"):
+        return None
+    try:
+        alarms = await console.collect(request, "cloudwatch", "DescribeAlarms", "MetricAlarms")
+    except AwsError:
+        return None
+    states: dict[str, int] = {"ALARM": 0, "OK": 0, "INSUFFICIENT_DATA": 0}
+    for alarm in alarms:
+        states[alarm.get("StateValue", "INSUFFICIENT_DATA")] = states.get(alarm.get("StateValue", ""), 0) + 1
+    return states
