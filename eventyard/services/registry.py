@@ -18,6 +18,7 @@ SERVICE_PACKAGES = [
     "kinesis",
     "logs",
     "lambda_",
+    "pipes",
 ]
 
 

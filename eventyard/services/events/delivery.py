@@ -181,7 +181,7 @@ class Deliverer:
                                body: str) -> None:
         name = resource.split("/")[1]
         try:
-            destination, connection = await self.platform.db.read(lambda conn: _destination_and_connection(
+            destination, connection = await self.platform.db.read(lambda conn: destination_and_connection(
                 conn, account, region, name))
         except AwsError as error:
             raise Failure("RESOURCE_NOT_FOUND", error.message, False) from None
@@ -199,7 +199,7 @@ class Deliverer:
                       f"returned HTTP status code {outcome.status}.", outcome.retryable)
 
 
-def _destination_and_connection(conn: Any, account: str, region: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def destination_and_connection(conn: Any, account: str, region: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     destination = connections.get_destination(conn, account, region, name)
     connection_name = destination["ConnectionArn"].split(":connection/", 1)[-1].split("/")[0]
     connection = store.get(conn, connections.CONNECTION, account, region, connection_name)

@@ -21,6 +21,7 @@ RETRYABLE_STATUSES = {401, 407, 409, 429}
 class HttpOutcome:
     status: int | None  # None: no response (connection failure, timeout)
     reason: str
+    body: bytes = b""  # what the endpoint answered (a pipe's API destination enrichment reads it)
 
     @property
     def ok(self) -> bool:
@@ -125,5 +126,5 @@ async def invoke(destination: dict[str, Any], connection: dict[str, Any], target
         url = url.replace("*", urllib.parse.quote(value, safe=""), 1)
     method = destination["HttpMethod"]
     data = body.encode() if method not in ("GET", "HEAD") else None
-    status, reason, _ = await asyncio.to_thread(_request, method, _with_query(url, query), data, headers)
-    return HttpOutcome(status, reason)
+    status, reason, answer = await asyncio.to_thread(_request, method, _with_query(url, query), data, headers)
+    return HttpOutcome(status, reason, answer)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 _TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+|\*)\]|\['([^']*)'\]")
-_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+# A variable's name, or (Pipes' templates) a JSON path such as `<$.body.items[0]>`.
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-$*/\[\]']+)>")
 MISSING = object()
 
 
@@ -78,7 +80,7 @@ class _Raw(str):
     """JSON text inserted unescaped wherever it appears (AWS: 'the content is not escaped')."""
 
 
-def render_template(template: str, values: dict[str, Any]) -> str:
+def render_template(template: str, values: Mapping[str, Any]) -> str:
     json_mode = template.lstrip()[:1] in ("{", "[")
     out: list[str] = []
     in_string = False
