@@ -49,7 +49,7 @@ def count_writes(platform: Platform) -> list[int]:
     original = platform.db.write
 
     async def counted(fn: Any) -> Any:
-        if getattr(fn, "__qualname__", "").startswith("Runner."):
+        if getattr(fn, "__qualname__", "").startswith(("Runner.", "ExecutionDriver.")):
             writes[0] += 1
         return await original(fn)
 
@@ -89,7 +89,7 @@ def test_a_20_state_pass_choice_chain_commits_once(tmp_path: Path) -> None:
 
 
 def test_a_long_loop_of_pure_states_commits_in_bounded_runs(tmp_path: Path) -> None:
-    from eventyard.services.stepfunctions.runner import MAX_DEFERRED
+    from eventyard.services.stepfunctions.driver import MAX_DEFERRED
 
     definition = {"StartAt": "Count", "States": {
         "Count": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "More?"},

@@ -21,7 +21,7 @@ from eventyard.protocol.models import service_model
 from eventyard.protocol.validation import coral_message, validate
 
 if TYPE_CHECKING:
-    from eventyard.services.stepfunctions.runner import ServiceHost
+    from eventyard.services.stepfunctions.host import ServiceHost
 
 # aws-sdk service names (as in the ARN) -> botocore service names, where they differ
 SDK_SERVICES = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs"}

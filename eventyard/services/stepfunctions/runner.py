@@ -1,9 +1,14 @@
-"""Drives executions. STANDARD ones checkpoint at top-level transitions (history events, next state,
-its input and the variables, in one commit; a run of states without effects - Pass, Choice,
-Succeed, Fail - runs in memory and commits once, at the next state with an effect or the end),
-park at top-level Wait states and retry back-offs behind a durable timer, commit a top-level
-task's token before the token leaves the engine, and are resumed from their checkpoint after a
-restart. EXPRESS ones run in memory.
+"""Runs executions. STANDARD ones are driven by an ExecutionDriver (driver.py: checkpoints,
+durable Waits and back-offs, task tokens, units); EXPRESS ones run in memory.
+
+Where an execution is (re)started, for whoever makes this multi-process:
+- `Runner.start`: at server start, every RUNNING STANDARD execution not parked at a timer is resumed;
+- `Runner.launch`: the one place a driver starts (StartExecution, RedriveExecution, resume timers);
+- `Runner._on_resume_timer`: a parked execution's durable timer fired (claims the Wait, launches);
+- `driver.still_running`: the ownership check inside every commit of a driver;
+- `Runner.finish`: the terminal commit (also checks the execution is still RUNNING).
+Task tokens: `Runner.tokens` (waiting futures, in memory), `durable_tokens` (tokens with a row in
+sfn_task_tokens), see integrations.run_task and task_ops.
 """
 
 from __future__ import annotations
@@ -12,93 +17,24 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eventyard.asl import execution as asl_execution
-from eventyard.asl import timestamps, units
+from eventyard.asl import timestamps
 from eventyard.asl.history import History, Lane
 from eventyard.asl.interpreter import Interpreter
-from eventyard.asl.model import Checkpoint, Engine, Suspend, TaskRequest
-from eventyard.runtime import timers
+from eventyard.asl.templates import to_json
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.stepfunctions import map_runs
-from eventyard.services.stepfunctions.schema import HISTORY_UPSERT, TOKEN_UPSERT
+from eventyard.services.stepfunctions.driver import RESUME_TIMER, ExecutionDriver, still_running
+from eventyard.services.stepfunctions.host import ServiceHost
+from eventyard.services.stepfunctions.schema import HISTORY_UPSERT
 from eventyard.storage import Connection
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
 
 log = logging.getLogger(__name__)
-RESUME_TIMER = "stepfunctions.resume"
-POLL = 0.02  # how often a sleeping branch re-reads the (possibly test-advanced) clock
-# States without an external effect: deterministic but for intrinsics whose values nobody saw until a
-# commit, so a run of them can be replayed after a crash and needs no commit of its own.
-PURE_STATES = frozenset({"Pass", "Choice", "Succeed", "Fail"})
-MAX_DEFERRED = 100  # transitions a run of pure states may keep in memory before it commits anyway
-
-
-def _running(conn: Connection, arn: str) -> bool:
-    row = conn.execute("SELECT status FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()
-    return row is not None and row["status"] == "RUNNING"
-
-
-class ServiceHost:
-    """What the engine needs from the server: the clock, sleeping by that clock, and tasks."""
-
-    def __init__(self, runner: Runner, region: str, account: str, execution_arn: str) -> None:
-        self.runner = runner
-        self.region = region
-        self.account = account
-        self.execution_arn = execution_arn
-
-    def now(self) -> float:
-        return self.runner.platform.clock.now()
-
-    async def sleep_until(self, when: float) -> None:
-        while True:
-            remaining = when - self.now()
-            if remaining <= 0:
-                return
-            await asyncio.sleep(min(POLL if remaining < 1 else 0.2, remaining))
-
-    async def run_task(self, request: TaskRequest, interpreter: Engine) -> Any:
-        from eventyard.services.stepfunctions.integrations import run_task
-
-        return await run_task(self, request)
-
-
-@dataclass
-class _Hooks:
-    """A top-level frame's durable points (see FrameHooks)."""
-
-    on_wait: Callable[[str, float, Checkpoint], Awaitable[None]]
-    on_retry: Callable[[float, Checkpoint], Awaitable[None]]
-    on_task: Callable[[Checkpoint, TaskRequest], Awaitable[None]]
-
-    async def wait(self, name: str, until: float, checkpoint: Checkpoint) -> None:
-        await self.on_wait(name, until, checkpoint)
-
-    async def retry(self, until: float, checkpoint: Checkpoint) -> None:
-        await self.on_retry(until, checkpoint)
-
-    async def task(self, checkpoint: Checkpoint, request: TaskRequest) -> None:
-        await self.on_task(checkpoint, request)
-
-
-@dataclass
-class _Units:
-    """Commits of a top-level Map's iterations and Parallel's branches (see units.UnitStore)."""
-
-    on_begin: Callable[[Checkpoint], Awaitable[None]]
-    on_save: Callable[..., Awaitable[None]]
-
-    async def begin(self, checkpoint: Checkpoint) -> None:
-        await self.on_begin(checkpoint)
-
-    async def save(self, index: int, record: dict[str, Any], request: TaskRequest | None = None) -> None:
-        await self.on_save(index, record, request)
 
 
 class Runner:
@@ -184,187 +120,9 @@ class Runner:
             "SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()))
         if row["status"] != "RUNNING":
             return
-        limit = json.loads(row["definition"]).get("TimeoutSeconds")
-        deadline = row["started_at"] + limit if isinstance(limit, (int, float)) else None
-        checkpoint = json.loads(row["checkpoint"])
-        history = History(self.platform.clock.now, next_id=row["next_event_id"])
-        lane = Lane(row["last_event_id"])
-        host = ServiceHost(self, row["region"], row["account_id"], arn)
-        interp = self.interpreter(row, host, history)
-        interp.resume_after_wait = bool(checkpoint.get("resume_wait"))
-        interp.resume = checkpoint.get("resume") if not checkpoint.get("waiting_until") else None
-        # the token a top-level task waits for, stored until the execution moves on
-        live_token: list[str | None] = [(checkpoint.get("resume") or {}).get("token")]
-        if live_token[0] is not None:
-            self.durable_tokens.add(live_token[0])
-        if interp.resume is not None and interp.resume.get("kind") == "units":
-            interp.resume = dict(interp.resume, units=await self._restore_units(arn, history))
-        flushed = [0]
-        states = interp.definition["States"]
-        current: list[str | None] = [checkpoint["state"]]  # the top-level state now running
-        deferred = [0]  # transitions run in memory since the last commit
+        await ExecutionDriver(self, row).run()
 
-        def pure(name: str | None) -> bool:
-            return name in states and states[name].get("Type") in PURE_STATES
-
-        def save(conn: Connection, cp: dict[str, Any]) -> bool:
-            # A StopExecution committed first wins: its ExecutionAborted took the next event id.
-            if not _running(conn, arn):
-                return False
-            events = history.events[flushed[0]:]
-            conn.executemany(HISTORY_UPSERT,
-                             [(arn, e["id"], json.dumps(e)) for e in events])
-            conn.execute("UPDATE sfn_executions SET checkpoint = ?, next_event_id = ?, last_event_id = ? "
-                         "WHERE arn = ? AND status = 'RUNNING'", (json.dumps(cp), history.next_id, lane.last, arn))
-            # Every top-level commit leaves the units (and their tokens) of a state behind.
-            conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
-            conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ? AND token != ?",
-                         (arn, (cp.get("resume") or {}).get("token") or ""))
-            return True
-
-        async def on_transition(cp: Checkpoint) -> None:
-            ran, current[0] = current[0], cp.state
-            if cp.state is None:
-                return
-            if pure(ran) and pure(cp.state) and deferred[0] < MAX_DEFERRED:
-                # Nothing left the engine since the last commit: a crash replays from there.
-                deferred[0] += 1
-                await asyncio.sleep(0)  # StopExecution and TimeoutSeconds get their turn between states
-                return
-            data = {"state": cp.state, "input": cp.input, "variables": cp.variables}
-            count = len(history.events)
-            if not await self.platform.db.write(lambda conn: save(conn, data)):
-                raise Suspend()  # stopped (perhaps by another process): nothing more of it runs here
-            flushed[0] = count
-            deferred[0] = 0
-            drop_live()
-
-        def drop_live() -> None:
-            if live_token[0] is not None:
-                self.durable_tokens.discard(live_token[0])
-                live_token[0] = None
-            for token in unit_tokens.values():
-                self.durable_tokens.discard(token)
-            unit_tokens.clear()
-
-        unit_tokens: dict[int, str] = {}  # a parked unit's token, durable until the unit moves on
-
-        async def begin_units(cp: Checkpoint) -> None:
-            data = {"state": cp.state, "input": cp.input, "variables": cp.variables, "resume": cp.resume}
-            count = len(history.events)
-            if not await self.platform.db.write(lambda conn: save(conn, data)):
-                raise Suspend()  # stopped: no unit of the state starts
-            flushed[0] = count
-            drop_live()
-
-        async def save_unit(index: int, record: dict[str, Any], request: TaskRequest | None = None) -> None:
-            now = self.platform.clock.now()
-            old = unit_tokens.pop(index, None)
-            activity = None
-            if request is not None:
-                activity = request.resource if request.resource.split(":")[5:6] == ["activity"] else None
-
-            def commit(conn: Connection) -> bool:
-                # Like a top-level commit, a unit's is dropped once a StopExecution was committed.
-                if not _running(conn, arn):
-                    return False
-                conn.execute("INSERT INTO sfn_units (execution_arn, unit, record) VALUES (?,?,?) ON CONFLICT"
-                             " (execution_arn, unit) DO UPDATE SET record = excluded.record", (arn, index, json.dumps(record)))
-                if old is not None:
-                    conn.execute("DELETE FROM sfn_task_tokens WHERE token = ?", (old,))
-                if request is not None:
-                    conn.execute(TOKEN_UPSERT,
-                                 (request.task_token, arn, activity,
-                                  json.dumps(request.parameters, separators=(",", ":")), now, now))
-                return True
-
-            if not await self.platform.db.write(commit):
-                raise Suspend()  # stopped: a unit's token must not leave the engine either
-            if old is not None:
-                self.durable_tokens.discard(old)
-            if request is not None and request.task_token is not None:
-                unit_tokens[index] = request.task_token
-                self.durable_tokens.add(request.task_token)
-
-        for index, unit in ((interp.resume or {}).get("units") or {}).items():
-            token = ((unit.get("position") or {}).get("resume") or {}).get("token")
-            if token is not None:  # a parked unit's token from before the restart
-                unit_tokens[index] = token
-                self.durable_tokens.add(token)
-
-        async def top_task(cp: Checkpoint, request: TaskRequest) -> None:
-            """Commit the token (and the events so far) before any worker can see it."""
-            assert request.task_token is not None
-            data = {"state": cp.state, "input": cp.input, "variables": cp.variables, "resume": cp.resume}
-            count = len(history.events)
-            now = self.platform.clock.now()
-            activity = request.resource if request.resource.split(":")[5:6] == ["activity"] else None
-            payload = json.dumps(request.parameters, separators=(",", ":"))
-
-            def commit(conn: Connection) -> bool:
-                if not save(conn, data):
-                    return False
-                conn.execute(TOKEN_UPSERT,
-                             (request.task_token, arn, activity, payload, now, now))
-                return True
-
-            if not await self.platform.db.write(commit):
-                raise Suspend()  # stopped: the token must not leave the engine
-            flushed[0] = count
-            drop_live()
-            live_token[0] = request.task_token
-            self.durable_tokens.add(request.task_token)
-
-        async def top_retry(until: float, cp: Checkpoint) -> None:
-            resume = {k: v for k, v in (cp.resume or {}).items() if k != "until"}  # the timer keeps the time
-            await park({"state": cp.state, "input": cp.input, "variables": cp.variables, "waiting_until": until,
-                        "resume": resume}, until)
-
-        async def top_wait(name: str, until: float, cp: Checkpoint) -> None:
-            await park({"state": name, "input": cp.input, "variables": cp.variables, "waiting_until": until}, until)
-
-        async def park(data: dict[str, Any], until: float) -> None:
-            count = len(history.events)
-            now = self.platform.clock.now()
-
-            def commit(conn: Connection) -> bool:
-                if not save(conn, data):
-                    return False
-                due = until if deadline is None else min(until, deadline)
-                timers.schedule(conn, RESUME_TIMER, {"arn": arn, "deadline": deadline}, due, now)
-                return True
-
-            if not await self.platform.db.write(commit):
-                raise Suspend()  # stopped: no timer wakes it
-            flushed[0] = count
-            drop_live()
-            self.platform.timers.wake()
-            raise Suspend()
-
-        interp.on_transition = on_transition
-        if row["type"] == "STANDARD":
-            interp.top_hooks = _Hooks(top_wait, top_retry, top_task)
-            interp.units = _Units(begin_units, save_unit)
-        run = asl_execution.run(interp, checkpoint["state"], checkpoint["input"], checkpoint.get("variables", {}),
-                                lane)
-        outcome = await self._bounded(run, deadline, host, history, lane)
-        if outcome.status == "RUNNING":
-            return
-        await self.finish(arn, outcome, history.events[flushed[0]:], history.next_id, lane.last)
-        drop_live()
-
-    async def _restore_units(self, arn: str, history: History) -> dict[int, dict[str, Any]]:
-        """The saved units of the top-level state the execution stopped in, their events appended to
-        `history` with new ids (and stored again with them, so a second restart finds the same)."""
-        rows = await self.platform.db.read(lambda conn: conn.execute(
-            "SELECT unit, record FROM sfn_units WHERE execution_arn = ?", (arn,)).fetchall())
-        restored = units.restore(history, {row["unit"]: json.loads(row["record"]) for row in rows})
-        await self.platform.db.write(lambda conn: conn.executemany(
-            "UPDATE sfn_units SET record = ? WHERE execution_arn = ? AND unit = ?",
-            [(json.dumps(record), arn, index) for index, record in restored.items()]))
-        return restored
-
-    async def _bounded(self, run: Any, deadline: float | None, host: ServiceHost, history: History,
+    async def bounded(self, run: Any, deadline: float | None, host: ServiceHost, history: History,
                        lane: Lane) -> asl_execution.Outcome:
         """The execution's TimeoutSeconds: past it, the execution ends TIMED_OUT (States.Timeout)."""
         work = asyncio.ensure_future(run)
@@ -387,12 +145,10 @@ class Runner:
 
     async def finish(self, arn: str, outcome: asl_execution.Outcome, events: list[dict[str, Any]], next_id: int,
                      last_id: int) -> None:
-        from eventyard.asl.templates import to_json
-
         now = self.platform.clock.now()
 
         def write(conn: Connection) -> bool:
-            if not _running(conn, arn):  # stopped (ExecutionAborted is its last event)
+            if not still_running(conn, arn):  # stopped (ExecutionAborted is its last event)
                 return False
             conn.executemany(HISTORY_UPSERT,
                              [(arn, e["id"], json.dumps(e)) for e in events])

@@ -16,8 +16,8 @@ from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions import names
+from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.integrations import settle
-from eventyard.services.stepfunctions.runner import ServiceHost
 from eventyard.storage import Connection, Row
 
 
