@@ -32,7 +32,7 @@ def stop_before_driver_commit(platform: Platform, call: Callable[..., Awaitable[
     armed = [True]
 
     async def gated(fn: Any) -> Any:
-        if getattr(fn, "__qualname__", "").startswith("stop_execution"):
+        if "stop_execution." in getattr(fn, "__qualname__", ""):
             queued = asyncio.ensure_future(original(fn))
             await asyncio.sleep(0)  # the write is in the storage's queue once the task has started
             stop_queued.set()

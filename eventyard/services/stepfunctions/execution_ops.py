@@ -11,6 +11,7 @@ from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions import machines, map_runs, names
+from eventyard.services.stepfunctions.core import ProviderCore, check_input, page
 from eventyard.services.stepfunctions.schema import HISTORY_UPSERT
 from eventyard.storage import Connection, Row
 
@@ -18,7 +19,7 @@ FINAL_EVENT = {"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed", "
                "TIMED_OUT": "ExecutionTimedOut"}
 
 
-def _get(conn: Connection, arn: str) -> Row:
+def get_execution(conn: Connection, arn: str) -> Row:
     row = conn.execute("SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()
     if row is None:
         raise AwsError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
@@ -26,9 +27,7 @@ def _get(conn: Connection, arn: str) -> Row:
 
 
 def _input_text(params: dict[str, Any]) -> str:
-    from eventyard.services.stepfunctions.provider import _check_input
-
-    return _check_input(params.get("input"))
+    return check_input(params.get("input"))
 
 
 def _new_row(ctx: RequestContext, params: dict[str, Any], conn: Connection, now: float,
@@ -54,89 +53,6 @@ def _insert(conn: Connection, row: dict[str, Any]) -> None:
             "next_event_id", "last_event_id", "region", "account_id"]
     conn.execute(f"INSERT INTO sfn_executions ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
                  [row.get(c) for c in cols])
-
-
-async def start_execution(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    names.check_arn(params["stateMachineArn"], "stateMachine")
-    now = self.now()
-
-    def run(conn: Connection) -> tuple[dict[str, Any], bool]:
-        row = _new_row(ctx, params, conn, now)
-        existing = conn.execute("SELECT * FROM sfn_executions WHERE arn = ?", (row["arn"],)).fetchone()
-        if existing is not None:
-            # AWS: a STANDARD start with the same name and input while RUNNING is idempotent.
-            if existing["status"] == "RUNNING" and existing["input"] == row["input"]:
-                return {"executionArn": existing["arn"], "startDate": existing["started_at"]}, False
-            raise AwsError("ExecutionAlreadyExists", f"Execution Already Exists: '{row['arn']}'")
-        if row["type"] == "EXPRESS":
-            return row, True
-        event = {"id": 1, "previousEventId": 0, "timestamp": now, "type": "ExecutionStarted",
-                 "executionStartedEventDetails": {"input": row["input"], "inputDetails": {"truncated": False},
-                                                  "roleArn": row["role_arn"]}}
-        if row["version_arn"] or row["alias_arn"]:
-            event["executionStartedEventDetails"]["stateMachineVersionArn"] = row["version_arn"]
-            if row["alias_arn"]:
-                event["executionStartedEventDetails"]["stateMachineAliasArn"] = row["alias_arn"]
-        definition = json.loads(row["definition"])
-        row.update(checkpoint=json.dumps({"state": definition["StartAt"], "input": json.loads(row["input"]),
-                                          "variables": {}}), next_event_id=2, last_event_id=0)
-        _insert(conn, row)
-        conn.execute("INSERT INTO sfn_history VALUES (?,?,?)", (row["arn"], 1, json.dumps(event)))
-        return row, True
-
-    row, fresh = await self._write(run)
-    if not fresh:
-        return row
-    if row["type"] == "EXPRESS":
-        self.platform.spawn(_express_async(self, row), "sfn-express")
-        return {"executionArn": row["arn"], "startDate": now}
-    await self.runner.emit_status_event(row["arn"], row)
-    self.runner.launch(row["arn"])
-    return {"executionArn": row["arn"], "startDate": now}
-
-
-async def _express_async(self: Any, row: dict[str, Any]) -> None:
-    outcome, events = await self.runner.run_express(row)
-    await _store_express(self, row, outcome, events)
-
-
-async def _store_express(self: Any, row: dict[str, Any], outcome: Any, events: list[dict[str, Any]]) -> None:
-    now = self.now()
-    row = dict(row, status=outcome.status, output=to_json(outcome.output) if outcome.status == "SUCCEEDED" else None,
-               error=outcome.error, cause=outcome.cause, stopped_at=now, next_event_id=len(events) + 1, last_event_id=len(events))
-
-    def write(conn: Connection) -> None:
-        _insert(conn, row)
-        conn.executemany("INSERT INTO sfn_history VALUES (?,?,?)", [(row["arn"], e["id"], json.dumps(e))
-                                                                    for e in events])
-
-    await self._write(write)
-
-
-async def start_sync_execution(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    names.check_arn(params["stateMachineArn"], "stateMachine")
-    now = self.now()
-    row = await self._write(lambda conn: _new_row(ctx, params, conn, now, express=True))
-    if row["type"] != "EXPRESS":
-        raise AwsError("StateMachineTypeNotSupported",
-                       "This operation is not supported by this type of state machine")
-    outcome, events = await self.runner.run_express(row)
-    await _store_express(self, row, outcome, events)
-    out: dict[str, Any] = {"executionArn": row["arn"], "stateMachineArn": row["machine_arn"], "name": row["name"],
-                           "startDate": now, "stopDate": self.now(), "status": outcome.status, "input": row["input"],
-                           "inputDetails": {"included": True}, "billingDetails": {
-                               "billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}}
-    if outcome.status == "SUCCEEDED":
-        out["output"] = to_json(outcome.output)
-        out["outputDetails"] = {"included": True}
-    else:
-        if outcome.error is not None:
-            out["error"] = outcome.error
-        if outcome.cause is not None:
-            out["cause"] = outcome.cause
-    if row.get("trace_header"):
-        out["traceHeader"] = row["trace_header"]
-    return out
 
 
 def _describe(row: Row) -> dict[str, Any]:
@@ -168,160 +84,232 @@ def _describe(row: Row) -> dict[str, Any]:
     return out
 
 
-async def describe_execution(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    arn = params["executionArn"]
-    if ":express:" not in arn:
-        names.check_arn(arn, "execution")
-    return _describe(await self._read(lambda conn: _get(conn, arn)))
+class ExecutionOperations(ProviderCore):
+    """StartExecution, StartSyncExecution, DescribeExecution, ListExecutions, StopExecution,
+    GetExecutionHistory, RedriveExecution."""
 
+    async def start_execution(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        names.check_arn(params["stateMachineArn"], "stateMachine")
+        now = self.now()
 
-async def describe_state_machine_for_execution(self: Any, ctx: RequestContext, params: dict[str, Any]
-                                               ) -> dict[str, Any]:
-    def read(conn: Connection) -> dict[str, Any]:
-        row = _get(conn, params["executionArn"])
-        machine = conn.execute("SELECT * FROM sfn_state_machines WHERE arn = ?", (row["machine_arn"],)).fetchone()
-        out = {"stateMachineArn": row["machine_arn"], "name": row["machine_arn"].split(":")[6],
-               "definition": row["definition"], "roleArn": row["role_arn"],
-               "updateDate": machine["updated_at"] if machine else row["started_at"]}
-        if machine is not None:
-            out["loggingConfiguration"] = json.loads(machine["logging"] or "{}")
-            out["tracingConfiguration"] = json.loads(machine["tracing"] or "{}")
-            if machine["revision_id"] != machines.NO_REVISION:
-                out["revisionId"] = machine["revision_id"]
+        def run(conn: Connection) -> tuple[dict[str, Any], bool]:
+            row = _new_row(ctx, params, conn, now)
+            existing = conn.execute("SELECT * FROM sfn_executions WHERE arn = ?", (row["arn"],)).fetchone()
+            if existing is not None:
+                # AWS: a STANDARD start with the same name and input while RUNNING is idempotent.
+                if existing["status"] == "RUNNING" and existing["input"] == row["input"]:
+                    return {"executionArn": existing["arn"], "startDate": existing["started_at"]}, False
+                raise AwsError("ExecutionAlreadyExists", f"Execution Already Exists: '{row['arn']}'")
+            if row["type"] == "EXPRESS":
+                return row, True
+            started: dict[str, Any] = {"input": row["input"], "inputDetails": {"truncated": False},
+                                       "roleArn": row["role_arn"]}
+            if row["version_arn"] or row["alias_arn"]:
+                started["stateMachineVersionArn"] = row["version_arn"]
+                if row["alias_arn"]:
+                    started["stateMachineAliasArn"] = row["alias_arn"]
+            event = {"id": 1, "previousEventId": 0, "timestamp": now, "type": "ExecutionStarted",
+                     "executionStartedEventDetails": started}
+            definition = json.loads(row["definition"])
+            row.update(checkpoint=json.dumps({"state": definition["StartAt"], "input": json.loads(row["input"]),
+                                              "variables": {}}), next_event_id=2, last_event_id=0)
+            _insert(conn, row)
+            conn.execute("INSERT INTO sfn_history VALUES (?,?,?)", (row["arn"], 1, json.dumps(event)))
+            return row, True
+
+        row, fresh = await self._write(run)
+        if not fresh:
+            return row
+        if row["type"] == "EXPRESS":
+            self.platform.spawn(self._express_async(row), "sfn-express")
+            return {"executionArn": row["arn"], "startDate": now}
+        await self.runner.emit_status_event(row["arn"], row)
+        self.runner.launch(row["arn"])
+        return {"executionArn": row["arn"], "startDate": now}
+
+    async def _express_async(self, row: dict[str, Any]) -> None:
+        outcome, events = await self.runner.run_express(row)
+        await self._store_express(row, outcome, events)
+
+    async def _store_express(self, row: dict[str, Any], outcome: Any, events: list[dict[str, Any]]) -> None:
+        now = self.now()
+        output = to_json(outcome.output) if outcome.status == "SUCCEEDED" else None
+        row = dict(row, status=outcome.status, output=output, error=outcome.error, cause=outcome.cause,
+                   stopped_at=now, next_event_id=len(events) + 1, last_event_id=len(events))
+
+        def write(conn: Connection) -> None:
+            _insert(conn, row)
+            conn.executemany("INSERT INTO sfn_history VALUES (?,?,?)", [(row["arn"], e["id"], json.dumps(e))
+                                                                        for e in events])
+
+        await self._write(write)
+
+    async def start_sync_execution(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        names.check_arn(params["stateMachineArn"], "stateMachine")
+        now = self.now()
+        row = await self._write(lambda conn: _new_row(ctx, params, conn, now, express=True))
+        if row["type"] != "EXPRESS":
+            raise AwsError("StateMachineTypeNotSupported",
+                           "This operation is not supported by this type of state machine")
+        outcome, events = await self.runner.run_express(row)
+        await self._store_express(row, outcome, events)
+        out: dict[str, Any] = {"executionArn": row["arn"], "stateMachineArn": row["machine_arn"], "name": row["name"],
+                               "startDate": now, "stopDate": self.now(), "status": outcome.status, "input": row["input"],
+                               "inputDetails": {"included": True}, "billingDetails": {
+                                   "billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}}
+        if outcome.status == "SUCCEEDED":
+            out["output"] = to_json(outcome.output)
+            out["outputDetails"] = {"included": True}
+        else:
+            if outcome.error is not None:
+                out["error"] = outcome.error
+            if outcome.cause is not None:
+                out["cause"] = outcome.cause
+        if row.get("trace_header"):
+            out["traceHeader"] = row["trace_header"]
         return out
 
-    return await self._read(read)
+    async def describe_execution(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["executionArn"]
+        if ":express:" not in arn:
+            names.check_arn(arn, "execution")
+        return _describe(await self._read(lambda conn: get_execution(conn, arn)))
 
+    async def describe_state_machine_for_execution(self, ctx: RequestContext, params: dict[str, Any]
+                                                   ) -> dict[str, Any]:
+        def read(conn: Connection) -> dict[str, Any]:
+            row = get_execution(conn, params["executionArn"])
+            machine = conn.execute("SELECT * FROM sfn_state_machines WHERE arn = ?", (row["machine_arn"],)).fetchone()
+            out = {"stateMachineArn": row["machine_arn"], "name": row["machine_arn"].split(":")[6],
+                   "definition": row["definition"], "roleArn": row["role_arn"],
+                   "updateDate": machine["updated_at"] if machine else row["started_at"]}
+            if machine is not None:
+                out["loggingConfiguration"] = json.loads(machine["logging"] or "{}")
+                out["tracingConfiguration"] = json.loads(machine["tracing"] or "{}")
+                if machine["revision_id"] != machines.NO_REVISION:
+                    out["revisionId"] = machine["revision_id"]
+            return out
 
-async def list_executions(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    from eventyard.services.stepfunctions.provider import _page
+        return await self._read(read)
 
-    arn: str = params.get("stateMachineArn") or ""
-    if not arn and "mapRunArn" not in params:
-        raise AwsError("ValidationException", "Must provide a StateMachine ARN or MapRun ARN")
+    async def list_executions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        arn: str = params.get("stateMachineArn") or ""
+        if not arn and "mapRunArn" not in params:
+            raise AwsError("ValidationException", "Must provide a StateMachine ARN or MapRun ARN")
 
-    def read(conn: Connection) -> list[Any]:
-        base, qualifier = names.split_qualified(arn)
-        machine = machines.get(conn, base)
-        if machine["type"] == "EXPRESS":
-            raise AwsError("StateMachineTypeNotSupported", "This operation is not supported by this type of state "
-                           "machine")
-        sql, args = "SELECT * FROM sfn_executions WHERE machine_arn = ?", [base]
-        if qualifier is not None:
-            sql += " AND (version_arn = ? OR alias_arn = ?)"
-            args += [arn, arn]
-        if params.get("statusFilter"):
-            sql += " AND status = ?"
-            args.append(params["statusFilter"])
-        return conn.execute(sql + " ORDER BY started_at DESC", args).fetchall()
+        def read(conn: Connection) -> list[Any]:
+            base, qualifier = names.split_qualified(arn)
+            machine = machines.get(conn, base)
+            if machine["type"] == "EXPRESS":
+                raise AwsError("StateMachineTypeNotSupported", "This operation is not supported by this type of state "
+                               "machine")
+            sql, args = "SELECT * FROM sfn_executions WHERE machine_arn = ?", [base]
+            if qualifier is not None:
+                sql += " AND (version_arn = ? OR alias_arn = ?)"
+                args += [arn, arn]
+            if params.get("statusFilter"):
+                sql += " AND status = ?"
+                args.append(params["statusFilter"])
+            return conn.execute(sql + " ORDER BY started_at DESC", args).fetchall()
 
-    rows = await self._read(read)
-    items = []
-    for r in rows:
-        item = {"executionArn": r["arn"], "stateMachineArn": r["machine_arn"], "name": r["name"],
-                "status": r["status"], "startDate": r["started_at"], "redriveCount": r["redrive_count"]}
-        if r["stopped_at"] is not None:
-            item["stopDate"] = r["stopped_at"]
-        if r["version_arn"]:
-            item["stateMachineVersionArn"] = r["version_arn"]
-        if r["alias_arn"]:
-            item["stateMachineAliasArn"] = r["alias_arn"]
-        items.append(item)
-    chunk, token = _page(items, params)
-    return {"executions": chunk, **({"nextToken": token} if token else {})}
+        rows = await self._read(read)
+        items = []
+        for r in rows:
+            item = {"executionArn": r["arn"], "stateMachineArn": r["machine_arn"], "name": r["name"],
+                    "status": r["status"], "startDate": r["started_at"], "redriveCount": r["redrive_count"]}
+            if r["stopped_at"] is not None:
+                item["stopDate"] = r["stopped_at"]
+            if r["version_arn"]:
+                item["stateMachineVersionArn"] = r["version_arn"]
+            if r["alias_arn"]:
+                item["stateMachineAliasArn"] = r["alias_arn"]
+            items.append(item)
+        chunk, token = page(items, params)
+        return {"executions": chunk, **({"nextToken": token} if token else {})}
 
+    async def stop_execution(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["executionArn"]
+        names.check_arn(arn, "execution")
+        now = self.now()
 
-async def stop_execution(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    arn = params["executionArn"]
-    names.check_arn(arn, "execution")
-    now = self.now()
+        def run(conn: Connection) -> bool:
+            row = get_execution(conn, arn)
+            if row["status"] != "RUNNING":
+                return False
+            details: dict[str, Any] = {}
+            if params.get("error") is not None:
+                details["error"] = params["error"]
+            if params.get("cause") is not None:
+                details["cause"] = params["cause"]
+            event_id = row["next_event_id"]
+            event = {"id": event_id, "previousEventId": row["last_event_id"], "timestamp": now,
+                     "type": "ExecutionAborted", "executionAbortedEventDetails": details}
+            conn.execute(HISTORY_UPSERT, (arn, event_id, json.dumps(event)))
+            conn.execute("UPDATE sfn_executions SET status = 'ABORTED', stopped_at = ?, error = ?, cause = ?, "
+                         "checkpoint = NULL, next_event_id = ?, last_event_id = ? WHERE arn = ?",
+                         (now, params.get("error"), params.get("cause"), event_id + 1, event_id, arn))
+            conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ?", (arn,))
+            conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
+            map_runs.abort_running(conn, arn, now)
+            return True
 
-    def run(conn: Connection) -> bool:
-        row = _get(conn, arn)
-        if row["status"] != "RUNNING":
-            return False
-        details: dict[str, Any] = {}
-        if params.get("error") is not None:
-            details["error"] = params["error"]
-        if params.get("cause") is not None:
-            details["cause"] = params["cause"]
-        event_id = row["next_event_id"]
-        event = {"id": event_id, "previousEventId": row["last_event_id"], "timestamp": now,
-                 "type": "ExecutionAborted", "executionAbortedEventDetails": details}
-        conn.execute(HISTORY_UPSERT, (arn, event_id, json.dumps(event)))
-        conn.execute("UPDATE sfn_executions SET status = 'ABORTED', stopped_at = ?, error = ?, cause = ?, "
-                     "checkpoint = NULL, next_event_id = ?, last_event_id = ? WHERE arn = ?",
-                     (now, params.get("error"), params.get("cause"), event_id + 1, event_id, arn))
-        conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ?", (arn,))
-        conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
-        map_runs.abort_running(conn, arn, now)
-        return True
+        stopped = await self._write(run)
+        if stopped:
+            task = self.runner.running.pop(arn, None)
+            if task is not None:
+                task.cancel()
+            await self.runner.emit_status_event(arn)
+        return {"stopDate": now}
 
-    stopped = await self._write(run)
-    if stopped:
-        task = self.runner.running.pop(arn, None)
-        if task is not None:
-            task.cancel()
-        await self.runner.emit_status_event(arn)
-    return {"stopDate": now}
+    async def get_execution_history(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["executionArn"]
 
+        def read(conn: Connection) -> list[Any]:
+            get_execution(conn, arn)
+            return conn.execute("SELECT event FROM sfn_history WHERE execution_arn = ? ORDER BY event_id",
+                                (arn,)).fetchall()
 
-async def get_execution_history(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    from eventyard.services.stepfunctions.provider import _page
+        events = [json.loads(r["event"]) for r in await self._read(read)]
+        if params.get("reverseOrder"):
+            events.reverse()
+        if not params.get("includeExecutionData", True):
+            for event in events:
+                for key, value in event.items():
+                    if key.endswith("EventDetails") and isinstance(value, dict):
+                        for field in ("input", "output", "parameters"):
+                            value.pop(field, None)
+        chunk, token = page(events, params)
+        return {"events": chunk, **({"nextToken": token} if token else {})}
 
-    arn = params["executionArn"]
+    async def redrive_execution(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["executionArn"]
+        names.check_arn(arn, "execution")
+        now = self.now()
 
-    def read(conn: Connection) -> list[Any]:
-        _get(conn, arn)
-        return conn.execute("SELECT event FROM sfn_history WHERE execution_arn = ? ORDER BY event_id",
-                            (arn,)).fetchall()
+        def run(conn: Connection) -> None:
+            row = get_execution(conn, arn)
+            if row["status"] not in ("FAILED", "ABORTED", "TIMED_OUT"):
+                raise AwsError("ExecutionNotRedrivable", f"Execution {arn} is not redrivable: status is {row['status']}")
+            last = conn.execute("SELECT event FROM sfn_history WHERE execution_arn = ? AND event LIKE "
+                                "'%StateEntered%' ORDER BY event_id DESC LIMIT 1", (arn,)).fetchone()
+            definition = json.loads(row["definition"])
+            state, state_input = definition["StartAt"], json.loads(row["input"])
+            if last is not None:
+                entered = json.loads(last["event"])
+                details = entered["stateEnteredEventDetails"]
+                if details["name"] in definition["States"]:  # redrive restarts the failed top-level state
+                    state, state_input = details["name"], json.loads(details["input"])
+            event_id = row["next_event_id"]
+            event = {"id": event_id, "previousEventId": row["last_event_id"], "timestamp": now,
+                     "type": "ExecutionRedriven", "executionRedrivenEventDetails": {"redriveCount":
+                                                                                   row["redrive_count"] + 1}}
+            conn.execute(HISTORY_UPSERT, (arn, event_id, json.dumps(event)))
+            conn.execute("UPDATE sfn_executions SET status = 'RUNNING', stopped_at = NULL, error = NULL, cause = NULL,"
+                         " output = NULL, redrive_count = redrive_count + 1, redrive_at = ?, checkpoint = ?,"
+                         " next_event_id = ?, last_event_id = ? WHERE arn = ?",
+                         (now, json.dumps({"state": state, "input": state_input, "variables": {}}), event_id + 1,
+                          event_id, arn))
 
-    events = [json.loads(r["event"]) for r in await self._read(read)]
-    if params.get("reverseOrder"):
-        events.reverse()
-    if not params.get("includeExecutionData", True):
-        for event in events:
-            for key, value in event.items():
-                if key.endswith("EventDetails") and isinstance(value, dict):
-                    for field in ("input", "output", "parameters"):
-                        value.pop(field, None)
-    chunk, token = _page(events, params)
-    return {"events": chunk, **({"nextToken": token} if token else {})}
-
-
-async def redrive_execution(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    arn = params["executionArn"]
-    names.check_arn(arn, "execution")
-    now = self.now()
-
-    def run(conn: Connection) -> None:
-        row = _get(conn, arn)
-        if row["status"] not in ("FAILED", "ABORTED", "TIMED_OUT"):
-            raise AwsError("ExecutionNotRedrivable", f"Execution {arn} is not redrivable: status is {row['status']}")
-        last = conn.execute("SELECT event FROM sfn_history WHERE execution_arn = ? AND event LIKE "
-                            "'%StateEntered%' ORDER BY event_id DESC LIMIT 1", (arn,)).fetchone()
-        definition = json.loads(row["definition"])
-        state, state_input = definition["StartAt"], json.loads(row["input"])
-        if last is not None:
-            entered = json.loads(last["event"])
-            details = entered["stateEnteredEventDetails"]
-            if details["name"] in definition["States"]:  # redrive restarts the failed top-level state
-                state, state_input = details["name"], json.loads(details["input"])
-        event_id = row["next_event_id"]
-        event = {"id": event_id, "previousEventId": row["last_event_id"], "timestamp": now,
-                 "type": "ExecutionRedriven", "executionRedrivenEventDetails": {"redriveCount":
-                                                                               row["redrive_count"] + 1}}
-        conn.execute(HISTORY_UPSERT, (arn, event_id, json.dumps(event)))
-        conn.execute("UPDATE sfn_executions SET status = 'RUNNING', stopped_at = NULL, error = NULL, cause = NULL,"
-                     " output = NULL, redrive_count = redrive_count + 1, redrive_at = ?, checkpoint = ?,"
-                     " next_event_id = ?, last_event_id = ? WHERE arn = ?",
-                     (now, json.dumps({"state": state, "input": state_input, "variables": {}}), event_id + 1,
-                      event_id, arn))
-
-    await self._write(run)
-    self.runner.launch(arn)
-    return {"redriveDate": now}
-
-
-OPERATIONS = ["start_execution", "start_sync_execution", "describe_execution", "describe_state_machine_for_execution",
-              "list_executions", "stop_execution", "get_execution_history", "redrive_execution"]
+        await self._write(run)
+        self.runner.launch(arn)
+        return {"redriveDate": now}

@@ -4,12 +4,11 @@ counts of a running Map Run are kept in memory by the runner and shown by Descri
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from eventyard.protocol.errors import AwsError
-from eventyard.services.base import RequestContext
-from eventyard.storage import Connection, Row
+from eventyard.storage import Connection
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -78,13 +77,11 @@ class MapRuns:
         return (row["tolerated_count"], row["tolerated_pct"]) if row else (0, 0.0)
 
     async def end(self, run_arn: str, status: str) -> None:
-        import json
-
         live = self.live.pop(run_arn, None)
         self.limiters.pop(run_arn, None)
         now = self.platform.clock.now()
-        items = json.dumps(_counts(live.items, live.total_items)) if live else "{}"
-        executions = json.dumps(_counts(live.executions, live.total_executions)) if live else "{}"
+        items = json.dumps(counts(live.items, live.total_items)) if live else "{}"
+        executions = json.dumps(counts(live.executions, live.total_executions)) if live else "{}"
         await self.platform.db.write(lambda conn: conn.execute(
             "UPDATE sfn_map_runs SET status = ?, stopped_at = ?, item_counts = ?, execution_counts = ? "
             "WHERE arn = ? AND status = 'RUNNING'", (status, now, items, executions, run_arn)))
@@ -114,7 +111,7 @@ class ExecutionMapRuns:
         await self.runs.end(run_arn, status)
 
 
-def _counts(counts: dict[str, int], total: int) -> dict[str, int]:
+def counts(counts: dict[str, int], total: int) -> dict[str, int]:
     out = {key: max(0, counts.get(key, 0)) for key in COUNTS}
     out["total"] = total
     out["pending"] = max(0, total - sum(out[k] for k in ("running", "succeeded", "failed", "timedOut", "aborted")))
@@ -125,83 +122,3 @@ def abort_running(conn: Connection, execution_arn: str, now: float) -> None:
     """An execution that ends while its Map Run runs ends the Map Run too (ABORTED)."""
     conn.execute("UPDATE sfn_map_runs SET status = 'ABORTED', stopped_at = ? WHERE execution_arn = ? AND "
                  "status = 'RUNNING'", (now, execution_arn))
-
-
-def _row(conn: Connection, arn: str) -> Row:
-    row = conn.execute("SELECT * FROM sfn_map_runs WHERE arn = ?", (arn,)).fetchone()
-    if row is None:
-        raise AwsError("ResourceNotFound", f"Resource not found: '{arn}'")
-    return row
-
-
-def _check_arn(arn: str) -> None:
-    parts = arn.split(":")
-    if len(parts) < 8 or parts[:3] != ["arn", "aws", "states"] or parts[5] != "mapRun":
-        raise AwsError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {arn}'")
-
-
-async def describe_map_run(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    import json
-
-    arn = params["mapRunArn"]
-    _check_arn(arn)
-    row = await self._read(lambda conn: _row(conn, arn))
-    live = self.runner.map_runs.live.get(arn)
-    items = _counts(live.items, live.total_items) if live else json.loads(row["item_counts"]) or _counts({}, 0)
-    executions = _counts(live.executions, live.total_executions) if live else \
-        json.loads(row["execution_counts"]) or _counts({}, 0)
-    out = {"mapRunArn": arn, "executionArn": row["execution_arn"], "status": row["status"],
-           "startDate": row["started_at"], "maxConcurrency": row["max_concurrency"],
-           "toleratedFailurePercentage": row["tolerated_pct"], "toleratedFailureCount": row["tolerated_count"],
-           "itemCounts": items, "executionCounts": executions, "redriveCount": 0}
-    if row["stopped_at"] is not None:
-        out["stopDate"] = row["stopped_at"]
-    return out
-
-
-async def list_map_runs(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    from eventyard.services.stepfunctions.execution_ops import describe_execution
-    from eventyard.services.stepfunctions.provider import _page
-
-    arn = params["executionArn"]
-    await describe_execution(self, ctx, {"executionArn": arn})
-    rows = await self._read(lambda conn: conn.execute(
-        "SELECT * FROM sfn_map_runs WHERE execution_arn = ? ORDER BY started_at", (arn,)).fetchall())
-    items = []
-    for r in rows:
-        item = {"executionArn": arn, "mapRunArn": r["arn"], "stateMachineArn": r["machine_arn"],
-                "startDate": r["started_at"]}
-        if r["stopped_at"] is not None:
-            item["stopDate"] = r["stopped_at"]
-        items.append(item)
-    chunk, token = _page(items, params)
-    return {"mapRuns": chunk, **({"nextToken": token} if token else {})}
-
-
-async def update_map_run(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    arn = params["mapRunArn"]
-    _check_arn(arn)
-    changes = {k: params[k] for k in ("maxConcurrency", "toleratedFailurePercentage", "toleratedFailureCount")
-               if params.get(k) is not None}
-    if not changes:
-        raise AwsError("ValidationException", "Must specify at least one of maxConcurrency, "
-                       "toleratedFailurePercentage or toleratedFailureCount")
-    if not 0 <= changes.get("toleratedFailurePercentage", 0) <= 100:
-        raise AwsError("ValidationException", "toleratedFailurePercentage must be between 0 and 100")
-    if changes.get("toleratedFailureCount", 0) < 0 or changes.get("maxConcurrency", 0) < 0:
-        raise AwsError("ValidationException", "maxConcurrency and toleratedFailureCount must not be negative")
-    columns = {"maxConcurrency": "max_concurrency", "toleratedFailurePercentage": "tolerated_pct",
-               "toleratedFailureCount": "tolerated_count"}
-
-    def run(conn: Connection) -> None:
-        _row(conn, arn)
-        for key, value in changes.items():
-            conn.execute(f"UPDATE sfn_map_runs SET {columns[key]} = ? WHERE arn = ?", (value, arn))
-
-    await self._write(run)
-    if "maxConcurrency" in changes:
-        self.runner.map_runs.resize(arn, changes["maxConcurrency"])
-    return {}
-
-
-OPERATIONS = ["describe_map_run", "list_map_runs", "update_map_run"]

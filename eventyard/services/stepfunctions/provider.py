@@ -1,23 +1,22 @@
-"""Step Functions operations: thin mappings onto machines (definitions), the runner (executions)
-and the ASL engine (validation, TestState)."""
+"""Step Functions operations: the provider is the union of the operation groups (state machines,
+versions, aliases and tags here; executions, activities and tokens, Map Runs in their own modules),
+all thin mappings onto machines (definitions), the runner (executions) and the ASL engine."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import uuid
 from typing import Any
 
 from eventyard.asl import definition as asl_definition
 from eventyard.asl.errors import InvalidDefinition
 from eventyard.protocol.errors import AwsError
-from eventyard.services.base import Provider, RequestContext
-from eventyard.services.stepfunctions import execution_ops, machines, map_runs, names, task_ops
-from eventyard.services.stepfunctions.runner import Runner
+from eventyard.services.base import RequestContext
+from eventyard.services.stepfunctions import machines, names
+from eventyard.services.stepfunctions.core import page
+from eventyard.services.stepfunctions.execution_ops import ExecutionOperations
+from eventyard.services.stepfunctions.map_run_ops import MapRunOperations
+from eventyard.services.stepfunctions.task_ops import ActivityOperations
 from eventyard.storage import Connection
-
-MAX_INPUT = 256 * 1024
-PAGE = 100
 
 
 def _parse_definition(text: str) -> dict[str, Any]:
@@ -27,43 +26,7 @@ def _parse_definition(text: str) -> dict[str, Any]:
         raise AwsError("InvalidDefinition", err.message) from None
 
 
-def _check_input(text: str | None) -> str:
-    text = "{}" if text is None else text
-    if len(text.encode()) > MAX_INPUT:
-        raise AwsError("InvalidExecutionInput", "Input exceeds the maximum size of 262144 bytes.")
-    try:
-        json.loads(text)
-    except ValueError:
-        raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{text}'") from None
-    return text
-
-
-def _page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
-    start = int(params.get("nextToken") or 0) if str(params.get("nextToken") or "0").isdigit() else 0
-    size = params.get("maxResults") or PAGE
-    chunk = items[start:start + size]
-    return chunk, (str(start + size) if start + size < len(items) else None)
-
-
-class StepFunctionsProvider(Provider):
-    unsupported_error_code = "UnsupportedOperation"
-
-    def __init__(self, platform: Any) -> None:
-        super().__init__(platform)
-        self.runner = Runner(platform)
-
-    def now(self) -> float:
-        return float(self.platform.clock.now())
-
-    async def start(self) -> None:
-        await self.runner.start()
-
-    async def _write(self, fn: Any) -> Any:
-        return await self.platform.db.write(fn)
-
-    async def _read(self, fn: Any) -> Any:
-        return await self.platform.db.read(fn)
-
+class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOperations):
     # -- state machines --------------------------------------------------------------------------
     async def create_state_machine(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names.validate_name(params["name"])
@@ -122,7 +85,7 @@ class StepFunctionsProvider(Provider):
             (ctx.account_id, ctx.region)).fetchall())
         items = [{"stateMachineArn": r["arn"], "name": r["name"], "type": r["type"], "creationDate": r["created_at"]}
                  for r in rows]
-        chunk, token = _page(items, params)
+        chunk, token = page(items, params)
         return {"stateMachines": chunk, **({"nextToken": token} if token else {})}
 
     async def validate_state_machine_definition(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +120,7 @@ class StepFunctionsProvider(Provider):
                                 (arn,)).fetchall()
 
         rows = await self._read(read)
-        chunk, token = _page([{"stateMachineVersionArn": r["arn"], "creationDate": r["created_at"]} for r in rows],
+        chunk, token = page([{"stateMachineVersionArn": r["arn"], "creationDate": r["created_at"]} for r in rows],
                              params)
         return {"stateMachineVersions": chunk, **({"nextToken": token} if token else {})}
 
@@ -241,7 +204,7 @@ class StepFunctionsProvider(Provider):
                                 (names.split_qualified(arn)[0],)).fetchall()
 
         rows = await self._read(read)
-        chunk, token = _page([{"stateMachineAliasArn": r["arn"], "creationDate": r["created_at"]} for r in rows],
+        chunk, token = page([{"stateMachineAliasArn": r["arn"], "creationDate": r["created_at"]} for r in rows],
                              params)
         return {"stateMachineAliases": chunk, **({"nextToken": token} if token else {})}
 
@@ -287,13 +250,3 @@ class StepFunctionsProvider(Provider):
 
         tags = await self._read(read)
         return {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
-
-
-# Executions, activities, tokens, TestState and Map Runs live in their own modules: plain functions taking the
-# provider, attached here so `dispatch` finds them by operation name.
-for _module in (execution_ops, task_ops, map_runs):
-    for _name in _module.OPERATIONS:
-        setattr(StepFunctionsProvider, _name, getattr(_module, _name))
-
-
-__all__ = ["StepFunctionsProvider", "asyncio", "uuid"]

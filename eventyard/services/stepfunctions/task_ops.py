@@ -16,6 +16,7 @@ from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions import names
+from eventyard.services.stepfunctions.core import ProviderCore, page
 from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.integrations import settle
 from eventyard.storage import Connection, Row
@@ -28,180 +29,171 @@ def _activity(conn: Connection, arn: str) -> Row:
     return row
 
 
-async def create_activity(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    names.validate_name(params["name"])
-    arn = names.activity_arn(ctx.region, ctx.account_id, params["name"])
-    now = self.now()
+class ActivityOperations(ProviderCore):
+    """Activities, task tokens (SendTask*) and TestState."""
 
-    def run(conn: Connection) -> dict[str, Any]:
-        row = conn.execute("SELECT * FROM sfn_activities WHERE arn = ?", (arn,)).fetchone()
-        if row is not None:  # AWS: CreateActivity is idempotent
-            return {"activityArn": arn, "creationDate": row["created_at"]}
-        tags = {t["key"]: t.get("value", "") for t in params.get("tags", [])}
-        conn.execute("INSERT INTO sfn_activities VALUES (?,?,?,?)", (arn, params["name"], now, json.dumps(tags)))
-        return {"activityArn": arn, "creationDate": now}
+    async def create_activity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        names.validate_name(params["name"])
+        arn = names.activity_arn(ctx.region, ctx.account_id, params["name"])
+        now = self.now()
 
-    return await self._write(run)
+        def run(conn: Connection) -> dict[str, Any]:
+            row = conn.execute("SELECT * FROM sfn_activities WHERE arn = ?", (arn,)).fetchone()
+            if row is not None:  # AWS: CreateActivity is idempotent
+                return {"activityArn": arn, "creationDate": row["created_at"]}
+            tags = {t["key"]: t.get("value", "") for t in params.get("tags", [])}
+            conn.execute("INSERT INTO sfn_activities VALUES (?,?,?,?)", (arn, params["name"], now, json.dumps(tags)))
+            return {"activityArn": arn, "creationDate": now}
 
+        return await self._write(run)
 
-async def describe_activity(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    names.check_arn(params["activityArn"], "activity")
-    row = await self._read(lambda conn: _activity(conn, params["activityArn"]))
-    return {"activityArn": row["arn"], "name": row["name"], "creationDate": row["created_at"]}
+    async def describe_activity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        names.check_arn(params["activityArn"], "activity")
+        row = await self._read(lambda conn: _activity(conn, params["activityArn"]))
+        return {"activityArn": row["arn"], "name": row["name"], "creationDate": row["created_at"]}
 
+    async def delete_activity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        names.check_arn(params["activityArn"], "activity")
+        await self._write(lambda conn: conn.execute("DELETE FROM sfn_activities WHERE arn = ?", (params["activityArn"],)))
+        return {}
 
-async def delete_activity(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    names.check_arn(params["activityArn"], "activity")
-    await self._write(lambda conn: conn.execute("DELETE FROM sfn_activities WHERE arn = ?", (params["activityArn"],)))
-    return {}
+    async def list_activities(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        rows = await self._read(lambda conn: conn.execute(
+            "SELECT * FROM sfn_activities WHERE arn LIKE ? ORDER BY name",
+            (f"arn:aws:states:{ctx.region}:{ctx.account_id}:activity:%",)).fetchall())
+        chunk, token = page([{"activityArn": r["arn"], "name": r["name"], "creationDate": r["created_at"]}
+                              for r in rows], params)
+        return {"activities": chunk, **({"nextToken": token} if token else {})}
 
+    async def get_activity_task(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        arn = params["activityArn"]
+        names.check_arn(arn, "activity")
+        await self._read(lambda conn: _activity(conn, arn))
+        queue = self.runner.activity_queues.setdefault(arn, asyncio.Queue())
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 60  # AWS long-polls for up to 60 s
+        while True:
+            try:
+                token, payload = await asyncio.wait_for(queue.get(), max(0.0, until - loop.time()))
+            except TimeoutError:
+                return {}
+            if token not in self.runner.tokens:
+                continue  # its execution stopped, timed out or moved on
+            if token in self.runner.durable_tokens:
+                # Handed to a worker: after a restart the execution waits for this token, not re-enqueues it.
+                await self._write(lambda conn: conn.execute(
+                    "UPDATE sfn_task_tokens SET dispatched = 1 WHERE token = ?", (token,)))
+            return {"taskToken": token, "input": payload}
 
-async def list_activities(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    from eventyard.services.stepfunctions.provider import _page
+    async def _settle(self, token: str, outcome: dict[str, Any]) -> None:
+        """SendTaskSuccess/Failure: a durable token's answer is committed before it is acknowledged
+        (the execution finds it after a restart); then the waiting task, if in memory, is completed."""
+        entry = self.runner.tokens.get(token)
 
-    rows = await self._read(lambda conn: conn.execute(
-        "SELECT * FROM sfn_activities WHERE arn LIKE ? ORDER BY name",
-        (f"arn:aws:states:{ctx.region}:{ctx.account_id}:activity:%",)).fetchall())
-    chunk, token = _page([{"activityArn": r["arn"], "name": r["name"], "creationDate": r["created_at"]}
-                          for r in rows], params)
-    return {"activities": chunk, **({"nextToken": token} if token else {})}
+        def store(conn: Connection) -> str | None:
+            row = conn.execute("SELECT outcome FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()
+            if row is None:
+                return None
+            if row["outcome"] is not None:
+                return "answered"
+            conn.execute("UPDATE sfn_task_tokens SET outcome = ? WHERE token = ?", (json.dumps(outcome), token))
+            return "stored"
 
+        stored = await self._write(store) if entry is None or token in self.runner.durable_tokens else None
+        if stored == "answered" or (entry is not None and entry[0].done()):
+            raise AwsError("TaskTimedOut", "Task Timed Out")
+        if entry is None and stored is None:
+            # AWS does not echo the token back in this message.
+            raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")
+        entry = self.runner.tokens.get(token)  # a restarted execution may have picked the token up meanwhile
+        if entry is not None:
+            settle(entry[0], outcome)
 
-async def get_activity_task(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    arn = params["activityArn"]
-    names.check_arn(arn, "activity")
-    await self._read(lambda conn: _activity(conn, arn))
-    queue = self.runner.activity_queues.setdefault(arn, asyncio.Queue())
-    loop = asyncio.get_running_loop()
-    until = loop.time() + 60  # AWS long-polls for up to 60 s
-    while True:
+    async def send_task_success(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         try:
-            token, payload = await asyncio.wait_for(queue.get(), max(0.0, until - loop.time()))
-        except TimeoutError:
-            return {}
-        if token not in self.runner.tokens:
-            continue  # its execution stopped, timed out or moved on
-        if token in self.runner.durable_tokens:
-            # Handed to a worker: after a restart the execution waits for this token, not re-enqueues it.
-            await self._write(lambda conn: conn.execute(
-                "UPDATE sfn_task_tokens SET dispatched = 1 WHERE token = ?", (token,)))
-        return {"taskToken": token, "input": payload}
+            value = json.loads(params["output"])
+        except ValueError:
+            token = params["taskToken"]
+            known = token in self.runner.tokens or await self._read(lambda conn: conn.execute(
+                "SELECT 1 FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()) is not None
+            if not known:  # AWS checks the token before the output
+                raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'") from None
+            raise AwsError("InvalidOutput", f"Invalid Output: '{params['output']}'") from None
+        await self._settle(params["taskToken"], {"output": value})
+        return {}
 
+    async def send_task_failure(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        outcome = {k: params[k] for k in ("error", "cause") if params.get(k) is not None}
+        await self._settle(params["taskToken"], outcome)
+        return {}
 
-async def _settle(self: Any, token: str, outcome: dict[str, Any]) -> None:
-    """SendTaskSuccess/Failure: a durable token's answer is committed before it is acknowledged
-    (the execution finds it after a restart); then the waiting task, if in memory, is completed."""
-    entry = self.runner.tokens.get(token)
-
-    def store(conn: Connection) -> str | None:
-        row = conn.execute("SELECT outcome FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()
-        if row is None:
-            return None
-        if row["outcome"] is not None:
-            return "answered"
-        conn.execute("UPDATE sfn_task_tokens SET outcome = ? WHERE token = ?", (json.dumps(outcome), token))
-        return "stored"
-
-    stored = await self._write(store) if entry is None or token in self.runner.durable_tokens else None
-    if stored == "answered" or (entry is not None and entry[0].done()):
-        raise AwsError("TaskTimedOut", "Task Timed Out")
-    if entry is None and stored is None:
-        # AWS does not echo the token back in this message.
-        raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")
-    entry = self.runner.tokens.get(token)  # a restarted execution may have picked the token up meanwhile
-    if entry is not None:
-        settle(entry[0], outcome)
-
-
-async def send_task_success(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    try:
-        value = json.loads(params["output"])
-    except ValueError:
+    async def send_task_heartbeat(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         token = params["taskToken"]
-        known = token in self.runner.tokens or await self._read(lambda conn: conn.execute(
-            "SELECT 1 FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()) is not None
-        if not known:  # AWS checks the token before the output
-            raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'") from None
-        raise AwsError("InvalidOutput", f"Invalid Output: '{params['output']}'") from None
-    await _settle(self, params["taskToken"], {"output": value})
-    return {}
+        entry = self.runner.tokens.get(token)
+        now = self.now()
 
+        def beat(conn: Connection) -> str | None:
+            row = conn.execute("SELECT outcome FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE sfn_task_tokens SET heartbeat_at = ? WHERE token = ?", (now, token))
+            return "answered" if row["outcome"] is not None else "beat"
 
-async def send_task_failure(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    outcome = {k: params[k] for k in ("error", "cause") if params.get(k) is not None}
-    await _settle(self, params["taskToken"], outcome)
-    return {}
+        found = await self._write(beat) if entry is None or token in self.runner.durable_tokens else None
+        if entry is None and found is None:
+            raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")
+        if found == "answered" or (entry is not None and entry[0].done()):
+            raise AwsError("TaskTimedOut", "Task Timed Out")
+        if token in self.runner.heartbeats:
+            self.runner.heartbeats[token] = now
+        return {}
 
-
-async def send_task_heartbeat(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    token = params["taskToken"]
-    entry = self.runner.tokens.get(token)
-    now = self.now()
-
-    def beat(conn: Connection) -> str | None:
-        row = conn.execute("SELECT outcome FROM sfn_task_tokens WHERE token = ?", (token,)).fetchone()
-        if row is None:
-            return None
-        conn.execute("UPDATE sfn_task_tokens SET heartbeat_at = ? WHERE token = ?", (now, token))
-        return "answered" if row["outcome"] is not None else "beat"
-
-    found = await self._write(beat) if entry is None or token in self.runner.durable_tokens else None
-    if entry is None and found is None:
-        raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")
-    if found == "answered" or (entry is not None and entry[0].done()):
-        raise AwsError("TaskTimedOut", "Task Timed Out")
-    if token in self.runner.heartbeats:
-        self.runner.heartbeats[token] = now
-    return {}
-
-
-async def test_state(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    """AWS's TestState: run one state definition on an input, reporting output/next state/error."""
-    text = params["definition"]
-    try:
-        state = json.loads(text)
-    except ValueError:
-        raise AwsError("InvalidDefinition", "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION'") from None
-    wrapper: dict[str, Any] = {"StartAt": "TestState", "States": {"TestState": dict(state)}}
-    if state.get("Type") not in ("Choice", "Fail", "Succeed") and "Next" not in state and not state.get("End"):
-        wrapper["States"]["TestState"]["End"] = True
-    for key in ("Next", "Default"):
-        if key in state:
-            wrapper["States"][state[key]] = {"Type": "Succeed"}
-    for rule in state.get("Choices", []) + state.get("Catch", []):
-        if isinstance(rule, dict) and "Next" in rule:
-            wrapper["States"][rule["Next"]] = {"Type": "Succeed"}
-    try:
-        asl_definition.parse(json.dumps(wrapper))
-    except InvalidDefinition as err:
-        raise AwsError("InvalidDefinition", err.message) from None
-    input_text = params.get("input") or "{}"
-    try:
-        value = json.loads(input_text)
-    except ValueError:
-        raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{input_text}'") from None
-    history = History(self.platform.clock.now)
-    host = ServiceHost(self.runner, ctx.region, ctx.account_id, "test-state")
-    execution = {"Id": f"arn:aws:states:{ctx.region}:{ctx.account_id}:execution:TestStateMachine:test",
-                 "Input": value, "Name": "test", "RoleArn": params.get("roleArn", ""), "StartTime": ""}
-    interp = Interpreter(wrapper, execution, {"Id": "", "Name": "TestStateMachine"}, host, history)
-    frame = Frame(wrapper["States"], wrapper.get("QueryLanguage", "JSONPath"), {}, Lane())
-    try:
-        nxt, output = await interp.run_state(frame, "TestState", wrapper["States"]["TestState"], value)
-    except StatesError as err:
-        out: dict[str, Any] = {"status": "FAILED"}
-        if err.error is not None:
-            out["error"] = err.error
-        if err.cause is not None:
-            out["cause"] = err.cause
+    async def test_state(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """AWS's TestState: run one state definition on an input, reporting output/next state/error."""
+        text = params["definition"]
+        try:
+            state = json.loads(text)
+        except (ValueError, RecursionError):
+            raise AwsError("InvalidDefinition", "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION'") from None
+        if not isinstance(state, dict):  # "-1", "null", "NaN": JSON, but not a state
+            raise AwsError("InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
+                                                "Expected an object at /'")
+        wrapper: dict[str, Any] = {"StartAt": "TestState", "States": {"TestState": dict(state)}}
+        if state.get("Type") not in ("Choice", "Fail", "Succeed") and "Next" not in state and not state.get("End"):
+            wrapper["States"]["TestState"]["End"] = True
+        for key in ("Next", "Default"):
+            if key in state:
+                wrapper["States"][state[key]] = {"Type": "Succeed"}
+        for rule in state.get("Choices", []) + state.get("Catch", []):
+            if isinstance(rule, dict) and "Next" in rule:
+                wrapper["States"][rule["Next"]] = {"Type": "Succeed"}
+        try:
+            asl_definition.parse(json.dumps(wrapper))
+        except InvalidDefinition as err:
+            raise AwsError("InvalidDefinition", err.message) from None
+        input_text = params.get("input") or "{}"
+        try:
+            value = json.loads(input_text)
+        except ValueError:
+            raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{input_text}'") from None
+        history = History(self.platform.clock.now)
+        host = ServiceHost(self.runner, ctx.region, ctx.account_id, "test-state")
+        execution = {"Id": f"arn:aws:states:{ctx.region}:{ctx.account_id}:execution:TestStateMachine:test",
+                     "Input": value, "Name": "test", "RoleArn": params.get("roleArn", ""), "StartTime": ""}
+        interp = Interpreter(wrapper, execution, {"Id": "", "Name": "TestStateMachine"}, host, history)
+        frame = Frame(wrapper["States"], wrapper.get("QueryLanguage", "JSONPath"), {}, Lane())
+        try:
+            nxt, output = await interp.run_state(frame, "TestState", wrapper["States"]["TestState"], value)
+        except StatesError as err:
+            out: dict[str, Any] = {"status": "FAILED"}
+            if err.error is not None:
+                out["error"] = err.error
+            if err.cause is not None:
+                out["cause"] = err.cause
+            return out
+        out = {"status": "SUCCEEDED", "output": to_json(output)}
+        if nxt is not None:
+            out["nextState"] = nxt
+            if any(rule.get("Next") == nxt for rule in state.get("Catch", [])) and nxt != state.get("Next"):
+                out["status"] = "CAUGHT_ERROR"
         return out
-    out = {"status": "SUCCEEDED", "output": to_json(output)}
-    if nxt is not None:
-        out["nextState"] = nxt
-        if any(rule.get("Next") == nxt for rule in state.get("Catch", [])) and nxt != state.get("Next"):
-            out["status"] = "CAUGHT_ERROR"
-    return out
-
-
-OPERATIONS = ["create_activity", "describe_activity", "delete_activity", "list_activities", "get_activity_task",
-              "send_task_success", "send_task_failure", "send_task_heartbeat", "test_state"]

@@ -1,0 +1,60 @@
+"""What every group of Step Functions operations shares: the runner, the clock, storage, paging and
+the execution input check. The provider is the union of the groups (provider.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.base import Provider
+from eventyard.services.stepfunctions.runner import Runner
+from eventyard.storage import Connection
+
+if TYPE_CHECKING:
+    from eventyard.server.platform import Platform
+
+MAX_INPUT = 256 * 1024
+PAGE = 100
+T = TypeVar("T")
+
+
+def page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
+    """One page of `items` for maxResults/nextToken (the token is the next offset)."""
+    start = int(params.get("nextToken") or 0) if str(params.get("nextToken") or "0").isdigit() else 0
+    size = params.get("maxResults") or PAGE
+    chunk = items[start:start + size]
+    return chunk, (str(start + size) if start + size < len(items) else None)
+
+
+def check_input(text: str | None) -> str:
+    """An execution's input as AWS checks it: JSON, at most 256 KiB."""
+    text = "{}" if text is None else text
+    if len(text.encode()) > MAX_INPUT:
+        raise AwsError("InvalidExecutionInput", "Input exceeds the maximum size of 262144 bytes.")
+    try:
+        json.loads(text)
+    except ValueError:
+        raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{text}'") from None
+    return text
+
+
+class ProviderCore(Provider):
+    unsupported_error_code = "UnsupportedOperation"
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__(platform)
+        self.runner = Runner(platform)
+
+    def now(self) -> float:
+        return float(self.platform.clock.now())
+
+    async def start(self) -> None:
+        await self.runner.start()
+
+    async def _write(self, fn: Callable[[Connection], T]) -> T:
+        return await self.platform.db.write(fn)
+
+    async def _read(self, fn: Callable[[Connection], T]) -> T:
+        return await self.platform.db.read(fn)
