@@ -33,6 +33,8 @@ class Settings:
     auth: str = "none"
     access_keys: str = ""  # ACCESS_KEY_ID:SECRET[:ACCOUNT_ID],... (EVENTYARD_ACCESS_KEYS)
     access_keys_file: Path | None = None  # a JSON list of {AccessKeyId, SecretAccessKey, AccountId}
+    # Services record their AWS metrics (AWS/SQS, AWS/Lambda, ...) for CloudWatch; off: not at all.
+    metrics: bool = True
 
     @property
     def auth_enabled(self) -> bool:
@@ -51,6 +53,7 @@ class Settings:
             "clock_control": _env_flag("EVENTYARD_CLOCK_CONTROL"),
             "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "normal").lower(),
             "allowed_hosts": tuple(h.strip() for h in os.environ.get("EVENTYARD_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            "metrics": os.environ.get("EVENTYARD_METRICS", "on").lower() not in {"0", "off", "false", "no"},
             "auth": os.environ.get("EVENTYARD_AUTH", "none").strip().lower() or "none",
             "access_keys": os.environ.get("EVENTYARD_ACCESS_KEYS", ""),
             "access_keys_file": Path(os.environ["EVENTYARD_ACCESS_KEYS_FILE"])

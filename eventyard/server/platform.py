@@ -13,8 +13,9 @@ from typing import Any
 from eventyard import __version__
 from eventyard.config import Settings
 from eventyard.protocol.errors import AwsError
-from eventyard.runtime import timers
+from eventyard.runtime import metric_store, timers
 from eventyard.runtime.clock import SystemClock
+from eventyard.runtime.metrics import MetricsRecorder
 from eventyard.runtime.credentials import CredentialStore, configured_access_keys
 from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import TimerService
@@ -32,6 +33,7 @@ class Platform:
         self.clock = SystemClock()
         self.db: SqliteDatabase = open_database(settings.data_dir, settings.sqlite_synchronous)
         self.timers = TimerService(self.db, self.clock)
+        self.metrics = MetricsRecorder(self.db, self.clock, settings.metrics)
         self.supervisor = Supervisor()
         # Access keys -> secrets and accounts (used when authentication is on); IAM and STS add theirs.
         self.credentials = CredentialStore()
@@ -46,6 +48,7 @@ class Platform:
 
     async def start(self) -> None:
         self.db.migrate(timers.MIGRATIONS)
+        self.db.migrate(metric_store.MIGRATIONS)
         for service in self.services.values():
             applied = self.db.migrate(service.migrations)
             if applied:
@@ -55,6 +58,7 @@ class Platform:
             await service.provider.start()
         await self.timers.recover()
         self.timers.supervise(self.supervisor)
+        self.metrics.supervise(self.supervisor)
         self.started = True
 
     async def stop(self) -> None:
@@ -66,6 +70,10 @@ class Platform:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.timers.stop()
+        try:  # the open period's counts too: a clean stop loses none
+            await self.metrics.flush(everything=True)
+        except Exception:
+            log.exception("could not write the last metrics")
         self.db.close()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:

@@ -83,8 +83,13 @@ class Service:
             model.operation_model(name).auth_type == "none" for name in model.operation_names)
 
     def protocol_for(self, request: HttpRequest) -> WireProtocol:
-        """JSON when the request names an X-Amz-Target; otherwise the service's last-listed protocol
-        (the query protocol, for services that speak both)."""
+        """A protocol that recognizes the request as its own (CBOR by content type or path) first;
+        then JSON when the request names an X-Amz-Target; otherwise the service's last-listed
+        protocol (the query protocol, for services that speak both)."""
+        for protocol in self.protocols:
+            accepts = getattr(protocol, "accepts", None)
+            if accepts is not None and accepts(request):
+                return protocol
         if "x-amz-target" in request.headers:
             return self.protocols[0]
         return self.protocols[-1]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from eventyard.protocol.amz_cbor import AmzCborProtocol
+from eventyard.protocol.models import service_model
 from eventyard.services.base import Service
 from eventyard.services.kinesis.provider import KinesisProvider
 from eventyard.services.kinesis.schema import MIGRATIONS
@@ -19,6 +21,7 @@ def create_service(platform: Platform) -> Service:
         signing_name="kinesis",
         target_prefix="Kinesis_20131202",
         provider=KinesisProvider(platform),
-        protocols=[KinesisJsonProtocol()],
+        # The SDKs for Java send `application/x-amz-cbor-1.1`; the others send JSON 1.1.
+        protocols=[KinesisJsonProtocol(), AmzCborProtocol(service_model("kinesis"))],
         migrations=MIGRATIONS,
     )

@@ -13,6 +13,7 @@ from eventyard.services.sqs import batches, inspection, messages, move_tasks
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.message_attributes import attributes_md5, select_attributes, validate_message_attributes
 from eventyard.services.sqs.messages import OutgoingMessage, ReceivedMessage
+from eventyard.services.sqs.metrics import SqsMetrics
 from eventyard.services.sqs.names import QueueKey, key_from_arn, key_from_url
 from eventyard.services.sqs.queues import Queue
 from eventyard.storage import Connection
@@ -35,6 +36,7 @@ class SqsProvider(Provider):
         self._waiters: dict[int, set[asyncio.Future[None]]] = {}
         # Whether a move task may be running: the maintenance loop only writes while one is.
         self._moving = True
+        self.metrics = SqsMetrics(platform)
 
     # -- plumbing --------------------------------------------------------------------------
     def now(self) -> float:
@@ -177,6 +179,7 @@ class SqsProvider(Provider):
 
         queue_id, result = await self._on_queue(ctx, params, send)
         self._notify(queue_id)
+        self.metrics.sent(params["QueueUrl"], ctx.region, (len(outgoing.body.encode()),))
         return _send_result(result)
 
     async def send_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +208,8 @@ class SqsProvider(Provider):
         queue_id, result = await self._on_queue(ctx, params, send_all)
         if result["Successful"]:
             self._notify(queue_id)
+        self.metrics.sent(params["QueueUrl"], ctx.region,
+                          (len(p.body.encode()) for p in prepared if isinstance(p, OutgoingMessage)))
         return result
 
     # -- receiving -------------------------------------------------------------------------
@@ -250,11 +255,13 @@ class SqsProvider(Provider):
             await self._wait_for_messages(queue.id, pause)
             queue, received, next_at = await self._on_queue(ctx, params, claim)
         result = [_message_view(m, wanted_system, wanted_user) for m in received]
+        self.metrics.received(params["QueueUrl"], ctx.region, len(result))
         return {"Messages": result} if result else {}
 
     # -- deleting and visibility -----------------------------------------------------------
     async def delete_message(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         await self._on_queue(ctx, params, lambda conn, queue, now: messages.delete(conn, queue, params["ReceiptHandle"]))
+        self.metrics.deleted(params["QueueUrl"], ctx.region, 1)
 
     async def delete_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entries = params["Entries"]
@@ -267,7 +274,9 @@ class SqsProvider(Provider):
 
             return batches.run_entries(conn, entries, delete_one)
 
-        return await self._on_queue(ctx, params, delete_all)
+        result = await self._on_queue(ctx, params, delete_all)
+        self.metrics.deleted(params["QueueUrl"], ctx.region, len(result.get("Successful", [])))
+        return result
 
     async def change_message_visibility(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         def change(conn: Connection, queue: Queue, now: float) -> int:
