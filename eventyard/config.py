@@ -14,6 +14,11 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in {"1", "true", "yes", "on"}
 
 
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value) if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -28,6 +33,14 @@ class Settings:
     sqlite_synchronous: str = "normal"
     # Host header values answered besides loopback names ("*": any). Guards against DNS rebinding.
     allowed_hosts: tuple[str, ...] = ()
+    # TLS (HTTPS and h2 over TLS) when both are set: PEM certificate chain and private key files.
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # The URL clients reach the server at (behind a container port mapping or a proxy); every URL the
+    # server hands out (queue URLs, SNS links, function URLs) starts with it. Default: from host/port.
+    public_url_override: str | None = None
+    # One log line per API request: service, operation, status, latency.
+    log_requests: bool = False
     # "sigv4": verify every request's signature against the configured access keys (each mapped to
     # an account); "none": any credentials are accepted and requests act in `account_id`.
     auth: str = "none"
@@ -41,9 +54,22 @@ class Settings:
         return self.auth == "sigv4"
 
     @property
+    def tls(self) -> bool:
+        return self.tls_cert_file is not None
+
+    @property
     def public_url(self) -> str:
-        host = "localhost" if self.host in {"0.0.0.0", "127.0.0.1", "::"} else self.host
-        return f"http://{host}:{self.port}"
+        if self.public_url_override:
+            return self.public_url_override.rstrip("/")
+        host = "localhost" if self.host in {"0.0.0.0", "127.0.0.1", "::", ""} else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def local_url(self) -> str:
+        """How processes on this machine (Lambda workers) reach the server, whatever the public URL."""
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -53,6 +79,10 @@ class Settings:
             "clock_control": _env_flag("EVENTYARD_CLOCK_CONTROL"),
             "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "normal").lower(),
             "allowed_hosts": tuple(h.strip() for h in os.environ.get("EVENTYARD_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            "tls_cert_file": _env_path("EVENTYARD_TLS_CERT"),
+            "tls_key_file": _env_path("EVENTYARD_TLS_KEY"),
+            "public_url_override": os.environ.get("EVENTYARD_PUBLIC_URL") or None,
+            "log_requests": _env_flag("EVENTYARD_LOG_REQUESTS"),
             "metrics": os.environ.get("EVENTYARD_METRICS", "on").lower() not in {"0", "off", "false", "no"},
             "auth": os.environ.get("EVENTYARD_AUTH", "none").strip().lower() or "none",
             "access_keys": os.environ.get("EVENTYARD_ACCESS_KEYS", ""),

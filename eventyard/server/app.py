@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,14 +15,17 @@ from eventyard.protocol.auth_errors import authentication_error, missing_authent
 from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.errors import AwsError, InternalFailure, ServiceUnavailable
 from eventyard.protocol.sigv4 import SignatureRefused
+from eventyard.runtime.ids import new_uuid
 from eventyard.server.authentication import Authenticator, unwrap_unverified
 from eventyard.server.door import HostPolicy, is_cross_site, is_loopback_client, is_signed
+from eventyard.server.limits import read_body, too_large
 from eventyard.server.platform import Platform, ServiceFactory
-from eventyard.server.routing import Router, credential_scope
+from eventyard.server.routing import Router, Scope, credential_scope
 from eventyard.services.base import RequestContext, Service
 from eventyard.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
+request_log = logging.getLogger("eventyard.requests")
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -49,22 +53,19 @@ class EventyardApp:
             return
         if scope["type"] != "http":
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body.extend(message.get("body", b""))
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if scope.get("http_version") == "2" and "host" in headers:
+            headers[":authority"] = headers["host"]  # HTTP/2 SDKs (JS v3) sign ":authority" instead of Host
         request = HttpRequest(
             method=scope["method"],
             path=scope["path"],
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            body=bytes(body),
+            body=body or b"",
             raw_path=(scope.get("raw_path") or b"").decode("latin-1"),
         )
-        response = await self.handle(request, scope)
+        response = await self.handle(request, scope) if body is not None else self._too_large(request)
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
         if response.stream is None and "content-length" not in response.headers:
             raw_headers.append((b"content-length", str(len(response.body)).encode()))  # not chunked: as AWS answers
@@ -115,12 +116,23 @@ class EventyardApp:
         service = self.router.route(request, credential)
         if service is None:
             return _json(404, {"error": "no Eventyard service matches this request"})
+        if not self.settings.log_requests:
+            return (await self._call_service(service, request, scope, credential))[0]
+        started = time.perf_counter()
+        response, operation = await self._call_service(service, request, scope, credential)
+        request_log.info("%s %s %d %.1fms", service.name, operation or "-", response.status,
+                         (time.perf_counter() - started) * 1000)
+        return response
+
+    async def _call_service(self, service: Service, request: HttpRequest, scope: dict[str, Any],
+                            credential: Scope) -> tuple[HttpResponse, str | None]:
+        """Parse, dispatch and serialize one API call; the operation's name comes back for the request log."""
         protocol = service.protocol_for(request)
         operation = None
         ctx = RequestContext(
             region=credential.region,
             account_id=self.settings.account_id,
-            base_url=_base_url(request, scope),
+            base_url=self.settings.public_url_override or _base_url(request, scope),
             headers=request.headers,
             access_key=credential.access_key,
         )
@@ -134,15 +146,22 @@ class EventyardApp:
             if not signed and not service.allows_unsigned(operation):
                 raise missing_authentication(protocol)
             result = await service.provider.dispatch(ctx, operation.name, parsed.params)
-            return protocol.serialize(operation, result, ctx.request_id)
+            return protocol.serialize(operation, result, ctx.request_id), ctx.operation
         except AwsError as error:
-            return protocol.serialize_error(error, operation, ctx.request_id)
+            return protocol.serialize_error(error, operation, ctx.request_id), ctx.operation
         except StorageUnavailable as error:  # disk full, locked by another process: retryable, as AWS's 503s are
             log.warning("%s.%s: storage unavailable: %s", service.name, getattr(operation, "name", "?"), error)
-            return protocol.serialize_error(ServiceUnavailable(), operation, ctx.request_id)
+            return protocol.serialize_error(ServiceUnavailable(), operation, ctx.request_id), ctx.operation
         except Exception:  # a bug of ours: the client still gets an AWS-shaped 500, never a traceback
             log.exception("unhandled error in %s.%s", service.name, getattr(operation, "name", "?"))
-            return protocol.serialize_error(InternalFailure(), operation, ctx.request_id)
+            return protocol.serialize_error(InternalFailure(), operation, ctx.request_id), ctx.operation
+
+    def _too_large(self, request: HttpRequest) -> HttpResponse:
+        """A body over the limit, answered in the dialect of the service it was meant for."""
+        service = self.router.route(request, credential_scope(request)) if self.router else None
+        if service is None:
+            return _json(413, {"message": too_large().message})
+        return service.protocol_for(request).serialize_error(too_large(), None, new_uuid())
 
     async def _check_signature(self, request: HttpRequest, service: Service, protocol: Any,
                                ctx: RequestContext) -> bool:
@@ -201,7 +220,7 @@ class EventyardApp:
             if request.method == "POST":
                 try:
                     advance = float(json.loads(request.body or b"{}").get("advance", 0))
-                    self.platform.clock.advance(advance)
+                    await self.platform.shared_clock.advance(advance)
                 except (ValueError, TypeError, AttributeError) as exc:
                     return _json(400, {"error": str(exc)})
             return _json(200, {"now": self.platform.clock.now(), "offset": self.platform.clock.offset})

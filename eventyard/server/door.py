@@ -24,7 +24,7 @@ LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "host.d
 
 _SIGV4_HEADER = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=[^/\s,]+/\d{8}/[^/\s,]+/[^/\s,]+/aws4_request\s*,\s*"
-    r"SignedHeaders=[a-z0-9;._-]+\s*,\s*Signature=[0-9a-f]{64}\s*$"
+    r"SignedHeaders=[a-z0-9;._:-]+\s*,\s*Signature=[0-9a-f]{64}\s*$"  # HTTP/2 SDKs sign ":authority"
 )
 _PRESIGNED = ("X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Credential=", "X-Amz-Signature=")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,3 +52,22 @@ def test_the_javascript_sdk_reads_the_same_records_in_the_same_order(
     assert got == expected
     assert (seen["putShard"], seen["put"], "from-js", "written by js") in [e[:4] for e in expected]
     assert len(got) == 10
+
+
+def test_the_javascript_sdk_subscribes_to_a_shard_over_http2(
+        javascript_sdk: Path, kinesis_server: ServerProcess, kinesis: Any, make_stream: Callable[..., str]) -> None:
+    """The SDK's default handler speaks HTTP/2: the event stream and a PutRecords share one connection,
+    and leaving the loop resets the stream while the server keeps serving."""
+    name = make_stream()
+    arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="js-h2")["Consumer"]["ConsumerARN"]
+    deadline = time.monotonic() + 30
+    while kinesis.describe_stream_consumer(ConsumerARN=consumer)["ConsumerDescription"]["ConsumerStatus"] != "ACTIVE":
+        assert time.monotonic() < deadline, "consumer did not become ACTIVE"
+        time.sleep(0.02)
+    run = subprocess.run([str(javascript_sdk), "subscribe.mjs", kinesis_server.url, name, consumer, "5"], cwd=JS_DIR,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["received"] == [f"js-{i}" for i in range(5)]
+    assert [r["Data"] for r in read_all(kinesis, name, "shardId-000000000000")] == [f"js-{i}".encode() for i in range(5)]

@@ -36,7 +36,7 @@ class LambdaProvider(LayerOperations, Provider):
         root = Path(platform.settings.data_dir) / "lambda"
         self.code_root = root / "code"
         self.layer_root = root / "layers"
-        self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.public_url, self.layer_root)
+        self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.local_url, self.layer_root)
         self._pending_logs: list[tuple[str, str, str, str, list[tuple[int, str]]]] = []
         self._log_flush: asyncio.Task[None] | None = None
 

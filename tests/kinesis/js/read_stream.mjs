@@ -4,13 +4,11 @@ import {
   KinesisClient, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand, PutRecordCommand,
   DescribeStreamSummaryCommand,
 } from "@aws-sdk/client-kinesis";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 
 const [endpoint, streamName] = process.argv.slice(2);
 const client = new KinesisClient({
   endpoint, region: "us-east-1", maxAttempts: 1,
-  // The Kinesis client defaults to HTTP/2; Eventyard serves HTTP/1.1, as users configure for local endpoints.
-  requestHandler: new NodeHttpHandler(),
+  // No requestHandler: the Kinesis client's default speaks HTTP/2 (prior knowledge to an http:// endpoint).
   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
 });
 
