@@ -84,6 +84,10 @@ def read_json(shape: Shape, value: Any) -> Any:
         if not isinstance(value, dict):
             raise WireTypeError(f"Expected an object for {shape.name}")
         members = shape.members
+        renamed = _renamed_members(shape)
+        if renamed:  # members whose JSON key is their `locationName` (rest-json's `tags`)
+            return {renamed.get(k, k): read_json(members[renamed.get(k, k)], v) for k, v in value.items()
+                    if renamed.get(k, k) in members and v is not None}
         return {k: read_json(members[k], v) for k, v in value.items() if k in members and v is not None}
     if kind == "list":
         if not isinstance(value, list):
@@ -120,6 +124,16 @@ def read_json(shape: Shape, value: Any) -> Any:
     return value  # document types pass through
 
 
+def _renamed_members(shape: Shape) -> dict[str, str]:
+    """JSON key -> member name for the members whose key is not their name (cached on the shape)."""
+    cached: dict[str, str] | None = getattr(shape, "_eventyard_renamed", None)
+    if cached is None:
+        cached = {m.serialization["name"]: n for n, m in shape.members.items()
+                  if m.serialization.get("name", n) != n and "location" not in m.serialization}
+        shape._eventyard_renamed = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def write_json(shape: Shape, value: Any) -> Any:
     """Python values -> the JSON document a client's parser expects for the shape."""
     if value is None:
@@ -131,7 +145,7 @@ def write_json(shape: Shape, value: Any) -> Any:
         for name, item in value.items():
             member = members.get(name)
             if member is not None and item is not None:
-                out[name] = write_json(member, item)
+                out[member.serialization.get("name", name)] = write_json(member, item)
         return out
     if kind == "list":
         return [write_json(shape.member, item) for item in value]

@@ -19,6 +19,7 @@ SERVICE_PACKAGES = [
     "logs",
     "lambda_",
     "pipes",
+    "schemas",
     "cloudwatch",
 ]
 

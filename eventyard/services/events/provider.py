@@ -36,6 +36,9 @@ class EventsProvider(MoreOperations, Provider):
         super().__init__(platform)
         self.index = RoutingIndex()
         self.deliverer = Deliverer(platform, self._cross_bus)
+        # The schema registry's hook: screens entries (opt-in validation), observes accepted events
+        # (discovery); see services/schemas/intake.py. None while no registry is served.
+        self.intake_hook: Any = None
 
     def now(self) -> float:
         return float(self.platform.clock.now())
@@ -182,6 +185,8 @@ class EventsProvider(MoreOperations, Provider):
         accepted: list[Accepted] = []
         for entry in entries:
             problem = ingest.check_entry(entry)
+            if problem is None and self.intake_hook is not None:
+                problem = await self.intake_hook.screen(ctx.account_id, ctx.region, entry)
             if problem is not None:
                 results.append({"ErrorCode": problem[0], "ErrorMessage": problem[1]})
                 continue
@@ -195,6 +200,8 @@ class EventsProvider(MoreOperations, Provider):
             accepted.append(Accepted(bus, event, entry.get("TraceHeader") or ctx.trace_header))
             results.append({"EventId": event["id"]})
         await self._accept(accepted, now)
+        if self.intake_hook is not None:
+            self.intake_hook.observe(accepted)
         failed = sum(1 for r in results if "ErrorCode" in r)
         return {"FailedEntryCount": failed, "Entries": results}
 
