@@ -120,7 +120,7 @@ class RestJsonProtocol:
         located_query = {m.serialization.get("name", n) for n, m in shape.members.items()
                          if m.serialization.get("location") == "querystring"}
         payload_name = shape.serialization.get("payload")
-        body_members = {}
+        body_members: dict[str, tuple[str, Shape]] = {}
         for name, member in shape.members.items():
             location = member.serialization.get("location")
             wire_name = member.serialization.get("name", name)
@@ -154,7 +154,7 @@ class RestJsonProtocol:
                 if found:
                     params[name] = found
             elif location is None and name != payload_name:
-                body_members[name] = member
+                body_members[wire_name] = (name, member)
         if payload_name:
             member = shape.members[payload_name]
             if member.type_name == "blob":
@@ -173,9 +173,9 @@ class RestJsonProtocol:
                 if not isinstance(document, dict):
                     raise WireTypeError("Start of list found where not expected")
                 for key, value in document.items():
-                    member = body_members.get(key)
-                    if member is not None and value is not None:
-                        params[key] = read_json(member, value)
+                    body_member = body_members.get(key)
+                    if body_member is not None and value is not None:
+                        params[body_member[0]] = read_json(body_member[1], value)
         return params
 
     # -- responses ---------------------------------------------------------------------------
@@ -201,7 +201,7 @@ class RestJsonProtocol:
             if location is None and name != payload_name:
                 has_body_members = True
                 if value is not None:
-                    body[name] = write_json(member, value)
+                    body[wire_name] = write_json(member, value)
                 continue
             if value is None:
                 continue
