@@ -14,7 +14,7 @@ import bisect
 from collections.abc import Hashable
 from typing import Any
 
-from .model import (
+from .conditions import (
     AnythingBut,
     AnythingButIgnoreCase,
     AnythingButPrefix,

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .conditions import Branch, Condition
 from .flatten import NO_MEMBERSHIP, flatten, merge
 from .index import FieldIndex
-from .model import Branch, Condition, Pattern
+
+if TYPE_CHECKING:
+    from .model import Pattern
 
 
 class _Node:

@@ -11,10 +11,21 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
+from eventyard.services.lambda_.kinesis_poller import KinesisPoller
 from eventyard.services.lambda_.names import function_arn, parse_ref
+from eventyard.services.lambda_.pollers import SqsPoller
 from eventyard.storage import Connection, Row
 
 log = logging.getLogger(__name__)
+
+
+def poller_for(provider: Any, key: str, config: dict[str, Any], region: str, account_id: str) -> Any:
+    kind = config["EventSourceArn"].split(":")[2]
+    if kind == "sqs":
+        return SqsPoller(provider, key, config, region, account_id)
+    if kind == "kinesis" and "kinesis" in provider.platform.services:
+        return KinesisPoller(provider, key, config, region, account_id)
+    return None
 
 
 def _not_found(uuid_text: str) -> AwsError:
@@ -46,8 +57,6 @@ class EsmRunner:
         if task is not None:
             task.cancel()
         if config.get("State") in {"Enabled", "Enabling", "Creating", "Updating"}:
-            from eventyard.services.lambda_.pollers import poller_for
-
             poller = poller_for(self.provider, key, config, region, account_id)
             if poller is not None:
                 self.tasks[key] = self.provider.platform.supervisor.job(f"lambda:esm-{key}", poller.run)

@@ -19,17 +19,6 @@ log = logging.getLogger(__name__)
 DEFAULT_SQS_CONCURRENCY = 5
 
 
-def poller_for(provider: Any, key: str, config: dict[str, Any], region: str, account_id: str) -> Any:
-    kind = config["EventSourceArn"].split(":")[2]
-    if kind == "sqs":
-        return SqsPoller(provider, key, config, region, account_id)
-    if kind == "kinesis" and "kinesis" in provider.platform.services:
-        from eventyard.services.lambda_.kinesis_poller import KinesisPoller
-
-        return KinesisPoller(provider, key, config, region, account_id)
-    return None
-
-
 def compile_filters(config: dict[str, Any]) -> list[Any]:
     from eventyard.patterns import compile_event_pattern
 
