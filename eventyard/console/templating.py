@@ -25,7 +25,7 @@ def build_environment() -> Environment:
     )
     env.filters.update(
         ago=ago, when=when, pretty=pretty, arn=arn_link, name=resource_name, ms=milliseconds,
-        fromjson=from_json, dict_without=query_without,
+        fromjson=from_json, dict_without=query_without, event_details=event_details,
     )
     env.globals.update(url=console_url, page_for_arn=page_for_arn)
     return env
@@ -88,6 +88,14 @@ def query_without(query: dict[str, str], *names: str) -> str:
     """The query string without `names`, ready for one more parameter ("a=1&" or "")."""
     kept = {k: v for k, v in query.items() if k not in names}
     return urlencode(kept) + "&" if kept else ""
+
+
+def event_details(event: dict[str, Any]) -> dict[str, Any]:
+    """The `...EventDetails` member of a Step Functions history event (each type names its own)."""
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, dict):
+            return value
+    return {}
 
 
 def pretty(value: Any) -> str:

@@ -217,6 +217,10 @@ class EventsProvider(MoreOperations, Provider):
         await self._accept([Accepted((account, region, "default"), event, None)], now)
         return str(event["id"])
 
+    async def scheduled_rule_firings(self, account: str, region: str) -> dict[str, float]:
+        """For the console: when each scheduled rule fires next (epoch seconds), by rule name."""
+        return await self.platform.db.read(lambda conn: rules.next_firings(conn, account, region))
+
     async def _accept(self, items: list[Accepted], now: float, archive: bool = True) -> None:
         for item in items:
             ingest.route(self.index, item, archive)

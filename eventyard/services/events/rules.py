@@ -171,3 +171,17 @@ def names_by_target(conn: Connection, account: str, region: str, bus: str, targe
 
 def describe(rule: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rule.items() if k not in ("Targets",) and not k.startswith("_")}
+
+
+def next_firings(conn: Connection, account: str, region: str) -> dict[str, float]:
+    """When each scheduled rule of the default bus fires next: its pending timer (for the console;
+    the API has no such read). A rule rescheduled since keeps only its current chain's timer."""
+    rows = conn.execute("SELECT due_at, payload FROM timers WHERE kind = ?", (SCHEDULE_TIMER,)).fetchall()
+    tokens = {doc["Name"]: doc.get("_token") for doc in list_rules(conn, account, region, DEFAULT_BUS)}
+    found: dict[str, float] = {}
+    for row in rows:
+        payload = json.loads(row["payload"])
+        name = payload.get("rule")
+        if payload.get("account") == account and payload.get("region") == region and tokens.get(name) == payload.get("token"):
+            found[name] = min(float(row["due_at"]), found.get(name, float("inf")))
+    return found

@@ -138,3 +138,14 @@ def get_schedule(conn: Connection, account: str, region: str, group: str, name: 
 
 def describe(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def upcoming_firings(doc: dict[str, Any], after: float, count: int) -> list[float]:
+    """The schedule's next `count` firings after `after` (fewer when it ends), for the console."""
+    found: list[float] = []
+    while len(found) < count:
+        due = first_due(doc, found[-1] if found else after)
+        if due is None:
+            break
+        found.append(due)
+    return found

@@ -109,3 +109,16 @@ def capture(conn: Connection, record: dict[str, Any], now: float) -> None:
 def captured(conn: Connection, filters: dict[str, str]) -> list[dict[str, Any]]:
     records = [json.loads(r[0]) for r in conn.execute("SELECT record FROM sns_captured ORDER BY id")]
     return [r for r in records if all(str(r.get(k)) == v for k, v in filters.items())]
+
+
+def backlog(conn: Connection, topic_arn: str, limit: int) -> list[dict[str, Any]]:
+    """The topic's deliveries not yet made, oldest first, with how often each was tried (for the
+    console: a delivery with attempts is one that failed and is being retried)."""
+    rows = conn.execute(
+        "SELECT d.message_id, d.subscription_arn, d.attempts, d.created_at, s.protocol, s.endpoint"
+        " FROM sns_deliveries d JOIN sns_subscriptions s ON s.arn = d.subscription_arn"
+        " WHERE s.topic_arn = ? ORDER BY d.id LIMIT ?",
+        (topic_arn, limit),
+    ).fetchall()
+    return [{"MessageId": r["message_id"], "SubscriptionArn": r["subscription_arn"], "Attempts": r["attempts"],
+             "CreatedAt": r["created_at"], "Protocol": r["protocol"], "Endpoint": r["endpoint"]} for r in rows]

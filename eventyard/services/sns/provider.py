@@ -278,6 +278,10 @@ class SnsProvider(Provider):
         return result
 
     # -- Eventyard's own endpoints (/_eventyard/sns/...) ------------------------------------
+    async def delivery_backlog(self, topic_arn: str, limit: int = 50) -> list[dict[str, Any]]:
+        """For the console: the topic's undelivered deliveries with their attempt counts."""
+        return await self.platform.db.read(lambda conn: outbox.backlog(conn, topic_arn, limit))
+
     async def admin(self, request: HttpRequest) -> HttpResponse:
         name = request.path.removeprefix("/_eventyard/sns/")
         if name == "deliveries":
