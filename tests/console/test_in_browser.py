@@ -40,8 +40,9 @@ def until(driver: Any, condition: Any, what: str) -> Any:
 
 def read(driver: Any, selector: str) -> str:
     """An element's text, read in one step (live parts of a page are replaced as they change)."""
-    return str(driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : null;", selector))
+    found = driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : null;", selector)
+    return "" if found is None else str(found)
 
 
 def attribute(driver: Any, selector: str, name: str) -> str | None:
