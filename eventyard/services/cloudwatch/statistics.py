@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from eventyard.runtime.metric_store import Aggregate
-from eventyard.runtime.sketch import Sketch
+from eventyard.runtime.sketch import RELATIVE_ACCURACY, Sketch
 
 SIMPLE_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 _NUMBER = r"\d+(?:\.\d+)?"
@@ -119,6 +119,8 @@ def _within(sketch: Sketch, statistic: ExtendedStatistic) -> Iterator[tuple[floa
     """Buckets inside the statistic's range. Percent bounds: the lower bound is exclusive unless it
     is 0%, the upper inclusive, as CloudWatch documents for TM(10%:90%) and friends."""
     low, high = _bounds(sketch, statistic)
+    if not statistic.percent:  # a value bound meets bucket representatives, which stray by the accuracy
+        low, high = low - abs(low) * RELATIVE_ACCURACY, high + abs(high) * RELATIVE_ACCURACY
     inclusive_low = not statistic.percent or not statistic.low
     for value, weight in sketch.buckets():
         above = value >= low if inclusive_low else value > low
@@ -133,8 +135,8 @@ def _winsorized_mean(sketch: Sketch, statistic: ExtendedStatistic) -> float | No
 
 
 def _percentile_rank(sketch: Sketch, statistic: ExtendedStatistic) -> float:
-    low = statistic.low if statistic.low is not None else -math.inf
-    high = statistic.high if statistic.high is not None else math.inf
+    low = statistic.low - abs(statistic.low) * RELATIVE_ACCURACY if statistic.low is not None else -math.inf
+    high = statistic.high + abs(statistic.high) * RELATIVE_ACCURACY if statistic.high is not None else math.inf
     inside = sum(w for v, w in sketch.buckets() if low < v <= high or (statistic.low is None and v <= high))
     return 100.0 * inside / sketch.count
 
