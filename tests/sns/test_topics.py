@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.signing import signed_headers
 
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
@@ -186,7 +190,12 @@ def test_data_protection_policy_round_trip(sns: Any, topic_arn: str) -> None:
     assert sns.get_data_protection_policy(ResourceArn=topic_arn)["DataProtectionPolicy"] == policy
 
 
-def test_operations_outside_topics_and_subscriptions_answer_invalid_action(sns: Any) -> None:
-    with pytest.raises(ClientError) as excinfo:
-        sns.list_platform_applications()
-    assert error_of(excinfo)[0] == "InvalidAction"
+def test_an_action_sns_does_not_have_answers_invalid_action(server: Any) -> None:
+    body = b"Action=ListPlatformApplicationz&Version=2010-03-31"
+    headers = signed_headers("POST", f"{server.url}/", body,
+                             {"Content-Type": "application/x-www-form-urlencoded"}, "sns")
+    request = urllib.request.Request(f"{server.url}/", data=body, headers=headers, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=5)
+    assert answer.value.code == 400
+    assert b"<Code>InvalidAction</Code>" in answer.value.read()

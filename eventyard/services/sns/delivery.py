@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.timers import RetryLater, Timer
-from eventyard.services.sns import envelope, http_client, outbox, policies
+from eventyard.services.sns import envelope, http_client, outbox, policies, push, sms
 from eventyard.services.sns import subscriptions as subscription_store
 from eventyard.services.sns import topics as topic_store
 from eventyard.services.sns.names import lambda_function_parts, sqs_queue_parts
@@ -143,6 +143,10 @@ class Dispatcher:
             await self._to_http(job, subscription, topic)
         elif protocol == "lambda":
             await self._to_lambda(job, subscription, topic)
+        elif protocol == "application":  # mobile push: the endpoint's platform payload (push.py)
+            await push.deliver_to_subscription(self.platform, job.document, subscription.arn, subscription.endpoint)
+        elif protocol == "sms" and job.document["Type"] == "Notification":
+            await sms.deliver_to_subscription(self.platform, job.document, subscription.arn, subscription.endpoint)
         else:
             await self._capture(job, subscription, topic)
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
 from eventyard.protocol.base import HttpRequest, HttpResponse
-from eventyard.protocol.errors import AwsError
 from eventyard.protocol.values import iso8601
 from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryPolicy
@@ -21,6 +19,7 @@ from eventyard.services.sns import topics as topic_store
 from eventyard.services.sns.delivery import Dispatcher
 from eventyard.services.sns.errors import invalid_parameter, topic_not_found
 from eventyard.services.sns.filters import FilterIndex
+from eventyard.services.sns.mobile_provider import MobileOperations
 from eventyard.services.sns.names import TopicKey, parse_topic_arn
 from eventyard.services.sns.signing import Signer
 from eventyard.storage import Connection
@@ -30,12 +29,11 @@ DEDUP_SWEEP_INTERVAL = 60.0
 # Unexpected delivery errors (our bugs, not endpoint failures) are retried a few times, then
 # dead-lettered; endpoint failures follow the delivery policy (see delivery.py).
 INTERNAL_RETRIES = RetryPolicy(max_attempts=5, base_delay=1.0, multiplier=2.0, max_delay=60.0)
-_PHONE = re.compile(r"^\+?[1-9][0-9]{1,14}$")
 # A publish's topic and the subscriptions its claimed deliveries go to, read in its transaction.
 Fanned = tuple[topic_store.Topic, dict[str, subscription_store.Subscription | None]]
 
 
-class SnsProvider(Provider):
+class SnsProvider(MobileOperations, Provider):
     # The error a query service answers for an action it does not offer.
     unsupported_error_code = "InvalidAction"
 
@@ -217,11 +215,10 @@ class SnsProvider(Provider):
                                     "Only one of these parameters may be specified")
         now = self.now()
         if targets[0] == "PhoneNumber":
-            return await self._publish_sms(params, now)
+            return await self._publish_to_phone(ctx, params)
         arn = params[targets[0]]
         if targets[0] == "TargetArn" and ":endpoint/" in arn:
-            # Mobile push endpoints (CreatePlatformEndpoint) are not offered, so none exists.
-            raise AwsError("NotFound", "Endpoint does not exist", 404)
+            return await self._publish_to_endpoint(ctx, params)
         key = parse_topic_arn(arn, targets[0])
         trace = ctx.trace_header
         claimed: list[outbox.Claimed] = []
@@ -245,18 +242,6 @@ class SnsProvider(Provider):
         """After COMMIT: start the claimed deliveries at once rather than on the timer loop's next claim."""
         if claimed and self.dispatcher is not None:
             self.dispatcher.fire_after_commit(claimed, fanned[1], fanned[0])
-
-    async def _publish_sms(self, params: dict[str, Any], now: float) -> dict[str, Any]:
-        number = params["PhoneNumber"]
-        if not _PHONE.match(number):
-            raise invalid_parameter("PhoneNumber Reason: input incorrectly formatted")
-        outgoing = publish.prepare(None, params, now, None, "")
-        record = {"protocol": "sms", "endpoint": number, "phone_number": number,
-                  "message_id": outgoing.document["MessageId"], "type": "Notification",
-                  "message": outgoing.document["Message"], "subject": outgoing.document.get("Subject"),
-                  "message_attributes": outgoing.document["MessageAttributes"], "timestamp": iso8601(now)}
-        await self._write(lambda conn: outbox.capture(conn, record, now))
-        return {"MessageId": outgoing.document["MessageId"]}
 
     async def publish_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entries = params.get("PublishBatchRequestEntries") or []
@@ -291,6 +276,11 @@ class SnsProvider(Provider):
             filters = dict(parse_qsl(request.query_string))
             records = await self.platform.db.read(lambda conn: outbox.captured(conn, filters))
             return _json(200, {"deliveries": records})
+        if name == "opt-outs" and request.method == "POST":  # a recipient replying STOP (docs/sns.md)
+            body = json.loads(request.body or b"{}")
+            await self.opt_out_phone_number(body.get("account") or self.platform.settings.account_id,
+                                            body.get("region") or "us-east-1", str(body.get("phoneNumber", "")))
+            return _json(200, {"optedOut": body.get("phoneNumber")})
         if self.signer is not None and name == self.signer.certificate_name:
             return HttpResponse(200, self.signer.certificate_pem, {"content-type": "application/x-pem-file"})
         return _json(404, {"error": f"no such endpoint {request.path}"})
