@@ -18,6 +18,8 @@ SERVICE_PACKAGES = [
     "kinesis",
     "logs",
     "lambda_",
+    "iam",
+    "sts",
     "pipes",
     "schemas",
     "cloudwatch",
