@@ -78,7 +78,7 @@ def _binding(schemas: Any, registry: str, name: str, language: str) -> zipfile.Z
 def discovered_order(schemas: Any, events: Any, unique: str) -> tuple[str, dict[str, Any]]:
     bus = f"bus-{unique}"
     schemas.create_discoverer(SourceArn=events.create_event_bus(Name=bus)["EventBusArn"])
-    source = f"shop.{unique}"
+    source = f"shop.orders{unique}"  # each source part becomes a package (a part must not start with a digit)
     detail = {"orderId": "o-1", "total": 12.5, "items": [{"sku": "a", "quantity": 2}], "customer": {"name": "Ada"},
               "class": "gold"}
     _put(events, bus, source, detail)
@@ -92,12 +92,12 @@ def test_python_code_bindings_import_and_read_the_event(schemas: Any, discovered
     name, detail = discovered_order
     archive = _binding(schemas, "discovered-schemas", name, "Python36")
     archive.extractall(tmp_path)
-    package = "schema.shop." + unique + ".orderplaced"
-    assert f"schema/shop/{unique}/orderplaced/marshaller.py" in archive.namelist()
+    package = f"schema.shop.orders{unique}.orderplaced"
+    assert f"schema/shop/orders{unique}/orderplaced/marshaller.py" in archive.namelist()
     sys.path.insert(0, str(tmp_path))
     try:
         module = importlib.import_module(package)
-        event = {"version": "0", "id": "1", "detail-type": "Order Placed", "source": f"shop.{unique}", "account": "1",
+        event = {"version": "0", "id": "1", "detail-type": "Order Placed", "source": f"shop.orders{unique}", "account": "1",
                  "time": "2024-01-01T00:00:00Z", "region": "us-east-1", "resources": [], "detail": detail}
         typed = module.Marshaller.unmarshall(event, "AWSEvent")
         assert typed.detail.order_id == "o-1" and typed.detail.items[0].sku == "a"
