@@ -12,10 +12,14 @@ from collections.abc import Callable
 class StatesError(Exception):
     """A failure with an ASL error name (`States.Runtime`, a Fail state's Error, a task's error)."""
 
-    def __init__(self, error: str | None, cause: str | None = None, location: str | None = None) -> None:
+    def __init__(self, error: str | None, cause: str | None = None, location: str | None = None,
+                 matched_by_all: bool | None = None) -> None:
         super().__init__(f"{error}: {cause}")
         self.error = error
         self.cause = cause
+        # Whether a States.ALL rule takes it; None: as NOT_MATCHED_BY_ALL says. AWS's Catch on
+        # States.ALL takes a task result over the size limit, though not an oversized state output.
+        self.matched_by_all = matched_by_all
         self.location = location  # the field an evaluation failed in (EvaluationFailed's `location`)
         self.recorded = False
         # An event the failing state records only if no Retry takes the error (AWS: a retried Map

@@ -20,6 +20,7 @@ from eventyard.asl.errors import NOT_MATCHED_BY_ALL, PathNotFound, StatesError
 from eventyard.asl.history import History, Lane
 from eventyard.asl.map_state import run_map
 from eventyard.asl.model import (
+    MAX_PAYLOAD,
     Attempt,
     Checkpoint,
     Engine,
@@ -36,8 +37,6 @@ from eventyard.asl.model import (
 from eventyard.asl.parallel import run_parallel
 from eventyard.asl.tasks import run_task
 from eventyard.asl.templates import Scope, to_json
-
-MAX_PAYLOAD = 256 * 1024
 
 
 @dataclass
@@ -459,11 +458,11 @@ class Interpreter:
                                    map_runs=None)
 
 
-def error_matches(names: list[str], error: str | None) -> bool:
+def error_matches(names: list[str], error: str | None, matched_by_all: bool | None = None) -> bool:
     for pattern in names:
         if pattern == error:
             return True
-        if pattern == "States.ALL" and error not in NOT_MATCHED_BY_ALL:
+        if pattern == "States.ALL" and (error not in NOT_MATCHED_BY_ALL if matched_by_all is None else matched_by_all):
             return True
         if pattern == "States.TaskFailed" and error not in NOT_MATCHED_BY_ALL and error != "States.Timeout" \
                 and not (error or "").startswith("States.") or (pattern == "States.TaskFailed" and error in (
@@ -474,7 +473,7 @@ def error_matches(names: list[str], error: str | None) -> bool:
 
 def _match(rules: list[dict[str, Any]], err: StatesError) -> tuple[int, dict[str, Any]] | None:
     for index, rule in enumerate(rules):
-        if error_matches(rule.get("ErrorEquals", []), err.error):
+        if error_matches(rule.get("ErrorEquals", []), err.error, err.matched_by_all):
             return index, rule
     return None
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from eventyard.asl.history import History, Lane
 from eventyard.asl.templates import Scope
 
+MAX_PAYLOAD = 256 * 1024  # AWS: the largest input, output or task result a state may have (bytes)
 # What a state's run answers: the next state (None: the end), its output, the variables it assigned.
 StateOutcome = tuple[str | None, Any, dict[str, Any] | None]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from eventyard.asl import templates
 from eventyard.asl.errors import StatesError
-from eventyard.asl.model import Checkpoint, Engine, Frame, StateOutcome, TaskRequest
+from eventyard.asl.model import MAX_PAYLOAD, Checkpoint, Engine, Frame, StateOutcome, TaskRequest
 from eventyard.asl.templates import Scope, to_json
 
 
@@ -40,13 +40,78 @@ def _seconds(state: dict[str, Any], key: str, effective: Any, scope: Scope, json
     return None
 
 
+def is_lambda_function(resource: str) -> bool:
+    """A plain Lambda function ARN as Resource (AWS records LambdaFunction* events for it)."""
+    parts = resource.split(":")
+    return len(parts) > 6 and parts[2] == "lambda" and parts[5] == "function"
+
+
+class TaskEvents:
+    """The history events of one Task attempt: Task* events, or LambdaFunction* ones for a plain
+    Lambda function ARN."""
+
+    def __init__(self, interp: Engine, frame: Frame, resource: str) -> None:
+        self.interp, self.lane = interp, frame.lane
+        self.resource = resource
+        self.kind, self.short = resource_type(resource)
+        self.legacy_lambda = is_lambda_function(resource)
+
+    def scheduled(self, parameters: Any, timeout: float | None, heartbeat: float | None) -> None:
+        history = self.interp.history
+        if self.legacy_lambda:
+            details: dict[str, Any] = {"input": to_json(parameters), "inputDetails": {"truncated": False},
+                                       "resource": self.resource}
+            if timeout is not None:
+                details["timeoutInSeconds"] = int(timeout)
+            history.add(self.lane, "LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", details)
+            history.add(self.lane, "LambdaFunctionStarted")
+            return
+        scheduled: dict[str, Any] = {"resourceType": self.kind, "resource": self.short, "region": self.interp.region,
+                                     "parameters": to_json(parameters)}
+        if timeout is not None:
+            scheduled["timeoutInSeconds"] = int(timeout)
+        if heartbeat is not None:
+            scheduled["heartbeatInSeconds"] = int(heartbeat)
+        history.add(self.lane, "TaskScheduled", "taskScheduledEventDetails", scheduled)
+        history.add(self.lane, "TaskStarted", "taskStartedEventDetails", {"resourceType": self.kind,
+                                                                          "resource": self.short})
+
+    def failed(self, err: StatesError) -> None:
+        details: dict[str, Any] = {} if self.legacy_lambda else {"resourceType": self.kind, "resource": self.short}
+        if err.error is not None:
+            details["error"] = err.error
+        if err.cause is not None:
+            details["cause"] = err.cause
+        timed_out = err.error in ("States.Timeout", "States.HeartbeatTimeout")
+        prefix = "LambdaFunction" if self.legacy_lambda else "Task"
+        kind = "TimedOut" if timed_out else "Failed"
+        self.interp.history.add(self.lane, f"{prefix}{kind}", f"{prefix[0].lower()}{prefix[1:]}{kind}EventDetails",
+                                details)
+
+    def succeeded(self, result: Any) -> None:
+        output = {"output": to_json(result), "outputDetails": {"truncated": False}}
+        if self.legacy_lambda:
+            self.interp.history.add(self.lane, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
+                                    output)
+        else:
+            self.interp.history.add(self.lane, "TaskSucceeded", "taskSucceededEventDetails",
+                                    {"resourceType": self.kind, "resource": self.short, **output})
+
+    def check_size(self, result: Any) -> None:
+        """AWS: a task result over 256 KiB fails the task (a Catch on States.ALL takes it)."""
+        if len(to_json(result).encode()) > MAX_PAYLOAD:
+            who = self.resource if self.legacy_lambda else self.kind
+            raise StatesError("States.DataLimitExceeded", f"The state/task '{who}' returned a result with a size "
+                              "exceeding the maximum number of bytes service limit.", matched_by_all=True)
+
+
 async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any], raw: Any,
                    scope: Scope, jsonata: bool) -> StateOutcome:
     resource = state["Resource"]
     if jsonata and isinstance(resource, str) and resource.startswith("{%"):
         resource = templates.jsonata_value(resource, scope, interp.states_var(scope, raw), "Resource")
-    kind, short = resource_type(resource)
-    waits_for_token = resource.endswith(".waitForTaskToken") or kind == "activity"
+    events = TaskEvents(interp, frame, resource)
+    waits_for_token = resource.endswith(".waitForTaskToken") or events.kind == "activity"
 
     async def attempt(scope: Scope) -> Any:
         # After a restart, a top-level task that was waiting for its token picks up the same token.
@@ -59,27 +124,11 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
             token = resumed["token"] if resumed else interp.token_factory() if interp.token_factory else None
             context["Task"] = {"Token": token}
         task_scope = Scope(raw, context, scope.variables, scope.state_name, scope.entered_event_id)
-        if jsonata:
-            states = interp.states_var(task_scope, raw)
-            parameters = templates.jsonata_value(state["Arguments"], task_scope, states, "Arguments") \
-                if "Arguments" in state else raw
-            effective = raw
-        else:
-            effective = interp.input_path(state, raw, task_scope)
-            parameters = templates.payload(state["Parameters"], effective, task_scope) \
-                if "Parameters" in state else effective
+        parameters, effective = _parameters(interp, state, raw, task_scope, jsonata)
         timeout = _seconds(state, "TimeoutSeconds", effective, task_scope, jsonata)
         heartbeat = _seconds(state, "HeartbeatSeconds", effective, task_scope, jsonata)
-        scheduled: dict[str, Any] = {"resourceType": kind, "resource": short, "region": interp.region,
-                                     "parameters": to_json(parameters)}
-        if timeout is not None:
-            scheduled["timeoutInSeconds"] = int(timeout)
-        if heartbeat is not None:
-            scheduled["heartbeatInSeconds"] = int(heartbeat)
         if not resumed:
-            interp.history.add(frame.lane, "TaskScheduled", "taskScheduledEventDetails", scheduled)
-            interp.history.add(frame.lane, "TaskStarted", "taskStartedEventDetails",
-                               {"resourceType": kind, "resource": short})
+            events.scheduled(parameters, timeout, heartbeat)
         started_at = resumed["started_at"] if resumed else interp.host.now()
         request = TaskRequest(resource, parameters, name, timeout, heartbeat, token, context, frame.lane,
                               state.get("Credentials"), started_at, resumed is not None)
@@ -89,25 +138,27 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
                 **progress, "kind": "task", "token": token, "started_at": started_at}), request)
         try:
             result = await _bounded(interp, request, timeout)
+            events.check_size(result)
         except StatesError as err:
-            details: dict[str, Any] = {"resourceType": kind, "resource": short}
-            if err.error is not None:
-                details["error"] = err.error
-            if err.cause is not None:
-                details["cause"] = err.cause
-            timed_out = err.error in ("States.Timeout", "States.HeartbeatTimeout")
-            interp.history.add(frame.lane, "TaskTimedOut" if timed_out else "TaskFailed",
-                               "taskTimedOutEventDetails" if timed_out else "taskFailedEventDetails", details)
+            events.failed(err)
             raise
-        interp.history.add(frame.lane, "TaskSucceeded", "taskSucceededEventDetails",
-                           {"resourceType": kind, "resource": short, "output": to_json(result),
-                            "outputDetails": {"truncated": False}})
+        events.succeeded(result)
         return result
 
     def finish(result: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:
         return interp.finish_selected(state, raw, result, scope, jsonata)
 
     return await interp.with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
+
+
+def _parameters(interp: Engine, state: dict[str, Any], raw: Any, scope: Scope, jsonata: bool) -> tuple[Any, Any]:
+    """(the task's parameters, the effective input its *Path fields read)."""
+    if jsonata:
+        states = interp.states_var(scope, raw)
+        return (templates.jsonata_value(state["Arguments"], scope, states, "Arguments")
+                if "Arguments" in state else raw), raw
+    effective = interp.input_path(state, raw, scope)
+    return (templates.payload(state["Parameters"], effective, scope) if "Parameters" in state else effective), effective
 
 
 async def _bounded(interp: Engine, request: TaskRequest, timeout: float | None) -> Any:

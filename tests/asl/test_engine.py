@@ -73,7 +73,7 @@ def test_retry_backs_off_exponentially_then_catch_routes_the_error() -> None:
     assert host.sleeps == [1, 2, 4]
     assert calls == [0, 1, 2, 3]
     assert result.output == {"x": 1, "err": {"Error": "Custom.Error", "Cause": "nope"}}
-    assert "TaskFailed" in result.types
+    assert "LambdaFunctionFailed" in result.types  # AWS: a plain function ARN records LambdaFunction* events
 
 
 def test_retry_max_delay_caps_the_backoff() -> None:
@@ -197,3 +197,59 @@ def test_context_object_is_visible_to_paths() -> None:
     result = run({"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": {
         "name.$": "$$.State.Name", "exec.$": "$$.Execution.Name"}, "End": True}}})
     assert result.output == {"name": "S", "exec": "e"}
+
+
+LAMBDA_ARN = "arn:aws:lambda:us-east-1:000000000000:function:f"
+
+
+def test_a_plain_lambda_arn_records_lambda_function_events() -> None:
+    host = ManualHost()
+
+    async def echo(request: TaskRequest) -> Any:
+        return {"got": request.parameters}
+
+    host.tasks[LAMBDA_ARN] = echo
+    result = run({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA_ARN, "TimeoutSeconds": 5,
+                                                    "End": True}}}, {"a": 1}, host)
+    assert result.types == ["ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted",
+                            "LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded"]
+    scheduled, started, succeeded = result.events[2:5]
+    assert scheduled["lambdaFunctionScheduledEventDetails"] == {
+        "input": '{"a":1}', "inputDetails": {"truncated": False}, "resource": LAMBDA_ARN, "timeoutInSeconds": 5}
+    assert set(started) == {"id", "previousEventId", "timestamp", "type"}  # AWS: no details at all
+    assert succeeded["lambdaFunctionSucceededEventDetails"] == {"output": '{"got":{"a":1}}',
+                                                                "outputDetails": {"truncated": False}}
+
+
+def test_a_failing_plain_lambda_arn_records_lambda_function_failed() -> None:
+    host = ManualHost()
+
+    async def boom(request: TaskRequest) -> Any:
+        raise StatesError("Exception", "it broke")
+
+    host.tasks[LAMBDA_ARN] = boom
+    result = run({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA_ARN, "End": True}}}, {}, host)
+    assert result.types[-2:] == ["LambdaFunctionFailed", "ExecutionFailed"]
+    assert result.events[-2]["lambdaFunctionFailedEventDetails"] == {"error": "Exception", "cause": "it broke"}
+
+
+def test_a_task_result_over_256_kib_fails_the_task_and_states_all_catches_it() -> None:
+    host = ManualHost()
+
+    async def large(request: TaskRequest) -> Any:
+        return "é" * (128 * 1024 + 1)  # two bytes each in UTF-8
+
+    host.tasks[LAMBDA_ARN] = large
+    host.tasks["arn:aws:states:::lambda:invoke"] = large
+    for resource, who in ((LAMBDA_ARN, LAMBDA_ARN), ("arn:aws:states:::lambda:invoke", "lambda")):
+        result = run({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": resource, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}],
+                  "End": True},
+            "C": {"Type": "Pass", "End": True}}}, {}, host)
+        cause = (f"The state/task '{who}' returned a result with a size exceeding the maximum number of bytes "
+                 "service limit.")
+        assert result.output == {"Error": "States.DataLimitExceeded", "Cause": cause}
+        failed = result.events[4]
+        assert failed["type"] in ("LambdaFunctionFailed", "TaskFailed")
+        details = failed.get("lambdaFunctionFailedEventDetails") or failed["taskFailedEventDetails"]
+        assert (details["error"], details["cause"]) == ("States.DataLimitExceeded", cause)

@@ -42,8 +42,23 @@ def test_a_lambda_backed_workflow(server: Any, sfn: Any, make_machine: Any, uniq
         done = run_to_end(sfn, machine, {"n": 4}, timeout=60)
         assert done["status"] == "SUCCEEDED", done
         assert json.loads(done["output"]) == {"doubled": 16}
+        events = sfn.get_execution_history(executionArn=done["executionArn"])["events"]
+        types = [e["type"] for e in events]
+        # AWS: the optimized integration records Task* events, a plain function ARN LambdaFunction* ones
+        assert types[2:5] == ["TaskScheduled", "TaskStarted", "TaskSucceeded"]
+        assert types[7:10] == ["LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded"]
+        assert events[7]["lambdaFunctionScheduledEventDetails"]["resource"] == function_arn
+        invoked = json.loads(events[4]["taskSucceededEventDetails"]["output"])
+        assert invoked["StatusCode"] == 200 and invoked["ExecutedVersion"] == "$LATEST"
+        headers = invoked["SdkHttpMetadata"]["HttpHeaders"]
+        assert headers["Content-Type"] == "application/json" and headers["X-Amz-Executed-Version"] == "$LATEST"
+        assert invoked["SdkHttpMetadata"]["AllHttpHeaders"]["Content-Length"] == [headers["Content-Length"]]
+        assert set(invoked["SdkResponseMetadata"]) == {"RequestId"}
         failed = run_to_end(sfn, machine, {"n": 1, "fail": True}, timeout=60)
         assert failed["status"] == "FAILED"
         assert failed["error"] == "ValueError"
+        failure = sfn.get_execution_history(executionArn=failed["executionArn"], reverseOrder=True)["events"][1]
+        assert failure["type"] == "TaskFailed"  # the optimized integration's state failed first
+        assert failure["taskFailedEventDetails"]["error"] == "ValueError"
     finally:
         lam.delete_function(FunctionName=name)

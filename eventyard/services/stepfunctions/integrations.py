@@ -9,6 +9,7 @@ import asyncio
 import base64
 import json
 import uuid
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel
@@ -85,7 +86,22 @@ def _to_python(operation: OperationModel, params: Any) -> dict[str, Any]:
 
 def _to_json(operation: OperationModel, result: dict[str, Any]) -> Any:
     shape = operation.output_shape
-    return write_json(shape, result) if shape is not None else {}
+    return _member_json(shape, result) if shape is not None else {}
+
+
+def _member_json(shape: Any, value: Any) -> Any:
+    """A result as JSON keyed by member names (Step Functions shows `FunctionError`, not the HTTP
+    header `X-Amz-Function-Error` the wire protocol puts it in)."""
+    if value is None:
+        return None
+    if shape.type_name == "structure":
+        return {name: _member_json(shape.members[name], item) for name, item in value.items()
+                if name in shape.members and item is not None}
+    if shape.type_name == "list":
+        return [_member_json(shape.member, item) for item in value]
+    if shape.type_name == "map":
+        return {key: _member_json(shape.value, item) for key, item in value.items()}
+    return write_json(shape, value)
 
 
 async def call(host: ServiceHost, service: str, action: str, params: Any, prefix: str | None = None,
@@ -231,9 +247,22 @@ async def _lambda(host: ServiceHost, params: dict[str, Any]) -> dict[str, Any]:
     if out.get("FunctionError"):
         error = value.get("errorType", "Exception") if isinstance(value, dict) else "Exception"
         raise StatesError(error, raw)
-    return {"ExecutedVersion": out.get("ExecutedVersion", "$LATEST"), "Payload": value,
-            "SdkHttpMetadata": {"HttpStatusCode": out.get("StatusCode", 200)},
-            "StatusCode": out.get("StatusCode", 200)}
+    version = out.get("ExecutedVersion", "$LATEST")
+    return {"ExecutedVersion": version, "Payload": value,
+            "SdkHttpMetadata": _sdk_http_metadata(host, version, len(raw.encode()), out.get("StatusCode", 200)),
+            "SdkResponseMetadata": {"RequestId": str(uuid.uuid4())}, "StatusCode": out.get("StatusCode", 200)}
+
+
+def _sdk_http_metadata(host: ServiceHost, version: str, length: int, status: int) -> dict[str, Any]:
+    """The Invoke answer's HTTP metadata as AWS's optimized Lambda integration passes it on (the
+    Java SDK's headers: each once as a value and once as a list of values)."""
+    now = host.now()
+    trace = f"Root=1-{int(now):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+    headers = {"Connection": "keep-alive", "Content-Length": str(length), "Content-Type": "application/json",
+               "Date": formatdate(now, usegmt=True), "X-Amz-Executed-Version": version,
+               "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": str(uuid.uuid4()),
+               "X-Amzn-Trace-Id": trace}
+    return {"AllHttpHeaders": {k: [v] for k, v in headers.items()}, "HttpHeaders": headers, "HttpStatusCode": status}
 
 
 async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any]) -> Any:
