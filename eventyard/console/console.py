@@ -90,7 +90,7 @@ class Console:
             return await self._login(request)
         identity = await self.auth.identify(request)
         if identity is None:
-            if request.method == "GET" and not request.is_fragment:
+            if request.method == "GET" and not request.is_fragment and request.path != "live":
                 return redirect(console_url("login", next=http.path + (f"?{http.query_string}" if http.query_string
                                                                        else "")))
             return html("<p>Log in to use the console.</p>", 401)
