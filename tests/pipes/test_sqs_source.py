@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from tests.pipes.conftest import ROLE, bodies, drain, eventually, queue_arn, settled
@@ -77,3 +78,26 @@ def test_an_event_bus_target_gets_the_pipe_as_source_and_the_parameters(
     assert event["source"] == f"Pipe {name}"
     assert event["detail-type"] == "Event from aws:sqs"
     assert event["detail"] == {"n": 7}
+
+
+def test_a_pipe_publishes_its_cloudwatch_metrics(fresh_server: Any, unique: str) -> None:
+    sqs, pipes, cloudwatch = fresh_server.client("sqs"), fresh_server.client("pipes"), fresh_server.client("cloudwatch")
+    source = sqs.create_queue(QueueName=f"src-{unique}")["QueueUrl"]
+    target = sqs.create_queue(QueueName=f"dst-{unique}")["QueueUrl"]
+    name = f"p-{unique}"
+    pipes.create_pipe(Name=name, RoleArn=ROLE, Source=queue_arn(sqs, source), Target=queue_arn(sqs, target))
+    settled(pipes, name, "RUNNING")
+    for i in range(3):
+        sqs.send_message(QueueUrl=source, MessageBody=json.dumps({"n": i}))
+    drain(sqs, target, 3)
+    start = time.time() - 600
+    fresh_server.advance_clock(120)  # the minute with the executions closes and is written
+
+    def events_counted() -> float:
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/EventBridge/Pipes", MetricName="EventCount", Dimensions=[{"Name": "PipeName", "Value": name}],
+            StartTime=start, EndTime=start + 3600, Period=60, Statistics=["Sum"])["Datapoints"]
+        return sum(p["Sum"] for p in points)
+    assert eventually(lambda: events_counted() == 3)
+    names = {m["MetricName"] for m in cloudwatch.list_metrics(Namespace="AWS/EventBridge/Pipes")["Metrics"]}
+    assert {"Invocations", "EventCount", "Duration", "TargetStageDuration"} <= names

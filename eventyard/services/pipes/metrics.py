@@ -1,10 +1,7 @@
-"""The hook for a pipe's CloudWatch metrics (namespace AWS/EventBridge/Pipes, dimension PipeName).
-
-The runner reports each execution here: Invocations, ExecutionFailed, ExecutionPartiallyFailed,
-EnrichmentStageFailed, TargetStageFailed, EventCount, and the stage durations in milliseconds.
-The CloudWatch metrics recorder (runtime/metrics.py) is not part of the server yet; when it lands,
-this is the one place that forwards these numbers to it. Until then nothing is recorded.
-"""
+"""A pipe's CloudWatch metrics (namespace AWS/EventBridge/Pipes, dimension PipeName), recorded in memory
+per period by the platform's metrics recorder: Invocations, EventCount, ExecutionFailed,
+ExecutionPartiallyFailed, EnrichmentStageFailed, TargetStageFailed and TargetStageSkipped, and the
+durations (milliseconds) Duration, EnrichmentStageDuration and TargetStageDuration."""
 
 from __future__ import annotations
 
@@ -13,6 +10,17 @@ from typing import Any
 NAMESPACE = "AWS/EventBridge/Pipes"
 
 
-def record(platform: Any, pipe_name: str, metric: str, value: float, unit: str = "Count") -> None:
-    """Record one data point of a pipe metric (a no-op until the metrics recorder exists)."""
-    del platform, pipe_name, metric, value, unit
+class PipeMetrics:
+    def __init__(self, platform: Any, pipe: dict[str, Any]) -> None:
+        self.recorder = getattr(platform, "metrics", None)
+        _, _, _, self.region, self.account, _ = str(pipe["Arn"]).split(":", 5)
+        self.dimensions = (("PipeName", str(pipe["Name"])),)
+
+    def count(self, name: str, value: float = 1.0) -> None:
+        if self.recorder is not None and self.recorder.enabled:
+            self.recorder.count(NAMESPACE, name, self.dimensions, value, account_id=self.account, region=self.region)
+
+    def duration(self, name: str, seconds: float) -> None:
+        if self.recorder is not None and self.recorder.enabled:
+            self.recorder.observe(NAMESPACE, name, self.dimensions, seconds * 1000.0, "Milliseconds",
+                                  account_id=self.account, region=self.region)

@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
-from eventyard.services.pipes import metrics, store
+from eventyard.services.pipes import store
 from eventyard.services.pipes.config import parse_arn, source_kind
+from eventyard.services.pipes.metrics import PipeMetrics
 from eventyard.services.pipes.pipe_logs import ExecutionLog
 from eventyard.services.pipes.targets import Caller, StageFailed
 from eventyard.services.pipes.templates import PipeNames, transformed
@@ -49,6 +50,7 @@ class PipeRunner:
         self.kind = source_kind(pipe["Source"])
         self.data_key = "body" if self.kind == "sqs" else "data"
         self.filters = compile_filters((pipe.get("SourceParameters") or {}).get("FilterCriteria"))
+        self.metrics = PipeMetrics(platform, pipe)
         self.names = PipeNames(pipe["Arn"], pipe["Name"], pipe["Source"], pipe.get("Enrichment") or "",
                                pipe["Target"])
 
@@ -70,12 +72,16 @@ class PipeRunner:
         batch = [records[i] for i in kept]
         journal = ExecutionLog(self.platform, self.pipe)
         journal.add("ExecutionStarted", batch)
-        metrics.record(self.platform, self.pipe["Name"], "Invocations", 1)
-        metrics.record(self.platform, self.pipe["Name"], "EventCount", len(batch))
+        self.metrics.count("Invocations")
+        self.metrics.count("EventCount", len(batch))
+        started = asyncio.get_running_loop().time()
         try:
             failed = await self._through_stages(batch, journal)
         finally:
             await journal.flush()
+        self.metrics.duration("Duration", asyncio.get_running_loop().time() - started)
+        if failed:
+            self.metrics.count("ExecutionFailed" if len(failed) == len(batch) else "ExecutionPartiallyFailed")
         return {kept[i] for i in failed}
 
     async def _through_stages(self, batch: list[dict[str, Any]], journal: ExecutionLog) -> set[int]:
@@ -87,36 +93,42 @@ class PipeRunner:
             template = (self.pipe.get("EnrichmentParameters") or {}).get("InputTemplate")
             events = [transformed(template, r, self.names, now) for r in batch]
             journal.add("EnrichmentInvocationStarted", events)
+            started = asyncio.get_running_loop().time()
             try:
                 events = await caller.enrich(events)
             except StageFailed as failure:
                 journal.add("EnrichmentInvocationFailed", events, str(failure))
                 journal.add("ExecutionFailed", None, str(failure))
-                metrics.record(self.platform, self.pipe["Name"], "EnrichmentStageFailed", 1)
+                self.metrics.count("EnrichmentStageFailed")
                 return everything
+            finally:
+                self.metrics.duration("EnrichmentStageDuration", asyncio.get_running_loop().time() - started)
             journal.add("EnrichmentInvocationSucceeded", events)
         else:
             journal.add("EnrichmentStageSkipped")
         if not events:  # the enrichment kept nothing: the batch is done (AWS stops the execution)
             journal.add("TargetStageSkipped")
             journal.add("ExecutionSucceeded")
+            self.metrics.count("TargetStageSkipped")
             return set()
         template = (self.pipe.get("TargetParameters") or {}).get("InputTemplate")
         events = [transformed(template, e, self.names, now) for e in events]
         journal.add("TargetInvocationStarted", events)
+        started = asyncio.get_running_loop().time()
         try:
             outcome = await caller.deliver(events)
         except StageFailed as failure:
             journal.add("TargetInvocationFailed", events, str(failure))
             journal.add("ExecutionFailed", None, str(failure))
-            metrics.record(self.platform, self.pipe["Name"], "TargetStageFailed", 1)
+            self.metrics.count("TargetStageFailed")
             return everything
+        finally:
+            self.metrics.duration("TargetStageDuration", asyncio.get_running_loop().time() - started)
         if outcome.ok:
             journal.add("TargetInvocationSucceeded", events)
             journal.add("ExecutionSucceeded")
             return set()
         journal.add("TargetInvocationPartiallyFailed", events)
-        metrics.record(self.platform, self.pipe["Name"], "ExecutionPartiallyFailed", 1)
         failed = {i for i, r in enumerate(batch) if self.identifier(r) in outcome.failed_ids}
         if outcome.failed_indices:
             # Events map to records one to one only when no enrichment changed the batch's length.
