@@ -139,7 +139,22 @@ class Interpreter:
         failed: dict[str, Any] = {"error": err.error, "cause": err.cause, "state": name}
         if err.location:
             failed["location"] = err.location
-        self.history.add(frame.lane, "EvaluationFailed", "evaluationFailedEventDetails", failed)
+        lane = frame.lane
+        entered = self._event(lane.last)
+        if entered is not None and entered["type"].endswith("StateEntered") and entered["type"] != "WaitStateEntered":
+            # AWS: when the failure comes straight after the state's entry, the event names the
+            # entry's predecessor (a Wait's names the entry itself), as recorded
+            lane = Lane(entered["previousEventId"], lane.sink)
+        self.history.add(lane, "EvaluationFailed", "evaluationFailedEventDetails", failed)
+        frame.lane.last = lane.last
+
+    def _event(self, event_id: int) -> dict[str, Any] | None:
+        for event in reversed(self.history.events):
+            if event["id"] == event_id:
+                return event
+            if event["id"] < event_id:
+                return None
+        return None
 
     def _check_size(self, value: Any, name: str) -> None:
         if len(to_json(value).encode()) > MAX_PAYLOAD:

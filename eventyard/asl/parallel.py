@@ -19,10 +19,12 @@ async def run_branches(interp: Engine, frame: Frame, branches: list[dict[str, An
     committed, and a branch in `saved` (from before a restart) is not run again, or picks up where
     it was parked."""
     saved = saved or {}
+    ends: list[int] = []  # each branch's last event
 
     async def branch(index: int, definition: dict[str, Any]) -> Any:
         record = saved.get(index)
         if record is not None and record["status"] == "done":
+            ends.append(record["end"])
             return record["result"]
         sink = (list(record["events"]) if record else []) if store is not None else frame.lane.sink
         lane = Lane(frame.lane.last, sink)
@@ -34,7 +36,10 @@ async def run_branches(interp: Engine, frame: Frame, branches: list[dict[str, An
         hooks = UnitHooks(index, lane, store.save) if store is not None else None
         inner = Frame(definition["States"], definition.get("QueryLanguage", frame.query_language), variables, lane,
                       frame.map_item, hooks=hooks, resume=resume)
-        result = await interp.run_frame(inner, start, branch_input)
+        try:
+            result = await interp.run_frame(inner, start, branch_input)
+        finally:
+            ends.append(lane.last)
         if store is not None:
             await store.save(index, done_record(result, sink, lane.last, lane.last))
         return result
@@ -45,6 +50,8 @@ async def run_branches(interp: Engine, frame: Frame, branches: list[dict[str, An
     finally:
         for task in tasks:
             task.cancel()
+        # AWS: the state's end follows the last event of the branches (the one that ended last)
+        frame.lane.last = max([frame.lane.last, *ends])
 
 
 async def run_parallel(interp: Engine, frame: Frame, name: str, state: dict[str, Any], raw: Any,
@@ -74,7 +81,9 @@ async def run_parallel(interp: Engine, frame: Frame, name: str, state: dict[str,
         except StatesError as err:
             interp.history.add(frame.lane, "ParallelStateFailed")
             raise err
+        last = frame.lane.last
         interp.history.add(frame.lane, "ParallelStateSucceeded")
+        frame.lane.last = last  # ParallelStateExited follows the same event as ParallelStateSucceeded
         return result
 
     def finish(result: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:

@@ -253,3 +253,34 @@ def test_a_task_result_over_256_kib_fails_the_task_and_states_all_catches_it() -
         assert failed["type"] in ("LambdaFunctionFailed", "TaskFailed")
         details = failed.get("lambdaFunctionFailedEventDetails") or failed["taskFailedEventDetails"]
         assert (details["error"], details["cause"]) == ("States.DataLimitExceeded", cause)
+
+
+def _links(result: Any) -> list[tuple[int, int, str]]:
+    return [(e["id"], e["previousEventId"], e["type"]) for e in result.events]
+
+
+def test_a_parallel_state_ends_after_its_last_branch_event() -> None:
+    branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}
+    result = run({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [branch, branch], "End": True}}})
+    links = _links(result)
+    # ParallelStateStarted is 3; the branches' four events are 4..7; AWS: the state's end follows 7
+    assert links[7] == (8, 7, "ParallelStateSucceeded")
+    assert links[8] == (9, 7, "ParallelStateExited")
+
+
+def test_a_distributed_map_exits_after_its_map_run_started() -> None:
+    result = run({"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}, [1, 2])
+    assert _links(result)[2:7] == [(3, 2, "MapStateStarted"), (4, 3, "MapRunStarted"), (5, 4, "MapRunSucceeded"),
+                                   (6, 5, "MapStateSucceeded"), (7, 4, "MapStateExited")]
+
+
+def test_an_evaluation_failure_names_the_event_before_the_state_entry() -> None:
+    failing = run({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": "{% $doesNotExist %}", "End": True}}})
+    assert _links(failing) == [(1, 0, "ExecutionStarted"), (2, 0, "PassStateEntered"), (3, 0, "EvaluationFailed"),
+                               (4, 3, "ExecutionFailed")]
+    waiting = run({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": "{% 'x' %}", "End": True}}})
+    assert _links(waiting)[1:3] == [(2, 0, "WaitStateEntered"), (3, 2, "EvaluationFailed")]
