@@ -43,7 +43,10 @@ async def stream(console: Console, request: ConsoleRequest) -> HttpResponse:
     if console.has("lambda"):
         mappings = await console.collect(request, "lambda", "ListEventSourceMappings", "EventSourceMappings",
                                          {"EventSourceArn": summary["StreamARN"]}, token="NextMarker", region=region)
-    consumer_rows = [{"name": c["ConsumerName"], "arn": c["ConsumerARN"], "status": c.get("ConsumerStatus", ""),
+    readers = {"name": "GetRecords readers (all)", "arn": summary["StreamARN"], "status": "",
+               "age": await latest_value(console, request, region, "AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds",
+                                         {"StreamName": name})}
+    consumer_rows = [readers] + [{"name": c["ConsumerName"], "arn": c["ConsumerARN"], "status": c.get("ConsumerStatus", ""),
                       "age": await latest_value(console, request, region, "AWS/Kinesis",
                                                 "SubscribeToShardEvent.MillisBehindLatest",
                                                 {"StreamName": name, "ConsumerName": c["ConsumerName"]})}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from eventyard.console.links import arn_region
+from eventyard.console.pages.metrics import datapoints
 from eventyard.console.paging import paginate
 from eventyard.console.routing import Routes
 from eventyard.console.web import ConsoleRequest, console_url, redirect
@@ -51,7 +52,20 @@ async def topic(console: Console, request: ConsoleRequest) -> HttpResponse:
     backlog = await provider.delivery_backlog(arn) if provider is not None else []
     captured = await _captured(console, {"topic_arn": arn})
     return console.render(request, "sns_topic.html", title=arn.rsplit(":", 1)[-1], arn=arn, attributes=attributes,
-                          page=page, rows=rows, backlog=backlog, captured=captured[-50:][::-1], now=console.now())
+                          page=page, rows=rows, backlog=backlog, captured=captured[-50:][::-1], now=console.now(),
+                          deliveries=await _delivery_counts(console, request, region, arn.rsplit(":", 1)[-1]))
+
+
+async def _delivery_counts(console: Console, request: ConsoleRequest, region: str,
+                           topic: str) -> dict[str, float] | None:
+    """Notifications delivered and failed in the last three hours (AWS/SNS metrics); None without CloudWatch."""
+    counts: dict[str, float] = {}
+    for metric in ("NumberOfMessagesPublished", "NumberOfNotificationsDelivered", "NumberOfNotificationsFailed"):
+        points = await datapoints(console, request, region, "AWS/SNS", metric, {"TopicName": topic}, "Sum")
+        if points is None:
+            return None
+        counts[metric] = sum(value for _, value in points)
+    return counts
 
 
 @routes.get("sns/captured")
