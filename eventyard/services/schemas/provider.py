@@ -139,8 +139,8 @@ class SchemasProvider(Provider):
         now = self.platform.clock.now()
 
         def run(conn: Connection) -> dict[str, Any]:
+            schema = self._schema_of(ctx, params, writing=True)(conn)
             registry = store.get_registry(conn, ctx.account_id, ctx.region, params["RegistryName"])
-            schema = store.get_schema(conn, registry, params["SchemaName"])
             if params.get("Content"):
                 kind = params.get("Type") or schema.type
                 parse_content(kind, params["Content"])
@@ -159,9 +159,12 @@ class SchemasProvider(Provider):
         self.intake.forget_registry(ctx.account_id, ctx.region, params["RegistryName"])
         return answer
 
-    def _schema_of(self, ctx: RequestContext, params: dict[str, Any]) -> Callable[[Connection], store.Schema]:
+    def _schema_of(self, ctx: RequestContext, params: dict[str, Any],
+                   writing: bool = False) -> Callable[[Connection], store.Schema]:
         def find(conn: Connection) -> store.Schema:
             registry = store.get_registry(conn, ctx.account_id, ctx.region, params["RegistryName"])
+            if writing and registry.scope == "AWS":
+                raise forbidden(f"Registry {registry.name} is managed by AWS and cannot be changed.")
             return store.get_schema(conn, registry, params["SchemaName"])
         return find
 
@@ -172,11 +175,11 @@ class SchemasProvider(Provider):
         return await self._read(ctx, run)
 
     async def delete_schema(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        await self._write(ctx, lambda conn: store.delete_schema(conn, self._schema_of(ctx, params)(conn)))
+        await self._write(ctx, lambda conn: store.delete_schema(conn, self._schema_of(ctx, params, True)(conn)))
         self.intake.forget_registry(ctx.account_id, ctx.region, params["RegistryName"])
 
     async def delete_schema_version(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        await self._write(ctx, lambda conn: store.delete_version(conn, self._schema_of(ctx, params)(conn),
+        await self._write(ctx, lambda conn: store.delete_version(conn, self._schema_of(ctx, params, True)(conn),
                                                                   params["SchemaVersion"]))
         self.intake.forget_registry(ctx.account_id, ctx.region, params["RegistryName"])
 
