@@ -10,6 +10,7 @@ import json
 import re
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import ServerProcess, free_port
@@ -225,3 +226,20 @@ def test_an_unknown_page_is_a_404(server: ServerProcess) -> None:
     assert status == 200 and headers["content-type"].startswith("text/javascript") and "htmx" in body
 
 
+
+
+def test_archives_and_replays_show_with_their_progress(fresh_server: ServerProcess, unique: str) -> None:
+    events = fresh_server.client("events")
+    bus_arn = events.create_event_bus(Name=f"b-{unique}")["EventBusArn"]
+    archive = events.create_archive(ArchiveName=f"a-{unique}", EventSourceArn=bus_arn)
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    events.put_events(Entries=[{"Source": unique, "DetailType": "t", "Detail": "{}", "EventBusName": bus_arn}])
+    rule = events.put_rule(Name="r", EventBusName=bus_arn, EventPattern=json.dumps({"source": [unique]}))["RuleArn"]
+    events.start_replay(ReplayName=f"rp-{unique}", EventSourceArn=archive["ArchiveArn"], EventStartTime=start,
+                        EventEndTime=datetime.now(UTC), Destination={"Arn": bus_arn, "FilterArns": [rule]})
+    wait_for(lambda: events.describe_replay(ReplayName=f"rp-{unique}")["State"] == "COMPLETED", what="the replay")
+    listing = text(page(fresh_server, "events/archives"))
+    assert f"a-{unique}" in listing and f"rp-{unique}" in listing and "COMPLETED" in listing and "100%" in listing
+    detail = text(page(fresh_server, "events/archive", arn=archive["ArchiveArn"]))
+    assert f"rp-{unique}" in detail and "1 events" in detail
+    assert f"rp-{unique}" in text(page(fresh_server, "events/replays", source=archive["ArchiveArn"]))

@@ -138,6 +138,15 @@ async def archives(console: Console, request: ConsoleRequest) -> HttpResponse:
                           replays=[_with_progress(r) for r in replays], now=console.now())
 
 
+@routes.get("events/replays")
+async def replays_live(console: Console, request: ConsoleRequest) -> HttpResponse:
+    """The replays table alone, re-rendered while replays run (their progress)."""
+    replays = await console.collect(request, "events", "ListReplays", "Replays")
+    source = request.arg("source")
+    shown = [_with_progress(r) for r in replays if not source or r.get("EventSourceArn") == source]
+    return console.render(request, "fragments/events_replays.html", replays=shown, now=console.now())
+
+
 @routes.get("events/archive")
 async def archive(console: Console, request: ConsoleRequest) -> HttpResponse:
     arn = request.arg("arn")
@@ -145,7 +154,7 @@ async def archive(console: Console, request: ConsoleRequest) -> HttpResponse:
     region = arn_region(arn, request.region)
     described = await console.call(request, "events", "DescribeArchive", {"ArchiveName": name}, region)
     replays = await console.collect(request, "events", "ListReplays", "Replays", region=region)
-    mine = [_with_progress(r) for r in replays if r.get("EventSourceArn") == described.get("EventSourceArn")]
+    mine = [_with_progress(r) for r in replays if r.get("EventSourceArn") == described.get("ArchiveArn")]
     return console.render(request, "events_archive.html", title=f"Archive {name}", archive=described, replays=mine,
                           now=console.now())
 
