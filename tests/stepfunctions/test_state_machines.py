@@ -157,3 +157,36 @@ def test_a_valid_map_label_names_the_map_run(sfn: Any, unique: str) -> None:
             "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
             "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
     sfn.create_state_machine(name=f"label-ok-{unique}", definition=json.dumps(definition), roleArn=ROLE)
+
+
+def test_describe_shows_the_encryption_and_the_variables_each_state_reads(sfn: Any, unique: str) -> None:
+    definition = {"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"guess": 1, "answer": 2}, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$guess", "NumericEqualsPath": "$answer",
+                                                 "Next": "Done"}], "Default": "Each"},
+        "Each": {"Type": "Map", "ItemsPath": "$items", "Next": "Done", "ItemProcessor": {
+            "StartAt": "Add", "States": {"Add": {"Type": "Pass", "Parameters": {
+                "sum.$": "States.MathAdd($guess, $.n)", "literal": "$answer"}, "End": True}}}},
+        "Done": {"Type": "Succeed"}}}
+    arn = sfn.create_state_machine(name=f"refs-{unique}", definition=json.dumps(definition),
+                                   roleArn=ROLE)["stateMachineArn"]
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert described["encryptionConfiguration"] == {"type": "AWS_OWNED_KEY"}
+    assert described["variableReferences"] == {"Check": ["answer", "guess"], "Each": ["items"], "Add": ["guess"]}
+    plain = sfn.create_state_machine(name=f"norefs-{unique}", definition=json.dumps(PASS),
+                                     roleArn=ROLE)["stateMachineArn"]
+    assert "variableReferences" not in sfn.describe_state_machine(stateMachineArn=plain)
+
+
+def test_jsonata_variable_references_leave_out_functions_states_and_bound_names(sfn: Any, unique: str) -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
+        "Type": "Pass", "Output": "{% ($x := $count + 1; $uppercase($name) & $x & $states.input.v & '$quoted') %}",
+        "End": True}}}
+    arn = sfn.create_state_machine(name=f"jsonata-refs-{unique}", definition=json.dumps(definition),
+                                   roleArn=ROLE)["stateMachineArn"]
+    assert sfn.describe_state_machine(stateMachineArn=arn)["variableReferences"] == {"P": ["count", "name"]}
+
+
+def test_an_activity_describes_its_encryption(sfn: Any, unique: str) -> None:
+    arn = sfn.create_activity(name=f"act-{unique}")["activityArn"]
+    assert sfn.describe_activity(activityArn=arn)["encryptionConfiguration"] == {"type": "AWS_OWNED_KEY"}

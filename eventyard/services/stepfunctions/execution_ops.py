@@ -182,8 +182,10 @@ class ExecutionOperations(ProviderCore):
             machine = conn.execute("SELECT * FROM sfn_state_machines WHERE arn = ?", (row["machine_arn"],)).fetchone()
             out = {"stateMachineArn": row["machine_arn"], "name": row["machine_arn"].split(":")[6],
                    "definition": row["definition"], "roleArn": row["role_arn"],
-                   "updateDate": machine["updated_at"] if machine else row["started_at"]}
+                   "updateDate": machine["updated_at"] if machine else row["started_at"],
+               **machines.definition_details(row["definition"])}
             if machine is not None:
+                out["encryptionConfiguration"] = machines.encryption(machine)
                 out["loggingConfiguration"] = json.loads(machine["logging"] or "{}")
                 out["tracingConfiguration"] = json.loads(machine["tracing"] or "{}")
                 if machine["revision_id"] != machines.NO_REVISION:

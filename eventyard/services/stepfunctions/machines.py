@@ -6,12 +6,25 @@ import json
 import uuid
 from typing import Any
 
+from eventyard.asl.references import variable_references
 from eventyard.protocol.errors import AwsError
 from eventyard.services.stepfunctions.names import split_qualified
 from eventyard.storage import Connection, Row
 
 # AWS: a state machine has no revisionId until an update changes its definition or role.
 NO_REVISION = ""
+DEFAULT_ENCRYPTION = {"type": "AWS_OWNED_KEY"}
+
+
+def encryption(row: Row) -> dict[str, Any]:
+    """A state machine's or activity's EncryptionConfiguration (AWS's default when none was given)."""
+    return json.loads(row["encryption"]) if row["encryption"] else dict(DEFAULT_ENCRYPTION)
+
+
+def definition_details(definition: str) -> dict[str, Any]:
+    """What DescribeStateMachine derives from a definition: the variables each state reads."""
+    references = variable_references(json.loads(definition))
+    return {"variableReferences": references} if references else {}
 
 
 def get(conn: Connection, arn: str) -> Row:
@@ -33,17 +46,23 @@ def create(conn: Connection, arn: str, account: str, region: str, params: dict[s
     tags = {t["key"]: t.get("value", "") for t in params.get("tags", [])}
     conn.execute(
         "INSERT INTO sfn_state_machines (arn, account_id, region, name, type, definition, role_arn, description,"
-        " logging, tracing, revision_id, created_at, updated_at, tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " logging, tracing, revision_id, created_at, updated_at, tags, encryption)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (arn, account, region, params["name"], params.get("type", "STANDARD"), definition_text, params["roleArn"],
          params.get("description"), json.dumps(params.get("loggingConfiguration") or {"level": "OFF",
                                                                                        "includeExecutionData": False}),
          json.dumps(params.get("tracingConfiguration") or {"enabled": False}), NO_REVISION, now, now,
-         json.dumps(tags)),
+         json.dumps(tags), _encryption_param(params)),
     )
     out: dict[str, Any] = {"stateMachineArn": arn, "creationDate": now}
     if params.get("publish"):
         out["stateMachineVersionArn"] = publish(conn, arn, params.get("versionDescription"), now)
     return out
+
+
+def _encryption_param(params: dict[str, Any]) -> str | None:
+    given = params.get("encryptionConfiguration")
+    return json.dumps(given) if given else None
 
 
 def publish(conn: Connection, arn: str, description: str | None, now: float) -> str:
@@ -69,11 +88,11 @@ def update(conn: Connection, arn: str, params: dict[str, Any], definition_text: 
         revision = str(uuid.uuid4())
     conn.execute(
         "UPDATE sfn_state_machines SET definition = ?, role_arn = ?, logging = ?, tracing = ?, revision_id = ?,"
-        " updated_at = ? WHERE arn = ?",
+        " updated_at = ?, encryption = ? WHERE arn = ?",
         (definition_text or machine["definition"], params.get("roleArn", machine["role_arn"]),
          json.dumps(params["loggingConfiguration"]) if "loggingConfiguration" in params else machine["logging"],
          json.dumps(params["tracingConfiguration"]) if "tracingConfiguration" in params else machine["tracing"],
-         revision, now, arn))
+         revision, now, _encryption_param(params) or machine["encryption"], arn))
     out: dict[str, Any] = {"updateDate": now}
     if revision != NO_REVISION:
         out["revisionId"] = revision
@@ -92,7 +111,8 @@ def describe(row: Row) -> dict[str, Any]:
     out = {"stateMachineArn": row["arn"], "name": row["name"], "status": "ACTIVE", "definition": row["definition"],
            "roleArn": row["role_arn"], "type": row["type"], "creationDate": row["created_at"],
            "loggingConfiguration": json.loads(row["logging"] or "{}"),
-           "tracingConfiguration": json.loads(row["tracing"] or "{}")}
+           "tracingConfiguration": json.loads(row["tracing"] or "{}"), "encryptionConfiguration": encryption(row),
+           **definition_details(row["definition"])}
     if row["revision_id"] != NO_REVISION:
         out["revisionId"] = row["revision_id"]
     if row["description"]:

@@ -140,6 +140,15 @@ MIGRATIONS = [
         CREATE INDEX sfn_map_runs_execution ON sfn_map_runs (execution_arn, started_at)
         """,
     ),
+    Migration(
+        "stepfunctions-0005-encryption",
+        # EncryptionConfiguration (JSON) of state machines and activities; NULL: AWS's default,
+        # {"type": "AWS_OWNED_KEY"}.
+        """
+        ALTER TABLE sfn_state_machines ADD COLUMN encryption TEXT;
+        ALTER TABLE sfn_activities ADD COLUMN encryption TEXT
+        """,
+    ),
 ]
 
 # Upserts shared by the runner and the execution operations (a rewritten event or a re-issued token).

@@ -15,7 +15,7 @@ from eventyard.asl.model import Frame
 from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
-from eventyard.services.stepfunctions import names
+from eventyard.services.stepfunctions import machines, names
 from eventyard.services.stepfunctions.core import ProviderCore, page
 from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.integrations import settle
@@ -42,7 +42,9 @@ class ActivityOperations(ProviderCore):
             if row is not None:  # AWS: CreateActivity is idempotent
                 return {"activityArn": arn, "creationDate": row["created_at"]}
             tags = {t["key"]: t.get("value", "") for t in params.get("tags", [])}
-            conn.execute("INSERT INTO sfn_activities VALUES (?,?,?,?)", (arn, params["name"], now, json.dumps(tags)))
+            given = params.get("encryptionConfiguration")
+            conn.execute("INSERT INTO sfn_activities (arn, name, created_at, tags, encryption) VALUES (?,?,?,?,?)",
+                         (arn, params["name"], now, json.dumps(tags), json.dumps(given) if given else None))
             return {"activityArn": arn, "creationDate": now}
 
         return await self._write(run)
@@ -50,7 +52,8 @@ class ActivityOperations(ProviderCore):
     async def describe_activity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names.check_arn(params["activityArn"], "activity")
         row = await self._read(lambda conn: _activity(conn, params["activityArn"]))
-        return {"activityArn": row["arn"], "name": row["name"], "creationDate": row["created_at"]}
+        return {"activityArn": row["arn"], "name": row["name"], "creationDate": row["created_at"],
+                "encryptionConfiguration": machines.encryption(row)}
 
     async def delete_activity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names.check_arn(params["activityArn"], "activity")
