@@ -8,6 +8,7 @@ event in one pass. See docs/patterns.md.
 from .envelope import validate_test_event
 from .errors import InvalidEvent, InvalidPattern
 from .eventbridge import compile_event_pattern
+from .jsonparse import syntax_error
 from .machine import Machine
 from .model import Pattern
 from .sns import compile_filter_policy, sns_attributes_to_event
@@ -20,5 +21,6 @@ __all__ = [
     "compile_event_pattern",
     "compile_filter_policy",
     "sns_attributes_to_event",
+    "syntax_error",
     "validate_test_event",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 from .compiler import ALL_OPERATORS, Dialect, _is_or, compile_with
 from .errors import InvalidPattern
-from .jsonparse import parse_json
+from .jsonparse import compact_json, parse_json, syntax_error
 from .model import Pattern
 
 MAX_KEYS = 5
@@ -22,9 +22,9 @@ MAX_POLICY_BYTES = 256 * 1024
 NUMBER_LIMIT = 1e9
 
 _OPERATORS = ALL_OPERATORS - {"wildcard", "exactly"}
-_BUT_FORMS = frozenset({"prefix", "suffix"})
-ATTRIBUTES = Dialect("sns", _OPERATORS, _BUT_FORMS, allow_nesting=False, number_limit=NUMBER_LIMIT)
-BODY = Dialect("sns", _OPERATORS, _BUT_FORMS, allow_nesting=True, number_limit=NUMBER_LIMIT)
+# Recorded against AWS: SNS's anything-but takes only `prefix` ("Unsupported anything-but pattern: suffix").
+DIALECT = Dialect("sns", _OPERATORS, frozenset({"prefix"}), number_limit=NUMBER_LIMIT, legacy_anything_but=True)
+NESTED_IN_ATTRIBUTES = "Filter policy scope MessageAttributes does not support nested filter policy"
 
 
 def compile_filter_policy(text: str, scope: str = "MessageAttributes") -> Pattern:
@@ -34,12 +34,31 @@ def compile_filter_policy(text: str, scope: str = "MessageAttributes") -> Patter
         raise ValueError(f"unknown FilterPolicyScope {scope!r}")
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         raise InvalidPattern("Filter policy is too long", dialect="sns")
-    pattern = compile_with(text, BODY if scope == "MessageBody" else ATTRIBUTES)
+    # SNS reads the policy as JSON first (a syntax error names no source), then compiles its compact
+    # form: AWS's messages quote the policy without the spaces the client sent.
+    problem = syntax_error(text)
+    if problem is not None:
+        raise InvalidPattern(f"failed to parse JSON. {problem}", dialect="sns")
+    document = parse_json(text)
+    pattern = compile_with(compact_json(document), DIALECT)
+    # Checked after the parser accepted the policy: a mistake inside a nested object is reported first.
+    if scope == "MessageAttributes" and _nested(document):
+        raise InvalidPattern(NESTED_IN_ATTRIBUTES, dialect="sns-scope")
     if any(len({c.path for c in branch}) > MAX_KEYS for branch in pattern.branches):
         raise InvalidPattern(f"Filter policy can not have more than {MAX_KEYS} keys", dialect="sns")
-    if _combinations(parse_json(text, "sns")) > MAX_COMBINATIONS:
+    if _combinations(document) > MAX_COMBINATIONS:
         raise InvalidPattern("Filter policy is too complex", dialect="sns")
     return pattern
+
+
+def _nested(obj: dict[str, Any]) -> bool:
+    for key, value in obj.items():
+        if key == "$or" and _is_or(value):
+            if any(_nested(branch) for branch in value):
+                return True
+        elif isinstance(value, dict):
+            return True
+    return False
 
 
 def _combinations(obj: dict[str, Any]) -> int:

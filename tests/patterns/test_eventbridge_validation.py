@@ -58,7 +58,7 @@ def test_invalid_patterns_are_rejected_with_the_aws_reason(pattern, reason):
     with pytest.raises(InvalidPattern) as caught:
         compile_event_pattern(pattern)
     assert caught.value.message == reason
-    assert caught.value.full_message == f"Event pattern is not valid. Reason: {reason}"
+    assert caught.value.full_message == f"Event pattern is not valid. Reason: {reason}{caught.value.location}"
 
 
 def test_a_one_element_or_is_an_ordinary_field_and_so_its_operator_is_unrecognized():
