@@ -5,6 +5,7 @@ raises InvalidDefinition with the message CreateStateMachine answers."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,10 @@ class Diagnostic:
     severity: str = "ERROR"
 
     def as_dict(self) -> dict[str, str]:
-        return {"severity": self.severity, "code": self.code, "message": self.message, "location": self.location}
+        out = {"severity": self.severity, "code": self.code, "message": self.message, "location": self.location}
+        if not self.location:  # AWS: a definition that is no JSON object has no location
+            out.pop("location")
+        return out
 
 
 # AWS: a Map's Label (part of its Map Run ARN) is 1..40 characters, none of these nor a control character.
@@ -30,11 +34,12 @@ LABEL_FORBIDDEN = set(' ?*<>{}[]:;,\\|^~$#%&`"') | {chr(c) for c in (*range(0x00
 LABEL_MAX = 40
 
 
-def parse(text: str) -> dict[str, Any]:
-    diags, definition = check(text)
+def parse(text: str, express: bool = False) -> dict[str, Any]:
+    diags, definition = check(text, express)
     if diags:
         first = diags[0]
-        raise InvalidDefinition(f"Invalid State Machine Definition: '{first.code}: {first.message} at {first.location}'")
+        raise InvalidDefinition(f"Invalid State Machine Definition: '{first.code}: {first.message} at "
+                                f"{first.location or '/'}'")
     assert definition is not None
     problem = _label_problem(definition.get("States"))
     if problem is not None:  # AWS words this one as its parser's ValueError, with the definition sent
@@ -64,64 +69,107 @@ def _label_problem(states: Any) -> str | None:
     return None
 
 
-def check(text: str) -> tuple[list[Diagnostic], dict[str, Any] | None]:
+def check(text: str, express: bool = False) -> tuple[list[Diagnostic], dict[str, Any] | None]:
+    """The diagnostics ValidateStateMachineDefinition answers (the first one is CreateStateMachine's
+    error); `express`: checked for an EXPRESS state machine."""
+    if not text.strip():
+        return [Diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object", "")], None
     try:
         definition = json.loads(text)
     except ValueError as exc:
-        return [Diagnostic("INVALID_JSON_DESCRIPTION", f"{exc}", "/")], None
+        return [_json_error(text, exc)], None
     if not isinstance(definition, dict):
-        return [Diagnostic("SCHEMA_VALIDATION_FAILED", "Expected an object", "/")], None
+        return [Diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object", "")], None
     diags: list[Diagnostic] = []
     language = definition.get("QueryLanguage", "JSONPath")
     if language not in ("JSONPath", "JSONata"):
         diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", f"The value \"{language}\" is not a valid query "
                                 "language", "/QueryLanguage"))
-    _check_machine(definition, "", diags, str(language))
+    _Checker(str(language), express, diags).machine(definition, "", str(language))
     return diags, definition
 
 
-def _check_machine(machine: dict[str, Any], where: str, diags: list[Diagnostic], language: str) -> None:
-    states = machine.get("States")
-    if "StartAt" not in machine:
-        diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "These fields are required: [StartAt]", where or "/"))
-    if not isinstance(states, dict) or not states:
-        diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "These fields are required: [States]", where or "/"))
-        return
-    start = machine.get("StartAt")
-    if start is not None and start not in states:
-        diags.append(Diagnostic("MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {start}",
-                                f"{where}/StartAt"))
-    for name, state in states.items():
-        at = f"{where}/States/{name}"
+def _json_error(text: str, exc: ValueError) -> Diagnostic:
+    """AWS reads definitions with Jackson: a bare word is its 'Unrecognized token' error."""
+    position = getattr(exc, "pos", 0)
+    word = re.match(r"[A-Za-z0-9_$]+", text[position:])
+    if word is None:
+        return Diagnostic("INVALID_JSON_DESCRIPTION", str(exc), "/")
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + len(word.group()) + 1
+    source = f"[Source: (String)\"{text}\"; line: {line}, column: {column}]"
+    return Diagnostic("INVALID_JSON_DESCRIPTION", f"Unrecognized token '{word.group()}': was expecting (JSON String, "
+                      f"Number, Array, Object or token 'null', 'true' or 'false')\n at {source}", source)
+
+
+@dataclass
+class _Checker:
+    root_language: str  # the whole state machine's QueryLanguage
+    express: bool
+    diags: list[Diagnostic]
+
+    def add(self, code: str, message: str, location: str) -> None:
+        self.diags.append(Diagnostic(code, message, location))
+
+    def machine(self, machine: dict[str, Any], where: str, language: str) -> None:
+        states = machine.get("States")
+        missing = [f for f, ok in (("States", isinstance(states, dict) and bool(states)), ("StartAt", "StartAt" in machine))
+                   if not ok]
+        if missing:
+            self.add("SCHEMA_VALIDATION_FAILED", f"These fields are required: [{', '.join(missing)}]", where or "/")
+        if not isinstance(states, dict) or not states:
+            return
+        start = machine.get("StartAt")
+        if start is not None and start not in states:
+            self.add("MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {start}", f"{where}/StartAt")
+        for name, state in states.items():
+            self.state(state, states, f"{where}/States/{name}", language)
+
+    def state(self, state: Any, states: dict[str, Any], at: str, language: str) -> None:
         if not isinstance(state, dict):
-            diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "Expected an object", at))
-            continue
+            self.add("SCHEMA_VALIDATION_FAILED", "Expected an object", at)
+            return
         kind = state.get("Type")
         if kind not in STATE_TYPES:
-            diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", f"The value for the field 'Type' must be one of "
-                                    f"{sorted(STATE_TYPES)}" if kind else "These fields are required: [Type]",
-                                    f"{at}/Type" if kind else at))
-            continue
-        lang = state.get("QueryLanguage", language)
-        if language == "JSONata" and lang == "JSONPath":
-            diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "'JSONPath' query language cannot be used in a "
-                                    "state when the state machine uses 'JSONata'", f"{at}/QueryLanguage"))
-        _check_transitions(state, kind, states, at, diags)
-        _check_paths(state, at, diags, lang)
+            self.add("SCHEMA_VALIDATION_FAILED", f"The value for the field 'Type' must be one of {sorted(STATE_TYPES)}"
+                     if kind else "These fields are required: [Type]", f"{at}/Type" if kind else at)
+            return
+        lang = str(state.get("QueryLanguage", language))
+        if self.root_language == "JSONata" and state.get("QueryLanguage") == "JSONPath":
+            self.add("SCHEMA_VALIDATION_FAILED",
+                     "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine", at)
+        _check_transitions(state, kind, states, at, self.diags)
+        _check_paths(state, at, self.diags, lang)
         if kind == "Parallel":
             for i, branch in enumerate(state.get("Branches", [])):
-                _check_machine(branch, f"{at}/Branches[{i}]", diags, str(branch.get("QueryLanguage", lang)))
+                self.machine(branch, f"{at}/Branches[{i}]", str(branch.get("QueryLanguage", lang)))
         if kind == "Map":
             processor = state.get("ItemProcessor") or state.get("Iterator")
             if isinstance(processor, dict):
-                _check_machine(processor, f"{at}/ItemProcessor", diags, str(processor.get("QueryLanguage", lang)))
-        if kind == "Task" and "Resource" not in state:
-            diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", at))
+                self.machine(processor, f"{at}/ItemProcessor", str(processor.get("QueryLanguage", lang)))
+        if kind == "Task":
+            self.task(state, at)
         if kind == "Choice":
             for i, rule in enumerate(state.get("Choices", [])):
                 if lang == "JSONPath" and not _valid_rule(rule, top=True):
-                    diags.append(Diagnostic("SCHEMA_VALIDATION_FAILED", "Invalid choice rule",
-                                            f"{at}/Choices[{i}]"))
+                    self.add("SCHEMA_VALIDATION_FAILED", "Invalid choice rule", f"{at}/Choices[{i}]")
+
+    def task(self, state: dict[str, Any], at: str) -> None:
+        resource = state.get("Resource")
+        if resource is None:
+            self.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", at)
+            return
+        if not self.express or not isinstance(resource, str):
+            return
+        # AWS: EXPRESS state machines run no callbacks, no .sync jobs and no activities
+        if resource.endswith(".waitForTaskToken"):
+            self.add("SCHEMA_VALIDATION_FAILED",
+                     "Express state machine does not support '.waitForTaskToken' service integration ", f"{at}/Resource")
+        elif resource.endswith(".sync") or ".sync:" in resource:
+            self.add("SCHEMA_VALIDATION_FAILED", "Express state machine does not support '.sync' service integration",
+                     f"{at}/Resource")
+        elif resource.split(":")[5:6] == ["activity"]:
+            self.add("SCHEMA_VALIDATION_FAILED", "Express state machine does not support Activity ARN", f"{at}/Resource")
 
 
 def _valid_rule(rule: Any, top: bool = False) -> bool:

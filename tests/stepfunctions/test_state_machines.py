@@ -190,3 +190,48 @@ def test_jsonata_variable_references_leave_out_functions_states_and_bound_names(
 def test_an_activity_describes_its_encryption(sfn: Any, unique: str) -> None:
     arn = sfn.create_activity(name=f"act-{unique}")["activityArn"]
     assert sfn.describe_activity(activityArn=arn)["encryptionConfiguration"] == {"type": "AWS_OWNED_KEY"}
+
+
+@pytest.mark.parametrize(("definition", "expected"), [
+    (" ", {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED",
+           "message": "Definition must be a valid JSON object"}),
+    ("not a definition", {"severity": "ERROR", "code": "INVALID_JSON_DESCRIPTION",
+                          "location": '[Source: (String)"not a definition"; line: 1, column: 4]',
+                          "message": "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or "
+                                     "token 'null', 'true' or 'false')\n at [Source: (String)\"not a definition\"; "
+                                     "line: 1, column: 4]"}),
+    ("{}", {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "location": "/",
+            "message": "These fields are required: [States, StartAt]"}),
+    (json.dumps({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}}}),
+     {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "location": "/States/P",
+      "message": "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"}),
+])
+def test_validation_diagnostics_as_aws_words_them(sfn: Any, definition: str, expected: dict[str, str]) -> None:
+    report = sfn.validate_state_machine_definition(definition=definition)
+    assert report["result"] == "FAIL" and report["diagnostics"] == [expected]
+
+
+def test_a_nested_jsonpath_state_is_valid_when_the_whole_machine_is_jsonpath(sfn: Any) -> None:
+    definition = {"StartAt": "M", "States": {"M": {"Type": "Map", "QueryLanguage": "JSONata", "End": True,
+                                                   "ItemProcessor": {"StartAt": "P", "States": {"P": {
+                                                       "Type": "Pass", "QueryLanguage": "JSONPath", "End": True}}}}}}
+    assert sfn.validate_state_machine_definition(definition=json.dumps(definition))["result"] == "OK"
+
+
+@pytest.mark.parametrize(("resource", "message"), [
+    ("arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+     "Express state machine does not support '.waitForTaskToken' service integration "),
+    ("arn:aws:states:::states:startExecution.sync", "Express state machine does not support '.sync' service integration"),
+    ("arn:aws:states:us-east-1:000000000000:activity:a", "Express state machine does not support Activity ARN"),
+])
+def test_express_machines_refuse_callbacks_sync_jobs_and_activities(sfn: Any, unique: str, resource: str,
+                                                                    message: str) -> None:
+    definition = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": resource, "End": True}}})
+    with pytest.raises(ClientError) as err:
+        sfn.create_state_machine(name=f"express-{unique}", definition=definition, roleArn=ROLE, type="EXPRESS")
+    assert err.value.response["Error"]["Message"] == \
+        f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {message} at /States/T/Resource'"
+    report = sfn.validate_state_machine_definition(definition=definition, type="EXPRESS")
+    assert report["diagnostics"][0]["message"] == message
+    assert sfn.validate_state_machine_definition(definition=definition, type="STANDARD")["result"] == "OK"

@@ -19,9 +19,9 @@ from eventyard.services.stepfunctions.task_ops import ActivityOperations
 from eventyard.storage import Connection
 
 
-def _parse_definition(text: str) -> dict[str, Any]:
+def _parse_definition(text: str, express: bool = False) -> dict[str, Any]:
     try:
-        return asl_definition.parse(text)
+        return asl_definition.parse(text, express)
     except InvalidDefinition as err:
         raise AwsError("InvalidDefinition", err.message) from None
 
@@ -31,8 +31,8 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
     async def create_state_machine(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names.validate_name(params["name"])
         text = params["definition"]
-        _parse_definition(text)
         kind = params.get("type", "STANDARD")
+        _parse_definition(text, express=kind == "EXPRESS")
         if kind == "EXPRESS" and params["name"].endswith(".fifo"):
             raise AwsError("InvalidName", f"Invalid Name: '{params['name']}'")
         arn = names.machine_arn(ctx.region, ctx.account_id, params["name"])
@@ -90,7 +90,7 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
         return {"stateMachines": chunk, **({"nextToken": token} if token else {})}
 
     async def validate_state_machine_definition(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        diags, _ = asl_definition.check(params["definition"])
+        diags, _ = asl_definition.check(params["definition"], express=params.get("type") == "EXPRESS")
         limit = params.get("maxResults") or 100
         return {"result": "FAIL" if diags else "OK", "diagnostics": [d.as_dict() for d in diags[:limit]],
                 "truncated": len(diags) > limit}
