@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from eventyard.asl import choice, intrinsics, jsonpath
+from eventyard.asl import choice, intrinsics, jsonata_eval, jsonpath, timestamps
 from eventyard.asl.errors import InvalidDefinition
 
 STATE_TYPES = {"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
@@ -149,6 +149,10 @@ class _Checker:
                 self.machine(processor, f"{at}/ItemProcessor", str(processor.get("QueryLanguage", lang)))
         if kind == "Task":
             self.task(state, at)
+        if kind == "Wait" and isinstance(state.get("Timestamp"), str):
+            stamp = state["Timestamp"]
+            if not (lang == "JSONata" and jsonata_eval.is_expression(stamp)) and timestamps.parse(stamp) is None:
+                self.add("SCHEMA_VALIDATION_FAILED", "String does not match RFC3339 timestamp", f"{at}/Timestamp")
         if kind == "Choice":
             for i, rule in enumerate(state.get("Choices", [])):
                 if lang == "JSONPath" and not _valid_rule(rule, top=True):

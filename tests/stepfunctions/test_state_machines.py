@@ -235,3 +235,20 @@ def test_express_machines_refuse_callbacks_sync_jobs_and_activities(sfn: Any, un
     report = sfn.validate_state_machine_definition(definition=definition, type="EXPRESS")
     assert report["diagnostics"][0]["message"] == message
     assert sfn.validate_state_machine_definition(definition=definition, type="STANDARD")["result"] == "OK"
+
+
+@pytest.mark.parametrize("stamp", ["2016-12-05 21:29:29Z", "2016-12-05T21:29:29", "2016-13-05T21:29:29Z",
+                                   "2016-12-05T25:29:29Z", "05-12-2016T21:29:29Z", "{% '2016-03-14T01:59:00Z' %}"])
+def test_a_wait_timestamp_that_is_not_rfc3339_is_an_invalid_definition(sfn: Any, unique: str, stamp: str) -> None:
+    definition = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": stamp, "End": True}}})
+    with pytest.raises(ClientError) as err:
+        sfn.create_state_machine(name=f"stamp-{unique}", definition=definition, roleArn=ROLE)
+    assert err.value.response["Error"]["Message"] == \
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at " \
+        "/States/W/Timestamp'"
+
+
+def test_a_jsonata_wait_timestamp_may_be_an_expression(sfn: Any) -> None:
+    definition = {"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Timestamp": "{% '2016-03-14T01:59:00Z' %}", "End": True}}}
+    assert sfn.validate_state_machine_definition(definition=json.dumps(definition))["result"] == "OK"
