@@ -163,9 +163,10 @@ class Dispatcher:
             raise DeliveryFailed("InvalidParameter", f"not a queue ARN: {queue_arn}", False)
         region, account, name = parts
         params["QueueUrl"] = f"{self.public_url}/{account}/{name}"
-        if name.endswith(".fifo") and document.get("MessageGroupId"):
+        if document.get("MessageGroupId"):
             params["MessageGroupId"] = document["MessageGroupId"]
-            params["MessageDeduplicationId"] = document["MessageDeduplicationId"]
+            if name.endswith(".fifo"):
+                params["MessageDeduplicationId"] = document["MessageDeduplicationId"]
         headers = {"x-amzn-trace-id": document["TraceHeader"]} if document.get("TraceHeader") else None
         try:
             await self.platform.call("sqs", "SendMessage", params, region=region, account_id=account, headers=headers)
@@ -238,15 +239,12 @@ class Dispatcher:
         if target is None or job.topic is None:
             log.info("SNS dropped message %s for %s: %s", job.document["MessageId"], subscription.arn, failure)
             return
-        params: dict[str, Any] = {
-            "MessageBody": self._payload(job, subscription, job.topic),
-            # AWS marks dead-lettered messages with the failed request and its error.
-            "MessageAttributes": {
-                "RequestID": {"DataType": "String", "StringValue": job.document["MessageId"]},
-                "ErrorCode": {"DataType": "String", "StringValue": failure.code},
-                "ErrorMessage": {"DataType": "String", "StringValue": failure.message[:1024] or failure.code},
-            },
-        }
+        # The dead-letter queue gets what the subscriber would have: the same body, and with raw delivery
+        # the message attributes (recorded against AWS: no error attributes are added).
+        document = job.document
+        params: dict[str, Any] = {"MessageBody": self._payload(job, subscription, job.topic)}
+        if subscription.raw and document.get("MessageAttributes") and document["Type"] == "Notification":
+            params["MessageAttributes"] = envelope.sqs_message_attributes(document["MessageAttributes"])
         try:
             await self._send_to_queue(target, params, job.document)
         except DeliveryFailed as error:  # the DLQ itself is gone: AWS discards the message

@@ -17,7 +17,7 @@ from eventyard.services.sns import batch, outbox, publish
 from eventyard.services.sns import subscriptions as subscription_store
 from eventyard.services.sns import topics as topic_store
 from eventyard.services.sns.delivery import Dispatcher
-from eventyard.services.sns.errors import invalid_parameter, topic_not_found
+from eventyard.services.sns.errors import invalid_parameter
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.mobile_provider import MobileOperations
 from eventyard.services.sns.names import TopicKey, parse_topic_arn
@@ -64,7 +64,7 @@ class SnsProvider(MobileOperations, Provider):
     async def create_topic(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         key = TopicKey(ctx.account_id, ctx.region, params["Name"])
         attributes = {k: str(v) for k, v in (params.get("Attributes") or {}).items()}
-        tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []}
+        tags = topic_store.check_tag_list(params.get("Tags") or [])
         if attributes.get("DataProtectionPolicy") is None and params.get("DataProtectionPolicy"):
             attributes["DataProtectionPolicy"] = params["DataProtectionPolicy"]
         now = self.now()
@@ -102,7 +102,7 @@ class SnsProvider(MobileOperations, Provider):
         return result
 
     async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        tags = {t["Key"]: t["Value"] for t in params["Tags"]}
+        tags = topic_store.check_tag_list(params["Tags"])
         await self._write(lambda conn: topic_store.tag(conn, params["ResourceArn"], tags))
 
     async def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
@@ -136,11 +136,12 @@ class SnsProvider(MobileOperations, Provider):
         attributes = {k: str(v) for k, v in (params.get("Attributes") or {}).items()}
         now = self.now()
         public_url = self.platform.settings.public_url
+        principal = await self._principal(ctx)
 
         def run(conn: Connection) -> subscription_store.Subscription:
             topic = topic_store.get(conn, params["TopicArn"], ctx.region)
             subscription, created = subscription_store.subscribe(
-                conn, topic, params["Protocol"], params.get("Endpoint"), attributes, ctx.account_id, now)
+                conn, topic, params["Protocol"], params.get("Endpoint"), attributes, ctx.account_id, now, principal)
             if created:
                 self.filters.invalidate(topic.arn)
                 if not subscription.confirmed:
@@ -154,14 +155,20 @@ class SnsProvider(MobileOperations, Provider):
             return {"SubscriptionArn": subscription.arn}
         return {"SubscriptionArn": subscription_store.PENDING}
 
+    async def _principal(self, ctx: RequestContext) -> str:
+        """Who signed the request (an IAM user's or a session's ARN), else the account's root."""
+        credential = await self.platform.credentials.lookup(ctx.access_key) if ctx.access_key else None
+        return credential.principal if credential is not None else f"arn:aws:iam::{ctx.account_id}:root"
+
     async def confirm_subscription(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now = self.now()
         key = parse_topic_arn(params["TopicArn"])
+        subscription_store.check_token_format(params["Token"])
 
         def run(conn: Connection) -> str:
             topic = topic_store.find(conn, key.arn)
-            if topic is None:
-                raise topic_not_found()
+            if topic is None:  # AWS does not say the topic is missing, only that no such token was issued
+                raise invalid_parameter("Token")
             subscription = subscription_store.confirm(conn, topic, params["Token"], now)
             self.filters.invalidate(topic.arn)
             return subscription.arn
@@ -207,7 +214,7 @@ class SnsProvider(MobileOperations, Provider):
 
     # -- publishing ------------------------------------------------------------------------
     async def publish(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        targets = [name for name in ("TopicArn", "TargetArn", "PhoneNumber") if params.get(name)]
+        targets = [name for name in ("TopicArn", "TargetArn", "PhoneNumber") if params.get(name) is not None]
         if not targets:
             raise invalid_parameter("TopicArn or TargetArn", "no value for required parameter")
         if len(targets) > 1:
@@ -219,7 +226,7 @@ class SnsProvider(MobileOperations, Provider):
         arn = params[targets[0]]
         if targets[0] == "TargetArn" and ":endpoint/" in arn:
             return await self._publish_to_endpoint(ctx, params)
-        key = parse_topic_arn(arn, targets[0])
+        key = _topic_in_region(arn, targets[0], ctx.region)
         trace = ctx.trace_header
         claimed: list[outbox.Claimed] = []
 
@@ -246,7 +253,7 @@ class SnsProvider(MobileOperations, Provider):
     async def publish_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entries = params.get("PublishBatchRequestEntries") or []
         batch.validate_entries(entries)
-        key = parse_topic_arn(params["TopicArn"])
+        key = _topic_in_region(params["TopicArn"], "TopicArn", ctx.region)
         now = self.now()
         trace = ctx.trace_header
 
@@ -284,6 +291,14 @@ class SnsProvider(MobileOperations, Provider):
         if self.signer is not None and name == self.signer.certificate_name:
             return HttpResponse(200, self.signer.certificate_pem, {"content-type": "application/x-pem-file"})
         return _json(404, {"error": f"no such endpoint {request.path}"})
+
+
+def _topic_in_region(arn: str, parameter: str, region: str) -> TopicKey:
+    """Publishing names a topic of the caller's region; another region's ARN is an invalid parameter."""
+    key = parse_topic_arn(arn, parameter)
+    if key.region != region:
+        raise invalid_parameter(parameter)
+    return key
 
 
 def _confirmation(topic_arn: str, token: str, public_url: str, now: float) -> dict[str, Any]:
