@@ -11,6 +11,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from eventyard.protocol.base import HttpRequest, HttpResponse, ParsedRequest
 from eventyard.protocol.errors import AwsError, UnknownOperation
+from eventyard.protocol.json_documents import load_body, may_hold_lone_surrogates
 from eventyard.protocol.validation import Violation, ViolationHandler, coral_message, enforce
 from eventyard.protocol.values import (
     WireTypeError,
@@ -49,15 +50,15 @@ class JsonProtocol:
         operation = self._operations.get(name)
         if operation is None:
             raise UnknownOperation(message=f"Operation {name or target} is not supported.")
-        try:
-            document = json.loads(request.body) if request.body.strip() else {}
-        except ValueError as exc:
-            raise AwsError("SerializationException", "Start of structure or map found where not expected.") from exc
+        document = load_body(request.body) if request.body.strip() else {}
+        if not isinstance(document, dict):  # `null`, `[1]`, `-1`: valid JSON, not an input structure
+            raise WireTypeError("Start of structure or map expected." if not isinstance(document, list)
+                                else "Start of list found where not expected")
         shape = operation.input_shape
         if shape is None:
             return ParsedRequest(operation, {})
         params = read_json(shape, document)
-        enforce(shape, params, self.on_violations)
+        enforce(shape, params, self.on_violations, check_unicode=may_hold_lone_surrogates(request.body))
         return ParsedRequest(operation, params)
 
     def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:

@@ -19,9 +19,10 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 from eventyard.protocol.base import HttpRequest, HttpResponse, ParsedRequest
 from eventyard.protocol.errors import AwsError, UnknownOperation
+from eventyard.protocol.json_documents import load_body, may_hold_lone_surrogates
 from eventyard.protocol.json_protocol import coral_validation_error, read_json, write_json
 from eventyard.protocol.validation import ViolationHandler, enforce
-from eventyard.protocol.values import WireTypeError, epoch_seconds, iso8601, parse_timestamp, rfc822
+from eventyard.protocol.values import WireTypeError, decode_base64, epoch_seconds, iso8601, parse_timestamp, rfc822
 
 _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
 
@@ -111,7 +112,7 @@ class RestJsonProtocol:
         if shape is None:
             return ParsedRequest(operation, {})
         params = self._read_request(shape, request, labels)
-        enforce(shape, params, self.on_violations)
+        enforce(shape, params, self.on_violations, check_unicode=may_hold_lone_surrogates(request.body))
         return ParsedRequest(operation, params)
 
     def _read_request(self, shape: StructureShape, request: HttpRequest, labels: dict[str, str]) -> dict[str, Any]:
@@ -283,10 +284,7 @@ def _json_body(request: HttpRequest) -> Any:
     if content_type and "json" not in content_type.lower():
         # SDKs send JSON documents as JSON; a form or text/plain body is a browser's cross-site post.
         raise AwsError("UnsupportedMediaTypeException", f"Unsupported Media Type: {content_type}", 415)
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        raise AwsError("SerializationException", "Could not parse request body into json.") from exc
+    return load_body(body)
 
 
 def _dumps(document: Any) -> bytes:
@@ -324,9 +322,12 @@ def _from_text(shape: Shape, text: str) -> Any:
     if kind == "timestamp":
         return _header_timestamp(text)
     if kind == "blob":
-        return base64.b64decode(text)
+        return decode_base64(text)
     if kind == "string" and shape.serialization.get("jsonvalue"):
-        return json.loads(base64.b64decode(text))
+        try:
+            return json.loads(base64.b64decode(text))
+        except (ValueError, RecursionError) as exc:
+            raise WireTypeError(f"Value '{text[:100]}' is not base64-encoded JSON for {shape.name}") from exc
     return text
 
 

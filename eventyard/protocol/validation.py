@@ -16,6 +16,7 @@ from typing import Any
 from botocore.model import Shape
 
 from eventyard.protocol.errors import AwsError
+from eventyard.protocol.json_documents import has_lone_surrogate, printable
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,38 @@ def _join(path: str, name: str) -> str:
 ViolationHandler = Callable[[list[Violation]], AwsError | None]
 
 
-def enforce(shape: Shape, params: Any, on_violations: ViolationHandler) -> None:
-    """Validate parsed input and raise the service's error for it, as every protocol must."""
+def enforce(shape: Shape, params: Any, on_violations: ViolationHandler, check_unicode: bool = False) -> None:
+    """Validate parsed input and raise the service's error for it, as every protocol must.
+
+    `check_unicode`: also refuse strings holding a lone UTF-16 surrogate (a JSON body may escape one);
+    no AWS string can hold one, and nothing downstream could store or encode it.
+    """
     violations = validate(shape, params)
+    if check_unicode:
+        _invalid_unicode(shape, params, "", "", violations)
     error = on_violations(violations) if violations else None
     if error is not None:
         raise error
+
+
+INVALID_UNICODE = "Member must contain only valid Unicode characters"
+
+
+def _invalid_unicode(shape: Shape, value: Any, path: str, member: str, out: list[Violation]) -> None:
+    kind = shape.type_name
+    if kind == "string" and isinstance(value, str):
+        if has_lone_surrogate(value):
+            out.append(Violation(path, member, printable(value), INVALID_UNICODE))
+    elif kind == "structure" and isinstance(value, dict):
+        for name, member_shape in shape.members.items():
+            if value.get(name) is not None:
+                _invalid_unicode(member_shape, value[name], _join(path, name), name, out)
+    elif kind == "list" and isinstance(value, list):
+        for i, item in enumerate(value, 1):
+            _invalid_unicode(shape.member, item, f"{path}.{i}.member", member, out)
+    elif kind == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and has_lone_surrogate(key):
+                out.append(Violation(f"{path}.{printable(key)}.key", member, printable(key), INVALID_UNICODE))
+            else:
+                _invalid_unicode(shape.value, item, f"{path}.{key}.member", member, out)

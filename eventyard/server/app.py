@@ -15,8 +15,10 @@ from eventyard.protocol.auth_errors import authentication_error, missing_authent
 from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.errors import AwsError, InternalFailure, ServiceUnavailable
 from eventyard.protocol.sigv4 import SignatureRefused
+from eventyard.runtime.ids import new_uuid
 from eventyard.server.authentication import Authenticator, unwrap_unverified
 from eventyard.server.door import HostPolicy, is_cross_site, is_loopback_client, is_signed
+from eventyard.server.limits import read_body, too_large
 from eventyard.server.platform import Platform, ServiceFactory
 from eventyard.server.routing import Router, Scope, credential_scope
 from eventyard.services.base import RequestContext, Service
@@ -51,12 +53,7 @@ class EventyardApp:
             return
         if scope["type"] != "http":
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body.extend(message.get("body", b""))
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if scope.get("http_version") == "2" and "host" in headers:
             headers[":authority"] = headers["host"]  # HTTP/2 SDKs (JS v3) sign ":authority" instead of Host
@@ -65,10 +62,10 @@ class EventyardApp:
             path=scope["path"],
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            body=bytes(body),
+            body=body or b"",
             raw_path=(scope.get("raw_path") or b"").decode("latin-1"),
         )
-        response = await self.handle(request, scope)
+        response = await self.handle(request, scope) if body is not None else self._too_large(request)
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
         if response.stream is None and "content-length" not in response.headers:
             raw_headers.append((b"content-length", str(len(response.body)).encode()))  # not chunked: as AWS answers
@@ -158,6 +155,13 @@ class EventyardApp:
         except Exception:  # a bug of ours: the client still gets an AWS-shaped 500, never a traceback
             log.exception("unhandled error in %s.%s", service.name, getattr(operation, "name", "?"))
             return protocol.serialize_error(InternalFailure(), operation, ctx.request_id), ctx.operation
+
+    def _too_large(self, request: HttpRequest) -> HttpResponse:
+        """A body over the limit, answered in the dialect of the service it was meant for."""
+        service = self.router.route(request, credential_scope(request)) if self.router else None
+        if service is None:
+            return _json(413, {"message": too_large().message})
+        return service.protocol_for(request).serialize_error(too_large(), None, new_uuid())
 
     async def _check_signature(self, request: HttpRequest, service: Service, protocol: Any,
                                ctx: RequestContext) -> bool:

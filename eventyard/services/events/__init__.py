@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from eventyard.protocol.json_protocol import JsonProtocol
 from eventyard.protocol.models import service_model
 from eventyard.services.base import Service
+from eventyard.services.events.ingest import violations_error
 from eventyard.services.events.provider import EventsProvider
 from eventyard.services.events.schema import MIGRATIONS
 
@@ -20,6 +21,6 @@ def create_service(platform: Platform) -> Service:
         signing_name="events",
         target_prefix="AWSEvents",
         provider=EventsProvider(platform),
-        protocols=[JsonProtocol(service_model("events"))],
+        protocols=[JsonProtocol(service_model("events"), on_violations=violations_error)],
         migrations=MIGRATIONS,
     )

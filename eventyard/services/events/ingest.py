@@ -9,9 +9,14 @@ reads the matched rules' current targets.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventyard.protocol.errors import AwsError
+from eventyard.protocol.json_documents import has_lone_surrogate
+from eventyard.protocol.json_protocol import coral_validation_error
+from eventyard.protocol.validation import INVALID_UNICODE, Violation
 from eventyard.runtime import timers
 from eventyard.runtime.ids import new_uuid
 from eventyard.services.events import store
@@ -41,10 +46,20 @@ def entry_size(entry: dict[str, Any]) -> int:
     size = 14 if entry.get("Time") is not None else 0
     for key in ("Source", "DetailType", "Detail"):
         if entry.get(key):
-            size += len(str(entry[key]).encode())
+            size += len(str(entry[key]).encode("utf-8", "surrogatepass"))
     for resource in entry.get("Resources") or []:
         size += len(resource.encode())
     return size
+
+
+_ENTRY_DETAIL = re.compile(r"entries\.\d+\.member\.detail")
+
+
+def violations_error(violations: list[Violation]) -> AwsError | None:
+    """PutEvents judges each entry's Detail itself: one that is not a JSON object (even one holding a
+    lone surrogate) fails only its own entry, with MalformedDetail, as AWS answers."""
+    kept = [v for v in violations if not (v.constraint == INVALID_UNICODE and _ENTRY_DETAIL.fullmatch(v.path))]
+    return coral_validation_error(kept) if kept else None
 
 
 def check_entry(entry: dict[str, Any]) -> tuple[str, str] | None:
@@ -53,8 +68,8 @@ def check_entry(entry: dict[str, Any]) -> tuple[str, str] | None:
         if not entry.get(key):
             return "InvalidArgument", f"Parameter {key} is not valid. Reason: {key} is a required argument."
     try:
-        detail = json.loads(entry["Detail"])
-    except ValueError:
+        detail = None if has_lone_surrogate(entry["Detail"]) else json.loads(entry["Detail"])
+    except (ValueError, RecursionError):
         detail = None
     if not isinstance(detail, dict):
         return "MalformedDetail", "Detail is malformed."

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from eventyard.protocol.errors import AwsError
 from eventyard.protocol.models import service_model
+from eventyard.protocol.validation import Violation, coral_message
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.kinesis import consumers, names, records, shards, subscribe
@@ -381,6 +382,11 @@ class KinesisProvider(Provider):
 
     async def put_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         key = self._key(ctx, params)
+        missing = [i for i, r in enumerate(params["Records"], 1) if r.get("PartitionKey") is None]
+        if missing:  # the current model leaves it optional; the service still needs it
+            raise AwsError("ValidationException", coral_message([
+                Violation(f"records.{i}.member.partitionKey", "PartitionKey", None, "Member must not be null")
+                for i in missing]))
         entries = [Entry(r["Data"], r["PartitionKey"], r.get("ExplicitHashKey")) for r in params["Records"]]
 
         def run(conn: Connection, now: float) -> tuple[Stream, list[dict[str, Any]]]:

@@ -32,6 +32,8 @@ def store_zip(root: Path, data: bytes) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if not archive.infolist():
+                    raise AwsError("InvalidParameterValueException", "Uploaded file must be a non-empty zip")
                 for info in archive.infolist():
                     path = archive.extract(info, staging)
                     mode = (info.external_attr >> 16) & 0o777

@@ -24,7 +24,6 @@ What it reproduces from AWS:
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
 import logging
@@ -38,6 +37,7 @@ from eventyard.runtime.ids import new_uuid
 from eventyard.services.lambda_ import destinations, tumbling
 from eventyard.services.lambda_.names import parse_ref
 from eventyard.services.lambda_.pollers import compile_filters
+from eventyard.services.sources import records as source_records
 from eventyard.storage import Connection
 
 log = logging.getLogger(__name__)
@@ -49,45 +49,19 @@ MAX_RECORDS = 10000  # GetRecords' own limit
 
 
 def kinesis_record(raw: dict[str, Any], shard_id: str, stream_arn: str, region: str, role: str) -> dict[str, Any]:
-    """One entry of AWS's Kinesis event."""
-    return {
-        "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": raw["PartitionKey"],
-                    "sequenceNumber": raw["SequenceNumber"],
-                    "data": base64.b64encode(raw["Data"]).decode(),
-                    "approximateArrivalTimestamp": raw["ApproximateArrivalTimestamp"]},
-        "eventSource": "aws:kinesis", "eventVersion": "1.0",
-        "eventID": f"{shard_id}:{raw['SequenceNumber']}", "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": role, "awsRegion": region, "eventSourceARN": stream_arn,
-    }
+    """One entry of AWS's Kinesis event (the record shape EventBridge Pipes flattens)."""
+    return {"kinesis": source_records.kinesis_data(raw),
+            **source_records.kinesis_envelope(shard_id, raw["SequenceNumber"], stream_arn, region, role)}
 
 
 def passes_kinesis_filters(filters: list[Any], raw: dict[str, Any]) -> bool:
     """AWS filters Kinesis records on the `data` key only, with the data parsed when it is JSON."""
-    if not filters:
-        return True
-    try:
-        data: Any = json.loads(raw["Data"])
-    except (ValueError, UnicodeDecodeError):
-        data = base64.b64encode(raw["Data"]).decode()
-    return any(f.matches({"data": data}) for f in filters)
+    return source_records.passes_kinesis_data(filters, raw["Data"])
 
 
 def failed_from(payload: bytes, batch: list[dict[str, Any]]) -> int | None:
     """ReportBatchItemFailures: the index the retry starts at, or None when the batch succeeded."""
-    try:
-        document = json.loads(payload) if payload else None
-    except ValueError:
-        return 0
-    if not isinstance(document, dict) or not document.get("batchItemFailures"):
-        return None
-    index = {r["SequenceNumber"]: i for i, r in enumerate(batch)}
-    lowest = len(batch)
-    for item in document["batchItemFailures"]:
-        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if not identifier or identifier not in index:
-            return 0  # AWS: an invalid identifier fails the whole batch
-        lowest = min(lowest, index[identifier])
-    return lowest
+    return source_records.first_failed_index(payload, [r["SequenceNumber"] for r in batch])
 
 
 @dataclass
@@ -443,6 +417,4 @@ class KinesisPoller:
 
 
 def _lane(partition_key: str, lanes: int) -> int:
-    import hashlib
-
-    return int.from_bytes(hashlib.md5(partition_key.encode()).digest()[:4], "big") % lanes
+    return source_records.lane(partition_key, lanes)

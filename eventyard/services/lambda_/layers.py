@@ -89,6 +89,8 @@ async def get_layer_version(self: Any, ctx: RequestContext, params: dict[str, An
 
 async def get_layer_version_by_arn(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     parts = params["Arn"].split(":")
+    if len(parts) != 8 or not parts[7].isdigit():  # e.g. AWS's own `arn:aws:lambda:::awslayer:...` layers
+        raise AwsError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
     return await get_layer_version(self, ctx, {"LayerName": parts[6], "VersionNumber": int(parts[7])})
 
 

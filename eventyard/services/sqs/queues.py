@@ -262,6 +262,9 @@ def add_permission(conn: Connection, queue: Queue, label: str, accounts: list[st
         "Id": f"{queue.arn}/SQSDefaultPolicy",
         "Statement": [],
     }
+    for name, given in (("AWSAccountIds", accounts), ("Actions", actions)):
+        if not given:  # an empty list: nothing to grant, as AWS says of a missing one
+            raise AwsError("MissingParameter", f"The request must contain the parameter {name}.")
     if any(s.get("Sid") == label for s in policy["Statement"]):
         raise AwsError("InvalidParameterValue",
                        f"Value {label} for parameter Label is invalid. Reason: Already exists.")

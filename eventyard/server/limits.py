@@ -1,0 +1,42 @@
+"""How much of a request the server reads: bodies over AWS's largest request are refused unread.
+
+The largest request these APIs take is Lambda's CreateFunction with a 50 MB zip, base64-encoded in
+JSON: AWS refuses anything larger with `RequestEntityTooLargeException` (413) and the same limit.
+Every service's own, smaller limits (256 KiB events, 1 MiB messages) are checked by the service.
+JSON nesting is limited where documents are read (protocol/json_documents.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+
+MAX_REQUEST_BYTES = 69_905_067
+# Past this much discarded body the connection is dropped instead of read to its end.
+MAX_DISCARDED_BYTES = 2 * MAX_REQUEST_BYTES
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+async def read_body(receive: Receive, limit: int = MAX_REQUEST_BYTES) -> bytes | None:
+    """The request's body, or None when it is larger than `limit`. An oversized body is still read
+    (and discarded) up to a bound, so the client gets the 413 instead of a reset connection."""
+    body = bytearray()
+    discarded = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        if discarded or len(body) + len(chunk) > limit:
+            discarded += len(chunk) + len(body)
+            body.clear()
+        else:
+            body.extend(chunk)
+        if not message.get("more_body") or discarded > MAX_DISCARDED_BYTES or message["type"] == "http.disconnect":
+            break
+    return None if discarded else bytes(body)
+
+
+def too_large(limit: int = MAX_REQUEST_BYTES) -> AwsError:
+    return AwsError("RequestEntityTooLargeException", f"Request must be smaller than {limit} bytes.", 413)
