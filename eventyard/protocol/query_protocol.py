@@ -32,8 +32,11 @@ class QueryProtocol:
         model: ServiceModel,
         on_violations: ViolationHandler = coral_validation_error,
         wire_error_code: Callable[[AwsError], str] | None = None,
+        error_detail: bool = False,
     ) -> None:
         self.model = model
+        # SQS's query errors carry an empty <Detail/> element; SNS's carry none (as AWS answers).
+        self.error_detail = "<Detail/>" if error_detail else ""
         self.on_violations = on_violations
         self.wire_error_code = wire_error_code or (lambda error: error.code)
         self.namespace = model.metadata.get("xmlNamespace", "")
@@ -86,7 +89,7 @@ class QueryProtocol:
         body = (
             f'<?xml version="1.0"?><ErrorResponse xmlns="{self.namespace}"><Error><Type>{fault}</Type>'
             f"<Code>{escape(self.wire_error_code(error))}</Code><Message>{escape(error.message)}</Message>"
-            f"<Detail/></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            f"{self.error_detail}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         )
         return HttpResponse(error.status, body.encode(), {"content-type": XML_CONTENT_TYPE,
                                                           "x-amzn-requestid": request_id})

@@ -67,7 +67,11 @@ def test_invalid_filter_policies_are_rejected(sns: Any, topic_arn: str, make_que
     with pytest.raises(ClientError) as excinfo:
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"FilterPolicy": "{oops"})
     assert error_of(excinfo)[0] == "InvalidParameter"
-    assert error_of(excinfo)[1].startswith("Invalid parameter: FilterPolicy:")
+    # Given to Subscribe, AWS names the Attributes parameter, then the attribute and the parser's reason.
+    assert error_of(excinfo)[1] == (
+        "Invalid parameter: Attributes Reason: FilterPolicy: failed to parse JSON. Unexpected character ('o' "
+        "(code 111)): was expecting double-quote to start field name\n at [Source: REDACTED "
+        "(`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 2]")
     with pytest.raises(ClientError) as excinfo:  # the attribute scope takes no nesting
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
                       Attributes={"FilterPolicy": '{"a": {"b": ["c"]}}'})
@@ -75,8 +79,9 @@ def test_invalid_filter_policies_are_rejected(sns: Any, topic_arn: str, make_que
     with pytest.raises(ClientError) as excinfo:
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
                       Attributes={"FilterPolicy": '{"a": ["b"]}', "FilterPolicyScope": "Headers"})
-    assert error_of(excinfo)[1] == ("Invalid parameter: FilterPolicyScope: Invalid value [Headers]. "
-                                    "Please use either MessageBody or MessageAttributes")
+    # Worded as AWS words every attribute refused at Subscribe (recorded for RawMessageDelivery).
+    assert error_of(excinfo)[1] == ("Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value "
+                                    "[Headers]. Please use either MessageBody or MessageAttributes")
 
 
 def test_subscription_attributes_round_trip(sns: Any, topic_arn: str, make_queue: Any) -> None:

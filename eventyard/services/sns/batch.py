@@ -23,9 +23,12 @@ def validate_entries(entries: list[dict[str, Any]]) -> None:
     ids = [e.get("Id", "") for e in entries]
     if len(set(ids)) != len(ids):
         raise AwsError("BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.")
-    if any(not _ENTRY_ID.match(i) for i in ids):
-        raise AwsError("InvalidBatchEntryId",
-                       "The Id of a batch entry in a batch request doesn't abide by the specification.")
+    for entry_id in ids:
+        if len(entry_id) > 80:
+            raise AwsError("InvalidBatchEntryId", f"The Id of a batch entry in the batch request is too long: {entry_id}")
+        if not _ENTRY_ID.match(entry_id):
+            raise AwsError("InvalidBatchEntryId", "The Id of a batch entry in the batch request contains an "
+                           f"impermissible character: {entry_id}")
     total = 0
     for entry in entries:
         total += len(entry.get("Message", "").encode())

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import quote
 
 from eventyard.services.sns.signing import Signer
 
@@ -24,7 +23,8 @@ def protocol_message(document: dict[str, Any], protocol: str) -> str:
 
 
 def unsubscribe_url(public_url: str, subscription_arn: str) -> str:
-    return f"{public_url}/?Action=Unsubscribe&SubscriptionArn={quote(subscription_arn, safe='')}"
+    # AWS writes the ARN into the link as it is (its colons are not percent-encoded).
+    return f"{public_url}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
 
 
 def envelope_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
@@ -56,9 +56,11 @@ def envelope(document: dict[str, Any], protocol: str, subscription_arn: str | No
         out["Message"] = document["Message"]
         out["SubscribeURL"] = document["SubscribeURL"]
         out["Timestamp"] = document["Timestamp"]
-    out["SignatureVersion"] = signature_version
-    out["Signature"] = signer.sign(out, signature_version)
-    out["SigningCertURL"] = f"{public_url}/_eventyard/sns/{signer.certificate_name}"
+    if not document.get("SequenceNumber"):
+        # Messages of FIFO topics (they carry a SequenceNumber) are not signed (recorded against AWS).
+        out["SignatureVersion"] = signature_version
+        out["Signature"] = signer.sign(out, signature_version)
+        out["SigningCertURL"] = f"{public_url}/_eventyard/sns/{signer.certificate_name}"
     if kind == "Notification" and subscription_arn:
         out["UnsubscribeURL"] = unsubscribe_url(public_url, subscription_arn)
         if document.get("MessageAttributes"):
@@ -82,8 +84,8 @@ def lambda_event(document: dict[str, Any], subscription_arn: str, signed: dict[s
     sns = {
         "Type": signed["Type"], "MessageId": signed["MessageId"], "TopicArn": signed["TopicArn"],
         "Subject": signed.get("Subject"), "Message": signed["Message"], "Timestamp": signed["Timestamp"],
-        "SignatureVersion": signed["SignatureVersion"], "Signature": signed["Signature"],
-        "SigningCertUrl": signed["SigningCertURL"], "UnsubscribeUrl": signed.get("UnsubscribeURL"),
+        "SignatureVersion": signed.get("SignatureVersion"), "Signature": signed.get("Signature"),
+        "SigningCertUrl": signed.get("SigningCertURL"), "UnsubscribeUrl": signed.get("UnsubscribeURL"),
         "MessageAttributes": signed.get("MessageAttributes", {}),
     }
     record = {"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscription_arn, "Sns": sns}

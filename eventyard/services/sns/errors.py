@@ -15,6 +15,18 @@ def invalid_parameter(name: str, reason: str | None = None) -> AwsError:
     return AwsError("InvalidParameter", message, 400)
 
 
+class InvalidAttribute(AwsError):
+    """An attribute value SNS refuses. Set*Attributes words it "Invalid parameter: <Name>: <reason>";
+    given at creation (Subscribe's Attributes) it is "Invalid parameter: Attributes Reason: <Name>: <reason>"."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__("InvalidParameter", f"Invalid parameter: {name}: {reason}", 400)
+        self.detail = f"{name}: {reason}"
+
+    def at_creation(self) -> AwsError:
+        return invalid_parameter("Attributes", self.detail)
+
+
 def invalid_value(message: str) -> AwsError:
     # The model's InvalidParameterValueException travels as "ParameterValueInvalid".
     return AwsError("ParameterValueInvalid", message, 400)

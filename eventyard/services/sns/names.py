@@ -32,19 +32,22 @@ class TopicKey:
 
 
 def validate_topic_name(name: str, fifo: bool) -> None:
-    if fifo:
-        if not _FIFO_TOPIC_NAME.match(name):
-            raise invalid_parameter(
-                "Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase "
-                "ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long."
-            )
-    elif not _TOPIC_NAME.match(name):
+    # AWS words every naming mistake alike, FIFO ones included (recorded).
+    if not (_FIFO_TOPIC_NAME if fifo else _TOPIC_NAME).match(name):
         raise invalid_parameter("Topic Name")
+
+
+def too_few_elements(arn: str, parameter: str) -> None:
+    """AWS first checks an ARN's shape: "<Parameter> Reason: An ARN must have at least 6 elements, not N"."""
+    count = len(arn.split(":"))
+    if count < 6:
+        raise invalid_parameter(parameter, f"An ARN must have at least 6 elements, not {count}")
 
 
 def parse_topic_arn(arn: str, parameter: str = "TopicArn") -> TopicKey:
     match = _TOPIC_ARN.match(arn)
     if match is None:
+        too_few_elements(arn, parameter)
         raise invalid_parameter(parameter)
     return TopicKey(match.group(2), match.group(1), match.group(3))
 
@@ -53,10 +56,9 @@ def parse_subscription_arn(arn: str) -> TopicKey:
     """The topic of a subscription ARN; a malformed ARN is AWS's InvalidParameter."""
     match = _SUBSCRIPTION_ARN.match(arn)
     if match is None:
-        parts = arn.split(":")
-        if len(parts) < 6:
-            raise invalid_parameter("SubscriptionArn", f"An ARN must have at least 6 elements, not {len(parts)}")
-        raise invalid_parameter("SubscriptionArn")
+        too_few_elements(arn, "SubscriptionArn")
+        # Six elements but no subscription id after the topic name (recorded).
+        raise invalid_parameter("SubscriptionId" if len(arn.split(":")) == 6 else "SubscriptionArn")
     return TopicKey(match.group(2), match.group(1), match.group(3))
 
 

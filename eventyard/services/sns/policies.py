@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from eventyard.services.sns.errors import invalid_parameter
+from eventyard.patterns import syntax_error
+from eventyard.services.sns.errors import InvalidAttribute, invalid_parameter
 
 # AWS's default HTTP/S policy: three retries, 20 seconds apart.
 DEFAULT_HTTP_RETRY = {
@@ -162,10 +164,13 @@ def validate_redrive_policy(text: str) -> str | None:
     """The DLQ ARN of a RedrivePolicy (`{"deadLetterTargetArn": ...}`); empty text removes it."""
     if not text:
         return None
-    document = _load(text, "RedrivePolicy")
-    target = document.get("deadLetterTargetArn")
-    if not isinstance(target, str) or not target.startswith("arn:") or ":sqs:" not in target:
-        raise invalid_parameter("RedrivePolicy", "deadLetterTargetArn must be an SQS queue ARN")
+    problem = syntax_error(text)
+    if problem is not None:
+        raise InvalidAttribute("RedrivePolicy", f"failed to parse JSON. {problem}")
+    document = json.loads(text)
+    target = document.get("deadLetterTargetArn") if isinstance(document, dict) else None
+    if not isinstance(target, str) or not re.match(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$", target):
+        raise InvalidAttribute("RedrivePolicy", "deadLetterTargetArn is an invalid arn")
     return target
 
 

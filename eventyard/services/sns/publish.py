@@ -94,10 +94,10 @@ def _structured(message: str) -> dict[str, Any]:
         raise invalid_parameter("Message Structure - JSON message body failed to parse") from None
     if not isinstance(messages, dict):
         raise invalid_parameter("Message Structure - JSON message body failed to parse")
+    # Only text entries count: a non-text "default" is no default entry (recorded against AWS).
+    messages = {k: v for k, v in messages.items() if isinstance(v, str)}
     if "default" not in messages:
         raise invalid_parameter("Message Structure - No default entry in JSON message body")
-    if not all(isinstance(v, str) for v in messages.values()):
-        raise invalid_parameter("Message Structure - JSON message body failed to parse")
     return messages
 
 
@@ -139,9 +139,10 @@ def prepare(topic: Topic | None, params: dict[str, Any], now: float, trace_heade
         if dedup_id is not None:
             raise invalid_parameter("MessageDeduplicationId", "The request includes MessageDeduplicationId "
                                     "parameter that is not valid for this topic type")
-        if group_id is not None:
-            raise invalid_parameter("MessageGroupId", "The request includes MessageGroupId parameter that is "
-                                    "not valid for this topic type")
+        # Standard topics accept a MessageGroupId and pass it on to SQS queues (fair queues), as AWS does.
+        if group_id is not None and not _FIFO_ID.match(group_id):
+            raise invalid_parameter("MessageGroupId", "MessageGroupId can only include alphanumeric and "
+                                    "punctuation characters. 1 to 128 in length.")
     document: dict[str, Any] = {
         "Type": "Notification", "MessageId": new_uuid(), "TopicArn": topic_arn, "Subject": subject,
         "Message": message, "Messages": messages, "Timestamp": iso8601(now), "MessageAttributes": attributes,
@@ -174,5 +175,6 @@ def fan_out(conn: Connection, filters: FilterIndex, topic: Topic, outgoing: Outg
                      (topic.arn, outgoing.dedup_id, document["MessageId"], sequence, now + DEDUP_WINDOW))
     body = document["Messages"]["default"] if document.get("Messages") else document["Message"]
     targets = filters.matching(conn, topic.arn, document["MessageAttributes"], body)
-    outbox.enqueue(conn, document, targets, outgoing.group_id, now, claimed)
+    # Only FIFO topics order a group's deliveries; a standard topic's group id just travels along.
+    outbox.enqueue(conn, document, targets, outgoing.group_id if topic.fifo else None, now, claimed)
     return document["MessageId"], sequence, len(targets)

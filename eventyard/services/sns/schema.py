@@ -70,5 +70,7 @@ MIGRATIONS = [
             created_at DOUBLE PRECISION NOT NULL
         )
         """,
-    )
+    ),
+    # Who subscribed (GetSubscriptionAttributes' SubscriptionPrincipal); NULL: the account's root.
+    Migration("sns-0002-subscription-principal", "ALTER TABLE sns_subscriptions ADD COLUMN principal TEXT"),
 ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from eventyard.patterns import InvalidPattern, compile_filter_policy
 from eventyard.protocol.errors import AwsError
 from eventyard.services.sns import policies
-from eventyard.services.sns.errors import invalid_parameter, subscription_not_found
+from eventyard.services.sns.errors import InvalidAttribute, invalid_parameter, subscription_not_found
 from eventyard.services.sns.names import (
     lambda_function_parts,
     new_subscription_arn,
@@ -26,6 +26,7 @@ NEEDS_CONFIRMATION = {"http", "https", "email", "email-json"}
 RAW_CAPABLE = {"http", "https", "sqs", "firehose"}
 SETTABLE = {"DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy",
             "SubscriptionRoleArn", "ReplayPolicy"}
+ATTRIBUTE_DEFAULTS = {"RawMessageDelivery": "false", "FilterPolicyScope": "MessageAttributes"}
 PAGE_SIZE = 100
 TOKEN_LIFETIME = 3 * 24 * 3600.0  # a confirmation link is valid for three days
 PENDING = "pending confirmation"
@@ -43,6 +44,7 @@ class Subscription:
     confirmed: bool
     token: str | None
     created_at: float
+    principal: str | None = None  # the IAM principal that subscribed
 
     @property
     def raw(self) -> bool:
@@ -56,7 +58,7 @@ class Subscription:
 def from_row(row: Row) -> Subscription:
     return Subscription(row["arn"], row["topic_arn"], row["account_id"], row["region"], row["protocol"],
                         row["endpoint"], json.loads(row["attributes"]), bool(row["confirmed"]), row["token"],
-                        row["created_at"])
+                        row["created_at"], row["principal"])
 
 
 def find(conn: Connection, arn: str) -> Subscription | None:
@@ -112,14 +114,14 @@ def validate_attribute(protocol: str, name: str, value: str) -> str:
         raise invalid_parameter("AttributeName")
     if name == "RawMessageDelivery":
         if value.lower() not in {"true", "false"}:
-            raise invalid_parameter("RawMessageDelivery")
+            raise InvalidAttribute("RawMessageDelivery", f"Invalid value [{value}]. Must be true or false.")
         if protocol not in RAW_CAPABLE:
             raise invalid_parameter("Attributes",
                                     f"Delivery protocol [{protocol}] does not support raw message delivery.")
         return value.lower()
     if name == "FilterPolicyScope" and value not in {"MessageAttributes", "MessageBody"}:
-        raise invalid_parameter(f"FilterPolicyScope: Invalid value [{value}]. "
-                                "Please use either MessageBody or MessageAttributes")
+        raise InvalidAttribute("FilterPolicyScope", f"Invalid value [{value}]. "
+                               "Please use either MessageBody or MessageAttributes")
     if name == "RedrivePolicy":
         policies.validate_redrive_policy(value)
     if name == "DeliveryPolicy" and value:
@@ -136,7 +138,9 @@ def _check_filter(attributes: dict[str, str]) -> None:
     try:
         compile_filter_policy(text, attributes.get("FilterPolicyScope", "MessageAttributes"))
     except InvalidPattern as error:
-        raise AwsError("InvalidParameter", error.full_message, 400) from None
+        if error.dialect == "sns-scope":
+            raise AwsError("InvalidParameter", error.full_message, 400) from None
+        raise InvalidAttribute("FilterPolicy", error.reason) from None
 
 
 # "Filter policy constraints in Amazon SNS": by default up to 200 filter policies per topic and
@@ -156,39 +160,51 @@ def _check_filter_quota(conn: Connection, topic_arn: str, account_id: str, regio
 
 
 def _clean(attributes: dict[str, str]) -> dict[str, str]:
-    clean = {k: v for k, v in attributes.items() if v != ""}
-    if "FilterPolicy" not in clean:
-        clean.pop("FilterPolicyScope", None)
-    return clean
+    # A FilterPolicyScope set before the FilterPolicy is kept (and applies once a policy is set);
+    # AWS lists the scope only while a policy exists.
+    return {k: v for k, v in attributes.items() if v != ""}
 
 
 def subscribe(conn: Connection, topic: Topic, protocol: str, endpoint: str | None,
-              attributes: dict[str, str], account_id: str, now: float) -> tuple[Subscription, bool]:
+              attributes: dict[str, str], account_id: str, now: float,
+              principal: str | None = None) -> tuple[Subscription, bool]:
     """The subscription and whether it is new. New subscriptions that need confirmation get a token."""
     protocol = protocol.lower()
     endpoint = _validate_endpoint(topic, protocol, endpoint, attributes)
-    given = {name: validate_attribute(protocol, name, str(value)) for name, value in attributes.items()}
-    given = _clean(given)
-    _check_filter(given)
+    try:
+        given = {name: validate_attribute(protocol, name, str(value)) for name, value in attributes.items()}
+        given = _clean(given)
+        _check_filter(given)
+    except InvalidAttribute as error:
+        raise error.at_creation() from None
     row = conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ? AND protocol = ? AND endpoint = ?",
                        (topic.arn, protocol, endpoint)).fetchone()
     if row is not None:
         existing = from_row(row)
-        if given and given != existing.attributes:
+        # Subscribing again is idempotent when every given attribute has its current (or default) value.
+        current = {**ATTRIBUTE_DEFAULTS, **existing.attributes}
+        if any(current.get(name) != value for name, value in given.items()):
             raise invalid_parameter("Attributes", "Subscription already exists with different attributes")
         return existing, False
     if given.get("FilterPolicy"):
         _check_filter_quota(conn, topic.arn, account_id, topic.key.region)
     confirmed = protocol not in NEEDS_CONFIRMATION
     subscription = Subscription(new_subscription_arn(topic.arn), topic.arn, account_id, topic.key.region, protocol,
-                                endpoint, given, confirmed, None if confirmed else secrets.token_hex(64), now)
+                                endpoint, given, confirmed, None if confirmed else secrets.token_hex(64), now,
+                                principal)
     conn.execute(
         "INSERT INTO sns_subscriptions (arn, topic_arn, account_id, region, protocol, endpoint, attributes,"
-        " confirmed, token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " confirmed, token, created_at, principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (subscription.arn, topic.arn, account_id, subscription.region, protocol, endpoint, json.dumps(given),
-         int(confirmed), subscription.token, now),
+         int(confirmed), subscription.token, now, principal),
     )
     return subscription, True
+
+
+def check_token_format(token: str) -> None:
+    """A token that could never have been issued (tokens are hex) is "Invalid token" (recorded)."""
+    if not re.fullmatch(r"[0-9a-f]+", token):
+        raise AwsError("InvalidParameter", "Invalid token", 400)
 
 
 def confirm(conn: Connection, topic: Topic, token: str, now: float) -> Subscription:
@@ -224,11 +240,13 @@ def attributes_view(subscription: Subscription, topic: Topic | None) -> dict[str
         "ConfirmationWasAuthenticated": "true" if subscription.confirmed else "false",
         "PendingConfirmation": "false" if subscription.confirmed else "true",
         "RawMessageDelivery": "false",
-        "SubscriptionPrincipal": f"arn:aws:iam::{subscription.account_id}:root",
+        "SubscriptionPrincipal": subscription.principal or f"arn:aws:iam::{subscription.account_id}:root",
     }
     view.update(subscription.attributes)
     if "FilterPolicy" in view:
         view.setdefault("FilterPolicyScope", "MessageAttributes")
+    else:
+        view.pop("FilterPolicyScope", None)
     if subscription.protocol in {"http", "https"}:
         effective = policies.effective_subscription_delivery_policy(
             topic.attributes.get("DeliveryPolicy") if topic else None, subscription.attributes.get("DeliveryPolicy"))

@@ -159,7 +159,6 @@ def attributes_view(conn: Connection, topic: Topic) -> dict[str, str]:
     if topic.fifo:
         view["FifoTopic"] = "true"
         view.setdefault("ContentBasedDeduplication", "false")
-        view.setdefault("FifoThroughputScope", "Topic")
     return view
 
 
@@ -209,6 +208,13 @@ def _tagged(conn: Connection, arn: str) -> Topic:
     if topic is None:
         raise resource_not_found()
     return topic
+
+
+def check_tag_list(tags: list[dict[str, str]]) -> dict[str, str]:
+    keys = [t["Key"] for t in tags]
+    if len(set(keys)) != len(keys):
+        raise invalid_parameter("Duplicated keys are not allowed.")
+    return {t["Key"]: t["Value"] for t in tags}
 
 
 def tag(conn: Connection, arn: str, tags: dict[str, str]) -> None:

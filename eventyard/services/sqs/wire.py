@@ -179,6 +179,7 @@ class SqsQueryProtocol(QueryProtocol):
             patched_service_model("sqs", _add_query_traits),
             on_violations=violations_error,
             wire_error_code=legacy_code,
+            error_detail=True,
         )
 
     def parse(self, request: HttpRequest, form: dict[str, str] | None = None) -> ParsedRequest:
