@@ -91,22 +91,17 @@ async def region_counts(console: Console, request: ConsoleRequest) -> dict[str, 
             row["SQS queues"] = row.get("SQS queues", 0) + 1
     regions = sorted({*aws_regions(), request.region, *counts})
 
-    async def one_region(region: str) -> tuple[str, dict[str, int]]:
-        found: dict[str, int] = {}
-        for label, service, _, counter in COUNTERS:
-            if not console.has(service):
-                continue
-            try:
-                number = await counter(console, request, region)
-            except AwsError:
-                continue  # a service that refuses a region counts nothing there
-            if number:
-                found[label] = number
-        return region, found
+    async def one(region: str, label: str, counter: Counter) -> tuple[str, str, int]:
+        try:
+            return region, label, await counter(console, request, region)
+        except AwsError:
+            return region, label, 0  # a service that refuses a region counts nothing there
 
-    for region, found in await asyncio.gather(*(one_region(r) for r in regions)):
-        if found:
-            counts.setdefault(region, {}).update(found)
+    asked = [one(region, label, counter) for region in regions for label, service, _, counter in COUNTERS
+             if console.has(service)]
+    for region, label, number in await asyncio.gather(*asked):  # all at once: reads run side by side
+        if number:
+            counts.setdefault(region, {})[label] = number
     return {region: counts[region] for region in sorted(counts)}
 
 

@@ -4,6 +4,7 @@ its consumers with their iterator age as CloudWatch reports it (enhanced fan-out
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from eventyard.console.links import arn_parts, arn_region
@@ -24,8 +25,9 @@ HASH_SPACE = 2 ** 128
 async def streams(console: Console, request: ConsoleRequest) -> HttpResponse:
     names = await console.collect(request, "kinesis", "ListStreams", "StreamNames")
     page = paginate(sorted(names), request, lambda n: n)
-    rows = [(await console.call(request, "kinesis", "DescribeStreamSummary", {"StreamName": name}))
-            ["StreamDescriptionSummary"] for name in page.rows]
+    answers = await asyncio.gather(*(console.call(request, "kinesis", "DescribeStreamSummary", {"StreamName": name})
+                                     for name in page.rows))
+    rows = [answer["StreamDescriptionSummary"] for answer in answers]
     return console.render(request, "kinesis_streams.html", title="Kinesis streams", page=page, rows=rows)
 
 
@@ -57,8 +59,9 @@ async def stream(console: Console, request: ConsoleRequest) -> HttpResponse:
                               "status": mapping.get("State", ""),
                               "age": await latest_value(console, request, region, "AWS/Lambda", "IteratorAge",
                                                         {"FunctionName": function})})
-    return console.render(request, "kinesis_stream.html", title=name, summary=summary,
-                          shards=[_shard_view(s) for s in shards], consumers=consumer_rows,
+    page = paginate(shards, request, lambda s: s["ShardId"] + " " + s.get("ParentShardId", ""))
+    return console.render(request, "kinesis_stream.html", title=name, summary=summary, page=page,
+                          shards=[_shard_view(s) for s in page.rows], consumers=consumer_rows,
                           metrics_available=console.has("cloudwatch"))
 
 

@@ -19,23 +19,26 @@ routes = Routes()
 @routes.get("")
 async def overview(console: Console, request: ConsoleRequest) -> HttpResponse:
     counts = await inventory.region_counts(console, request)
+    regions = sorted(counts)
     return console.render(request, "overview.html", title="Overview", counts=counts,
-                          service_pages={label: page for label, _, page, _ in inventory.COUNTERS} | {"SQS queues": "sqs"},
-                          dlqs=await _dead_letter_queues(console, request, counts),
+                          service_pages={"SQS queues": "sqs"} | {label: page for label, _, page, _ in inventory.COUNTERS},
+                          dlqs=await _dead_letter_queues(console, request, regions), dlq_regions=",".join(regions),
                           alarms=await _alarm_states(console, request), now=console.now())
 
 
 @routes.get("overview/dlqs")
 async def dlq_badges(console: Console, request: ConsoleRequest) -> HttpResponse:
-    counts = await inventory.region_counts(console, request)
-    return console.render(request, "fragments/dlq_badges.html", dlqs=await _dead_letter_queues(console, request, counts),
-                          now=console.now())
+    """The badges alone (re-rendered live): for the regions the page found resources in, so a live
+    update costs a few reads, not a scan of every region."""
+    regions = [r for r in request.arg("regions").split(",") if r] or [request.region]
+    return console.render(request, "fragments/dlq_badges.html",
+                          dlqs=await _dead_letter_queues(console, request, regions), now=console.now())
 
 
 async def _dead_letter_queues(console: Console, request: ConsoleRequest,
-                              counts: dict[str, dict[str, int]]) -> list[inventory.DeadLetterQueue]:
+                              regions: list[str]) -> list[inventory.DeadLetterQueue]:
     found = []
-    for region in counts:
+    for region in regions:
         found.extend(await inventory.dead_letter_queues(console, request, region))
     return found
 

@@ -3,6 +3,7 @@ tried (failures retry), and the email/SMS/push messages the server captured inst
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -26,10 +27,9 @@ CAPTURED_PROTOCOLS = ("email", "email-json", "sms", "application", "firehose")
 async def topics(console: Console, request: ConsoleRequest) -> HttpResponse:
     found = await console.collect(request, "sns", "ListTopics", "Topics")
     page = paginate(sorted(t["TopicArn"] for t in found), request, lambda arn: arn.rsplit(":", 1)[-1])
-    rows = []
-    for arn in page.rows:
-        attributes = (await console.call(request, "sns", "GetTopicAttributes", {"TopicArn": arn}))["Attributes"]
-        rows.append({"arn": arn, "attributes": attributes})
+    answers = await asyncio.gather(*(console.call(request, "sns", "GetTopicAttributes", {"TopicArn": arn})
+                                     for arn in page.rows))
+    rows = [{"arn": arn, "attributes": answer["Attributes"]} for arn, answer in zip(page.rows, answers, strict=True)]
     return console.render(request, "sns_topics.html", title="SNS topics", page=page, rows=rows)
 
 

@@ -3,6 +3,7 @@ send, purge, its DLQ sources and a one-click redrive (StartMessageMoveTask) with
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -43,15 +44,17 @@ async def queues(console: Console, request: ConsoleRequest) -> HttpResponse:
     summaries = await console.provider("sqs").queue_summaries(request.account_id, request.region)
     dead_letter_targets = {s.dead_letter_target_arn for s in summaries if s.dead_letter_target_arn}
     page = paginate(summaries, request, lambda s: s.key.name)
-    rows = []
-    for summary in page.rows:  # live numbers only for the rows shown: the page stays bounded
+
+
+    async def row(summary: Any) -> dict[str, Any]:
         url = await _url(console, request, summary.key.arn)
         attributes = (await console.call(request, "sqs", "GetQueueAttributes",
                                          {"QueueUrl": url, "AttributeNames": DEPTH_ATTRIBUTES}))["Attributes"]
-        rows.append({"summary": summary, "attributes": attributes,
-                     "is_dlq": summary.key.arn in dead_letter_targets})
-    template = "fragments/sqs_rows.html" if request.is_fragment else "sqs_queues.html"
-    return console.render(request, template, title="SQS queues", page=page, rows=rows)
+        return {"summary": summary, "attributes": attributes, "is_dlq": summary.key.arn in dead_letter_targets}
+
+    # Live numbers only for the rows shown, asked at once (one group commit), so the page stays bounded.
+    rows = await asyncio.gather(*(row(summary) for summary in page.rows))
+    return console.render(request, "sqs_queues.html", title="SQS queues", page=page, rows=rows)
 
 
 @routes.get("sqs/queue")
