@@ -136,3 +136,4 @@ def test_a_state_still_working_is_running() -> None:
     history = [event(1, 0, "ExecutionStarted"), event(2, 1, "TaskStateEntered", name="Slow"),
                event(3, 2, "TaskScheduled")]
     assert overlay(history, "RUNNING").states["Slow"].status == "running"
+

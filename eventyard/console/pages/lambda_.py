@@ -98,7 +98,7 @@ def invocations(events: list[dict[str, Any]]) -> list[Invocation]:
         if not marker:
             current.lines.append(message)
         if current.error is None and any(m in message for m in _ERROR_MARKERS):
-            current.error = message.strip()[:200]
+            current.error = message.split("Traceback")[0].strip().splitlines()[0][:200]  # the error, not its stack
         if marker and marker.group(1) == "REPORT":
             duration = _DURATION.search(message)
             current.duration_ms = float(duration.group(1)) if duration else None
