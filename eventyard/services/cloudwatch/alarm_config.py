@@ -36,6 +36,9 @@ def _check_actions(params: dict[str, Any]) -> None:
 def metric_alarm_config(params: dict[str, Any]) -> dict[str, Any]:
     """A PutMetricAlarm request, checked, as the configuration to keep."""
     _check_actions(params)
+    for member in ("ComparisonOperator", "EvaluationPeriods"):  # optional in the model, needed by a metric alarm
+        if params.get(member) is None:
+            raise errors.validation(f"{member} must not be null")
     operator = params["ComparisonOperator"]
     if operator not in OPERATORS:
         raise errors.validation(f"ComparisonOperator {operator} needs an anomaly detection band "

@@ -18,6 +18,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryLater, Timer
 from eventyard.services.events import connections, http_targets, store
+from eventyard.services.events import metrics as events_metrics
 from eventyard.services.events.arns import parse_arn
 from eventyard.services.events.ingest import DELIVERY_TIMER
 from eventyard.services.events.transform import MISSING, json_path, render_input
@@ -79,11 +80,13 @@ class Deliverer:
         payload = timer.payload
         try:
             await self.invoke(payload)
+            events_metrics.attempted(self.platform.metrics, payload, succeeded=True)
             return
         except Failure as failure:
             error = failure
         except AwsError as aws_error:
             error = classify(aws_error)
+        events_metrics.attempted(self.platform.metrics, payload, succeeded=False)
         await self.failed(timer, payload, error)
 
     async def failed(self, timer: Timer, payload: dict[str, Any], error: Failure) -> None:
@@ -105,6 +108,7 @@ class Deliverer:
             self.platform.timers.wake()
             return
         dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+        events_metrics.gave_up(self.platform.metrics, payload, dead_lettered=bool(dlq))
         if not dlq:
             log.info("event %s to %s dropped after %d attempt(s): %s", payload["event"].get("id"),
                      target["Arn"], attempt, error.message)

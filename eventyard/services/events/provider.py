@@ -13,6 +13,7 @@ from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.events import archives, buses, ingest, rules, schedule_expressions, store
+from eventyard.services.events import metrics as events_metrics
 from eventyard.services.events.arns import DEFAULT_BUS, bus_name, parse_arn
 from eventyard.services.events.delivery import Deliverer, Failure
 from eventyard.services.events.index import RoutingIndex
@@ -227,6 +228,7 @@ class EventsProvider(MoreOperations, Provider):
         if not any(i.rule_keys or i.archive_arns or i.only_rule_name for i in items):
             return
         queued = await self._write(lambda conn: ingest.commit(conn, items, now))
+        events_metrics.matched(self.platform.metrics, items)
         if queued:
             self.platform.timers.wake()
 

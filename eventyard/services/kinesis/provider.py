@@ -13,6 +13,7 @@ from eventyard.protocol.validation import Violation, coral_message
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.kinesis import consumers, names, records, shards, subscribe
+from eventyard.services.kinesis import metrics as kinesis_metrics
 from eventyard.services.kinesis import streams as stream_store
 from eventyard.services.kinesis.iterators import (
     ShardIterator,
@@ -375,6 +376,7 @@ class KinesisProvider(Provider):
             return stream, records.put(conn, stream, [entry], now, self.throughput)[0]
 
         stream, result = await self._write(run)
+        kinesis_metrics.put(self.platform.metrics, stream, [len(entry.data)], int("ErrorCode" in result), batch=False)
         if "ErrorCode" in result:
             raise AwsError(result["ErrorCode"], result["ErrorMessage"])
         self._notify(stream.id)
@@ -397,6 +399,7 @@ class KinesisProvider(Provider):
         stream, results = await self._write(run)
         self._notify(stream.id)
         failed = sum(1 for r in results if "ErrorCode" in r)
+        kinesis_metrics.put(self.platform.metrics, stream, [len(e.data) for e in entries], failed, batch=True)
         return {"FailedRecordCount": failed, "Records": results, "EncryptionType": stream.encryption_type}
 
     async def get_shard_iterator(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -422,9 +425,12 @@ class KinesisProvider(Provider):
             if params.get("StreamARN") is not None and params["StreamARN"] != stream.arn:
                 raise AwsError("InvalidArgumentException", f"Shard iterator does not belong to {params['StreamARN']}.")
             shard = shards.get(conn, stream, names.shard_id(iterator.shard_index))
+            read_from.append(stream)
             return records.read(conn, stream, shard, iterator.position, limit, now)
 
+        read_from: list[Stream] = []
         batch = await self._write(run)
+        kinesis_metrics.got(self.platform.metrics, read_from[-1], batch.records, now)
         result: dict[str, Any] = {"Records": batch.records, "MillisBehindLatest": batch.millis_behind_latest}
         if batch.next_position is not None:
             result["NextShardIterator"] = encode_iterator(

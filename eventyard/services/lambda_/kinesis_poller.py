@@ -368,6 +368,7 @@ class KinesisPoller:
                 "Records": [kinesis_record(r, shard_id, self.stream_arn, self.region, role) for r in batch]}
             if window is not None:
                 event.update(tumbling.event_fields(window, self.tumbling, shard_id, self.stream_arn, final, early))
+            self.provider.metrics.iterator_age(ref.region, ref.account_id, ref.name, batch, self.platform.clock.now())
             result = await self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier,
                                                         json.dumps(event).encode(), None, request_id)
         except Throttled:

@@ -17,8 +17,10 @@ from eventyard.services.lambda_ import async_invoke, functions, interpreters
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
+from eventyard.services.lambda_.metrics import LambdaMetrics
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
 from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
+from eventyard.services.logs import metrics as log_metrics
 from eventyard.services.logs import store as log_store
 from eventyard.storage import Connection, Row
 
@@ -38,12 +40,13 @@ class LambdaProvider(LayerOperations, Provider):
         self.layer_root = root / "layers"
         self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.local_url, self.layer_root)
         self._pending_logs: list[tuple[str, str, str, str, list[tuple[int, str]]]] = []
+        self.metrics = LambdaMetrics(platform, self.pool)
         self._log_flush: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.code_root.mkdir(parents=True, exist_ok=True)
         self.layer_root.mkdir(parents=True, exist_ok=True)
-        self.platform.timers.register(async_invoke.KIND, lambda t: async_invoke.handle(self, t),
+        self.platform.timers.register(async_invoke.KIND, self._run_async_event,
                                       RetryPolicy(max_attempts=10, base_delay=1.0, max_delay=60.0))
         self.platform.supervisor.every("lambda:reaper", REAP_INTERVAL, self.pool.reap)
         from eventyard.services.lambda_.esm import EsmRunner
@@ -443,6 +446,7 @@ class LambdaProvider(LayerOperations, Provider):
                                      trace=ctx.trace_header)
             await self.platform.db.write(run)
             self.platform.timers.wake()
+            self.metrics.async_received(ref.region, ref.account_id, ref.name)
             return {"StatusCode": 202}
         result = await self.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier, payload,
                                            ctx.trace_header, ctx.request_id,
@@ -463,15 +467,20 @@ class LambdaProvider(LayerOperations, Provider):
             return functions.resolve(conn, ref), functions.meta(conn, ref)["reserved_concurrency"]
         resolved, reserved = await self.platform.db.read(run)
         invoked = function_arn(region, account_id, name, qualifier)
-        result = await self.pool.invoke(resolved, region, invoked, payload, trace, reserved, client_context,
-                                        request_id)
+        result = await self.metrics.measured(region, account_id, name, self.pool.invoke(
+            resolved, region, invoked, payload, trace, reserved, client_context, request_id))
         self._write_logs(region, account_id, result)
         return result
+
+    async def _run_async_event(self, timer: Any) -> None:
+        self.metrics.async_attempt(timer.payload, self.now())
+        await async_invoke.handle(self, timer)
 
     def _write_logs(self, region: str, account_id: str, result: InvokeResult) -> None:
         """Queue an invocation's log lines; one write at a time carries everything queued so far, so
         busy functions share a commit instead of paying one each (logs are not acknowledged writes)."""
         self._pending_logs.append((account_id, region, result.log_group, result.stream_name, result.log_lines))
+        log_metrics.ingested(self.platform.metrics, account_id, region, result.log_group, result.log_lines, emf_format=True)
         if self._log_flush is None or self._log_flush.done():
             self._log_flush = asyncio.get_running_loop().create_task(self.flush_logs())
 

@@ -7,6 +7,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.logs import json_patterns, store
+from eventyard.services.logs import metrics as log_metrics
 from eventyard.storage import Connection, Row
 
 MAX_EVENTS = 10_000
@@ -138,6 +139,9 @@ class LogsProvider(Provider):
             stream = store.get_stream(c, group["id"], params["logStreamName"])
             store.put_events(c, stream["id"], [(e["timestamp"], e["message"]) for e in events], now)
         await self.platform.db.write(run)
+        log_metrics.ingested(self.platform.metrics, ctx.account_id, ctx.region, params["logGroupName"],
+                             [(e["timestamp"], e["message"]) for e in events],
+                             ctx.headers.get(log_metrics.EMF_HEADER) == "json/emf")
         return {}
 
     async def get_log_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

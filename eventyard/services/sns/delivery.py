@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.timers import RetryLater, Timer
 from eventyard.services.sns import envelope, http_client, outbox, policies, push, sms
+from eventyard.services.sns import metrics as sns_metrics
 from eventyard.services.sns import subscriptions as subscription_store
 from eventyard.services.sns import topics as topic_store
 from eventyard.services.sns.names import lambda_function_parts, sqs_queue_parts
@@ -94,6 +95,7 @@ class Dispatcher:
         if subscription is None or job.topic is None or pending_notification:
             await self._finish(delivery_id, timer.id)  # unsubscribed (or topic deleted) meanwhile: SNS drops it
             return
+        notification = job.document["Type"] == "Notification"
         try:
             await self._deliver(job, subscription, job.topic)
         except DeliveryFailed as failure:
@@ -103,6 +105,11 @@ class Dispatcher:
                     await self.platform.db.write(lambda conn: outbox.record_attempt(conn, delivery_id))
                     raise RetryLater(delay) from failure
             await self._dead_letter(job, subscription, failure)
+            if notification:
+                sns_metrics.delivery(self.platform.metrics, job.topic.key, delivered=False)
+        else:
+            if notification:
+                sns_metrics.delivery(self.platform.metrics, job.topic.key, delivered=True)
         await self._finish(delivery_id, timer.id)
 
     async def on_exhausted(self, timer: Timer, error: BaseException) -> None:

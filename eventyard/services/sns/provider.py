@@ -14,6 +14,7 @@ from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.sns import batch, outbox, publish
+from eventyard.services.sns import metrics as sns_metrics
 from eventyard.services.sns import subscriptions as subscription_store
 from eventyard.services.sns import topics as topic_store
 from eventyard.services.sns.delivery import Dispatcher
@@ -239,6 +240,7 @@ class SnsProvider(MobileOperations, Provider):
 
         (message_id, sequence, _), fanned = await self._write(run)
         self._deliver_now(claimed, fanned)
+        sns_metrics.published(self.platform.metrics, key, (len(params["Message"].encode()),))
         return {"MessageId": message_id, **({"SequenceNumber": sequence} if sequence else {})}
 
     def _fanned(self, topic: topic_store.Topic, claimed: list[outbox.Claimed]) -> Fanned:
@@ -267,6 +269,8 @@ class SnsProvider(MobileOperations, Provider):
 
         result, fanned = await self._write(run)
         self._deliver_now(claimed, fanned)
+        done = {entry["Id"] for entry in result.get("Successful", [])}
+        sns_metrics.published(self.platform.metrics, key, (len(e["Message"].encode()) for e in entries if e["Id"] in done))
         return result
 
     # -- Eventyard's own endpoints (/_eventyard/sns/...) ------------------------------------

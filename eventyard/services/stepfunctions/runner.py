@@ -26,6 +26,7 @@ from eventyard.asl.interpreter import Interpreter
 from eventyard.asl.templates import to_json
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.stepfunctions import map_runs
+from eventyard.services.stepfunctions import metrics as sfn_metrics
 from eventyard.services.stepfunctions.driver import RESUME_TIMER, ExecutionDriver, still_running
 from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.schema import HISTORY_UPSERT
@@ -176,6 +177,7 @@ class Runner:
         if row is None:
             return
         row = dict(row)
+        sfn_metrics.status_changed(self.platform.metrics, row)
         stopped, output = row.get("stopped_at"), row.get("output")
         detail = {"executionArn": arn, "stateMachineArn": row["machine_arn"], "name": row["name"],
                   "status": row["status"], "startDate": int(row["started_at"] * 1000),
