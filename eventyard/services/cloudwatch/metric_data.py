@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,43 +168,56 @@ def get_metric_data(conn: Connection, account_id: str, region: str, params: dict
     start, end = float(params["StartTime"]), float(params["EndTime"])
     if start >= end:
         raise errors.validation("The parameter StartTime must be less than the parameter EndTime.")
+    queries = params["MetricDataQueries"]
     max_points = params.get("MaxDatapoints") or DEFAULT_MAX_DATAPOINTS
-    results = [r for r, q in _with_queries(run_queries(conn, account_id, region, params["MetricDataQueries"], start,
-                                                           end, now), params["MetricDataQueries"])
-               if q.get("ReturnData", True)]
     descending = params.get("ScanBy", "TimestampDescending") == "TimestampDescending"
-    skip = _decode_token(params.get("NextToken"))
+    first_result, first_offset = _decode_token(params.get("NextToken"))
     budget = max_points
     out: list[dict[str, Any]] = []
-    position = 0
-    truncated = False
-    for result in results:
+    next_token = None
+    for index, result in enumerate(_returned(conn, account_id, region, queries, start, end, now, first_result)):
+        position = first_result + index
         stamps = sorted(result.series.points, reverse=descending)
-        first = max(0, skip - position)
-        position += len(stamps)
-        remaining = stamps[first:]
+        offset = first_offset if position == first_result else 0
+        remaining = stamps[offset:]
         taken = remaining[:budget]
         budget -= len(taken)
         complete = len(taken) == len(remaining)
-        truncated = truncated or not complete
         out.append({"Id": result.id, "Label": result.label, "Timestamps": taken,
                     "Values": [result.series.points[t] for t in taken],
                     "StatusCode": "Complete" if complete else "PartialData"})
+        if not complete:
+            next_token = {"r": position, "o": offset + len(taken)}
+            break
     answer: dict[str, Any] = {"MetricDataResults": out, "Messages": []}
-    if truncated:
-        answer["NextToken"] = base64.b64encode(json.dumps({"skip": skip + max_points}).encode()).decode()
+    if next_token is not None:
+        answer["NextToken"] = base64.b64encode(json.dumps(next_token).encode()).decode()
     return answer
 
 
-def _with_queries(results: list[QueryResult], queries: list[dict[str, Any]]) -> list[tuple[QueryResult, dict[str, Any]]]:
-    by_id = {q["Id"]: q for q in queries}
-    return [(r, by_id[r.id]) for r in results]
+def _returned(conn: Connection, account_id: str, region: str, queries: list[dict[str, Any]], start: float,
+              end: float, now: float, skip: int) -> Iterator[QueryResult]:
+    """The results a request returns, in order, from the `skip`th on. Without expressions each query
+    is read only when its turn comes, so later pages do not read what earlier pages answered."""
+    if any("Expression" in q for q in queries):
+        by_id = {q["Id"]: q for q in queries}
+        results = [r for r in run_queries(conn, account_id, region, queries, start, end, now)
+                   if by_id[r.id].get("ReturnData", True)]
+        yield from results[skip:]
+        return
+    check_queries(queries)
+    returning = [q for q in queries if q.get("ReturnData", True)]
+    for query in returning[skip:]:
+        series = _metric_stat(conn, account_id, region, query, start, end, now)
+        yield QueryResult(query["Id"], _label(query, series), series)
 
 
-def _decode_token(token: str | None) -> int:
+def _decode_token(token: str | None) -> tuple[int, int]:
+    """(the result a page starts with, how many of its datapoints earlier pages answered)."""
     if not token:
-        return 0
+        return 0, 0
     try:
-        return int(json.loads(base64.b64decode(token))["skip"])
+        position = json.loads(base64.b64decode(token))
+        return int(position["r"]), int(position["o"])
     except (ValueError, KeyError, TypeError):
         raise errors.invalid_next_token() from None
