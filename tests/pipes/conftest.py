@@ -55,8 +55,22 @@ def bodies(messages: list[dict[str, Any]]) -> list[Any]:
     return [json.loads(m["Body"]) for m in messages]
 
 
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "pipes.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def ensure_role(server: Any) -> None:
+    """The pipes' role, as IAM must have it before a pipe can run."""
+    iam = server.client("iam")
+    try:
+        iam.create_role(RoleName=ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=TRUST)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+
+
 @pytest.fixture
 def pipes(server: Any) -> Any:
+    ensure_role(server)
     return server.client("pipes")
 
 

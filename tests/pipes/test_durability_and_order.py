@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.conftest import ServerProcess
 from tests.lambda_.conftest import make_zip
-from tests.pipes.conftest import ROLE, bodies, drain, eventually, queue_arn, settled
+from tests.pipes.conftest import ROLE, bodies, drain, ensure_role, eventually, queue_arn, settled
 from tests.stepfunctions.conftest import sfn_client
 
 ENRICH = """
@@ -27,6 +27,7 @@ def _executions_inputs(sfn: Any, machine: str) -> list[Any]:
 
 def test_sqs_through_a_filter_and_a_lambda_enrichment_reaches_step_functions_across_a_kill(
         fresh_server: ServerProcess, unique: str) -> None:
+    ensure_role(fresh_server)
     sqs, pipes, lam = fresh_server.client("sqs"), fresh_server.client("pipes"), fresh_server.client("lambda")
     sfn = sfn_client(fresh_server)
     source = sqs.create_queue(QueueName=f"orders-{unique}", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
@@ -70,6 +71,7 @@ def test_sqs_through_a_filter_and_a_lambda_enrichment_reaches_step_functions_acr
 
 
 def test_kinesis_through_a_pipe_to_an_event_bus_keeps_each_shards_order(server: ServerProcess, unique: str) -> None:
+    ensure_role(server)
     kinesis, pipes, events = server.client("kinesis"), server.client("pipes"), server.client("events")
     sqs, logs = server.client("sqs"), server.client("logs")
     stream = f"s-{unique}"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.pipes.conftest import ROLE, queue_arn, settled
+from tests.pipes.conftest import ROLE, eventually, queue_arn, settled
 
 
 @pytest.fixture
@@ -61,7 +61,6 @@ def test_stop_start_update_and_delete_move_through_their_states(pipes: Any, queu
         except ClientError as error:
             return error.response["Error"]["Code"] == "NotFoundException"
         return False
-    from tests.pipes.conftest import eventually
     eventually(gone)
 
 
@@ -133,3 +132,11 @@ def test_a_pipe_whose_source_is_missing_fails_to_create_with_the_reason(pipes: A
     pipes.create_pipe(Name=f"p-{unique}", Source=source, Target=target, RoleArn=ROLE)
     pipe = settled(pipes, f"p-{unique}", "CREATE_FAILED")
     assert source in pipe["StateReason"]
+
+
+def test_a_pipe_whose_role_does_not_exist_fails_to_create(pipes: Any, queues: tuple[str, str], unique: str) -> None:
+    source, target = queues
+    missing = f"arn:aws:iam::000000000000:role/missing-{unique}"
+    pipes.create_pipe(Name=f"p-{unique}", Source=source, Target=target, RoleArn=missing)
+    pipe = settled(pipes, f"p-{unique}", "CREATE_FAILED")
+    assert missing in pipe["StateReason"]

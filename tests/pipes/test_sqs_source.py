@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from tests.pipes.conftest import ROLE, bodies, drain, eventually, queue_arn, settled
+from tests.pipes.conftest import ROLE, bodies, drain, ensure_role, eventually, queue_arn, settled
 
 
 def test_filtered_messages_are_deleted_and_matching_ones_reach_the_target_transformed(
@@ -81,6 +81,7 @@ def test_an_event_bus_target_gets_the_pipe_as_source_and_the_parameters(
 
 
 def test_a_pipe_publishes_its_cloudwatch_metrics(fresh_server: Any, unique: str) -> None:
+    ensure_role(fresh_server)
     sqs, pipes, cloudwatch = fresh_server.client("sqs"), fresh_server.client("pipes"), fresh_server.client("cloudwatch")
     source = sqs.create_queue(QueueName=f"src-{unique}")["QueueUrl"]
     target = sqs.create_queue(QueueName=f"dst-{unique}")["QueueUrl"]
