@@ -26,6 +26,7 @@ from eventyard.asl import units
 from eventyard.asl.history import History, Lane
 from eventyard.asl.model import Checkpoint, Suspend, TaskRequest
 from eventyard.runtime import timers
+from eventyard.services.stepfunctions.execution_logs import LogTarget
 from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.schema import HISTORY_UPSERT, TOKEN_UPSERT
 from eventyard.storage import Connection
@@ -73,9 +74,13 @@ class ExecutionDriver:
         # the token a top-level task waits for, stored until the execution moves on
         self.live_token: str | None = (self.checkpoint.get("resume") or {}).get("token")
         self.unit_tokens: dict[int, str] = {}  # a parked unit's token, durable until the unit moves on
+        self.log_target: LogTarget | None = None  # where the state machine logs its executions
 
     async def run(self) -> None:
         checkpoint, interp = self.checkpoint, self.interp
+        machine = await self.platform.db.read(lambda conn: conn.execute(
+            "SELECT arn, logging, created_at FROM sfn_state_machines WHERE arn = ?", (self.row["machine_arn"],)).fetchone())
+        self.log_target = LogTarget.of(machine) if machine is not None else None
         interp.resume_after_wait = bool(checkpoint.get("resume_wait"))
         interp.resume = checkpoint.get("resume") if not checkpoint.get("waiting_until") else None
         if self.live_token is not None:
@@ -95,9 +100,13 @@ class ExecutionDriver:
         outcome = await self.runner.bounded(run, self.deadline, self.host, self.history, self.lane)
         if outcome.status == "RUNNING":
             return
-        await self.runner.finish(self.arn, outcome, self.history.events[self.flushed:], self.history.next_id,
-                                 self.lane.last)
+        events = self.history.events[self.flushed:]
+        if await self.runner.finish(self.arn, outcome, events, self.history.next_id, self.lane.last):
+            self._log(events)
         self._drop_live()
+
+    def _log(self, events: list[dict[str, Any]]) -> None:
+        self.runner.logs.ship(self.log_target, self.arn, self.row.get("redrive_count") or 0, events)
 
     async def _restore_units(self) -> dict[int, dict[str, Any]]:
         """The saved units of the top-level state the execution stopped in, their events appended to
@@ -130,6 +139,7 @@ class ExecutionDriver:
 
     def _saved(self, count: int) -> None:
         """After a top-level commit: `count` events are committed, and earlier tokens are gone."""
+        self._log(self.history.events[self.flushed:count])
         self.flushed = count
         self._drop_live()
 

@@ -12,6 +12,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions import machines, map_runs, names
 from eventyard.services.stepfunctions.core import ProviderCore, check_input, page
+from eventyard.services.stepfunctions.execution_logs import LogTarget
 from eventyard.services.stepfunctions.schema import HISTORY_UPSERT
 from eventyard.storage import Connection, Row
 
@@ -44,7 +45,8 @@ def _new_row(ctx: RequestContext, params: dict[str, Any], conn: Connection, now:
     return {"arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,
             "name": name, "type": machine["type"], "status": "RUNNING", "definition": definition, "role_arn": role,
             "input": input_text, "trace_header": params.get("traceHeader"), "started_at": now,
-            "region": ctx.region, "account_id": ctx.account_id, "redrive_count": 0}
+            "region": ctx.region, "account_id": ctx.account_id, "redrive_count": 0,
+            "log_target": LogTarget.of(machine)}
 
 
 def _insert(conn: Connection, row: dict[str, Any]) -> None:
@@ -115,6 +117,7 @@ class ExecutionOperations(ProviderCore):
                                               "variables": {}}), next_event_id=2, last_event_id=0)
             _insert(conn, row)
             conn.execute("INSERT INTO sfn_history VALUES (?,?,?)", (row["arn"], 1, json.dumps(event)))
+            row["started_event"] = event
             return row, True
 
         row, fresh = await self._write(run)
@@ -124,6 +127,7 @@ class ExecutionOperations(ProviderCore):
             self.platform.spawn(self._express_async(row), "sfn-express")
             return {"executionArn": row["arn"], "startDate": now}
         await self.runner.emit_status_event(row["arn"], row)
+        self.runner.logs.ship(row["log_target"], row["arn"], 0, [row["started_event"]])
         self.runner.launch(row["arn"])
         return {"executionArn": row["arn"], "startDate": now}
 
@@ -143,6 +147,7 @@ class ExecutionOperations(ProviderCore):
                                                                         for e in events])
 
         await self._write(write)
+        self.runner.logs.ship(row["log_target"], row["arn"], 0, events)
 
     async def start_sync_execution(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names.check_arn(params["stateMachineArn"], "stateMachine")
@@ -234,10 +239,10 @@ class ExecutionOperations(ProviderCore):
         names.check_arn(arn, "execution")
         now = self.now()
 
-        def run(conn: Connection) -> bool:
+        def run(conn: Connection) -> tuple[dict[str, Any], Row] | None:
             row = get_execution(conn, arn)
             if row["status"] != "RUNNING":
-                return False
+                return None
             details: dict[str, Any] = {}
             if params.get("error") is not None:
                 details["error"] = params["error"]
@@ -253,15 +258,25 @@ class ExecutionOperations(ProviderCore):
             conn.execute("DELETE FROM sfn_task_tokens WHERE execution_arn = ?", (arn,))
             conn.execute("DELETE FROM sfn_units WHERE execution_arn = ?", (arn,))
             map_runs.abort_running(conn, arn, now)
-            return True
+            return event, row
 
         stopped = await self._write(run)
         if stopped:
+            event, row = stopped
+            await self._log(row, [event])
             task = self.runner.running.pop(arn, None)
             if task is not None:
                 task.cancel()
             await self.runner.emit_status_event(arn)
         return {"stopDate": now}
+
+    async def _log(self, row: Any, events: list[dict[str, Any]], redrive_count: int | None = None) -> None:
+        """Ship events an operation (not the driver) recorded to the state machine's log group."""
+        machine = await self._read(lambda conn: conn.execute(
+            "SELECT arn, logging, created_at FROM sfn_state_machines WHERE arn = ?", (row["machine_arn"],)).fetchone())
+        if machine is not None:
+            count = row["redrive_count"] if redrive_count is None else redrive_count
+            self.runner.logs.ship(LogTarget.of(machine), row["arn"], count, events)
 
     async def get_execution_history(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["executionArn"]
@@ -288,7 +303,7 @@ class ExecutionOperations(ProviderCore):
         names.check_arn(arn, "execution")
         now = self.now()
 
-        def run(conn: Connection) -> None:
+        def run(conn: Connection) -> tuple[dict[str, Any], Row]:
             row = get_execution(conn, arn)
             if row["status"] not in ("FAILED", "ABORTED", "TIMED_OUT"):
                 raise AwsError("ExecutionNotRedrivable", f"Execution {arn} is not redrivable: status is {row['status']}")
@@ -311,7 +326,9 @@ class ExecutionOperations(ProviderCore):
                          " next_event_id = ?, last_event_id = ? WHERE arn = ?",
                          (now, json.dumps({"state": state, "input": state_input, "variables": {}}), event_id + 1,
                           event_id, arn))
+            return event, row
 
-        await self._write(run)
+        event, row = await self._write(run)
+        await self._log(row, [event], row["redrive_count"] + 1)
         self.runner.launch(arn)
         return {"redriveDate": now}

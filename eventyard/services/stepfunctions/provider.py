@@ -11,7 +11,7 @@ from eventyard.asl import definition as asl_definition
 from eventyard.asl.errors import InvalidDefinition
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
-from eventyard.services.stepfunctions import machines, names
+from eventyard.services.stepfunctions import execution_logs, machines, names
 from eventyard.services.stepfunctions.core import page
 from eventyard.services.stepfunctions.execution_ops import ExecutionOperations
 from eventyard.services.stepfunctions.map_run_ops import MapRunOperations
@@ -35,6 +35,8 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
         _parse_definition(text, express=kind == "EXPRESS")
         if kind == "EXPRESS" and params["name"].endswith(".fifo"):
             raise AwsError("InvalidName", f"Invalid Name: '{params['name']}'")
+        params = dict(params, loggingConfiguration=await execution_logs.check(self.platform,
+                                                                             params.get("loggingConfiguration")))
         arn = names.machine_arn(ctx.region, ctx.account_id, params["name"])
         now = self.now()
         return await self._write(lambda conn: machines.create(conn, arn, ctx.account_id, ctx.region, params, now, text))
@@ -71,6 +73,9 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
             raise AwsError("MissingRequiredParameter",
                            "Either the definition, the role ARN, the LoggingConfiguration, or the "
                            "TracingConfiguration must be specified")
+        if "loggingConfiguration" in params:
+            params = dict(params, loggingConfiguration=await execution_logs.check(self.platform,
+                                                                                 params["loggingConfiguration"]))
         now = self.now()
         return await self._write(lambda conn: machines.update(conn, arn, params, text, now))
 

@@ -28,6 +28,7 @@ from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.stepfunctions import map_runs
 from eventyard.services.stepfunctions import metrics as sfn_metrics
 from eventyard.services.stepfunctions.driver import RESUME_TIMER, ExecutionDriver, still_running
+from eventyard.services.stepfunctions.execution_logs import ExecutionLogs
 from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.schema import HISTORY_UPSERT
 from eventyard.storage import Connection
@@ -48,8 +49,10 @@ class Runner:
         self.heartbeats: dict[str, float] = {}  # task token -> clock time of its last heartbeat
         self.durable_tokens: set[str] = set()  # tokens with a sfn_task_tokens row
         self.map_runs = map_runs.MapRuns(platform)
+        self.logs = ExecutionLogs(platform)  # execution history to CloudWatch Logs
 
     async def start(self) -> None:
+        self.logs.start()
         self.platform.timers.register(RESUME_TIMER, self._on_resume_timer,
                                       RetryPolicy(max_attempts=10, base_delay=1.0))
         rows = await self.platform.db.read(lambda conn: conn.execute(
@@ -145,7 +148,8 @@ class Runner:
         return asl_execution.Outcome("TIMED_OUT", None, "States.Timeout", None)
 
     async def finish(self, arn: str, outcome: asl_execution.Outcome, events: list[dict[str, Any]], next_id: int,
-                     last_id: int) -> None:
+                     last_id: int) -> bool:
+        """The terminal commit; False when the execution had ended already (stopped)."""
         now = self.platform.clock.now()
 
         def write(conn: Connection) -> bool:
@@ -162,8 +166,10 @@ class Runner:
             map_runs.abort_running(conn, arn, now)
             return True
 
-        if await self.platform.db.write(write):
-            await self.emit_status_event(arn)
+        if not await self.platform.db.write(write):
+            return False
+        await self.emit_status_event(arn)
+        return True
 
     async def emit_status_event(self, arn: str, row: Any = None) -> None:
         """AWS sends 'Step Functions Execution Status Change' events (STANDARD executions only) to the
