@@ -77,15 +77,16 @@ class MetricsRecorder:
 
     def observe(self, namespace: str, name: str, dimensions: Dimensions, value: float, unit: str = "None", *,
                 account_id: str, region: str, timestamp: float | None = None, weight: float = 1.0,
-                resolution: int = PERIOD) -> None:
-        """A measured value (a duration, a size): kept with a sketch so percentiles can be asked for."""
+                resolution: int = PERIOD, percentiles: bool = True) -> None:
+        """A measured value (a duration, a size): kept with a sketch so percentiles can be asked for
+        (`percentiles=False` for metrics whose documented statistics have none, which is cheaper)."""
         if not self.enabled or not math.isfinite(value):
             return
         moment = self.clock.now() if timestamp is None else timestamp
         key = (account_id, region, namespace, name, dimensions, unit, moment - moment % resolution, resolution)
         aggregate = self._open.get(key)
         if aggregate is None:
-            aggregate = self._open[key] = Aggregate()
+            aggregate = self._open[key] = Aggregate() if percentiles else Aggregate(sketch=None)
         aggregate.add(value, weight)
 
     def gauge(self, namespace: str, name: str, dimensions: Dimensions, value: float, unit: str = "Count", *,

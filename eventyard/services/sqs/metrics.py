@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from eventyard.runtime.metric_store import Dimensions
 from eventyard.runtime.metrics import GaugeSample, MetricsRecorder
 from eventyard.storage import Connection
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 NAMESPACE = "AWS/SQS"
 ACTIVE_FOR = 6 * 3600.0
+MAX_REMEMBERED = 10_000  # queue URLs whose parsed form is kept
 
 
 def _queue(url: str) -> tuple[str, str]:
@@ -33,44 +35,52 @@ class SqsMetrics:
         self.recorder: MetricsRecorder = platform.metrics
         self.platform = platform
         self._used: dict[tuple[str, str, str], float] = {}  # queue -> last time an operation used it
+        self._queues: dict[tuple[str, str], tuple[str, str, Dimensions]] = {}  # (url, region) -> account, name, dims
         self.recorder.add_gauge_source("sqs", self._gauges)
 
-    def _touch(self, account: str, region: str, name: str) -> None:
-        self._used[(account, region, name)] = self.platform.clock.now()
+    def _queue(self, url: str, region: str, now: float) -> tuple[str, Dimensions]:
+        """The queue's account and dimensions; remembered, as sends to one queue repeat its URL."""
+        known = self._queues.get((url, region))
+        if known is None:
+            if len(self._queues) > MAX_REMEMBERED:
+                self._queues.clear()
+            account, name = _queue(url)
+            known = self._queues[(url, region)] = (account, name, (("QueueName", name),))
+        account, name, dims = known
+        self._used[(account, region, name)] = now
+        return account, dims
 
     def sent(self, url: str, region: str, sizes: Iterable[int]) -> None:
         if not self.recorder.enabled:
             return
-        account, name = _queue(url)
-        dims = (("QueueName", name),)
+        now = self.platform.clock.now()
+        account, dims = self._queue(url, region, now)
         count = 0
         for size in sizes:
             count += 1
+            # SentMessageSize's documented statistics have no percentiles: no sketch to keep
             self.recorder.observe(NAMESPACE, "SentMessageSize", dims, float(size), "Bytes", account_id=account,
-                                  region=region)
+                                  region=region, timestamp=now, percentiles=False)
         if count:
-            self.recorder.count(NAMESPACE, "NumberOfMessagesSent", dims, float(count), account_id=account, region=region)
-            self._touch(account, region, name)
+            self.recorder.count(NAMESPACE, "NumberOfMessagesSent", dims, float(count), account_id=account,
+                                region=region, timestamp=now)
 
     def received(self, url: str, region: str, messages: int) -> None:
         if not self.recorder.enabled:
             return
-        account, name = _queue(url)
-        dims = (("QueueName", name),)
+        account, dims = self._queue(url, region, self.platform.clock.now())
         if messages:
             self.recorder.count(NAMESPACE, "NumberOfMessagesReceived", dims, float(messages), account_id=account,
                                 region=region)
         else:
             self.recorder.count(NAMESPACE, "NumberOfEmptyReceives", dims, account_id=account, region=region)
-        self._touch(account, region, name)
 
     def deleted(self, url: str, region: str, messages: int) -> None:
         if not self.recorder.enabled or not messages:
             return
-        account, name = _queue(url)
-        self.recorder.count(NAMESPACE, "NumberOfMessagesDeleted", (("QueueName", name),), float(messages),
-                            account_id=account, region=region)
-        self._touch(account, region, name)
+        account, dims = self._queue(url, region, self.platform.clock.now())
+        self.recorder.count(NAMESPACE, "NumberOfMessagesDeleted", dims, float(messages), account_id=account,
+                            region=region)
 
     async def _gauges(self, now: float) -> list[GaugeSample]:
         rows = await self.platform.db.read(lambda conn: _depths(conn, now))
