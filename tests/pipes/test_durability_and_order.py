@@ -113,3 +113,34 @@ def test_kinesis_through_a_pipe_to_an_event_bus_keeps_each_shards_order(server: 
         by_key.setdefault(item["key"], []).append(item["n"])
     assert all(values == sorted(values) for values in by_key.values())  # per partition key, in put order
     assert sorted(n for values in by_key.values() for n in values) == list(range(24))
+
+
+FAIL = """
+def handler(event, context):
+    raise RuntimeError("target down")
+"""
+
+
+def test_a_kinesis_batch_that_keeps_failing_is_described_to_the_dead_letter_queue(
+        server: ServerProcess, unique: str) -> None:
+    ensure_role(server)
+    kinesis, pipes, sqs, lam = (server.client(s) for s in ("kinesis", "pipes", "sqs", "lambda"))
+    stream = f"s-{unique}"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    eventually(lambda: kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"][
+        "StreamStatus"] == "ACTIVE")
+    stream_arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+    dlq = sqs.create_queue(QueueName=f"dlq-{unique}")["QueueUrl"]
+    function = lam.create_function(FunctionName=f"down-{unique}", Runtime="python3.12", Role=ROLE,
+                                   Handler="app.handler", Code={"ZipFile": make_zip({"app.py": FAIL})})
+    pipes.create_pipe(Name=f"p-{unique}", RoleArn=ROLE, Source=stream_arn, Target=function["FunctionArn"],
+                      SourceParameters={"KinesisStreamParameters": {
+                          "StartingPosition": "TRIM_HORIZON", "BatchSize": 10, "MaximumRetryAttempts": 1,
+                          "DeadLetterConfig": {"Arn": queue_arn(sqs, dlq)}}})
+    settled(pipes, f"p-{unique}", "RUNNING")
+    sequences = [kinesis.put_record(StreamName=stream, PartitionKey="k", Data=b'{"n": 1}')["SequenceNumber"]]
+    [message] = drain(sqs, dlq, 1, timeout=60)
+    document = json.loads(message["Body"])
+    info = document["KinesisBatchInfo"]
+    assert document["context"]["condition"] == "RetryAttemptsExhausted"
+    assert (info["startSequenceNumber"], info["batchSize"], info["streamArn"]) == (sequences[0], 1, stream_arn)

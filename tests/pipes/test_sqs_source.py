@@ -102,3 +102,19 @@ def test_a_pipe_publishes_its_cloudwatch_metrics(fresh_server: Any, unique: str)
     assert eventually(lambda: events_counted() == 3)
     names = {m["MetricName"] for m in cloudwatch.list_metrics(Namespace="AWS/EventBridge/Pipes")["Metrics"]}
     assert {"Invocations", "EventCount", "Duration", "TargetStageDuration"} <= names
+
+
+def test_a_fifo_queue_reaches_a_fifo_target_in_order(pipes: Any, sqs: Any, unique: str) -> None:
+    fifo = {"FifoQueue": "true"}
+    source = sqs.create_queue(QueueName=f"src-{unique}.fifo", Attributes=fifo)["QueueUrl"]
+    target = sqs.create_queue(QueueName=f"dst-{unique}.fifo", Attributes=fifo)["QueueUrl"]
+    name = f"p-{unique}"
+    pipes.create_pipe(Name=name, RoleArn=ROLE, Source=queue_arn(sqs, source), Target=queue_arn(sqs, target),
+                      SourceParameters={"SqsQueueParameters": {"BatchSize": 3}},
+                      TargetParameters={"InputTemplate": "<$.body>", "SqsQueueParameters": {
+                          "MessageGroupId": "orders", "MessageDeduplicationId": "$.messageId"}})
+    settled(pipes, name, "RUNNING")
+    for i in range(9):
+        sqs.send_message(QueueUrl=source, MessageBody=f"m{i}", MessageGroupId="orders", MessageDeduplicationId=f"d{i}")
+    got = [m["Body"] for m in drain(sqs, target, 9)]
+    assert got == [f"m{i}" for i in range(9)]

@@ -92,6 +92,7 @@ class PipeRunner:
         if self.pipe.get("Enrichment"):
             template = (self.pipe.get("EnrichmentParameters") or {}).get("InputTemplate")
             events = [transformed(template, r, self.names, now) for r in batch]
+            caller.originals = list(batch)
             journal.add("EnrichmentInvocationStarted", events)
             started = asyncio.get_running_loop().time()
             try:
@@ -112,6 +113,7 @@ class PipeRunner:
             self.metrics.count("TargetStageSkipped")
             return set()
         template = (self.pipe.get("TargetParameters") or {}).get("InputTemplate")
+        caller.originals = list(events)
         events = [transformed(template, e, self.names, now) for e in events]
         journal.add("TargetInvocationStarted", events)
         started = asyncio.get_running_loop().time()

@@ -64,7 +64,13 @@ class Caller:
         self.platform = platform
         self.pipe = pipe
         self.identifiers = identifiers  # the source items behind the current batch
+        # The events before the stage's input template: dynamic (`$.`) parameters read these.
+        self.originals: list[Any] = []
         self.oauth = http_targets.OAuthTokens()
+
+    def _dynamic(self, value: Any, index: int, event: Any) -> Any:
+        """A `$.path` parameter, read from the event as it was before the input template."""
+        return dynamic(value, self.originals[index] if index < len(self.originals) else event)
 
     async def call(self, service: str, operation: str, params: dict[str, Any], arn: Arn) -> dict[str, Any]:
         try:
@@ -82,8 +88,8 @@ class Caller:
             return _events_from(await self._express_sync(arn, events))
         parameters = (self.pipe.get("EnrichmentParameters") or {}).get("HttpParameters") or {}
         enriched: list[Any] = []
-        for event in events:
-            enriched.extend(_events_from(await self._http(arn, parameters, event)))
+        for index, event in enumerate(events):
+            enriched.extend(_events_from(await self._http(arn, parameters, event, index)))
         return enriched
 
     async def _lambda_sync(self, arn: Arn, events: list[Any]) -> Any:
@@ -103,7 +109,7 @@ class Caller:
                               f"{answer.get('error', '')} {answer.get('cause', '')}".strip())
         return _json(answer.get("output") or "")
 
-    async def _http(self, arn: Arn, parameters: dict[str, Any], event: Any) -> Any:
+    async def _http(self, arn: Arn, parameters: dict[str, Any], event: Any, index: int) -> Any:
         name = arn.resource.split("/")[1]
         try:
             destination, connection = await self.platform.db.read(
@@ -111,9 +117,11 @@ class Caller:
         except AwsError as error:
             raise StageFailed(error.message) from error
         resolved = {
-            "PathParameterValues": [str(dynamic(v, event)) for v in parameters.get("PathParameterValues") or []],
-            "HeaderParameters": {k: str(dynamic(v, event)) for k, v in (parameters.get("HeaderParameters") or {}).items()},
-            "QueryStringParameters": {k: str(dynamic(v, event))
+            "PathParameterValues": [str(self._dynamic(v, index, event))
+                                    for v in parameters.get("PathParameterValues") or []],
+            "HeaderParameters": {k: str(self._dynamic(v, index, event))
+                                 for k, v in (parameters.get("HeaderParameters") or {}).items()},
+            "QueryStringParameters": {k: str(self._dynamic(v, index, event))
                                       for k, v in (parameters.get("QueryStringParameters") or {}).items()},
         }
         outcome = await http_targets.invoke(destination, connection, {"HttpParameters": resolved}, as_text(event),
@@ -158,7 +166,7 @@ class Caller:
                 entry: dict[str, Any] = {"Id": str(index), "MessageBody": as_text(event)}
                 for key in ("MessageGroupId", "MessageDeduplicationId"):
                     if own.get(key):
-                        entry[key] = str(dynamic(own[key], event))
+                        entry[key] = str(self._dynamic(own[key], index, event))
                 entries.append(entry)
             answer = await self.call("sqs", "SendMessageBatch", {"QueueUrl": url, "Entries": entries}, arn)
             outcome.failed_indices |= {int(f["Id"]) for f in answer.get("Failed") or []}
@@ -179,16 +187,17 @@ class Caller:
         outcome = Outcome()
         for start in range(0, len(events), 10):
             entries = []
-            for event in events[start:start + 10]:
+            for index, event in enumerate(events[start:start + 10], start):
                 entry: dict[str, Any] = {
                     "EventBusName": arn.text, "Detail": as_text(event),
                     # AWS's defaults: the pipe is the source, the source's service the detail type.
-                    "Source": str(dynamic(own.get("Source"), event) or f"Pipe {self.pipe['Name']}"),
-                    "DetailType": str(dynamic(own.get("DetailType"), event) or f"Event from aws:{source_service}"),
+                    "Source": str(self._dynamic(own.get("Source"), index, event) or f"Pipe {self.pipe['Name']}"),
+                    "DetailType": str(self._dynamic(own.get("DetailType"), index, event)
+                                      or f"Event from aws:{source_service}"),
                 }
                 if own.get("Resources"):
-                    entry["Resources"] = [str(dynamic(r, event)) for r in own["Resources"]]
-                when = _timestamp(dynamic(own.get("Time"), event))
+                    entry["Resources"] = [str(self._dynamic(r, index, event)) for r in own["Resources"]]
+                when = _timestamp(self._dynamic(own.get("Time"), index, event))
                 if when is not None:
                     entry["Time"] = when
                 entries.append(entry)
@@ -200,8 +209,8 @@ class Caller:
         key = (parameters.get("KinesisStreamParameters") or {}).get("PartitionKey", "")
         outcome = Outcome()
         for start in range(0, len(events), 500):
-            records = [{"Data": as_text(e).encode(), "PartitionKey": str(dynamic(key, e)) or "-"}
-                       for e in events[start:start + 500]]
+            records = [{"Data": as_text(e).encode(), "PartitionKey": str(self._dynamic(key, i, e)) or "-"}
+                       for i, e in enumerate(events[start:start + 500], start)]
             answer = await self.call("kinesis", "PutRecords", {"StreamARN": arn.text, "Records": records}, arn)
             outcome.failed_indices |= {start + i for i, r in enumerate(answer.get("Records") or []) if r.get("ErrorCode")}
         return outcome
@@ -218,8 +227,8 @@ class Caller:
                 raise StageFailed(f"{error.code}: {error.message}") from error
         now_ms = int(self.platform.clock.now() * 1000)
         entries = []
-        for event in events:
-            stamp = _timestamp(dynamic(own.get("Timestamp"), event))
+        for index, event in enumerate(events):
+            stamp = _timestamp(self._dynamic(own.get("Timestamp"), index, event))
             entries.append({"timestamp": int(stamp * 1000) if stamp is not None else now_ms, "message": as_text(event)})
         await self.call("logs", "PutLogEvents", {"logGroupName": group, "logStreamName": stream,
                                                  "logEvents": entries}, arn)
@@ -230,7 +239,7 @@ class Caller:
         outcome = Outcome()
         for index, event in enumerate(events):
             try:
-                await self._http(arn, http, event)
+                await self._http(arn, http, event, index)
             except StageFailed:
                 outcome.failed_indices.add(index)
         return outcome
