@@ -1,5 +1,6 @@
 """The Kinesis event source mapping poller: one task per shard, reading through Kinesis's own
-ListShards/GetShardIterator/GetRecords, invoking the function with AWS's `{"Records": [...]}` event.
+ListShards/GetShardIterator/GetRecords (the shard walk of sources/shards.py, shared with EventBridge
+Pipes), invoking the function with AWS's `{"Records": [...]}` event.
 
 What it reproduces from AWS:
 - Per-shard order. A shard's records go out in sequence order; a failing batch blocks its shard
@@ -38,14 +39,11 @@ from eventyard.services.lambda_ import destinations, tumbling
 from eventyard.services.lambda_.names import parse_ref
 from eventyard.services.lambda_.pollers import compile_filters
 from eventyard.services.sources import records as source_records
+from eventyard.services.sources.shards import MAX_RECORDS, THROTTLE_WAIT, ShardWalker
 from eventyard.storage import Connection
 
 log = logging.getLogger(__name__)
 
-IDLE_POLL = 0.25  # seconds between GetRecords calls on a shard that had nothing new
-SHARD_REFRESH = 5.0  # how often the shard list is read again (resharding)
-THROTTLE_WAIT = 0.5
-MAX_RECORDS = 10000  # GetRecords' own limit
 
 
 def kinesis_record(raw: dict[str, Any], shard_id: str, stream_arn: str, region: str, role: str) -> dict[str, Any]:
@@ -75,21 +73,19 @@ class Outcome:
     state: dict[str, Any] | None = None  # a tumbling window's state the function returned
 
 
-class KinesisPoller:
+class KinesisPoller(ShardWalker):
     def __init__(self, provider: Any, key: str, config: dict[str, Any], region: str, account_id: str) -> None:
-        self.provider = provider
-        self.platform = provider.platform
-        self.key = key
-        self.config = config
         # An enhanced fan-out consumer's ARN is its stream's ARN + "/consumer/<name>:<created>"; the
         # mapping reads that stream (with GetRecords: the records and their order are the stream's).
-        self.stream_arn = config["EventSourceArn"].split("/consumer/", 1)[0]
-        _, _, _, self.region, self.account, resource = self.stream_arn.split(":", 5)
-        self.stream_name = resource.split("/", 1)[1]
+        super().__init__(provider.platform, config["EventSourceArn"].split("/consumer/", 1)[0],
+                         batch_size=int(config.get("BatchSize") or 100),
+                         window=float(config.get("MaximumBatchingWindowInSeconds") or 0), label=f"esm-{key}")
+        self.provider = provider
+        self.key = key
+        self.config = config
+        self.default_start = {"type": config.get("StartingPosition", "TRIM_HORIZON")}
         self.function = parse_ref(config["FunctionArn"], self.region, self.account)
         self.filters = compile_filters(config)
-        self.batch_size = int(config.get("BatchSize") or 100)
-        self.window = float(config.get("MaximumBatchingWindowInSeconds") or 0)
         self.tumbling = int(config.get("TumblingWindowInSeconds") or 0)
         # A window's state belongs to the shard, so a windowed shard is read as one lane.
         self.lanes = 1 if self.tumbling else max(1, int(config.get("ParallelizationFactor") or 1))
@@ -98,11 +94,9 @@ class KinesisPoller:
         self.max_age = int(config.get("MaximumRecordAgeInSeconds", -1))
         self.on_failure = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         self.report_failures = "ReportBatchItemFailures" in (config.get("FunctionResponseTypes") or [])
-        self.shard_tasks: dict[str, asyncio.Task[None]] = {}
-        self.done: set[str] = set()
 
-    async def kinesis(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        return await self.platform.call("kinesis", operation, params, region=self.region, account_id=self.account)
+    def wanted(self) -> int:
+        return min(MAX_RECORDS, self.batch_size * self.lanes)
 
     # -- checkpoints -------------------------------------------------------------------------
     async def positions(self) -> dict[str, Any]:
@@ -124,10 +118,12 @@ class KinesisPoller:
                          (json.dumps(document), self.key))
         await self.platform.db.write(run)
 
-    async def checkpoint(self, shard_id: str, sequence: str, result: str,
-                         window: dict[str, Any] | None = None) -> None:
+    async def checkpoint(self, shard_id: str, state: dict[str, Any]) -> None:
         """Record a shard's progress (and its open tumbling window), and the mapping's
         LastProcessingResult in the same commit."""
+        sequence, window = state["seq"], state.get("window")
+        result = "OK" if state.pop("clean", True) else "PROBLEM: Function call failed"
+
         def run(conn: Connection) -> None:
             row = conn.execute("SELECT config, position FROM lambda_event_source_mappings WHERE uuid=?",
                                (self.key,)).fetchone()
@@ -146,124 +142,20 @@ class KinesisPoller:
                          (json.dumps(document), json.dumps(config), self.key))
         await self.platform.db.write(run)
 
-    # -- the shard set -----------------------------------------------------------------------
-    async def run(self) -> None:
-        try:
-            while True:
-                try:
-                    await self.refresh_shards()
-                except AwsError as exc:
-                    log.info("Kinesis poller %s: %s", self.key, exc)
-                await asyncio.sleep(SHARD_REFRESH)
-        finally:
-            for task in self.shard_tasks.values():
-                task.cancel()
-            await asyncio.gather(*self.shard_tasks.values(), return_exceptions=True)
-
-    async def list_shards(self) -> list[dict[str, Any]]:
-        shards: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"StreamARN": self.stream_arn}
-        while True:
-            page = await self.kinesis("ListShards", params)
-            shards.extend(page.get("Shards") or [])
-            if not page.get("NextToken"):
-                return shards
-            params = {"NextToken": page["NextToken"]}
-
-    async def refresh_shards(self) -> None:
-        shards = await self.list_shards()
-        positions = await self.positions()
-        if not positions.get("_listed"):
-            # The shards there when the mapping starts begin at its StartingPosition; shards that
-            # appear later (children of a reshard) begin at their horizon.
-            start = positions.get("_start") or {"type": self.config.get("StartingPosition", "TRIM_HORIZON")}
-            def begin(state: dict[str, Any]) -> None:
-                state.setdefault("start", start)
-            for shard in shards:
-                await self.save(shard["ShardId"], begin)
-            await self.save("_listed", lambda state: state.update(at=self.platform.clock.now()))
-            positions = await self.positions()
-        self.done |= {k for k, v in positions.items() if isinstance(v, dict) and v.get("done")}
-        listed = {s["ShardId"] for s in shards}
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            task = self.shard_tasks.get(shard_id)
-            if shard_id in self.done or (task is not None and not task.done()):
-                continue
-            parents = [p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId"))
-                       if p and p in listed and p not in self.done]
-            if parents:
-                continue  # AWS finishes a parent before reading its children
-            state = positions.get(shard_id) or {}
-            self.shard_tasks[shard_id] = asyncio.get_running_loop().create_task(
-                self.poll_shard(shard_id, state), name=f"esm-{self.key}-{shard_id}")
-
-    # -- one shard ---------------------------------------------------------------------------
-    async def iterator(self, shard_id: str, state: dict[str, Any]) -> str:
-        params: dict[str, Any] = {"StreamARN": self.stream_arn, "ShardId": shard_id}
-        start = state.get("start") or {"type": "TRIM_HORIZON"}
-        if state.get("seq"):
-            params.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=state["seq"])
-        elif start["type"] == "AT_TIMESTAMP":
-            params.update(ShardIteratorType="AT_TIMESTAMP", Timestamp=start["ts"])
+    # -- the shard walk's hooks (the walk itself is sources/shards.py, shared with Pipes) ---------
+    async def on_records(self, shard_id: str, records: list[dict[str, Any]], state: dict[str, Any]) -> None:
+        if self.tumbling:
+            state["clean"] = await self.process_windows(shard_id, records, state)
         else:
-            params["ShardIteratorType"] = start["type"]
-        return str((await self.kinesis("GetShardIterator", params))["ShardIterator"])
+            state["clean"] = await self.process(shard_id, records)
 
-    async def poll_shard(self, shard_id: str, state: dict[str, Any]) -> None:
-        iterator: str | None = None
-        while True:
-            try:
-                if iterator is None:
-                    iterator = await self.iterator(shard_id, state)
-                records, iterator = await self.fetch(iterator)
-            except AwsError as exc:
-                if exc.code == "ExpiredIteratorException":
-                    iterator = None
-                    continue
-                log.info("Kinesis poller %s on %s: %s", self.key, shard_id, exc)
-                iterator = None
-                await asyncio.sleep(THROTTLE_WAIT if "Throughput" in exc.code else 2.0)
-                continue
-            if records:
-                if self.tumbling:
-                    clean = await self.process_windows(shard_id, records, state)
-                else:
-                    clean = await self.process(shard_id, records)
-                state["seq"] = records[-1]["SequenceNumber"]
-                await self.checkpoint(shard_id, state["seq"], "OK" if clean else "PROBLEM: Function call failed",
-                                      state.get("window"))
-            elif state.get("window") and self.platform.clock.now() >= state["window"]["start"] + self.tumbling:
-                await self.close_window(shard_id, state)  # read up to now: nothing more can join it
-            if iterator is None:  # the shard is closed and read to its end
-                if state.get("window"):
-                    await self.close_window(shard_id, state)  # AWS: a shard's end closes its window
-                await self.save(shard_id, lambda s: s.update(done=True))
-                self.done.add(shard_id)
-                try:
-                    await self.refresh_shards()  # its children may start now
-                except AwsError as exc:
-                    log.info("Kinesis poller %s: %s", self.key, exc)
-                return
-            if not records:
-                await asyncio.sleep(IDLE_POLL)
+    async def on_idle(self, shard_id: str, state: dict[str, Any]) -> None:
+        if state.get("window") and self.platform.clock.now() >= state["window"]["start"] + self.tumbling:
+            await self.close_window(shard_id, state)  # read up to now: nothing more can join it
 
-    async def fetch(self, iterator: str) -> tuple[list[dict[str, Any]], str | None]:
-        """Read up to BatchSize x ParallelizationFactor records, waiting up to the batching window."""
-        want = min(MAX_RECORDS, self.batch_size * self.lanes)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.window
-        records: list[dict[str, Any]] = []
-        next_iterator: str | None = iterator
-        while next_iterator is not None:
-            answer = await self.kinesis("GetRecords", {"ShardIterator": next_iterator, "Limit": want - len(records)})
-            records.extend(answer.get("Records") or [])
-            next_iterator = answer.get("NextShardIterator")
-            remaining = deadline - loop.time()
-            if len(records) >= want or not records or remaining <= 0:
-                break
-            await asyncio.sleep(min(IDLE_POLL, remaining))
-        return records, next_iterator
+    async def on_shard_end(self, shard_id: str, state: dict[str, Any]) -> None:
+        if state.get("window"):
+            await self.close_window(shard_id, state)  # AWS: a shard's end closes its window
 
     async def process(self, shard_id: str, records: list[dict[str, Any]]) -> bool:
         """Deliver a run of a shard's records; returns when each is done or discarded (True when no

@@ -51,6 +51,8 @@ class ShardWalker:
         self.label = label
         self.shard_tasks: dict[str, asyncio.Task[None]] = {}
         self.done: set[str] = set()
+        # Where the shards there at the start begin when the checkpoint names no "_start".
+        self.default_start: dict[str, Any] = {"type": "TRIM_HORIZON"}
 
     # -- what a subclass provides ------------------------------------------------------------
     async def positions(self) -> dict[str, Any]:
@@ -111,7 +113,7 @@ class ShardWalker:
         shards = await self.list_shards()
         positions = await self.positions()
         if not positions.get("_listed"):
-            start = positions.get("_start") or {"type": "TRIM_HORIZON"}
+            start = positions.get("_start") or self.default_start
 
             def begin(state: dict[str, Any]) -> None:
                 state.setdefault("start", start)
