@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from tests.cloudwatch.conftest import wait_for
 from tests.conftest import ServerProcess
+from tests.lambda_.conftest import ROLE, make_zip
 
 
 def _alarm(cw: Any, name: str, **overrides: Any) -> None:
@@ -233,3 +234,36 @@ def test_alarms_and_dashboards_carry_tags(cw: Any, unique: str) -> None:
     with pytest.raises(ClientError) as raised:
         cw.list_tags_for_resource(ResourceARN=f"arn:aws:cloudwatch:us-east-1:000000000000:alarm:ghost-{unique}")
     assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_lambda_action_receives_the_alarm_payload(server: ServerProcess, cw: Any, unique: str) -> None:
+    lam, logs = server.client("lambda"), server.client("logs")
+    function = f"on-alarm-{unique}"
+    code = "import json\n\ndef handler(event, context):\n    print('ALARM-EVENT ' + json.dumps(event))\n"
+    arn = lam.create_function(FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                              Code={"ZipFile": make_zip({"app.py": code})})["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName=function, WaiterConfig={"Delay": 0.2})
+    name = f"invokes-{unique}"
+    _alarm(cw, name, AlarmActions=[arn], AlarmDescription="wake the on-call function")
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="drill")
+
+    def logged() -> dict[str, Any] | None:
+        try:
+            found = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}", filterPattern="ALARM-EVENT")
+        except logs.exceptions.ResourceNotFoundException:
+            return None
+        events = found["events"]
+        return json.loads(events[0]["message"].split("ALARM-EVENT ", 1)[1]) if events else None
+
+    event = wait_for(logged, timeout=60, message="the function's invocation")
+    assert (event["source"], event["accountId"], event["region"]) == ("aws.cloudwatch", "000000000000", "us-east-1")
+    assert event["alarmArn"] == f"arn:aws:cloudwatch:us-east-1:000000000000:alarm:{name}"
+    data = event["alarmData"]
+    assert data["alarmName"] == name
+    assert (data["state"]["value"], data["state"]["reason"]) == ("ALARM", "drill")
+    assert data["previousState"]["value"] == "INSUFFICIENT_DATA"
+    assert data["configuration"]["description"] == "wake the on-call function"
+    assert data["configuration"]["metrics"][0]["metricStat"]["metric"]["name"] == "Failures"
+    actions = wait_for(lambda: cw.describe_alarm_history(AlarmName=name, HistoryItemType="Action")[
+        "AlarmHistoryItems"], message="the action's history item")
+    assert actions[0]["HistorySummary"] == f"Successfully executed action {arn}"
