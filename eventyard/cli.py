@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import socket
+import sys
 from pathlib import Path
 
 from eventyard import __version__
 from eventyard.config import Settings
+from eventyard.server.workers import WorkerSupervisor, bind
+from eventyard.storage import is_postgres_url
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +23,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=4566)
     serve.add_argument("--data-dir", type=Path, default=None, help="state directory (default ./.eventyard)")
+    serve.add_argument("--storage", default=None,
+                       help="'sqlite' (default: a file in the data directory) or a postgresql:// URL (EVENTYARD_STORAGE)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="server processes sharing the port and the database (needs --storage postgresql://...;"
+                            " EVENTYARD_WORKERS, default 1)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--auth", choices=["none", "sigv4"], default=None,
+                       help="verify SigV4 signatures against EVENTYARD_ACCESS_KEYS (default: EVENTYARD_AUTH or none)")
     serve.add_argument("--log-requests", action="store_true", default=None,
                        help="log each API request: service, operation, status, latency (EVENTYARD_LOG_REQUESTS=1)")
     serve.add_argument("--tls-cert", type=Path, default=None,
@@ -26,8 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path, default=None, help="PEM private key of --tls-cert (EVENTYARD_TLS_KEY)")
     serve.add_argument("--public-url", default=None,
                        help="the URL clients reach the server at, for the URLs it hands out (EVENTYARD_PUBLIC_URL)")
-    serve.add_argument("--auth", choices=["none", "sigv4"], default=None,
-                       help="verify SigV4 signatures against EVENTYARD_ACCESS_KEYS (default: EVENTYARD_AUTH or none)")
     return parser
 
 
@@ -38,15 +48,27 @@ def main(argv: list[str] | None = None) -> int:
         from eventyard.server.listener import build_server
 
         logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir, auth=args.auth,
+        settings = Settings.from_env(host=args.host, port=args.port, data_dir=args.data_dir, storage=args.storage,
+                                     auth=args.auth,
                                      log_requests=args.log_requests, tls_cert_file=args.tls_cert,
                                      tls_key_file=args.tls_key, public_url_override=args.public_url)
         if settings.log_requests:
             logging.getLogger("eventyard.requests").setLevel(logging.INFO)
-        server = build_server(EventyardApp(settings), host=settings.host, port=settings.port, log_level=args.log_level,
-                              tls_cert=str(settings.tls_cert_file) if settings.tls_cert_file else None,
-                              tls_key=str(settings.tls_key_file) if settings.tls_key_file else None)
-        server.run()
-        if not server.started:
-            return 3  # uvicorn's start-up failure status
+
+        def serve(sockets: list[socket.socket] | None = None) -> int:
+            server = build_server(EventyardApp(settings), host=settings.host, port=settings.port,
+                                  log_level=args.log_level,
+                                  tls_cert=str(settings.tls_cert_file) if settings.tls_cert_file else None,
+                                  tls_key=str(settings.tls_key_file) if settings.tls_key_file else None)
+            server.run(sockets=sockets)
+            return 0 if server.started else 3  # uvicorn's start-up failure status
+
+        workers = args.workers if args.workers is not None else int(os.environ.get("EVENTYARD_WORKERS", "1"))
+        if workers <= 1:
+            return serve()
+        if not is_postgres_url(settings.storage):
+            print("eventyard: --workers needs shared storage (--storage postgresql://...): a SQLite file belongs to"
+                  " one process", file=sys.stderr)
+            return 2
+        return WorkerSupervisor(workers, lambda sock: serve([sock]), bind(settings.host, settings.port)).run()
     return 0

@@ -33,6 +33,9 @@ class Settings:
     sqlite_synchronous: str = "normal"
     # Host header values answered besides loopback names ("*": any). Guards against DNS rebinding.
     allowed_hosts: tuple[str, ...] = ()
+    # Where state lives: "" (or "sqlite") is the SQLite file in data_dir; a postgresql:// URL is a
+    # database several Eventyard processes (workers, hosts) share.
+    storage: str = ""
     # TLS (HTTPS and h2 over TLS) when both are set: PEM certificate chain and private key files.
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -78,7 +81,9 @@ class Settings:
             "account_id": os.environ.get("EVENTYARD_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
             "clock_control": _env_flag("EVENTYARD_CLOCK_CONTROL"),
             "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "normal").lower(),
-            "allowed_hosts": tuple(h.strip() for h in os.environ.get("EVENTYARD_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            "storage": os.environ.get("EVENTYARD_STORAGE", "").strip(),
+            "allowed_hosts": tuple(h.strip()
+ for h in os.environ.get("EVENTYARD_ALLOWED_HOSTS", "").split(",") if h.strip()),
             "tls_cert_file": _env_path("EVENTYARD_TLS_CERT"),
             "tls_key_file": _env_path("EVENTYARD_TLS_KEY"),
             "public_url_override": os.environ.get("EVENTYARD_PUBLIC_URL") or None,

@@ -20,6 +20,8 @@ import botocore.session
 import pytest
 from botocore.config import Config
 
+from tests.storage_backends import TEST_STORAGE, drop_created_databases, postgres_database_for, query_database
+
 ROOT = Path(__file__).resolve().parents[1]
 LEGACY_MODELS = ROOT / ".venv" / "legacy-models"
 CLIENT_CONFIG = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60)
@@ -34,10 +36,14 @@ def free_port() -> int:
 class ServerProcess:
     """One `eventyard serve` process with its own data directory."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, storage: str | None = None) -> None:
+        """`storage`: a postgresql:// URL to share with other processes; by default the suite's backend
+        (EVENTYARD_TEST_STORAGE): SQLite in `data_dir`, or a PostgreSQL database of this server's own."""
         self.data_dir = data_dir
         self.port = free_port()
-        self.env = {**os.environ, "EVENTYARD_CLOCK_CONTROL": "1", **(env or {})}
+        self.storage = storage if storage is not None else (
+            postgres_database_for(data_dir) if TEST_STORAGE == "postgresql" else "sqlite")
+        self.env = {**os.environ, "EVENTYARD_CLOCK_CONTROL": "1", "EVENTYARD_STORAGE": self.storage, **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
 
@@ -84,6 +90,11 @@ class ServerProcess:
         self.stop()
         return self.start()
 
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of a read of the server's database as committed (what a restart would find); [] when
+        the table does not exist yet."""
+        return query_database(self.storage, self.data_dir, sql)
+
     def advance_clock(self, seconds: float) -> None:
         request = urllib.request.Request(
             f"{self.url}/_eventyard/clock", data=json.dumps({"advance": seconds}).encode(), method="POST"
@@ -129,3 +140,15 @@ def fresh_server(tmp_path: Path) -> Iterator[ServerProcess]:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """PostgreSQL databases made for this session's servers go when it ends (after every server)."""
+    yield
+    drop_created_databases()
+
+
+def pytest_report_header() -> str:
+    return f"eventyard storage backend: {TEST_STORAGE} (EVENTYARD_TEST_STORAGE)"
+

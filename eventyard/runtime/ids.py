@@ -13,6 +13,14 @@ import random
 _random = random.Random(os.urandom(32))
 
 
+def _reseed() -> None:
+    """A forked worker (`serve --workers`) must not mint the ids its parent's other children mint."""
+    _random.seed(os.urandom(32))
+
+
+os.register_at_fork(after_in_child=_reseed)
+
+
 _VERSION_4 = 0x4000 << 64  # version nibble (bits 76-79) and the RFC 4122 variant (bits 62-63)
 _VARIANT = 0x8000 << 48
 _CLEAR = ~((0xF000 << 64) | (0xC000 << 48))

@@ -16,9 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eventyard.runtime import leases
 from eventyard.runtime.clock import Clock
+from eventyard.runtime.leases import Leases, live_nodes_sql
 from eventyard.runtime.supervisor import Supervisor
-from eventyard.storage import Connection, Migration, SqliteDatabase
+from eventyard.storage import Connection, Database, Migration, skip_locked
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,10 @@ MIGRATIONS = [
         );
         CREATE INDEX timers_due ON timers (due_at)
         """,
-    )
+    ),
+    *leases.MIGRATIONS,
+    # Who claimed a timer: a live node's claim is left alone, a dead node's is taken over.
+    Migration("runtime-0003-timer-owners", "ALTER TABLE timers ADD COLUMN lease_owner TEXT"),
 ]
 
 LEASE_SECONDS = 300.0  # a claimed timer is fired again if its handler has not finished by then
@@ -98,19 +103,27 @@ def schedule(conn: Connection, kind: str, payload: dict[str, Any], due_at: float
     return int(row[0])
 
 
-def schedule_claimed(conn: Connection, kind: str, payload: dict[str, Any], now: float) -> Timer:
-    """Add a timer that is due now and already claimed by this process, inside the caller's transaction.
+def schedule_claimed(conn: Connection, kind: str, payload: dict[str, Any], now: float,
+                     owner: str | None = None) -> Timer:
+    """Add a timer that is due now and already claimed by node `owner` (`TimerService.node_id`), inside
+    the caller's transaction.
 
     After the transaction commits, the caller hands it to `TimerService.fire` to run at once instead
     of waiting for the loop's next claim; the row stays the durable record until the firing ends.
-    If the process dies first, the lease is cleared at start-up (or expires) and the loop fires it.
+    If the node dies first, another node's loop fires it once the owner is seen dead (or the lease expires).
     """
     row = conn.execute(
-        "INSERT INTO timers (kind, due_at, payload, created_at, attempts, lease_until) VALUES (?, ?, ?, ?, 1, ?)"
-        " RETURNING id",
-        (kind, now, json.dumps(payload), now, now + LEASE_SECONDS),
+        "INSERT INTO timers (kind, due_at, payload, created_at, attempts, lease_until, lease_owner)"
+        " VALUES (?, ?, ?, ?, 1, ?, ?) RETURNING id",
+        (kind, now, json.dumps(payload), now, now + LEASE_SECONDS, owner),
     ).fetchone()
     return Timer(int(row[0]), kind, now, payload, 1, now)
+
+
+def own(conn: Connection, timer_ids: list[int], owner: str) -> None:
+    """Record node `owner` as the claimer of timers made by `schedule_claimed` without one (inside the
+    same transaction), so other nodes take them over as soon as that node is seen dead."""
+    conn.executemany("UPDATE timers SET lease_owner = ? WHERE id = ?", [(owner, timer_id) for timer_id in timer_ids])
 
 
 def cancel(conn: Connection, timer_id: int) -> bool:
@@ -118,9 +131,11 @@ def cancel(conn: Connection, timer_id: int) -> bool:
 
 
 class TimerService:
-    def __init__(self, db: SqliteDatabase, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, leases: Leases) -> None:
         self.db = db
         self.clock = clock
+        self.leases = leases
+        self.node_id = leases.node_id
         self._kinds: dict[str, _Kind] = {}
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -164,8 +179,11 @@ class TimerService:
             await self._flush()
 
     async def recover(self) -> None:
-        """Leases of a previous process of this single node died with it: fire those timers now."""
-        await self.db.write(lambda conn: conn.execute("UPDATE timers SET lease_until = NULL"))
+        """On SQLite (one process), the claims of an earlier process died with it: fire those timers now.
+        Shared storage keeps other nodes' claims: a claim is taken over only when its owner is dead."""
+        if not self.db.shared:
+            await self.db.write(lambda conn: conn.execute(
+                "UPDATE timers SET lease_until = NULL, lease_owner = NULL WHERE lease_until IS NOT NULL"))
 
     def supervise(self, supervisor: Supervisor) -> None:
         supervisor.loop("timers", self.step, IDLE_RECHECK, wake=self._wake)
@@ -174,7 +192,8 @@ class TimerService:
         """Claim and start every due timer; answer how long the loop may wait before looking again."""
         now = self.clock.now()
         kinds = list(self._kinds)
-        due = await self.db.write(lambda conn: self._claim(conn, now, kinds))
+        live_since = self.leases.live_since()
+        due = await self.db.write(lambda conn: self._claim(conn, now, kinds, live_since), snapshot=True)
         for timer in due:
             await self._slots.acquire()
             task = asyncio.get_running_loop().create_task(self._fire(timer))
@@ -186,19 +205,23 @@ class TimerService:
             "SELECT MIN(due_at) FROM timers WHERE lease_until IS NULL").fetchone()[0])
         return IDLE_RECHECK if next_due is None else min(IDLE_RECHECK, max(0.0, next_due - self.clock.now()))
 
-    def _claim(self, conn: Connection, now: float, kinds: list[str]) -> list[Timer]:
+    def _claim(self, conn: Connection, now: float, kinds: list[str], live_since: float) -> list[Timer]:
+        """One statement claims up to 100 due timers that nobody holds: never claimed, lease expired, or
+        claimed by a node that is dead. Rows another node is claiming right now are skipped."""
         if not kinds:
             return []
         marks = ",".join("?" * len(kinds))
         rows = conn.execute(
-            f"SELECT * FROM timers WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?) AND kind IN ({marks})"
-            " ORDER BY due_at LIMIT 100",
-            (now, now, *kinds),
+            "UPDATE timers SET lease_until = ?, lease_owner = ?, attempts = attempts + 1 WHERE id IN ("
+            f" SELECT id FROM timers WHERE due_at <= ? AND kind IN ({marks}) AND (lease_until IS NULL"
+            f" OR lease_until < ? OR (lease_owner IS NOT NULL AND lease_owner NOT IN ({live_nodes_sql()})))"
+            f" ORDER BY due_at LIMIT 100{skip_locked(conn)}) RETURNING *",
+            (now + LEASE_SECONDS, self.node_id, now, *kinds, now, live_since),
         ).fetchall()
-        conn.executemany("UPDATE timers SET lease_until = ?, attempts = attempts + 1 WHERE id = ?",
-                         [(now + LEASE_SECONDS, row["id"]) for row in rows])
-        return [Timer(row["id"], row["kind"], row["due_at"], json.loads(row["payload"]), row["attempts"] + 1,
-                      row["created_at"]) for row in rows]
+        timers = [Timer(row["id"], row["kind"], row["due_at"], json.loads(row["payload"]), row["attempts"],
+                        row["created_at"]) for row in rows]
+        timers.sort(key=lambda timer: (timer.due_at, timer.id))
+        return timers
 
     async def _fire(self, timer: Timer) -> None:
         try:
@@ -237,7 +260,7 @@ class TimerService:
             while self._finished:
                 ids, self._finished = self._finished, []
                 await self.db.write(lambda conn: conn.executemany(
-                    "DELETE FROM timers WHERE id = ?", [(timer_id,) for timer_id in ids]))
+                    "DELETE FROM timers WHERE id = ?", [(timer_id,) for timer_id in ids]), snapshot=True)
         except Exception:  # those timers stay and fire again after their lease: at least once
             log.exception("could not delete finished timers")
         finally:
@@ -246,7 +269,7 @@ class TimerService:
     async def _reschedule(self, timer: Timer, delay: float, count_attempt: bool = True) -> None:
         due = self.clock.now() + delay
         await self.db.write(lambda conn: conn.execute(
-            "UPDATE timers SET due_at = ?, lease_until = NULL, attempts = attempts - ? WHERE id = ?",
+            "UPDATE timers SET due_at = ?, lease_until = NULL, lease_owner = NULL, attempts = attempts - ? WHERE id = ?",
             (due, 0 if count_attempt else 1, timer.id)))
         self.wake()
 

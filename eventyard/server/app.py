@@ -220,7 +220,8 @@ class EventyardApp:
             if request.method == "POST":
                 try:
                     advance = float(json.loads(request.body or b"{}").get("advance", 0))
-                    self.platform.clock.advance(advance)
+                    await self.platform.shared_clock.advance(advance)
+
                 except (ValueError, TypeError, AttributeError) as exc:
                     return _json(400, {"error": str(exc)})
             return _json(200, {"now": self.platform.clock.now(), "offset": self.platform.clock.offset})

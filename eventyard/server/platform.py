@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from eventyard import __version__
 from eventyard.config import Settings
 from eventyard.protocol.errors import AwsError
-from eventyard.runtime import metric_store, timers
+from eventyard.runtime import metric_store, shared_clock, timers
 from eventyard.runtime.clock import SystemClock
-from eventyard.runtime.metrics import MetricsRecorder
 from eventyard.runtime.credentials import CredentialStore, configured_access_keys
+from eventyard.runtime.leases import Leases
+from eventyard.runtime.metrics import MetricsRecorder
 from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import TimerService
 from eventyard.services.base import RequestContext, Service
-from eventyard.storage import SqliteDatabase, open_database
+from eventyard.storage import Database, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,12 @@ class Platform:
     def __init__(self, settings: Settings, service_factories: list[ServiceFactory]) -> None:
         self.settings = settings
         self.clock = SystemClock()
-        self.db: SqliteDatabase = open_database(settings.data_dir, settings.sqlite_synchronous)
-        self.timers = TimerService(self.db, self.clock)
+        self.db: Database = open_storage(settings.storage, settings.data_dir, settings.sqlite_synchronous)
+        # This process as a node of the database's cluster (one node on SQLite): liveness and leases.
+        self.node_id = uuid.uuid4().hex
+        self.leases = Leases(self.db, self.node_id)
+        self.timers = TimerService(self.db, self.clock, self.leases)
+        self.shared_clock = shared_clock.SharedClock(self.db, self.clock)
         self.metrics = MetricsRecorder(self.db, self.clock, settings.metrics)
         self.supervisor = Supervisor()
         # Access keys -> secrets and accounts (used when authentication is on); IAM and STS add theirs.
@@ -48,12 +54,16 @@ class Platform:
 
     async def start(self) -> None:
         self.db.migrate(timers.MIGRATIONS)
+        self.db.migrate(shared_clock.MIGRATIONS)
         self.db.migrate(metric_store.MIGRATIONS)
         for service in self.services.values():
             applied = self.db.migrate(service.migrations)
             if applied:
                 log.info("applied migrations %s", ", ".join(applied))
         self.db.start()
+        await self.leases.register()
+        self.leases.supervise(self.supervisor)
+        await self.shared_clock.start()
         for service in self.services.values():
             await service.provider.start()
         await self.timers.recover()
@@ -70,6 +80,10 @@ class Platform:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.timers.stop()
+        try:  # others may take this node's leases and claimed timers at once
+            await self.leases.leave()
+        except Exception:
+            log.exception("could not leave the cluster cleanly; other nodes wait for this node's heartbeat to expire")
         try:  # the open period's counts too: a clean stop loses none
             await self.metrics.flush(everything=True)
         except Exception:
@@ -110,7 +124,7 @@ class Platform:
         return {
             "version": __version__,
             "status": "degraded" if degraded else ("running" if self.started else "starting"),
-            "storage": {"backend": self.db.backend, "path": self.db.path},
+            "storage": self.db.describe(),
             "services": {name: self._service_state(name, degraded) for name in self.services},
             "loops": loops,
         }

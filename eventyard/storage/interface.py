@@ -38,11 +38,22 @@ class Cursor(Protocol):
 
 
 class Connection(Protocol):
-    """The connection a write or read function receives; it is inside a transaction already."""
+    """The connection a write or read function receives; it is inside a transaction already.
+
+    A write function may be run more than once (PostgreSQL retries serialization failures), so one
+    that changes process memory does so through `on_commit` (after the commit) or undoes it in
+    `on_rollback` (after a rollback, before any retry), never only inline.
+    """
+
+    backend: str  # "sqlite" | "postgresql": for the few statements whose best form differs (claims)
 
     def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
+
+    def on_commit(self, callback: Callable[[], object], /) -> None: ...
+
+    def on_rollback(self, callback: Callable[[], object], /) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -57,12 +68,36 @@ class StorageUnavailable(Exception):
     """The database cannot take the request now (disk full, locked, connection lost); retry later."""
 
 
+Listener = Callable[[str | None], object]  # a key that changed, or None: anything may have changed
+
+
 class Database(Protocol):
     backend: str
+    # True when other processes may share the database (PostgreSQL): caches need invalidation from
+    # other nodes, and work that must run once needs a lease.
+    shared: bool
 
     def describe(self) -> dict[str, Any]: ...
 
-    async def write(self, fn: Callable[[Connection], T]) -> T: ...
+    def subscribe(self, channel: str, listener: Listener) -> None:
+        """Call `listener` on the event loop when `notify` or `announce` names `channel`, on any node."""
+        ...
+
+    def notify(self, conn: Connection, channel: str, key: str) -> None:
+        """Tell every node, when (and only if) `conn`'s transaction commits, that `key` changed."""
+        ...
+
+    def announce(self, channel: str, key: str) -> None:
+        """Tell every node, soon and at most once per burst, that `key` changed (after a commit, best
+        effort: a lost announcement only delays a wake-up until the listener's next look)."""
+        ...
+
+    async def write(self, fn: Callable[[Connection], T], *, snapshot: bool = False) -> T:
+        """Run `fn` in one transaction, committed before this returns. PostgreSQL runs it SERIALIZABLE
+        (as if alone), or with `snapshot=True` at REPEATABLE READ: for hot functions whose every decision
+        rests on rows they lock or update (SQS message operations, timer claims), where serializable's
+        read tracking would make concurrent claimers abort each other. SQLite's single writer is serial."""
+        ...
 
     async def read(self, fn: Callable[[Connection], T]) -> T: ...
 
@@ -73,6 +108,12 @@ class Database(Protocol):
     def start(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+def skip_locked(conn: Connection) -> str:
+    """The row-lock clause of a claim's inner SELECT: rows other transactions are claiming are skipped
+    (PostgreSQL); SQLite's single writer needs none."""
+    return " FOR UPDATE SKIP LOCKED" if conn.backend == "postgresql" else ""
 
 
 def split_sql(script: str) -> list[str]:

@@ -22,7 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from eventyard.storage.interface import Connection, Migration, StorageUnavailable, split_sql
+from eventyard.storage.interface import Connection, Cursor, Listener, Migration, StorageUnavailable, split_sql
+from eventyard.storage.signals import LocalSignals
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -44,6 +45,38 @@ _UNAVAILABLE = ("database is locked", "database or disk is full", "disk i/o erro
 _STOP = object()
 
 
+class SqliteConnection:
+    """One request's view of a SQLite connection: the portable `Connection`, with its commit hooks."""
+
+    backend = "sqlite"
+    __slots__ = ("_conn", "committed", "rolled_back")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.committed: list[Callable[[], object]] = []
+        self.rolled_back: list[Callable[[], object]] = []
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
+        return self._conn.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Cursor:
+        return self._conn.executemany(sql, parameters)
+
+    def on_commit(self, callback: Callable[[], object], /) -> None:
+        self.committed.append(callback)
+
+    def on_rollback(self, callback: Callable[[], object], /) -> None:
+        self.rolled_back.append(callback)
+
+    def settle(self, committed: bool) -> None:
+        for callback in self.committed if committed else self.rolled_back:
+            try:
+                callback()
+            except Exception:  # the transaction's outcome stands; a hook's bug is only logged
+                log.exception("commit hook failed")
+        self.committed, self.rolled_back = [], []
+
+
 def translate_ddl(sql: str) -> str:
     for pattern, replacement in _DDL:
         sql = pattern.sub(replacement, sql)
@@ -63,6 +96,7 @@ class SqliteDatabase:
     """SQLite in WAL mode: one writer thread that commits in groups, and a pool of readers."""
 
     backend = "sqlite"
+    shared = False  # one process owns the file (the writer lock would serialize any other anyway)
 
     def __init__(self, path: Path | str, synchronous: str = "normal") -> None:
         if synchronous not in {"full", "normal"}:
@@ -81,6 +115,7 @@ class SqliteDatabase:
         self._reader_conns_lock = threading.Lock()
         self.groups_committed = 0
         self.requests_committed = 0
+        self.signals = LocalSignals()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -92,8 +127,22 @@ class SqliteDatabase:
     def describe(self) -> dict[str, Any]:
         return {"backend": self.backend, "path": self.path, "synchronous": self.synchronous}
 
+    # -- signals (one process: in-process delivery is all there is) ------------------------
+    def subscribe(self, channel: str, listener: Listener) -> None:
+        self.signals.subscribe(channel, listener)
+
+    def notify(self, conn: Connection, channel: str, key: str) -> None:
+        conn.on_commit(lambda: self.signals.dispatch(channel, key))
+
+    def announce(self, channel: str, key: str) -> None:
+        self.signals.dispatch(channel, key)
+
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        try:
+            self.signals.bind(asyncio.get_running_loop())
+        except RuntimeError:  # started outside a loop (engine tests): listeners run on the writer thread
+            self.signals.bind(None)
         if self._thread is None:
             self._thread = threading.Thread(target=self._writer_loop, name="eventyard-db", daemon=True)
             self._thread.start()
@@ -114,7 +163,7 @@ class SqliteDatabase:
         self._conn.close()
 
     # -- the interface ---------------------------------------------------------------------
-    async def write(self, fn: Callable[[Connection], T]) -> T:
+    async def write(self, fn: Callable[[Connection], T], *, snapshot: bool = False) -> T:
         if self._thread is None:
             return self.run_sync(fn)
         loop = asyncio.get_running_loop()
@@ -139,9 +188,12 @@ class SqliteDatabase:
         try:
             conn.execute("BEGIN")  # one snapshot for every statement of the function
             try:
-                return fn(conn)
+                view = SqliteConnection(conn)
+                result = fn(view)
             finally:
                 conn.execute("COMMIT")
+            view.settle(True)
+            return result
         except sqlite3.OperationalError as error:
             raise unavailable(error) from None
 
@@ -152,12 +204,15 @@ class SqliteDatabase:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as error:
                 raise unavailable(error) from None
+            view = SqliteConnection(self._conn)
             try:
-                result = fn(self._conn)
+                result = fn(view)
             except BaseException:
                 self._conn.execute("ROLLBACK")
+                view.settle(False)
                 raise
             self._conn.execute("COMMIT")
+            view.settle(True)
             return result
 
     def migrate(self, migrations: Iterable[Migration]) -> list[str]:
@@ -205,16 +260,20 @@ class SqliteDatabase:
     def _run_group(self, group: list[Any]) -> None:
         conn = self._conn
         outcomes: list[tuple[bool, Any]] = []
+        views: list[SqliteConnection] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for fn, _future, _loop in group:
                 conn.execute("SAVEPOINT request")
+                view = SqliteConnection(conn)
                 try:
-                    outcomes.append((True, fn(conn)))
+                    outcomes.append((True, fn(view)))
                     conn.execute("RELEASE request")
+                    views.append(view)
                 except BaseException as exc:  # the request's own error: roll back only its work
                     conn.execute("ROLLBACK TO request")
                     conn.execute("RELEASE request")
+                    view.settle(False)
                     outcomes.append((False, unavailable(exc)))
             conn.execute("COMMIT")
         except BaseException as exc:  # the transaction itself failed: nobody was committed
@@ -222,6 +281,11 @@ class SqliteDatabase:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             outcomes = [(False, unavailable(exc))] * len(group)
+            for view in views:
+                view.settle(False)
+            views = []
+        for view in views:
+            view.settle(True)
         self.groups_committed += 1
         self.requests_committed += len(group)
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}

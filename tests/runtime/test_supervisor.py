@@ -7,6 +7,7 @@ from pathlib import Path
 
 from eventyard.runtime import timers
 from eventyard.runtime.clock import ManualClock
+from eventyard.runtime.leases import Leases
 from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import Timer, TimerService
 from eventyard.storage import SqliteDatabase
@@ -71,11 +72,11 @@ class FlakyDatabase(SqliteDatabase):
 
     failures = 0
 
-    async def write(self, fn):  # type: ignore[no-untyped-def, override]
+    async def write(self, fn, **options):  # type: ignore[no-untyped-def, override]
         if self.failures:
             self.failures -= 1
             raise OSError("database is locked")
-        return await super().write(fn)
+        return await super().write(fn, **options)
 
     read = write
 
@@ -84,7 +85,7 @@ def test_the_timer_loop_keeps_firing_after_storage_errors(tmp_path: Path) -> Non
     db = FlakyDatabase(tmp_path / "t.sqlite3")
     db.migrate(timers.MIGRATIONS)
     clock = ManualClock()
-    service = TimerService(db, clock)
+    service = TimerService(db, clock, Leases(db, "test-node"))
     fired: list[dict[str, object]] = []
 
     async def handler(timer: Timer) -> None:

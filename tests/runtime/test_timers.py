@@ -7,6 +7,7 @@ from pathlib import Path
 
 from eventyard.runtime import timers
 from eventyard.runtime.clock import ManualClock
+from eventyard.runtime.leases import Leases
 from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import RetryPolicy, Timer, TimerService
 from eventyard.storage import SqliteDatabase
@@ -16,7 +17,7 @@ def make(tmp_path: Path) -> tuple[SqliteDatabase, ManualClock, TimerService]:
     db = SqliteDatabase(tmp_path / "t.sqlite3")
     db.migrate(timers.MIGRATIONS)
     clock = ManualClock()
-    return db, clock, TimerService(db, clock)
+    return db, clock, TimerService(db, clock, Leases(db, "test-node"))
 
 
 async def start_loop(service: TimerService) -> Supervisor:
@@ -90,7 +91,7 @@ def test_timers_survive_a_restart(tmp_path: Path) -> None:
     db.run_sync(lambda c: timers.schedule(c, "later", {"k": "v"}, clock.now() + 5, clock.now()))
     db.close()
     db2 = SqliteDatabase(tmp_path / "t.sqlite3")
-    service = TimerService(db2, clock)
+    service = TimerService(db2, clock, Leases(db2, "test-node"))
     fired: list[dict[str, object]] = []
 
     async def handler(timer: Timer) -> None:

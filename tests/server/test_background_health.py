@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
 import urllib.request
+from collections.abc import Iterator
+
+import psycopg
 
 from tests.conftest import ServerProcess
+from tests.storage_backends import POSTGRES_ADMIN
 
 
 def health(server: ServerProcess) -> dict[str, object]:
@@ -31,20 +36,38 @@ def test_a_locked_database_degrades_health_and_scheduled_deliveries_resume_after
     events.put_rule(Name="every-minute", ScheduleExpression="rate(1 minute)")
     events.put_targets(Rule="every-minute", Targets=[{"Id": "q", "Arn": arn}])
 
-    # Another process takes SQLite's write lock and keeps it past the server's busy timeout.
-    blocker = sqlite3.connect(fresh_server.data_dir / "eventyard.sqlite3", isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
+    with outage(fresh_server) as reason:
         wait_for(lambda: health(fresh_server)["loops"]["timers"] != "running")  # type: ignore[index]
         state = health(fresh_server)
         assert state["status"] == "degraded"
-        assert state["loops"]["timers"] == "degraded: StorageUnavailable: database is locked"  # type: ignore[index]
+        assert state["loops"]["timers"].startswith(f"degraded: StorageUnavailable: {reason}")  # type: ignore[index]
         assert state["services"]["events"].startswith("degraded")  # type: ignore[index]
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
 
     wait_for(lambda: health(fresh_server)["status"] == "running")
     fresh_server.advance_clock(61)
     received = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)["Messages"]
     assert json.loads(received[0]["Body"])["detail-type"] == "Scheduled Event"
+
+
+@contextlib.contextmanager
+def outage(server: ServerProcess) -> Iterator[str]:
+    """The server's database refuses work until the block ends; yields the start of the reason it gives."""
+    if not server.storage.startswith("postgres"):
+        # Another process takes SQLite's write lock and keeps it past the server's busy timeout.
+        blocker = sqlite3.connect(server.data_dir / "eventyard.sqlite3", isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            yield "database is locked"
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        return
+    # PostgreSQL: the database takes no connections and the server's are cut (as in a failover).
+    name = server.storage.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        try:
+            yield "PostgreSQL"
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')

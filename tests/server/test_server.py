@@ -8,6 +8,7 @@ import urllib.request
 
 from tests.conftest import ServerProcess
 from tests.signing import signed_headers
+from tests.storage_backends import TEST_STORAGE
 
 
 def get(server: ServerProcess, path: str) -> tuple[int, dict[str, object]]:
@@ -34,7 +35,7 @@ def test_health_reports_version_storage_and_services(server: ServerProcess) -> N
     status, health = get(server, "/_eventyard/health")
     assert status == 200
     assert health["version"] == "0.1.0"
-    assert health["storage"]["backend"] == "sqlite"  # type: ignore[index]
+    assert health["storage"]["backend"] == TEST_STORAGE  # type: ignore[index]
     assert health["services"]["sqs"] == "running"  # type: ignore[index]
 
 

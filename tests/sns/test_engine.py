@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from eventyard.runtime import timers
 from eventyard.runtime.clock import ManualClock
-from eventyard.services.sns import outbox, policies
+from eventyard.services.sns import filters, outbox, policies, signing
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.schema import MIGRATIONS
 from eventyard.services.sns.signing import Signer, string_to_sign
@@ -26,7 +26,7 @@ from eventyard.storage import SqliteDatabase
 def db(tmp_path: Path) -> SqliteDatabase:
     database = SqliteDatabase(tmp_path / "db.sqlite3")
     database.migrate(timers.MIGRATIONS)
-    database.migrate(MIGRATIONS)
+    database.migrate([*MIGRATIONS, *filters.MIGRATIONS])
     return database
 
 
@@ -113,20 +113,24 @@ def test_filter_index_follows_subscription_changes(db: SqliteDatabase) -> None:
     assert db.run_sync(lambda c: index.matching(c, topic, {}, "not json")) == ["all"]
     db.run_sync(lambda c: c.execute("DELETE FROM sns_subscriptions WHERE arn = 'red'"))
     assert db.run_sync(lambda c: index.matching(c, topic, red, "x")) == ["all", "red"]  # cached until invalidated
-    index.invalidate(topic)
+    db.run_sync(lambda c: index.invalidate(c, topic))
     assert db.run_sync(lambda c: index.matching(c, topic, red, "x")) == ["all"]
 
 
 @pytest.mark.parametrize("version,algorithm", [("1", hashes.SHA1()), ("2", hashes.SHA256())])
 def test_signatures_verify_with_the_certificate_and_survive_restarts(tmp_path: Path, version: str,
                                                                      algorithm: Any) -> None:
+    """The key lives in the database: a restart (or another node) proposing its own key gets the first one."""
     document = {"Type": "Notification", "MessageId": "id", "TopicArn": "arn", "Message": "m",
                 "Timestamp": "2024-01-01T00:00:00.000Z"}
     assert string_to_sign(document) == "Message\nm\nMessageId\nid\nTimestamp\n2024-01-01T00:00:00.000Z\n" \
                                        "TopicArn\narn\nType\nNotification\n"
-    signer = Signer(tmp_path)
+    database = SqliteDatabase(tmp_path / "keys.sqlite3")
+    database.migrate(signing.MIGRATIONS)
+    signer = Signer(*database.run_sync(lambda c: signing.agree(c, *signing.candidate_key(tmp_path))))
     signature = base64.b64decode(signer.sign(document, version))
-    again = Signer(tmp_path)
+    again = Signer(*database.run_sync(lambda c: signing.agree(c, *signing.candidate_key(tmp_path / "elsewhere"))))
+    database.close()
     assert again.certificate_pem == signer.certificate_pem
     certificate = x509.load_pem_x509_certificate(again.certificate_pem)
     certificate.public_key().verify(signature, string_to_sign(document).encode(),  # type: ignore[call-arg,union-attr]

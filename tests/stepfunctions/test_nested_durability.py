@@ -5,7 +5,6 @@ stopped."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any
 
@@ -14,13 +13,7 @@ from tests.stepfunctions.conftest import ROLE, finished, sfn_client
 
 def _units(server: Any) -> dict[int, dict[str, Any]]:
     """The committed units, read from the server's database (what a restart will find)."""
-    conn = sqlite3.connect(f"file:{server.data_dir / 'eventyard.sqlite3'}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT unit, record FROM sfn_units").fetchall()
-    except sqlite3.OperationalError:
-        return {}
-    finally:
-        conn.close()
+    rows = server.query("SELECT unit, record FROM sfn_units")
     return {unit: json.loads(record) for unit, record in rows}
 
 

@@ -37,6 +37,7 @@ def _check_taggable(conn: Any, arn: str) -> None:
 class MoreOperations:
     platform: Any
     index: Any
+    _write_routing: Any  # a write that tells every node's routing index to refresh (provider.py)
 
     def now(self) -> float:
         raise NotImplementedError  # provided by EventsProvider
@@ -72,7 +73,7 @@ class MoreOperations:
     # -- archives --------------------------------------------------------------------------
     async def create_archive(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now = self.now()
-        doc = await self.platform.db.write(lambda conn: archives.create(conn, ctx.account_id, ctx.region, params, now))
+        doc = await self._write_routing(lambda conn: archives.create(conn, ctx.account_id, ctx.region, params, now))
         self.index.put_archive((ctx.account_id, ctx.region, doc["_bus"]), doc["ArchiveArn"], doc.get("EventPattern"))
         return {"ArchiveArn": doc["ArchiveArn"], "State": doc["State"], "CreationTime": doc["CreationTime"]}
 
@@ -84,12 +85,12 @@ class MoreOperations:
         return result
 
     async def update_archive(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        doc = await self.platform.db.write(lambda conn: archives.update(conn, ctx.account_id, ctx.region, params))
+        doc = await self._write_routing(lambda conn: archives.update(conn, ctx.account_id, ctx.region, params))
         self.index.put_archive((ctx.account_id, ctx.region, doc["_bus"]), doc["ArchiveArn"], doc.get("EventPattern"))
         return {"ArchiveArn": doc["ArchiveArn"], "State": doc["State"], "CreationTime": doc["CreationTime"]}
 
     async def delete_archive(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        doc = await self.platform.db.write(
+        doc = await self._write_routing(
             lambda conn: archives.delete(conn, ctx.account_id, ctx.region, params["ArchiveName"]))
         self.index.remove_archive((ctx.account_id, ctx.region, doc["_bus"]), doc["ArchiveArn"])
 

@@ -3,8 +3,10 @@ then brings the in-memory routing index up to date with what was committed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from eventyard.patterns import InvalidEvent, InvalidPattern, compile_event_pattern, validate_test_event
 from eventyard.protocol.errors import AwsError
@@ -20,8 +22,12 @@ from eventyard.services.events.index import RoutingIndex
 from eventyard.services.events.ingest import Accepted
 from eventyard.services.events.operations_more import MoreOperations
 from eventyard.services.events.transform import iso_time
+from eventyard.storage import Connection
 
+T = TypeVar("T")
 SWEEP_INTERVAL = 60.0
+ROUTING_CHANNEL = "events:routing"
+ROUTING_RECHECK = 30.0  # with shared storage: rebuild this often even without a signal
 
 
 def _page(items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
@@ -36,6 +42,7 @@ class EventsProvider(MoreOperations, Provider):
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
         self.index = RoutingIndex()
+        self._routing_changed = asyncio.Event()
         self.deliverer = Deliverer(platform, self._cross_bus)
         # The schema registry's hook: screens entries (opt-in validation), observes accepted events
         # (discovery); see services/schemas/intake.py. None while no registry is served.
@@ -46,10 +53,15 @@ class EventsProvider(MoreOperations, Provider):
 
     async def start(self) -> None:
         await self.platform.db.read(self.index.load)
+        if self.platform.db.shared:  # other nodes change rules too: rebuild when one says so
+            self.platform.db.subscribe(ROUTING_CHANNEL, lambda _key: self._routing_changed.set())
+            self.platform.supervisor.loop("events:routing-refresh", self._refresh_routing, ROUTING_RECHECK,
+                                          wake=self._routing_changed)
         self.deliverer.register()
         self.platform.timers.register(rules.SCHEDULE_TIMER, self._fire_schedule, RetryPolicy(max_attempts=10))
         self.platform.timers.register(archives.REPLAY_TIMER, self._replay_step, RetryPolicy(max_attempts=10))
-        self.platform.supervisor.every("events:archive-retention", SWEEP_INTERVAL, self._sweep)
+        self.platform.supervisor.every("events:archive-retention", SWEEP_INTERVAL,
+                                        self.platform.leases.once("events:archive-retention", self._sweep))
 
     async def _sweep(self) -> None:
         now = self.now()
@@ -57,6 +69,24 @@ class EventsProvider(MoreOperations, Provider):
 
     async def _write(self, fn: Any) -> Any:
         return await self.platform.db.write(fn)
+
+    async def _write_routing(self, fn: Callable[[Connection], T]) -> T:
+        """A write that changes rules or archives: when it commits, every node rebuilds its index."""
+
+        def run(conn: Connection) -> T:
+            result = fn(conn)
+            self.platform.db.notify(conn, ROUTING_CHANNEL, "")
+            return result
+
+        return await self.platform.db.write(run)
+
+    async def _refresh_routing(self) -> None:
+        """Rebuild the routing index from what is committed: when a node's change commits (signalled),
+        and every ROUTING_RECHECK seconds in case a signal was lost. Refreshes run one at a time, each
+        reading after the signal that asked for it, so the newest state wins."""
+        fresh = RoutingIndex()
+        await self.platform.db.read(fresh.load)
+        self.index = fresh
 
     # -- event buses -----------------------------------------------------------------------
     async def create_event_bus(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +120,7 @@ class EventsProvider(MoreOperations, Provider):
 
     async def delete_event_bus(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         name = params["Name"]
-        await self._write(lambda conn: buses.delete(conn, ctx.account_id, ctx.region, name))
+        await self._write_routing(lambda conn: buses.delete(conn, ctx.account_id, ctx.region, name))
         self.index.drop_bus((ctx.account_id, ctx.region, name))
 
     async def put_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
@@ -104,7 +134,7 @@ class EventsProvider(MoreOperations, Provider):
     # -- rules and targets -----------------------------------------------------------------
     async def put_rule(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now = self.now()
-        rule = await self._write(lambda conn: rules.put(conn, ctx.account_id, ctx.region, params, now))
+        rule = await self._write_routing(lambda conn: rules.put(conn, ctx.account_id, ctx.region, params, now))
         self.index.put_rule((ctx.account_id, ctx.region, rule["EventBusName"]), rule)
         if rule.get("ScheduleExpression"):
             self.platform.timers.wake()
@@ -116,7 +146,7 @@ class EventsProvider(MoreOperations, Provider):
         return rules.describe(rule)
 
     async def _set_state(self, ctx: RequestContext, params: dict[str, Any], state: str) -> None:
-        rule = await self._write(lambda conn: rules.set_state(conn, ctx.account_id, ctx.region, params, state))
+        rule = await self._write_routing(lambda conn: rules.set_state(conn, ctx.account_id, ctx.region, params, state))
         self.index.put_rule((ctx.account_id, ctx.region, rule["EventBusName"]), rule)
 
     async def enable_rule(self, ctx: RequestContext, params: dict[str, Any]) -> None:
@@ -126,7 +156,8 @@ class EventsProvider(MoreOperations, Provider):
         await self._set_state(ctx, params, "DISABLED")
 
     async def delete_rule(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        rule = await self._write(lambda conn: rules.delete(conn, ctx.account_id, ctx.region, params))
+        rule = await self._write_routing(lambda conn: rules.delete(conn, ctx.account_id, ctx.region, params))
+
         if rule is not None:
             bus = rule["EventBusName"]
             self.index.remove_rule((ctx.account_id, ctx.region, bus), f"{bus}|{rule['Name']}")

@@ -59,7 +59,9 @@ class KinesisProvider(Provider):
     async def start(self) -> None:
         self.platform.timers.register(stream_store.SETTLE_TIMER, self._settle,
                                       RetryPolicy(max_attempts=10, base_delay=0.5))
-        self.platform.supervisor.every("kinesis:retention", SWEEP_INTERVAL, self._sweep)
+        self.platform.supervisor.every("kinesis:retention", SWEEP_INTERVAL,
+                                        self.platform.leases.once("kinesis:retention", self._sweep))
+
 
     async def _settle(self, timer: Timer) -> None:
         now = self.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from eventyard.services.base import Service
-from eventyard.services.sns import mobile_schema
+from eventyard.services.sns import filters, mobile_schema, signing
 from eventyard.services.sns.provider import SnsProvider
 from eventyard.services.sns.schema import MIGRATIONS
 from eventyard.services.sns.wire import SnsQueryProtocol
@@ -21,6 +21,6 @@ def create_service(platform: Platform) -> Service:
         target_prefix=None,
         provider=SnsProvider(platform),
         protocols=[SnsQueryProtocol()],
-        migrations=[*MIGRATIONS, *mobile_schema.MIGRATIONS],
+        migrations=[*MIGRATIONS, *mobile_schema.MIGRATIONS, *filters.MIGRATIONS, *signing.MIGRATIONS],
         unsigned_operations=frozenset({"ConfirmSubscription", "Unsubscribe"}),
     )

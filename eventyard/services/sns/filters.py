@@ -1,9 +1,11 @@
 """Which subscriptions of a topic a message reaches: filter policies compiled per topic.
 
 Each topic keeps two pattern Machines (one per FilterPolicyScope) plus the list of unfiltered
-subscriptions, so matching costs one walk per scope however many subscriptions filter. The index
-is only used inside storage transactions (the single writer thread), and is dropped for a topic
-whenever one of its subscriptions changes.
+subscriptions, so matching costs one walk per scope however many subscriptions filter. A route is
+cached under the topic row's `routes_version`, which every change of the topic's subscriptions bumps
+in its own transaction (`invalidate`): a publish reads the version in its snapshot and uses (or
+builds) the route of exactly that version. So every node sees another node's change with its next
+publish, a retried transaction cannot leave a wrong route behind, and no signal needs to arrive.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from typing import Any
 from eventyard.patterns import Machine, compile_filter_policy, sns_attributes_to_event
 from eventyard.services.sns.subscriptions import Subscription
 from eventyard.services.sns.subscriptions import from_row as subscription_row
-from eventyard.storage import Connection
+from eventyard.storage import Connection, Migration
+
+MIGRATIONS = [
+    Migration("sns-nodes-0001-route-versions",
+              "ALTER TABLE sns_topics ADD COLUMN routes_version BIGINT NOT NULL DEFAULT 0"),
+]
+RouteVersion = tuple[int, float]  # (routes_version, created_at): a re-created topic starts afresh
 
 
 @dataclass
@@ -52,22 +60,33 @@ def build_route(conn: Connection, topic_arn: str) -> TopicRoute:
 
 class FilterIndex:
     def __init__(self) -> None:
-        self._routes: dict[str, TopicRoute] = {}
+        self._routes: dict[str, tuple[RouteVersion, TopicRoute]] = {}
 
-    def invalidate(self, topic_arn: str) -> None:
+    def invalidate(self, conn: Connection, topic_arn: str) -> None:
+        """Inside the transaction that changes a subscription of `topic_arn`: routes of older versions
+        stop being used on every node once it commits."""
+        conn.execute("UPDATE sns_topics SET routes_version = routes_version + 1 WHERE arn = ?", (topic_arn,))
         self._routes.pop(topic_arn, None)
 
     def subscription(self, topic_arn: str, arn: str) -> Subscription | None:
         """The subscription as of the route last used for `topic_arn` (call inside the same transaction)."""
-        route = self._routes.get(topic_arn)
-        return route.subscriptions.get(arn) if route is not None else None
+        cached = self._routes.get(topic_arn)
+        return cached[1].subscriptions.get(arn) if cached is not None else None
+
+    def route(self, conn: Connection, topic_arn: str) -> TopicRoute:
+        row = conn.execute("SELECT routes_version, created_at FROM sns_topics WHERE arn = ?", (topic_arn,)).fetchone()
+        version: RouteVersion = (-1, 0.0) if row is None else (int(row[0]), float(row[1]))
+        cached = self._routes.get(topic_arn)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        route = build_route(conn, topic_arn)
+        self._routes[topic_arn] = (version, route)
+        return route
 
     def matching(self, conn: Connection, topic_arn: str, attributes: dict[str, dict[str, Any]],
                  body: str) -> list[str]:
         """ARNs of the confirmed subscriptions the message reaches, in subscription order."""
-        route = self._routes.get(topic_arn)
-        if route is None:
-            route = self._routes[topic_arn] = build_route(conn, topic_arn)
+        route = self.route(conn, topic_arn)
         matched: set[Any] = set(route.unfiltered)
         if len(route.by_attributes):
             matched |= route.by_attributes.match(sns_attributes_to_event(attributes))

@@ -10,10 +10,12 @@ from urllib.parse import parse_qsl, quote
 
 from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.values import iso8601
+from eventyard.runtime import timers
 from eventyard.runtime.ids import new_uuid
+
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.sns import batch, outbox, publish
+from eventyard.services.sns import batch, outbox, publish, signing
 from eventyard.services.sns import metrics as sns_metrics
 from eventyard.services.sns import subscriptions as subscription_store
 from eventyard.services.sns import topics as topic_store
@@ -48,11 +50,14 @@ class SnsProvider(MobileOperations, Provider):
         return float(self.platform.clock.now())
 
     async def start(self) -> None:
-        self.signer = await asyncio.to_thread(Signer, self.platform.settings.data_dir)
+        proposal = await asyncio.to_thread(signing.candidate_key, self.platform.settings.data_dir)
+        key_pem, cert_pem = await self.platform.db.write(lambda conn: signing.agree(conn, *proposal))
+        self.signer = Signer(key_pem, cert_pem)
         self.dispatcher = Dispatcher(self.platform, self.signer)
         self.platform.timers.register(outbox.TIMER_KIND, self.dispatcher.handle, INTERNAL_RETRIES,
                                       on_exhausted=self.dispatcher.on_exhausted)
-        self.platform.supervisor.every("sns:dedup-sweep", DEDUP_SWEEP_INTERVAL, self._sweep_dedup)
+        self.platform.supervisor.every("sns:dedup-sweep", DEDUP_SWEEP_INTERVAL,
+                                        self.platform.leases.once("sns:dedup-sweep", self._sweep_dedup))
 
     async def _sweep_dedup(self) -> None:
         now = self.now()
@@ -77,7 +82,7 @@ class SnsProvider(MobileOperations, Provider):
 
         def run(conn: Connection) -> None:
             topic_store.delete(conn, arn)
-            self.filters.invalidate(arn)
+            self.filters.invalidate(conn, arn)
 
         await self._write(run)
 
@@ -144,7 +149,7 @@ class SnsProvider(MobileOperations, Provider):
             subscription, created = subscription_store.subscribe(
                 conn, topic, params["Protocol"], params.get("Endpoint"), attributes, ctx.account_id, now, principal)
             if created:
-                self.filters.invalidate(topic.arn)
+                self.filters.invalidate(conn, topic.arn)
                 if not subscription.confirmed:
                     outbox.enqueue(conn, _confirmation(topic.arn, subscription.token or "", public_url, now),
                                    [subscription.arn], None, now)
@@ -171,7 +176,7 @@ class SnsProvider(MobileOperations, Provider):
             if topic is None:  # AWS does not say the topic is missing, only that no such token was issued
                 raise invalid_parameter("Token")
             subscription = subscription_store.confirm(conn, topic, params["Token"], now)
-            self.filters.invalidate(topic.arn)
+            self.filters.invalidate(conn, topic.arn)
             return subscription.arn
 
         return {"SubscriptionArn": await self._write(run)}
@@ -180,7 +185,7 @@ class SnsProvider(MobileOperations, Provider):
         def run(conn: Connection) -> None:
             removed = subscription_store.unsubscribe(conn, params["SubscriptionArn"])
             if removed is not None:
-                self.filters.invalidate(removed.topic_arn)
+                self.filters.invalidate(conn, removed.topic_arn)
 
         await self._write(run)
 
@@ -196,7 +201,7 @@ class SnsProvider(MobileOperations, Provider):
             subscription = subscription_store.get(conn, params["SubscriptionArn"])
             subscription_store.set_attribute(conn, subscription, params["AttributeName"],
                                              str(params.get("AttributeValue") or ""))
-            self.filters.invalidate(subscription.topic_arn)
+            self.filters.invalidate(conn, subscription.topic_arn)
 
         await self._write(run)
 
@@ -236,15 +241,18 @@ class SnsProvider(MobileOperations, Provider):
             topic = topic_store.get(conn, key.arn, ctx.region)
             outgoing = publish.prepare(topic, params, now, trace, topic.arn)
             answer = publish.fan_out(conn, self.filters, topic, outgoing, now, claimed)
-            return answer, self._fanned(topic, claimed)
+            return answer, self._fanned(conn, topic, claimed)
 
         (message_id, sequence, _), fanned = await self._write(run)
         self._deliver_now(claimed, fanned)
         sns_metrics.published(self.platform.metrics, key, (len(params["Message"].encode()),))
         return {"MessageId": message_id, **({"SequenceNumber": sequence} if sequence else {})}
 
-    def _fanned(self, topic: topic_store.Topic, claimed: list[outbox.Claimed]) -> Fanned:
-        """Inside the publish transaction: the topic and claimed subscriptions, as the filter route read them."""
+    def _fanned(self, conn: Connection, topic: topic_store.Topic, claimed: list[outbox.Claimed]) -> Fanned:
+        """Inside the publish transaction: the topic and claimed subscriptions, as the filter route read them.
+        With shared storage the claimed deliveries' timers name this node, so a survivor takes them over."""
+        if claimed and self.platform.db.shared:
+            timers.own(conn, [c.timer.id for c in claimed], self.platform.node_id)
         return topic, {c.subscription_arn: self.filters.subscription(topic.arn, c.subscription_arn) for c in claimed}
 
     def _deliver_now(self, claimed: list[outbox.Claimed], fanned: Fanned) -> None:
@@ -265,7 +273,7 @@ class SnsProvider(MobileOperations, Provider):
             del claimed[:]
             topic = topic_store.get(conn, key.arn, ctx.region)
             result, _ = batch.publish_entries(conn, self.filters, topic, entries, now, trace, claimed)
-            return result, self._fanned(topic, claimed)
+            return result, self._fanned(conn, topic, claimed)
 
         result, fanned = await self._write(run)
         self._deliver_now(claimed, fanned)

@@ -1,8 +1,9 @@
 """Message signatures subscribers can verify, as on AWS: SignatureVersion 1 (SHA1withRSA) and 2
 (SHA256withRSA) over SNS's canonical string, with a certificate served at SigningCertURL.
 
-The key and self-signed certificate are generated once per data directory, so signatures stay
-verifiable across restarts.
+The key and self-signed certificate are generated once and kept in the database (`agree`), so
+signatures stay verifiable across restarts and every node sharing the database signs with the same
+key. A data directory that already holds a key from before (files) contributes that one.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import os
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+from eventyard.storage import Connection, Migration
+
+MIGRATIONS = [
+    Migration("sns-nodes-0002-signing-key",
+              "CREATE TABLE sns_signing_key (id TEXT PRIMARY KEY, key_pem TEXT NOT NULL, cert_pem TEXT NOT NULL)"),
+]
 
 # The fields each message type signs, in AWS's order (absent optional fields are skipped).
 SIGNED_FIELDS = {
@@ -34,14 +41,27 @@ def string_to_sign(document: dict[str, Any]) -> str:
     return "".join(f"{name}\n{document[name]}\n" for name in fields if document.get(name) is not None)
 
 
+def candidate_key(directory: Path) -> tuple[bytes, bytes]:
+    """The key and certificate this node proposes: the data directory's (from before keys moved into
+    the database), else a new pair."""
+    key_path, cert_path = directory / "sns-signing-key.pem", directory / "sns-signing-cert.pem"
+    if key_path.exists() and cert_path.exists():
+        return key_path.read_bytes(), cert_path.read_bytes()
+    return _generate()
+
+
+def agree(conn: Connection, key_pem: bytes, cert_pem: bytes) -> tuple[bytes, bytes]:
+    """Inside a transaction: the one signing key of the database (the first node's proposal wins)."""
+    conn.execute("INSERT INTO sns_signing_key (id, key_pem, cert_pem) VALUES ('sns', ?, ?) ON CONFLICT (id) DO NOTHING",
+                 (key_pem.decode(), cert_pem.decode()))
+    row = conn.execute("SELECT key_pem, cert_pem FROM sns_signing_key WHERE id = 'sns'").fetchone()
+    return str(row[0]).encode(), str(row[1]).encode()
+
+
 class Signer:
-    def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        key_path, cert_path = directory / "sns-signing-key.pem", directory / "sns-signing-cert.pem"
-        if not (key_path.exists() and cert_path.exists()):
-            _generate(key_path, cert_path)
-        self._key: Any = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        self.certificate_pem = cert_path.read_bytes()
+    def __init__(self, key_pem: bytes, certificate_pem: bytes) -> None:
+        self._key: Any = serialization.load_pem_private_key(key_pem, password=None)
+        self.certificate_pem = certificate_pem
         digest = hashlib.sha256(self.certificate_pem).hexdigest()[:32]
         self.certificate_name = f"SimpleNotificationService-{digest}.pem"
         self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
@@ -62,7 +82,7 @@ class Signer:
         return signature
 
 
-def _generate(key_path: Path, cert_path: Path) -> None:
+def _generate() -> tuple[bytes, bytes]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Eventyard")])
@@ -74,8 +94,4 @@ def _generate(key_path: Path, cert_path: Path) -> None:
     )
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    # Written to temporary names and renamed, so a crash never leaves half a key behind.
-    for path, data in ((key_path, key_pem), (cert_path, certificate.public_bytes(serialization.Encoding.PEM))):
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+    return key_pem, certificate.public_bytes(serialization.Encoding.PEM)

@@ -18,7 +18,7 @@ from eventyard.runtime.ids import new_token, new_uuid
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.message_attributes import attributes_md5, attributes_size, check_characters, md5_hex
 from eventyard.services.sqs.queues import Queue
-from eventyard.storage import Connection, Row
+from eventyard.storage import Connection, Row, skip_locked
 
 DEDUP_WINDOW = 300.0  # FIFO deduplication interval: 5 minutes
 RECEIVE_ATTEMPT_WINDOW = 300.0
@@ -163,7 +163,8 @@ def send(conn: Connection, queue: Queue, message: OutgoingMessage, now: float, s
     if queue.fifo:
         if dedup_id is None:
             dedup_id = hashlib.sha256(message.body.encode()).hexdigest()
-        dedup_key = f"{message.group_id}\x00{dedup_id}" if queue.dedup_per_group else dedup_id
+        # A space never occurs in either id (printable ASCII without it), and PostgreSQL text holds no NUL.
+        dedup_key = f"{message.group_id} {dedup_id}" if queue.dedup_per_group else dedup_id
         earlier = conn.execute(
             "SELECT message_id, sequence_number FROM sqs_dedup WHERE queue_id = ? AND dedup_key = ? AND expires_at > ?",
             (queue.id, dedup_key, now),
@@ -244,8 +245,9 @@ def receive(conn: Connection, queue: Queue, max_messages: int, visibility_timeou
     max_receives = int(policy["maxReceiveCount"]) if policy else 0
     rows = _fifo_candidates(conn, queue, max_messages, now) if queue.fifo else conn.execute(
         "SELECT * FROM sqs_messages WHERE queue_id = ? AND available_at <= ? AND expires_at > ?"
-        " ORDER BY available_at, seq LIMIT ?",
-        (queue.id, now, now, max_messages * 2),
+        f" ORDER BY available_at, seq LIMIT ?{skip_locked(conn)}",  # concurrent receivers pass each other
+        # Spare candidates only stand in for messages moved to the dead-letter queue; each is locked.
+        (queue.id, now, now, max_messages * 2 if dead_letter is not None else max_messages),
     ).fetchall()
     received: list[ReceivedMessage] = []
     claims = []
@@ -304,7 +306,9 @@ def _received(queue: Queue, row: Row, token: str, now: float) -> ReceivedMessage
 def _fifo_candidates(conn: Connection, queue: Queue, max_messages: int, now: float) -> list[Row]:
     """Messages a FIFO receive may return: from groups whose oldest message is visible, in order.
 
-    A group whose head is in flight is blocked, so its later messages wait (strict group order).
+    A group whose head is in flight is blocked, so its later messages wait (strict group order). On
+    PostgreSQL a group whose head another receive is claiming right now (row locked) is skipped
+    whole, so one group is in flight on one consumer.
     """
     heads = conn.execute(
         "SELECT group_id, MIN(seq) AS head FROM sqs_messages WHERE queue_id = ? AND expires_at > ?"
@@ -316,9 +320,12 @@ def _fifo_candidates(conn: Connection, queue: Queue, max_messages: int, now: flo
         if len(chosen) >= max_messages:
             break
         group_rows = conn.execute(
-            "SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? AND expires_at > ? ORDER BY seq LIMIT ?",
+            "SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? AND expires_at > ? ORDER BY seq LIMIT ?"
+            + skip_locked(conn),
             (queue.id, head["group_id"], now, max_messages - len(chosen)),
         ).fetchall()
+        if group_rows and group_rows[0]["seq"] != head["head"]:
+            continue  # the head is being claimed by another receive: the whole group waits
         for row in group_rows:
             if row["available_at"] > now:
                 break

@@ -26,6 +26,7 @@ SYSTEM_ATTRIBUTE_NAMES = {
 MAINTENANCE_INTERVAL = 0.2  # seconds between move-task steps; retention sweeps run every 10 s
 # Long polls also re-check this often, so a clock moved by tests or a write by another node is seen.
 POLL_RECHECK = 1.0
+WAKE_CHANNEL = "sqs:messages"
 
 
 class SqsProvider(Provider):
@@ -50,9 +51,20 @@ class SqsProvider(Provider):
         def run(conn: Connection) -> T:
             return fn(conn, queue_store.get(conn, key), now)
 
-        return await self.platform.db.write(run)
+        # Every SQS decision rests on rows it locks or updates (claims, deletes, sequence numbers, unique
+        # dedup keys): snapshot isolation is enough, and concurrent receivers do not abort each other.
+        return await self.platform.db.write(run, snapshot=True)
 
     def _notify(self, queue_id: int) -> None:
+        """Messages may be visible in `queue_id` now: wake long polls waiting on it, on every node."""
+        self.platform.db.announce(WAKE_CHANNEL, str(queue_id))
+
+    def _wake(self, key: str | None) -> None:
+        queue_ids = list(self._waiters) if key is None else [int(key)]
+        for queue_id in queue_ids:
+            self._wake_queue(queue_id)
+
+    def _wake_queue(self, queue_id: int) -> None:
         for waiter in self._waiters.pop(queue_id, set()):
             if not waiter.done():
                 waiter.set_result(None)
@@ -68,13 +80,18 @@ class SqsProvider(Provider):
             self._waiters.get(queue_id, set()).discard(waiter)
 
     async def start(self) -> None:
-        self.platform.supervisor.every("sqs:move-tasks", MAINTENANCE_INTERVAL, self._step_move_tasks)
-        self.platform.supervisor.every("sqs:retention", MAINTENANCE_INTERVAL * 50, self._sweep_expired)
+        self.platform.db.subscribe(WAKE_CHANNEL, self._wake)
+        self.platform.supervisor.every("sqs:move-tasks", MAINTENANCE_INTERVAL,
+                                        self.platform.leases.once("sqs:move-tasks", self._step_move_tasks))
+        self.platform.supervisor.every("sqs:retention", MAINTENANCE_INTERVAL * 50,
+                                        self.platform.leases.once("sqs:retention", self._sweep_expired))
 
     async def _step_move_tasks(self) -> None:
         if self._moving:
             now = self.now()
-            self._moving = await self.platform.db.write(lambda conn: move_tasks.step(conn, now))
+            moving = await self.platform.db.write(lambda conn: move_tasks.step(conn, now))
+            # Another node may start a task this node (the sweep's leader) never hears of: keep looking.
+            self._moving = moving or self.platform.db.shared
 
     async def _sweep_expired(self) -> None:
         now = self.now()
