@@ -42,20 +42,15 @@ def validate_entries(entries: list[dict[str, Any]]) -> None:
 def publish_entries(conn: Connection, filters: FilterIndex, topic: Topic, entries: list[dict[str, Any]],
                     now: float, trace_header: str | None,
                     claimed: list[outbox.Claimed] | None = None) -> tuple[dict[str, Any], int]:
+    # An invalid entry fails the whole request before anything is published (recorded against AWS).
+    prepared = [publish.prepare(topic, entry, now, trace_header, topic.arn) for entry in entries]
     successful: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
     scheduled = 0
-    for entry in entries:
-        try:
-            outgoing = publish.prepare(topic, entry, now, trace_header, topic.arn)
-        except AwsError as error:
-            failed.append({"Id": entry["Id"], "Code": error.code, "Message": error.message,
-                           "SenderFault": error.sender_fault})
-            continue
+    for entry, outgoing in zip(entries, prepared, strict=True):
         message_id, sequence, count = publish.fan_out(conn, filters, topic, outgoing, now, claimed)
         scheduled += count
         result = {"Id": entry["Id"], "MessageId": message_id}
         if sequence:
             result["SequenceNumber"] = sequence
         successful.append(result)
-    return {"Successful": successful, "Failed": failed}, scheduled
+    return {"Successful": successful, "Failed": []}, scheduled

@@ -170,7 +170,10 @@ class Dispatcher:
             raise DeliveryFailed("InvalidParameter", f"not a queue ARN: {queue_arn}", False)
         region, account, name = parts
         params["QueueUrl"] = f"{self.public_url}/{account}/{name}"
-        if document.get("MessageGroupId"):
+        # A FIFO topic's group id goes to FIFO queues only; a standard topic's group id (SQS fair
+        # queues) goes to any queue (both recorded against AWS).
+        fifo_topic = bool(document.get("SequenceNumber"))
+        if document.get("MessageGroupId") and (name.endswith(".fifo") or not fifo_topic):
             params["MessageGroupId"] = document["MessageGroupId"]
             if name.endswith(".fifo"):
                 params["MessageDeduplicationId"] = document["MessageDeduplicationId"]

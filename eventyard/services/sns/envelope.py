@@ -81,10 +81,13 @@ def sqs_message_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, d
 
 def lambda_event(document: dict[str, Any], subscription_arn: str, signed: dict[str, Any]) -> bytes:
     """The event a Lambda subscriber receives (`Records[].Sns`, with Lambda's own key casing)."""
+    # Recorded against AWS: the record always says SignatureVersion "1", even when the topic signs
+    # with version 2 (SHA256) and the Signature is made that way.
+    version = "1" if signed.get("SignatureVersion") else None
     sns = {
         "Type": signed["Type"], "MessageId": signed["MessageId"], "TopicArn": signed["TopicArn"],
         "Subject": signed.get("Subject"), "Message": signed["Message"], "Timestamp": signed["Timestamp"],
-        "SignatureVersion": signed.get("SignatureVersion"), "Signature": signed.get("Signature"),
+        "SignatureVersion": version, "Signature": signed.get("Signature"),
         "SigningCertUrl": signed.get("SigningCertURL"), "UnsubscribeUrl": signed.get("UnsubscribeURL"),
         "MessageAttributes": signed.get("MessageAttributes", {}),
     }

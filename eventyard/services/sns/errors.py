@@ -7,7 +7,7 @@ followed by " Reason: ..."), missing resources as `NotFound` (HTTP 404).
 from __future__ import annotations
 
 from eventyard.protocol.errors import AwsError
-from eventyard.protocol.validation import Violation
+from eventyard.protocol.validation import Violation, coral_message
 
 
 def invalid_parameter(name: str, reason: str | None = None) -> AwsError:
@@ -44,10 +44,13 @@ def resource_not_found() -> AwsError:
     return AwsError("ResourceNotFound", "Resource does not exist", 404)
 
 
-def violations_error(violations: list[Violation]) -> AwsError:
-    """SNS names the first parameter that breaks the model (a missing one too)."""
+def violations_error(violations: list[Violation], scalar_members: frozenset[str] = frozenset()) -> AwsError:
+    """SNS words a bad top-level text or number parameter itself ("Invalid parameter: <Name> Reason: ...");
+    anything else that breaks the model (a missing map or list, a member inside a structure) gets the
+    front end's "1 validation error detected: ..." as ValidationError (both recorded against AWS)."""
     first = violations[0]
-    name = first.member or first.path
-    if first.missing:
-        return invalid_parameter(name, "no value for required parameter")
-    return invalid_parameter(name, first.constraint)
+    if "." not in first.path and first.member in scalar_members:
+        if first.missing:
+            return invalid_parameter(first.member, "no value for required parameter")
+        return invalid_parameter(first.member, first.constraint)
+    return AwsError("ValidationError", coral_message(violations), 400)

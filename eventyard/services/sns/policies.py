@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventyard.patterns import syntax_error
+from eventyard.protocol.models import service_model
 from eventyard.services.sns.errors import InvalidAttribute, invalid_parameter
 
 # AWS's default HTTP/S policy: three retries, 20 seconds apart.
@@ -180,6 +181,10 @@ _DEFAULT_ACTIONS = ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:Add
                     "SNS:Publish"]
 
 
+# AddPermission grants SNS actions only: the names of SNS's API operations.
+_SNS_ACTIONS = frozenset(service_model("sns").operation_names)
+
+
 def default_topic_policy(topic_arn: str, account_id: str) -> str:
     return json.dumps({
         "Version": "2008-10-17", "Id": "__default_policy_ID",
@@ -196,6 +201,8 @@ def add_statement(policy: str, topic_arn: str, label: str, accounts: list[str], 
     statements = document.setdefault("Statement", [])
     if any(s.get("Sid") == label for s in statements):
         raise invalid_parameter("Statement already exists")
+    if any(action not in _SNS_ACTIONS for action in actions):
+        raise invalid_parameter("Policy statement action out of service scope!")
     principals = [f"arn:aws:iam::{a}:root" for a in accounts]
     statements.append({
         "Sid": label, "Effect": "Allow",

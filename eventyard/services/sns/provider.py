@@ -81,7 +81,7 @@ class SnsProvider(MobileOperations, Provider):
         arn = params["TopicArn"]
 
         def run(conn: Connection) -> None:
-            topic_store.delete(conn, arn)
+            topic_store.delete(conn, arn, ctx.region)
             self.filters.invalidate(conn, arn)
 
         await self._write(run)

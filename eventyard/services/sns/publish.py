@@ -24,7 +24,9 @@ from eventyard.storage import Connection
 
 MAX_MESSAGE_BYTES = 256 * 1024
 DEDUP_WINDOW = 300.0  # FIFO topics drop a repeated deduplication id for five minutes
-_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_.-]")
+# A data type is Binary, Number or String, optionally followed by "." and a custom label.
+_DATA_TYPE = re.compile(r"(String|Number|Binary)(?:\..+)?", re.DOTALL)
 _FIFO_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # alphanumerics and punctuation, 1-128
 
 
@@ -37,35 +39,60 @@ class Outgoing:
     dedup_id: str | None
 
 
+def _check_attribute_name(name: str) -> None:
+    """AWS's wording for each way a message attribute name can be wrong (recorded)."""
+    if len(name.encode()) > 256:
+        raise invalid_value("Length of message attribute name must be less than 256 bytes.")
+    bad = next((c for c in name if not _NAME_CHAR.match(c)), None)
+    if bad is not None:
+        raise invalid_value(f"Invalid non-alphanumeric character '#x{ord(bad):X}' was found in the message attribute "
+                            "name. Can only include alphanumeric characters, hyphens, underscores, or dots.")
+    if name.startswith("."):
+        raise invalid_value("Invalid message attribute name starting with character '.' was found.")
+    if name.endswith("."):
+        raise invalid_value("Invalid message attribute name ending with character '.' was found.")
+    if ".." in name:
+        raise invalid_value("Message attribute name can not have successive '.' character.")
+    if not name or name.startswith(("AWS.", "Amazon.")):
+        raise invalid_value(f"The message attribute name '{name}' is invalid.")
+
+
+def _attribute_value(name: str, value: dict[str, Any]) -> tuple[str, Any]:
+    """The field that carries the value ("StringValue" or "BinaryValue") and the value, or AWS's error."""
+    data_type = value.get("DataType") or ""
+    if not data_type:
+        raise invalid_value(f"The message attribute '{name}' must contain non-empty message attribute type.")
+    match = _DATA_TYPE.fullmatch(data_type)
+    if match is None:
+        raise invalid_value(f"The message attribute '{name}' has an invalid message attribute type, the set of "
+                            "supported type prefixes is Binary, Number, and String.")
+    base = match.group(1)
+    field, other = ("BinaryValue", "StringValue") if base == "Binary" else ("StringValue", "BinaryValue")
+    given = value.get(field)
+    if given is None and value.get(other) is not None:
+        wanted = "Binary" if base == "Binary" else "String"
+        raise invalid_value(f"The message attribute '{name}' with type '{base}' must use field '{wanted}'.")
+    if not given:
+        raise invalid_value(f"The message attribute '{name}' must contain non-empty message attribute "
+                            f"value for message attribute type '{base}'.")
+    return field, given
+
+
 def validate_message_attributes(attributes: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], int]:
     """Attributes as stored (binaries base64) and their size in bytes, or AWS's error."""
     stored: dict[str, dict[str, Any]] = {}
     size = 0
     for name, value in attributes.items():
-        if (not _ATTRIBUTE_NAME.match(name) or name.startswith(("AWS.", "Amazon.")) or name.startswith(".")
-                or name.endswith(".") or ".." in name):
-            raise invalid_value(f"The message attribute name '{name}' is invalid.")
-        data_type = value.get("DataType") or ""
-        if not data_type:
-            raise invalid_value(f"The message attribute '{name}' must contain non-empty message attribute type.")
-        base = data_type.split(".", 1)[0]
-        if base not in {"String", "Number", "Binary"}:
-            raise invalid_value(f"The message attribute '{name}' has an invalid message attribute type, the set of "
-                                "supported type prefixes is Binary, Number, and String.")
+        _check_attribute_name(name)
+        field, given = _attribute_value(name, value)
+        data_type = value["DataType"]
         size += len(name.encode()) + len(data_type.encode())
-        if base == "Binary":
-            blob = value.get("BinaryValue")
-            if blob is None:
-                raise invalid_value(f"The message attribute '{name}' must contain non-empty message attribute "
-                                    "value for message attribute type 'Binary'.")
-            stored[name] = {"DataType": data_type, "BinaryValue": base64.b64encode(blob).decode()}
-            size += len(blob)
+        if field == "BinaryValue":
+            stored[name] = {"DataType": data_type, "BinaryValue": base64.b64encode(given).decode()}
+            size += len(given)
             continue
-        text = value.get("StringValue")
-        if text is None or text == "":
-            raise invalid_value(f"The message attribute '{name}' must contain non-empty message attribute "
-                                f"value for message attribute type '{base}'.")
-        if base == "Number":
+        text = given
+        if data_type.startswith("Number"):
             try:
                 number = float(text)
             except ValueError:

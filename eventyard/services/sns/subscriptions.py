@@ -90,13 +90,15 @@ def _validate_endpoint(topic: Topic, protocol: str, endpoint: str | None, attrib
         if parts is None:
             raise invalid_parameter("SQS endpoint ARN")
         if parts[2].endswith(".fifo") and not topic.fifo:
-            raise invalid_parameter("Endpoint", "FIFO SQS Queues can not be subscribed to standard SNS topics")
+            # AWS's message repeats its own prefix (recorded).
+            raise invalid_parameter("Invalid parameter: Endpoint",
+                                    "FIFO SQS Queues can not be subscribed to standard SNS topics")
     if protocol == "lambda" and lambda_function_parts(endpoint) is None:
         raise invalid_parameter("Lambda endpoint ARN")
     if protocol in {"email", "email-json"} and not re.match(r"^[^@\s]+@[^@\s]+$", endpoint):
         raise invalid_parameter("Email address")
-    if protocol == "sms" and not re.match(r"^\+?[0-9]{1,15}$", endpoint.replace("-", "").replace(" ", "")):
-        raise invalid_parameter(f"Invalid SMS endpoint: {endpoint}")
+    if protocol == "sms" and not _sms_number(endpoint):
+        raise AwsError("InvalidParameter", f"Invalid SMS endpoint: {endpoint}", 400)
     if protocol == "application" and not re.match(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:endpoint/", endpoint):
         raise invalid_parameter("Application endpoint arn invalid")
     if protocol == "firehose":
@@ -107,6 +109,18 @@ def _validate_endpoint(topic: Topic, protocol: str, endpoint: str | None, attrib
     if topic.fifo and protocol != "sqs":
         raise invalid_parameter("Endpoint", f"FIFO topics do not support the {protocol} protocol")
     return endpoint
+
+
+def _sms_number(endpoint: str) -> bool:
+    """E.164-like: an optional +, then up to 15 digits, single hyphens allowed between them."""
+    return bool(re.fullmatch(r"\+?\d+(-\d+)*", endpoint)) and len(re.sub(r"\D", "", endpoint)) <= 15
+
+
+def check_dead_letter_queue(endpoint: str, value: str) -> None:
+    """A FIFO queue subscribed to a FIFO topic needs a FIFO dead-letter queue."""
+    target = policies.validate_redrive_policy(value)
+    if target and endpoint.endswith(".fifo") and not target.endswith(".fifo"):
+        raise InvalidAttribute("RedrivePolicy", "must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.")
 
 
 def validate_attribute(protocol: str, name: str, value: str) -> str:
@@ -175,6 +189,8 @@ def subscribe(conn: Connection, topic: Topic, protocol: str, endpoint: str | Non
         given = {name: validate_attribute(protocol, name, str(value)) for name, value in attributes.items()}
         given = _clean(given)
         _check_filter(given)
+        if given.get("RedrivePolicy"):
+            check_dead_letter_queue(endpoint, given["RedrivePolicy"])
     except InvalidAttribute as error:
         raise error.at_creation() from None
     row = conn.execute("SELECT * FROM sns_subscriptions WHERE topic_arn = ? AND protocol = ? AND endpoint = ?",
@@ -256,6 +272,8 @@ def attributes_view(subscription: Subscription, topic: Topic | None) -> dict[str
 
 def set_attribute(conn: Connection, subscription: Subscription, name: str, value: str) -> None:
     value = validate_attribute(subscription.protocol, name, value)
+    if name == "RedrivePolicy":
+        check_dead_letter_queue(subscription.endpoint, value)
     attributes = dict(subscription.attributes)
     attributes[name] = value
     attributes = _clean(attributes)

@@ -56,8 +56,10 @@ def find(conn: Connection, arn: str) -> Topic | None:
 
 def get(conn: Connection, arn: str, region: str | None = None) -> Topic:
     key = parse_topic_arn(arn)
+    if region is not None and key.region != region:
+        raise invalid_parameter("TopicArn")  # another region's topic is not "not found" (recorded)
     topic = find(conn, key.arn)
-    if topic is None or (region is not None and key.region != region):
+    if topic is None:
         raise topic_not_found()
     return topic
 
@@ -129,9 +131,11 @@ def tag_limit_error() -> AwsError:
     return AwsError("TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded", 400)
 
 
-def delete(conn: Connection, arn: str) -> list[str]:
+def delete(conn: Connection, arn: str, region: str | None = None) -> list[str]:
     """Delete a topic and its subscriptions; deleting a missing topic succeeds (AWS is idempotent)."""
     key = parse_topic_arn(arn)
+    if region is not None and key.region != region:
+        raise invalid_parameter("TopicArn")
     subscriptions = [r[0] for r in conn.execute("SELECT arn FROM sns_subscriptions WHERE topic_arn = ?", (key.arn,))]
     conn.execute("DELETE FROM sns_subscriptions WHERE topic_arn = ?", (key.arn,))
     conn.execute("DELETE FROM sns_topics WHERE arn = ?", (key.arn,))
