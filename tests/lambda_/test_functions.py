@@ -117,3 +117,50 @@ def test_event_invoke_configs_are_put_updated_listed_and_deleted(lam: Any, make_
     with pytest.raises(ClientError) as caught:
         lam.list_function_event_invoke_configs(FunctionName=f"{name}-missing")
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_states_and_revisions_move_as_on_aws(lam: Any, unique: str) -> None:
+    """CreateFunction answers Pending and an update InProgress; the function is Active (the update
+    Successful) right after, under a new RevisionId each time."""
+    name = f"states-{unique}"
+    created = lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                                  Code={"ZipFile": make_zip({"app.py": V1})})
+    try:
+        assert (created["State"], created["StateReason"], created["StateReasonCode"]) == \
+            ("Pending", "The function is being created.", "Creating")
+        assert "LastUpdateStatus" not in created
+        assert set(created["RuntimeVersionConfig"]) == {"RuntimeVersionArn"}
+        active = lam.get_function(FunctionName=name)
+        assert "Tags" not in active  # AWS leaves an empty Tags out
+        config = active["Configuration"]
+        assert (config["State"], config["LastUpdateStatus"]) == ("Active", "Successful")
+        assert config["RevisionId"] != created["RevisionId"]
+        updated = lam.update_function_configuration(FunctionName=name, Timeout=9)
+        assert (updated["LastUpdateStatus"], updated["LastUpdateStatusReason"],
+                updated["LastUpdateStatusReasonCode"]) == ("InProgress", "The function is being created.", "Creating")
+        after = lam.get_function_configuration(FunctionName=name)
+        assert after["LastUpdateStatus"] == "Successful" and after["RevisionId"] not in (
+            updated["RevisionId"], config["RevisionId"])
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
+def test_latest_is_named_where_aws_names_it(lam: Any, make_function: Any) -> None:
+    name = make_function(V1)
+    arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    lam.publish_version(FunctionName=name)
+    versions = lam.list_versions_by_function(FunctionName=name)["Versions"]
+    assert [v["FunctionArn"] for v in versions] == [f"{arn}:$LATEST", f"{arn}:1"]
+    assert all("State" not in v and "LastUpdateStatus" not in v for v in versions)
+    listed = {f["FunctionName"]: f for f in lam.list_functions()["Functions"]}[name]
+    assert listed["FunctionArn"] == arn and "State" not in listed
+    assert lam.get_function(FunctionName=name, Qualifier="$LATEST")["Configuration"]["FunctionArn"] == \
+        f"{arn}:$LATEST"
+    with pytest.raises(ClientError) as caught:
+        lam.delete_function(FunctionName=f"{arn}:$LATEST")
+    assert caught.value.response["Error"] == {
+        "Code": "InvalidParameterValueException",
+        "Message": "$LATEST version cannot be deleted without deleting the function."}
+    with pytest.raises(ClientError) as caught:
+        lam.get_function(FunctionName=f"{arn}-gone:$LATEST")
+    assert caught.value.response["Error"]["Message"] == f"Function not found: {arn}-gone:$LATEST"

@@ -3,6 +3,7 @@ FunctionConfiguration document a client sees plus where its code lives."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import uuid
@@ -24,6 +25,44 @@ RESERVED_ENV = {
 CONFIG_KEYS = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Environment", "Runtime",
                "DeadLetterConfig", "TracingConfig", "Layers", "EphemeralStorage", "LoggingConfig",
                "Architectures")
+
+
+# AWS answers CreateFunction while the function is still Pending and an update while it is InProgress;
+# the function is Active (and the update Successful) right after, with a new RevisionId each time.
+PENDING = {"State": "Pending", "StateReason": "The function is being created.", "StateReasonCode": "Creating"}
+IN_PROGRESS = {"LastUpdateStatus": "InProgress", "LastUpdateStatusReason": "The function is being created.",
+               "LastUpdateStatusReasonCode": "Creating"}
+STATUS_KEYS = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
+               "LastUpdateStatusReasonCode")
+
+
+def runtime_version_arn(region: str, runtime: str) -> str:
+    """AWS names a runtime version by a 64-digit hash; Eventyard's is stable per runtime identifier."""
+    return f"arn:aws:lambda:{region}::runtime:{hashlib.sha256(runtime.encode()).hexdigest()}"
+
+
+def creating_view(config: dict[str, Any], version: str | None = None) -> dict[str, Any]:
+    """CreateFunction's answer: the function as it is while being created (`version`: the one
+    Publish created, which AWS names in the answer while the ARN stays unqualified)."""
+    view = {k: v for k, v in config.items() if not k.startswith("LastUpdateStatus")}
+    view.update(PENDING, RevisionId=str(uuid.uuid4()))
+    if version is not None:
+        view["Version"] = version
+    return view
+
+
+def updating_view(config: dict[str, Any]) -> dict[str, Any]:
+    """UpdateFunctionCode's and UpdateFunctionConfiguration's answer: the update in progress."""
+    return {**config, **IN_PROGRESS, "RevisionId": str(uuid.uuid4())}
+
+
+def listed(config: dict[str, Any]) -> dict[str, Any]:
+    """A function or version as ListFunctions and ListVersionsByFunction show it: no state, no runtime
+    version, and $LATEST named in its ARN."""
+    view = {k: v for k, v in config.items() if k not in STATUS_KEYS and k != "RuntimeVersionConfig"}
+    if view.get("Version") == LATEST and not view["FunctionArn"].endswith(f":{LATEST}"):
+        view["FunctionArn"] = f"{view['FunctionArn']}:{LATEST}"
+    return view
 
 
 @dataclass
@@ -70,6 +109,8 @@ def build_config(region: str, account_id: str, name: str, params: dict[str, Any]
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}",
                           **(params.get("LoggingConfig") or {})},
     }
+    if params.get("Runtime"):
+        config["RuntimeVersionConfig"] = {"RuntimeVersionArn": runtime_version_arn(region, params["Runtime"])}
     if params.get("Environment") is not None:
         config["Environment"] = {"Variables": params["Environment"].get("Variables", {})}
     if params.get("DeadLetterConfig"):
@@ -104,8 +145,9 @@ def insert(conn: Connection, ref: FunctionRef, config: dict[str, Any], code: dic
 
 def get_version(conn: Connection, ref: FunctionRef, version: str) -> Resolved:
     row = _row(conn, ref, version)
-    if row is None:
-        raise not_found(FunctionRef(ref.name, None if version == LATEST else version, ref.region, ref.account_id))
+    if row is None:  # AWS names $LATEST in the error only when the request did
+        named = None if version == LATEST and ref.qualifier != LATEST else version
+        raise not_found(FunctionRef(ref.name, named, ref.region, ref.account_id))
     return Resolved(json.loads(row["config"]), json.loads(row["code"]), version)
 
 
@@ -146,6 +188,8 @@ def update_latest(conn: Connection, ref: FunctionRef, changes: dict[str, Any],
                        "Call the GetFunction/GetAlias API to retrieve the latest Revision Id", 412)
     config = dict(current.config)
     config.update(changes)
+    if "Runtime" in changes:
+        config["RuntimeVersionConfig"] = {"RuntimeVersionArn": runtime_version_arn(ref.region, changes["Runtime"])}
     if code is not None:
         config["CodeSha256"], config["CodeSize"] = code["sha256"], code["size"]
     config["LastModified"] = last_modified(now)
@@ -198,7 +242,10 @@ def list_latest(conn: Connection, region: str, account_id: str) -> list[dict[str
 
 def delete(conn: Connection, ref: FunctionRef) -> None:
     args = (ref.account_id, ref.region, ref.name)
-    if ref.qualifier and ref.qualifier != LATEST:
+    if ref.qualifier == LATEST:
+        raise AwsError("InvalidParameterValueException",
+                       "$LATEST version cannot be deleted without deleting the function.")
+    if ref.qualifier:
         if not ref.qualifier.isdigit():
             raise AwsError("InvalidParameterValueException", "Deletion of aliases is not supported.")
         if _row(conn, ref, ref.qualifier) is None:

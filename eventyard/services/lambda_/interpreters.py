@@ -1,6 +1,6 @@
 """Which Python runs a `python3.x` function: the declared version when the host has it with AWS's
-runtime client (awslambdaric) importable, else the server's own Python, with the reason kept so
-GetFunction and the docs can say so.
+runtime client (awslambdaric) importable, else the server's own Python; the reason is logged once
+(GetFunction's RuntimeVersionConfig keeps AWS's shape, which has no room for it).
 
 The candidate is `python3.x` on the PATH. It is run once (per server, per runtime) with a probe that
 imports awslambdaric and prints the interpreter's version, because a name on the PATH is not proof:
@@ -10,10 +10,12 @@ pyenv shims, for one, exist for versions that are not selected and fail when run
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import sys
 from dataclasses import dataclass
 
+log = logging.getLogger(__name__)
 PROBE = "import sys, awslambdaric; print('%d.%d.%d' % sys.version_info[:3])"
 PROBE_TIMEOUT = 15.0
 
@@ -39,7 +41,10 @@ class Interpreters:
     async def python(self, runtime: str) -> PythonChoice:
         async with self._lock:
             if runtime not in self._choices:
-                self._choices[runtime] = await choose(runtime)
+                choice = await choose(runtime)
+                if choice.fallback_reason:  # said once per runtime, in the server's log
+                    log.warning("%s functions: %s", runtime, choice.fallback_reason)
+                self._choices[runtime] = choice
             return self._choices[runtime]
 
 
@@ -75,13 +80,3 @@ async def choose(runtime: str) -> PythonChoice:
     if not (version.startswith(declared + ".") or version == declared):
         return PythonChoice(sys.executable, own, f"{candidate} is Python {version}, not {declared}: {fallback}.")
     return PythonChoice(candidate, version)
-
-
-def runtime_version_config(region: str, choice: PythonChoice) -> dict[str, object]:
-    """GetFunction's RuntimeVersionConfig: the interpreter that really runs the function. The ARN names
-    that interpreter's version (Eventyard has no AWS runtime version hashes); when the declared version
-    is not available, Error says which Python runs instead and why."""
-    config: dict[str, object] = {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:python-{choice.version}"}
-    if choice.fallback_reason:
-        config["Error"] = {"ErrorCode": "RuntimeVersionNotAvailable", "Message": choice.fallback_reason}
-    return config

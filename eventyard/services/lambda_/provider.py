@@ -13,7 +13,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.lambda_ import async_invoke, functions, interpreters
+from eventyard.services.lambda_ import async_invoke, functions
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
@@ -80,15 +80,10 @@ class LambdaProvider(LayerOperations, Provider):
             code["layers_dir"] = self._layers_dir(layers)
             config = functions.build_config(ref.region, ref.account_id, ref.name, params, code, layers, now)
             functions.insert(conn, ref, config, code, params.get("Tags") or {}, now)
-            published = dict(config)
-            if params.get("Publish"):
-                published = functions.publish_version(conn, ref, None, now)
-            return published
+            version = functions.publish_version(conn, ref, None, now)["Version"] if params.get("Publish") else None
+            return functions.creating_view(config, version)
 
-        config = await self.platform.db.write(run)
-        # AWS answers CreateFunction while the function is still Pending; it is Active right after.
-        return {**config, "State": "Pending", "StateReason": "The function is being created.",
-                "StateReasonCode": "Creating"}
+        return await self.platform.db.write(run)
 
     async def get_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
@@ -96,39 +91,30 @@ class LambdaProvider(LayerOperations, Provider):
         def run(conn: Connection) -> dict[str, Any]:
             resolved = functions.resolve(conn, ref, pick=False)
             meta = functions.meta(conn, ref)
-            out: dict[str, Any] = {"Configuration": resolved.config,
-                                   "Code": {"RepositoryType": "S3", "Location": f"file://{resolved.code['dir']}"},
-                                   "Tags": json.loads(meta["tags"])}
+            out: dict[str, Any] = {"Configuration": _as_asked(ref, resolved.config),
+                                   "Code": {"RepositoryType": "S3", "Location": f"file://{resolved.code['dir']}"}}
+            tags = json.loads(meta["tags"])
+            if tags:  # AWS leaves Tags out when there are none
+                out["Tags"] = tags
             if meta["reserved_concurrency"] is not None:
                 out["Concurrency"] = {"ReservedConcurrentExecutions": meta["reserved_concurrency"]}
             return out
 
-        out = await self.platform.db.read(run)
-        out["Configuration"] = await self.with_runtime_version(ctx.region, out["Configuration"])
-        return out
+        return await self.platform.db.read(run)
 
     async def get_function_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
-        config = (await self.platform.db.read(lambda c: functions.resolve(c, ref, pick=False))).config
-        return await self.with_runtime_version(ctx.region, config)
-
-    async def with_runtime_version(self, region: str, config: dict[str, Any]) -> dict[str, Any]:
-        """Python functions show which interpreter really runs them (interpreters.py)."""
-        runtime = config.get("Runtime") or ""
-        if not runtime.startswith("python"):
-            return config
-        choice = await self.pool.interpreters.python(runtime)
-        return dict(config, RuntimeVersionConfig=interpreters.runtime_version_config(region, choice))
+        return _as_asked(ref, (await self.platform.db.read(lambda c: functions.resolve(c, ref, pick=False))).config)
 
     async def list_functions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         def run(conn: Connection) -> list[dict[str, Any]]:
             latest = functions.list_latest(conn, ctx.region, ctx.account_id)
             if params.get("FunctionVersion") != "ALL":
-                return latest
-            out = []
+                return [{**functions.listed(c), "FunctionArn": c["FunctionArn"]} for c in latest]
+            out: list[dict[str, Any]] = []
             for config in latest:
-                out.extend(functions.list_versions(conn, FunctionRef(config["FunctionName"], None, ctx.region,
-                                                                     ctx.account_id)))
+                out.extend(functions.listed(c) for c in functions.list_versions(
+                    conn, FunctionRef(config["FunctionName"], None, ctx.region, ctx.account_id)))
             return out
 
         items = await self.platform.db.read(run)
@@ -152,7 +138,8 @@ class LambdaProvider(LayerOperations, Provider):
             code["layers"] = current.code.get("layers", [])
             code["layers_dir"] = current.code.get("layers_dir", "")
             config = functions.update_latest(conn, ref, {}, code, now, params.get("RevisionId"))
-            return functions.publish_version(conn, ref, None, now) if params.get("Publish") else config
+            return functions.publish_version(conn, ref, None, now) if params.get("Publish") else \
+                functions.updating_view(config)
 
         return await self.platform.db.write(run)
 
@@ -174,7 +161,8 @@ class LambdaProvider(LayerOperations, Provider):
                             layers_dir=self._layers_dir(layers))
                 changes["Layers"] = [{"Arn": x["LayerVersionArn"], "CodeSize": x["Content"]["CodeSize"]}
                                      for x in layers]
-            return functions.update_latest(conn, ref, changes, code, now, params.get("RevisionId"))
+            return functions.updating_view(functions.update_latest(conn, ref, changes, code, now,
+                                                                   params.get("RevisionId")))
 
         return await self.platform.db.write(run)
 
@@ -185,7 +173,7 @@ class LambdaProvider(LayerOperations, Provider):
 
     async def list_versions_by_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
-        items = await self.platform.db.read(lambda c: functions.list_versions(c, ref))
+        items = [functions.listed(c) for c in await self.platform.db.read(lambda c: functions.list_versions(c, ref))]
         return _page(items, params.get("Marker"), params.get("MaxItems", 50), "Versions", "NextMarker")
 
     # -- aliases -----------------------------------------------------------------------------
@@ -496,6 +484,13 @@ class LambdaProvider(LayerOperations, Provider):
                 await self.platform.db.write(run)
             except Exception:
                 log.exception("could not write %d invocations' logs", len(batch))
+
+
+def _as_asked(ref: FunctionRef, config: dict[str, Any]) -> dict[str, Any]:
+    """AWS names $LATEST in the ARN it answers when the request named it."""
+    if ref.qualifier == LATEST and config.get("Version") == LATEST:
+        return dict(config, FunctionArn=f"{config['FunctionArn']}:{LATEST}")
+    return config
 
 
 def _page(items: list[dict[str, Any]], marker: str | None, size: int, key: str, marker_key: str) -> dict[str, Any]:
