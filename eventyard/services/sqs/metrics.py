@@ -38,8 +38,9 @@ class SqsMetrics:
         self._queues: dict[tuple[str, str], tuple[str, str, Dimensions]] = {}  # (url, region) -> account, name, dims
         self.recorder.add_gauge_source("sqs", self._gauges)
 
-    def _queue(self, url: str, region: str, now: float) -> tuple[str, Dimensions]:
-        """The queue's account and dimensions; remembered, as sends to one queue repeat its URL."""
+    def _queue(self, url: str, region: str, now: float | None = None) -> tuple[str, Dimensions]:
+        """The queue's account and dimensions, remembered (sends to one queue repeat its URL); with
+        `now`, the queue counts as used then (a queue being sent to holds messages: active anyway)."""
         known = self._queues.get((url, region))
         if known is None:
             if len(self._queues) > MAX_REMEMBERED:
@@ -47,14 +48,15 @@ class SqsMetrics:
             account, name = _queue(url)
             known = self._queues[(url, region)] = (account, name, (("QueueName", name),))
         account, name, dims = known
-        self._used[(account, region, name)] = now
+        if now is not None:
+            self._used[(account, region, name)] = now
         return account, dims
 
     def sent(self, url: str, region: str, sizes: Iterable[int]) -> None:
         if not self.recorder.enabled:
             return
         now = self.platform.clock.now()
-        account, dims = self._queue(url, region, now)
+        account, dims = self._queue(url, region)
         count = 0
         for size in sizes:
             count += 1
