@@ -5,7 +5,8 @@ When an alarm is next due is stored with it (`next_evaluation_at`), so evaluatio
 a crash or a stop, every alarm whose evaluation fell due meanwhile is evaluated once as soon as the
 server is back (not once per missed interval), and the schedule continues from there. Before it
 evaluates, the loop writes the metrics recorder's closed periods, so an alarm sees the service
-metrics of the period that just ended.
+metrics of the period that just ended. Across nodes, the holder of the `cloudwatch:alarms` lease
+evaluates.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 BATCH = 200
 IDLE_RECHECK = 1.0  # also notices a clock moved by tests
+LEASE = "cloudwatch:alarms"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class AlarmEvaluator:
         self.platform.supervisor.loop("cloudwatch:alarms", self.step, IDLE_RECHECK)
 
     async def step(self) -> float:
+        # One node evaluates (nodes sharing a PostgreSQL database would otherwise act on each change once each).
+        if not await self.platform.leases.hold(LEASE):
+            return IDLE_RECHECK
         db, now = self.platform.db, self.platform.clock.now()
         due = await db.read(lambda conn: alarms.due(conn, now, BATCH))
         if not due:

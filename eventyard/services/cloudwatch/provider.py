@@ -36,7 +36,8 @@ class CloudWatchProvider(Provider):
     async def start(self) -> None:
         self.actions.register()
         self.evaluator.supervise()
-        self.platform.supervisor.every("cloudwatch:retention", RETENTION_SWEEP, self._expire)
+        self.platform.supervisor.every("cloudwatch:retention", RETENTION_SWEEP,
+                                        self.platform.leases.once("cloudwatch:retention", self._expire))
 
     async def _expire(self) -> None:
         now = self.now()
