@@ -1,8 +1,12 @@
 // Eventyard's small Node.js runtime client: loads `file.export` from LAMBDA_TASK_ROOT and loops on
 // the Lambda Runtime API (next -> handler -> response|error), as AWS's nodejs runtime does.
+// Modules: `file.mjs` (ES module), `file.cjs` (CommonJS) or `file.js` (either, as package.json's
+// "type" says). Handlers: async (or returning a promise), or callback style `(event, context, callback)`.
 "use strict";
+const fs = require("fs");
 const http = require("http");
 const path = require("path");
+const { pathToFileURL } = require("url");
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const base = "/2018-06-01/runtime";
 
@@ -20,17 +24,73 @@ function call(method, p, body, headers) {
 }
 
 function errorDoc(err) {
-  return JSON.stringify({ errorType: (err && err.name) || "Error", errorMessage: (err && err.message) || String(err),
-    trace: err && err.stack ? String(err.stack).split("\n") : [] });
+  if (!(err instanceof Error)) {  // AWS: a thrown non-Error keeps its own type name
+    return JSON.stringify({ errorType: typeof err, errorMessage: String(err), trace: [] });
+  }
+  return JSON.stringify({ errorType: err.name || "Error", errorMessage: err.message || "",
+    trace: err.stack ? String(err.stack).split("\n") : [] });
+}
+
+function named(name, message) {
+  return Object.assign(new Error(message), { name });
+}
+
+// The module file AWS's runtime would load for `file`: .js, then .mjs, then .cjs.
+function moduleFile(root, file) {
+  for (const ext of [".js", ".mjs", ".cjs"]) {
+    const candidate = path.join(root, file + ext);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+async function load(root, file) {
+  const found = moduleFile(root, file);
+  if (found === null) {
+    throw named("Runtime.ImportModuleError", `Error: Cannot find module '${file}'\nRequire stack:\n- /var/runtime/index.mjs`);
+  }
+  try {
+    if (found.endsWith(".mjs")) return await import(pathToFileURL(found).href);
+    try {
+      return require(found);
+    } catch (err) {
+      // a .js file in a "type": "module" package is an ES module
+      if (err && err.code === "ERR_REQUIRE_ESM") return await import(pathToFileURL(found).href);
+      throw err;
+    }
+  } catch (err) {
+    if (err instanceof SyntaxError) throw named("Runtime.UserCodeSyntaxError", `${err.name}: ${err.message}`);
+    throw err;
+  }
+}
+
+// Run one invocation: an async handler's promise, or a callback handler's callback (whichever settles).
+function invoke(handler, event, context) {
+  return new Promise((resolve, reject) => {
+    const callback = (err, result) => (err !== null && err !== undefined ? reject(err) : resolve(result));
+    context.done = callback;
+    context.succeed = (result) => resolve(result);
+    context.fail = (err) => reject(err);
+    try {
+      const returned = handler(event, context, callback);
+      if (returned && typeof returned.then === "function") {
+        returned.then(resolve, reject);
+      } else if (handler.length < 3) {
+        resolve(returned);  // a synchronous handler without a callback answers what it returns
+      }
+    } catch (err) {
+      reject(err);
+    }
+  });
 }
 
 async function main() {
   const [file, fn] = process.argv[2].split(/\.(?=[^.]+$)/);
   let handler;
   try {
-    const mod = require(path.join(process.env.LAMBDA_TASK_ROOT, file));
-    handler = mod[fn];
-    if (typeof handler !== "function") throw Object.assign(new Error(`${file}.${fn} is undefined or not exported`), { name: "Runtime.HandlerNotFound" });
+    const mod = await load(process.env.LAMBDA_TASK_ROOT, file);
+    handler = mod[fn] !== undefined ? mod[fn] : mod.default && mod.default[fn];
+    if (typeof handler !== "function") throw named("Runtime.HandlerNotFound", `${file}.${fn} is undefined or not exported`);
   } catch (err) {
     await call("POST", "/init/error", errorDoc(err), { "Lambda-Runtime-Function-Error-Type": err.name || "Runtime.ImportModuleError" });
     process.exit(1);
@@ -43,9 +103,10 @@ async function main() {
     const context = { awsRequestId: id, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
       functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION, invokedFunctionArn: next.headers["lambda-runtime-invoked-function-arn"],
       memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
-      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME, getRemainingTimeInMillis: () => deadline - Date.now() };
+      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME, callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => deadline - Date.now() };
     try {
-      const result = await handler(JSON.parse(next.body), context);
+      const result = await invoke(handler, JSON.parse(next.body), context);
       await call("POST", `/invocation/${id}/response`, JSON.stringify(result === undefined ? null : result));
     } catch (err) {
       await call("POST", `/invocation/${id}/error`, errorDoc(err), { "Lambda-Runtime-Function-Error-Type": "Unhandled" });

@@ -66,6 +66,7 @@ class WorkerPool:
         self.public_url = public_url
         self.layer_root = layer_root
         self.workers: list[Worker] = []
+        self._closing: set[asyncio.Task[None]] = set()  # environments being shut down
         self.interpreters = Interpreters()
         self._reaper: asyncio.Task[None] | None = None
 
@@ -86,9 +87,7 @@ class WorkerPool:
             raise Throttled("ConcurrentInvocationLimitExceeded")
         if len(self.workers) >= self.max_workers:
             idle = sorted((w for w in self.workers if not w.busy), key=lambda w: w.last_used)
-            idle[0].kill()
-            asyncio.get_running_loop().create_task(idle[0].api.close())
-            self.workers.remove(idle[0])
+            self._drop(idle[0])
         return None
 
     def retire(self, function_arn: str, keep: tuple[str, ...] | None = None) -> None:
@@ -99,7 +98,10 @@ class WorkerPool:
 
     def _drop(self, worker: Worker) -> None:
         worker.kill()
-        asyncio.get_running_loop().create_task(worker.api.close())
+        # Kept until done (a task nobody references may be collected while pending); close() awaits them.
+        closing = asyncio.get_running_loop().create_task(worker.api.close())
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
         if worker in self.workers:
             self.workers.remove(worker)
 
@@ -114,6 +116,7 @@ class WorkerPool:
         for worker in list(self.workers):
             await worker.close()
         self.workers.clear()
+        await asyncio.gather(*self._closing, return_exceptions=True)
 
     # -- invoking ----------------------------------------------------------------------------
     def environment(self, resolved: Resolved, region: str, worker: Worker, log_group: str) -> dict[str, str]:

@@ -28,6 +28,10 @@ class RuntimeApiServer:
         self.server: asyncio.base_events.Server | None = None
         self.port = 0
         self._connections: set[asyncio.StreamWriter] = set()
+        # Each connection's handler task. A runtime client parks in GET /next until an invocation
+        # comes, so closing the listener and the sockets does not end them: close() cancels them and
+        # waits, or they would be left pending when the worker (or the loop) goes away.
+        self._handlers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> str:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -35,13 +39,24 @@ class RuntimeApiServer:
         return f"127.0.0.1:{self.port}"
 
     async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            for writer in list(self._connections):
-                writer.close()
-            self.server = None
+        server, self.server = self.server, None
+        if server is None:
+            return
+        server.close()
+        for writer in list(self._connections):
+            writer.close()
+        handlers = [task for task in self._handlers if task is not asyncio.current_task()]
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if self.server is None or task is None:  # closed while this connection was being accepted
+            writer.close()
+            return
+        self._handlers.add(task)
         self._connections.add(writer)
         try:
             while True:
@@ -67,6 +82,7 @@ class RuntimeApiServer:
         except asyncio.CancelledError:
             raise
         finally:
+            self._handlers.discard(task)
             self._connections.discard(writer)
             writer.close()
 

@@ -79,6 +79,7 @@ class Worker:
         self.cold = True
         self.started_at = time.monotonic()
         self.init_duration = 0.0
+        self.initialized = False  # the runtime asked for its first invocation (its init ended)
         self.last_used = time.monotonic()
         self.lines: list[str] = []
         self._partial = b""
@@ -224,7 +225,8 @@ class Worker:
         return json_reply(404, {"errorMessage": f"Unknown path {path}", "errorType": "InvalidRequest"})
 
     async def _next(self) -> Reply:
-        if self.cold and self.init_duration == 0.0:
+        if not self.initialized:  # the init phase ends when the runtime first asks for work
+            self.initialized = True
             self.init_duration = (time.monotonic() - self.started_at) * 1000
         invocation = await self.queue.get()
         self.current = invocation
