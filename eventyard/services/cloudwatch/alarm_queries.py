@@ -6,7 +6,16 @@ import base64
 from typing import Any
 
 from eventyard.services.cloudwatch import alarm_rule, errors
-from eventyard.services.cloudwatch.alarms import COMPOSITE_ALARM, METRIC_ALARM, Alarm, all_in, find, name_of, parents_of
+from eventyard.services.cloudwatch.alarms import (
+    COMPOSITE_ALARM,
+    METRIC_ALARM,
+    Alarm,
+    all_in,
+    find,
+    matching,
+    name_of,
+    parents_of,
+)
 from eventyard.services.cloudwatch.series import MetricSpec
 from eventyard.storage import Connection
 
@@ -26,9 +35,14 @@ def describe_alarms(conn: Connection, account_id: str, region: str, params: dict
         raise errors.invalid_parameter(size, "MaxRecords")
     # Without AlarmTypes only metric alarms are described, even when composite alarms exist.
     types = set(params.get("AlarmTypes") or [METRIC_ALARM])
-    found = _candidates(conn, account_id, region, params)
-    found = [a for a in found if a.alarm_type in types and _matches(a, params)]
     start = _offset(params.get("NextToken"))
+    if related:
+        found = [a for a in _candidates(conn, account_id, region, params) if a.alarm_type in types]
+    else:  # the database filters; only ActionPrefix needs the alarms' configurations
+        limit = None if params.get("ActionPrefix") else start + size + 1
+        found = matching(conn, account_id, region, sorted(types), params.get("AlarmNames"),
+                         params.get("AlarmNamePrefix"), params.get("StateValue"), limit)
+        found = [a for a in found if _matches(a, params)]
     page = found[start:start + size]
     result: dict[str, Any] = {
         "MetricAlarms": [a.describe() for a in page if a.alarm_type == METRIC_ALARM],

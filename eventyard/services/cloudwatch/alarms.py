@@ -189,14 +189,37 @@ def delete(conn: Connection, account_id: str, region: str, names: list[str]) -> 
 
 
 def parents_of(conn: Connection, account_id: str, region: str, name: str) -> list[Alarm]:
-    """Composite alarms whose rule names this alarm."""
+    """Composite alarms whose rule names this alarm (only composite alarms are read: this runs on
+    every state change)."""
+    rows = conn.execute("SELECT * FROM cw_alarms WHERE account_id = ? AND region = ? AND alarm_type = ?"
+                        " ORDER BY name", (account_id, region, COMPOSITE_ALARM)).fetchall()
     out = []
-    for alarm in all_in(conn, account_id, region):
-        if alarm.is_composite:
-            children = {name_of(c) for c in alarm_rule.children(alarm_rule.parse(alarm.config["AlarmRule"]))}
-            if name in children:
-                out.append(alarm)
+    for alarm in map(_from_row, rows):
+        children = {name_of(c) for c in alarm_rule.children(alarm_rule.parse(alarm.config["AlarmRule"]))}
+        if name in children:
+            out.append(alarm)
     return out
+
+
+def matching(conn: Connection, account_id: str, region: str, types: list[str], names: list[str] | None = None,
+             prefix: str | None = None, state: str | None = None, limit: int | None = None) -> list[Alarm]:
+    """Alarms by name, name prefix, type and state, in name order, filtered by the database."""
+    sql = f"SELECT * FROM cw_alarms WHERE account_id = ? AND region = ? AND alarm_type IN ({','.join('?' * len(types))})"
+    args: list[object] = [account_id, region, *types]
+    if names:
+        sql += f" AND name IN ({','.join('?' * len(names))})"
+        args.extend(names)
+    if prefix:
+        sql += " AND substr(name, 1, ?) = ?"
+        args.extend([len(prefix), prefix])
+    if state:
+        sql += " AND state_value = ?"
+        args.append(state)
+    sql += " ORDER BY name"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(limit)
+    return [_from_row(row) for row in conn.execute(sql, args).fetchall()]
 
 
 def set_tags(conn: Connection, alarm: Alarm, tags: dict[str, str]) -> None:
