@@ -2,12 +2,23 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 LEGACY_SQS_MODEL := $(VENV)/legacy-models/sqs/2012-11-05/service-2.json
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 4566
 
 .PHONY: run test bench lint clean
 
+# The server alone: its runtime dependencies, no test tools.
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+# The server and what the tests drive it with (the `test` extra).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -19,8 +30,8 @@ $(STAMP): pyproject.toml
 $(LEGACY_SQS_MODEL): $(STAMP)
 	$(BIN)/python tests/tools/fetch_legacy_sqs_model.py $(VENV)/legacy-models
 
-run: $(STAMP)
-	$(BIN)/eventyard serve
+run: $(RUN_STAMP)
+	$(BIN)/eventyard serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) $(LEGACY_SQS_MODEL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

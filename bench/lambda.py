@@ -29,6 +29,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from peers import create_execution_role
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = "def handler(event, context):\n    return {'ok': True}\n"
@@ -66,6 +67,7 @@ def wait_until(check: Callable[[], bool], timeout: float) -> bool:
 
 
 def create_active(lam: Any, name: str) -> None:
+    create_execution_role(lam.meta.endpoint_url, ROLE)
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
                         Code={"ZipFile": zipped()}, Timeout=30)
     wait_until(lambda: lam.get_function_configuration(FunctionName=name).get("State", "Active") == "Active", 30)

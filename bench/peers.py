@@ -133,3 +133,18 @@ def available(factories: list[Any]) -> list[Peer]:
             continue
         peers.append(peer)
     return peers
+
+
+EXECUTION_ROLE_TRUST = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", '
+                        '"Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}')
+
+
+def create_execution_role(url: str, role_arn: str) -> None:
+    """The role a benchmark's functions or state machines run as: AWS (and Eventyard) refuse one that
+    does not exist. A peer without IAM needs none, so its refusal is not an error here."""
+    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
+                       aws_secret_access_key="test")
+    try:
+        iam.create_role(RoleName=role_arn.rsplit("/", 1)[1], AssumeRolePolicyDocument=EXECUTION_ROLE_TRUST)
+    except Exception:  # exists already, or the peer serves no IAM
+        pass

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from peers import create_execution_role
 
 ROLE = "arn:aws:iam::000000000000:role/bench"
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +132,7 @@ def bench_server(name: str, url: str, pid: int, opts: argparse.Namespace) -> dic
     results: dict[str, Any] = {}
     stamp = int(time.time())
     pool = multiprocessing.get_context("spawn").Pool(opts.clients)
+    create_execution_role(url, ROLE)
     try:
         chain = sfn.create_state_machine(name=f"chain-{stamp}", definition=json.dumps(chain20()),
                                          roleArn=ROLE)["stateMachineArn"]

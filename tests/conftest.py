@@ -20,6 +20,7 @@ import botocore.session
 import pytest
 from botocore.config import Config
 
+from tests.roles import create_test_roles
 from tests.storage_backends import TEST_STORAGE, drop_created_databases, postgres_database_for, query_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,10 +66,13 @@ class ServerProcess:
                 raise RuntimeError(f"server exited early; log:\n{self.log_path.read_text()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/_eventyard/health", timeout=1) as response:
-                    if json.load(response)["services"]:
-                        return self
+                    ready = bool(json.load(response)["services"])
             except OSError:
-                time.sleep(0.05)
+                ready = False
+            if ready:
+                create_test_roles(self.url, self.env)  # AWS refuses functions and state machines without a role
+                return self
+            time.sleep(0.05)
         raise RuntimeError(f"server did not start; log:\n{self.log_path.read_text()}")
 
     def stop(self) -> None:

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from eventyard.config import Settings
 from eventyard.console import MOUNT, Console, is_console_path, wants_console
@@ -265,8 +266,10 @@ async def _stream_until_disconnect(stream: Any, send: Send, receive: Receive) ->
 
 
 def _configured_host(settings: Settings) -> list[str]:
-    """The host the server was told to listen on is a name clients use for it too."""
-    return [] if settings.host in {"0.0.0.0", "::", ""} else [settings.host]
+    """The host the server was told to listen on, and the one in its public URL, are names clients use."""
+    names = [] if settings.host in {"0.0.0.0", "::", ""} else [settings.host]
+    public = urlsplit(settings.public_url_override).hostname if settings.public_url_override else None
+    return names + ([public] if public else [])
 
 
 def _base_url(request: HttpRequest, scope: dict[str, Any]) -> str:

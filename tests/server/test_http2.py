@@ -240,7 +240,8 @@ class TlsServerProcess(ServerProcess):
 @pytest.fixture
 def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TlsServerProcess, Path]]:
     cert, key = _self_signed(tmp_path)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the fixture's own health check trusts the certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the fixture's health check (urllib) trusts the certificate
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))  # and so does its boto3 set-up
     process = TlsServerProcess(tmp_path / "data", env={"EVENTYARD_TLS_CERT": str(cert), "EVENTYARD_TLS_KEY": str(key)})
     process.start()
     yield process, cert

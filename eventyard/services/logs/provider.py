@@ -17,6 +17,11 @@ def _token(prefix: str, value: int) -> str:
     return f"{prefix}/{value:056d}"
 
 
+# A FilterLogEvents token holds the last event's place in (timestamp, id) order: events are interleaved
+# across streams by timestamp, so an id alone would skip later-timestamped events with smaller ids.
+_POSITION = 10**30
+
+
 def _parse_token(token: str | None) -> tuple[str, int] | None:
     if not token:
         return None
@@ -210,9 +215,10 @@ class LogsProvider(Provider):
             if params.get("endTime") is not None:
                 sql += " AND timestamp <= ?"
                 args.append(int(params["endTime"]))
-            if token is not None:
-                sql += " AND id > ?"
-                args.append(token[1])
+            if token is not None:  # resume after the last event returned, in (timestamp, id) order
+                after_time, after_id = divmod(token[1], _POSITION)
+                sql += " AND (timestamp > ? OR (timestamp = ? AND id > ?))"
+                args += [after_time, after_time, after_id]
             sql += " ORDER BY timestamp, id"
             return streams, c.execute(sql, args).fetchall()
 
@@ -229,5 +235,5 @@ class LogsProvider(Provider):
             "searchedLogStreams": [{"logStreamName": s["name"], "searchedCompletely": True} for s in streams],
         }
         if len(matched) > limit:
-            out["nextToken"] = _token("n", page[-1]["id"])
+            out["nextToken"] = _token("n", page[-1]["timestamp"] * _POSITION + page[-1]["id"])
         return out

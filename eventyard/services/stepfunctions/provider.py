@@ -11,6 +11,7 @@ from eventyard.asl import definition as asl_definition
 from eventyard.asl.errors import InvalidDefinition
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
+from eventyard.services.iam.trust import service_may_assume
 from eventyard.services.stepfunctions import execution_logs, machines, names
 from eventyard.services.stepfunctions.core import page
 from eventyard.services.stepfunctions.execution_ops import ExecutionOperations
@@ -26,6 +27,13 @@ def _parse_definition(text: str, express: bool = False) -> dict[str, Any]:
         raise AwsError("InvalidDefinition", err.message) from None
 
 
+async def _check_role(platform: Any, role_arn: str, region: str) -> None:
+    """AWS refuses a role that does not exist or does not trust states.amazonaws.com (or its regional form)."""
+    if not await service_may_assume(platform, role_arn, "states.amazonaws.com", region):
+        raise AwsError("AccessDeniedException", "Neither the global service principal states.amazonaws.com, nor the "
+                                                "regional one is authorized to assume the provided role.")
+
+
 class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOperations):
     # -- state machines --------------------------------------------------------------------------
     async def create_state_machine(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -37,6 +45,7 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
             raise AwsError("InvalidName", f"Invalid Name: '{params['name']}'")
         params = dict(params, loggingConfiguration=await execution_logs.check(self.platform,
                                                                              params.get("loggingConfiguration")))
+        await _check_role(self.platform, params["roleArn"], ctx.region)
         arn = names.machine_arn(ctx.region, ctx.account_id, params["name"])
         now = self.now()
         return await self._write(lambda conn: machines.create(conn, arn, ctx.account_id, ctx.region, params, now, text))
@@ -73,6 +82,8 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
             raise AwsError("MissingRequiredParameter",
                            "Either the definition, the role ARN, the LoggingConfiguration, or the "
                            "TracingConfiguration must be specified")
+        if "roleArn" in params:
+            await _check_role(self.platform, params["roleArn"], ctx.region)
         if "loggingConfiguration" in params:
             params = dict(params, loggingConfiguration=await execution_logs.check(self.platform,
                                                                                  params["loggingConfiguration"]))
