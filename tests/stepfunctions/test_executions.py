@@ -104,7 +104,10 @@ def test_stop_execution_aborts_a_waiting_execution(sfn: Any, make_machine: Any) 
     sfn.stop_execution(executionArn=arn, error="Stopped", cause="by test")
     done = sfn.describe_execution(executionArn=arn)
     assert (done["status"], done["error"], done["cause"]) == ("ABORTED", "Stopped", "by test")
-    assert history_types(sfn, arn)[-1] == "ExecutionAborted"
+    aborted = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"][0]
+    assert aborted["type"] == "ExecutionAborted"
+    assert aborted["previousEventId"] == 0  # as AWS records it
+    assert aborted["executionAbortedEventDetails"] == {"error": "Stopped", "cause": "by test"}
 
 
 def test_redrive_restarts_a_failed_execution_from_the_failed_state(sfn: Any, make_machine: Any) -> None:

@@ -252,3 +252,29 @@ def test_a_jsonata_wait_timestamp_may_be_an_expression(sfn: Any) -> None:
     definition = {"QueryLanguage": "JSONata", "StartAt": "W", "States": {
         "W": {"Type": "Wait", "Timestamp": "{% '2016-03-14T01:59:00Z' %}", "End": True}}}
     assert sfn.validate_state_machine_definition(definition=json.dumps(definition))["result"] == "OK"
+
+
+def test_pages_have_opaque_tokens_and_a_foreign_token_is_invalid(sfn: Any, make_machine: Any) -> None:
+    machines = {make_machine(PASS) for _ in range(3)}
+    seen: list[str] = []
+    params: dict[str, Any] = {"maxResults": 1}
+    while True:
+        page = sfn.list_state_machines(**params)
+        seen.extend(m["stateMachineArn"] for m in page["stateMachines"])
+        if "nextToken" not in page:
+            break
+        assert not page["nextToken"].isdigit()
+        params["nextToken"] = page["nextToken"]
+    assert machines <= set(seen)
+    with pytest.raises(ClientError) as err:
+        sfn.list_state_machines(nextToken="not-a-token")
+    assert err.value.response["Error"] == {"Code": "InvalidToken", "Message": "Invalid Token: 'Invalid token'"}
+
+
+def test_an_arn_without_the_arn_prefix_is_named_as_such(sfn: Any) -> None:
+    for call in (lambda: sfn.describe_state_machine(stateMachineArn="not_a_valid_arn"),
+                 lambda: sfn.list_executions(stateMachineArn="not_a_valid_arn")):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"] == {"Code": "InvalidArn",
+                                               "Message": "Invalid Arn: 'Invalid ARN prefix: not_a_valid_arn'"}

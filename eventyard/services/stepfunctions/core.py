@@ -3,6 +3,7 @@ the execution input check. The provider is the union of the groups (provider.py)
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,12 +21,28 @@ PAGE = 100
 T = TypeVar("T")
 
 
+TOKEN_PREFIX = "eventyard-page:"
+
+
 def page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
-    """One page of `items` for maxResults/nextToken (the token is the next offset)."""
-    start = int(params.get("nextToken") or 0) if str(params.get("nextToken") or "0").isdigit() else 0
+    """One page of `items` for maxResults/nextToken. Tokens are opaque, as AWS's are (a bare offset
+    would be read back as a number by clients that compare pages); one not handed out is InvalidToken."""
+    start = _offset(params["nextToken"]) if params.get("nextToken") else 0
     size = params.get("maxResults") or PAGE
     chunk = items[start:start + size]
-    return chunk, (str(start + size) if start + size < len(items) else None)
+    if start + size >= len(items):
+        return chunk, None
+    return chunk, base64.urlsafe_b64encode(f"{TOKEN_PREFIX}{start + size}".encode()).decode()
+
+
+def _offset(token: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        text = ""
+    if not text.startswith(TOKEN_PREFIX) or not text[len(TOKEN_PREFIX):].isdigit():
+        raise AwsError("InvalidToken", "Invalid Token: 'Invalid token'")
+    return int(text[len(TOKEN_PREFIX):])
 
 
 def check_input(text: str | None) -> str:

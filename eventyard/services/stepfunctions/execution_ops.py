@@ -203,6 +203,8 @@ class ExecutionOperations(ProviderCore):
         arn: str = params.get("stateMachineArn") or ""
         if not arn and "mapRunArn" not in params:
             raise AwsError("ValidationException", "Must provide a StateMachine ARN or MapRun ARN")
+        if arn:
+            names.check_arn(arn, "stateMachine")
 
         def read(conn: Connection) -> list[Any]:
             base, qualifier = names.split_qualified(arn)
@@ -249,7 +251,8 @@ class ExecutionOperations(ProviderCore):
             if params.get("cause") is not None:
                 details["cause"] = params["cause"]
             event_id = row["next_event_id"]
-            event = {"id": event_id, "previousEventId": row["last_event_id"], "timestamp": now,
+            # AWS: ExecutionAborted names no previous event (recorded: previousEventId 0)
+            event = {"id": event_id, "previousEventId": 0, "timestamp": now,
                      "type": "ExecutionAborted", "executionAbortedEventDetails": details}
             conn.execute(HISTORY_UPSERT, (arn, event_id, json.dumps(event)))
             conn.execute("UPDATE sfn_executions SET status = 'ABORTED', stopped_at = ?, error = ?, cause = ?, "

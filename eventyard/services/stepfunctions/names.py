@@ -39,5 +39,7 @@ def split_qualified(arn: str) -> tuple[str, str | None]:
 
 def check_arn(arn: str, kind: str) -> None:
     parts = arn.split(":")
-    if len(parts) < 7 or parts[0] != "arn" or parts[2] != "states" or parts[5] != kind:
+    if parts[0] != "arn" or len(parts) < 3:
+        raise AwsError("InvalidArn", f"Invalid Arn: 'Invalid ARN prefix: {arn}'")
+    if len(parts) < 7 or parts[2] != "states" or parts[5] != kind:
         raise AwsError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {arn}'")
