@@ -248,19 +248,21 @@ async def _lambda(host: ServiceHost, params: dict[str, Any]) -> dict[str, Any]:
         error = value.get("errorType", "Exception") if isinstance(value, dict) else "Exception"
         raise StatesError(error, raw)
     version = out.get("ExecutedVersion", "$LATEST")
+    request_id = str(uuid.uuid4())  # one request: the header and the SDK's metadata name the same id
     return {"ExecutedVersion": version, "Payload": value,
-            "SdkHttpMetadata": _sdk_http_metadata(host, version, len(raw.encode()), out.get("StatusCode", 200)),
-            "SdkResponseMetadata": {"RequestId": str(uuid.uuid4())}, "StatusCode": out.get("StatusCode", 200)}
+            "SdkHttpMetadata": _sdk_http_metadata(host, version, len(raw.encode()), out.get("StatusCode", 200),
+                                                  request_id),
+            "SdkResponseMetadata": {"RequestId": request_id}, "StatusCode": out.get("StatusCode", 200)}
 
 
-def _sdk_http_metadata(host: ServiceHost, version: str, length: int, status: int) -> dict[str, Any]:
+def _sdk_http_metadata(host: ServiceHost, version: str, length: int, status: int, request_id: str) -> dict[str, Any]:
     """The Invoke answer's HTTP metadata as AWS's optimized Lambda integration passes it on (the
     Java SDK's headers: each once as a value and once as a list of values)."""
     now = host.now()
     trace = f"Root=1-{int(now):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
     headers = {"Connection": "keep-alive", "Content-Length": str(length), "Content-Type": "application/json",
                "Date": formatdate(now, usegmt=True), "X-Amz-Executed-Version": version,
-               "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": str(uuid.uuid4()),
+               "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": request_id,
                "X-Amzn-Trace-Id": trace}
     return {"AllHttpHeaders": {k: [v] for k, v in headers.items()}, "HttpHeaders": headers, "HttpStatusCode": status}
 
@@ -316,3 +318,4 @@ async def _enqueue_activity(host: ServiceHost, request: TaskRequest) -> None:
         raise StatesError("States.Runtime", f"Activity Does Not Exist: '{arn}'")
     queue = host.runner.activity_queues.setdefault(arn, asyncio.Queue())
     await queue.put((request.task_token, json.dumps(request.parameters, separators=(",", ":"))))
+    host.runner.nodes.announce_activity(arn)  # a worker may be polling another node
