@@ -138,6 +138,15 @@ class Leases:
             self.held.pop(name, None)
         return taken
 
+    async def taken_by_others(self, prefix: str) -> set[str]:
+        """Names of leases starting with `prefix` that another node holds unexpired (one read, so a
+        node need not try, and write, for each lease it cannot have)."""
+        now, node = self.wall(), self.node_id
+        rows = await self.db.read(lambda conn: conn.execute(
+            "SELECT name FROM leases WHERE substr(name, 1, ?) = ? AND owner != ? AND expires_at > ?",
+            (len(prefix), prefix, node, now)).fetchall())
+        return {row[0] for row in rows}
+
     async def release(self, name: str) -> None:
         node = self.node_id
         self.held.pop(name, None)

@@ -1,5 +1,10 @@
 """Event source mappings: their configuration (CRUD, states, UUIDs) and one poller task per enabled
-mapping. Pollers read the source through its own operations (platform.call), as AWS's pollers do."""
+mapping. Pollers read the source through its own operations (platform.call), as AWS's pollers do.
+
+With shared storage (several nodes), a mapping is polled by the one node that holds its lease
+(`lambda:esm:<uuid>`): each node looks every few seconds for enabled mappings nobody holds, takes
+them, and stops polling the ones whose lease it lost; when a node dies, its mappings are taken over
+once its lease expires, and the new owner resumes from the stored checkpoints."""
 
 from __future__ import annotations
 
@@ -34,17 +39,50 @@ def _not_found(uuid_text: str) -> AwsError:
                     f"{uuid.uuid4()})", 404)
 
 
+LEASE_PREFIX = "lambda:esm:"
+OWNERSHIP_RECHECK = 2.0  # seconds between looks for mappings without an owner (shared storage)
+ACTIVE_STATES = {"Enabled", "Enabling", "Creating", "Updating"}
+
+
 class EsmRunner:
     def __init__(self, provider: Any) -> None:
         self.provider = provider
         self.platform = provider.platform
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self._configs: dict[str, str] = {}  # mapping -> the config its running poller was started with
+        self._ownership_changed = asyncio.Event()
 
     async def start(self) -> None:
+        if self.platform.db.shared:
+            self.platform.supervisor.loop("lambda:esm-ownership", self._take_ownership, OWNERSHIP_RECHECK,
+                                          wake=self._ownership_changed)
+            return
         rows = await self.platform.db.read(lambda c: c.execute(
             "SELECT * FROM lambda_event_source_mappings").fetchall())
         for row in rows:
             self._sync(row["uuid"], json.loads(row["config"]), row["region"], row["account_id"])
+
+    async def _take_ownership(self) -> None:
+        """Poll the enabled mappings this node holds or can take; stop the others (shared storage)."""
+        rows = await self.platform.db.read(lambda c: c.execute(
+            "SELECT uuid, config, region, account_id FROM lambda_event_source_mappings").fetchall())
+        others = await self.platform.leases.taken_by_others(LEASE_PREFIX)
+        wanted: set[str] = set()
+        for row in rows:
+            key, config = row["uuid"], json.loads(row["config"])
+            name = LEASE_PREFIX + key
+            if config.get("State") not in ACTIVE_STATES or name in others:
+                continue
+            if await self.platform.leases.hold(name):
+                wanted.add(key)
+                if key not in self.tasks or self._configs.get(key) != row["config"]:
+                    self._run_poller(key, config, row["region"], row["account_id"])
+                    self._configs[key] = row["config"]
+        for key in set(self.tasks) - wanted:
+            self._stop_poller(key)
+            self._configs.pop(key, None)
+            if LEASE_PREFIX + key in self.platform.leases.held:
+                await self.platform.leases.release(LEASE_PREFIX + key)
 
     async def stop(self) -> None:
         for task in self.tasks.values():
@@ -53,13 +91,23 @@ class EsmRunner:
         self.tasks.clear()
 
     def _sync(self, key: str, config: dict[str, Any], region: str, account_id: str) -> None:
+        if self.platform.db.shared:  # the ownership loop starts, restarts or stops it, on whichever node owns it
+            self._ownership_changed.set()
+            return
+        self._stop_poller(key)
+        if config.get("State") in ACTIVE_STATES:
+            self._run_poller(key, config, region, account_id)
+
+    def _run_poller(self, key: str, config: dict[str, Any], region: str, account_id: str) -> None:
+        self._stop_poller(key)
+        poller = poller_for(self.provider, key, config, region, account_id)
+        if poller is not None:
+            self.tasks[key] = self.provider.platform.supervisor.job(f"lambda:esm-{key}", poller.run)
+
+    def _stop_poller(self, key: str) -> None:
         task = self.tasks.pop(key, None)
         if task is not None:
             task.cancel()
-        if config.get("State") in {"Enabled", "Enabling", "Creating", "Updating"}:
-            poller = poller_for(self.provider, key, config, region, account_id)
-            if poller is not None:
-                self.tasks[key] = self.provider.platform.supervisor.job(f"lambda:esm-{key}", poller.run)
 
     # -- operations --------------------------------------------------------------------------
     async def create(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -168,9 +216,8 @@ class EsmRunner:
         row = await self._row(params["UUID"])
         await self.platform.db.write(lambda c: c.execute(
             "DELETE FROM lambda_event_source_mappings WHERE uuid=?", (params["UUID"],)))
-        task = self.tasks.pop(params["UUID"], None)
-        if task is not None:
-            task.cancel()
+        self._stop_poller(params["UUID"])
+        self._ownership_changed.set()
         return dict(json.loads(row["config"]), State="Deleting")
 
 

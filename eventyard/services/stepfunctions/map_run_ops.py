@@ -7,7 +7,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
-from eventyard.services.stepfunctions import names
+from eventyard.services.stepfunctions import names, nodes
 from eventyard.services.stepfunctions.core import ProviderCore, page
 from eventyard.services.stepfunctions.execution_ops import get_execution
 from eventyard.services.stepfunctions.map_runs import counts
@@ -85,6 +85,8 @@ class MapRunOperations(ProviderCore):
             _row(conn, arn)
             for key, value in changes.items():
                 conn.execute(f"UPDATE sfn_map_runs SET {columns[key]} = ? WHERE arn = ?", (value, arn))
+            if "maxConcurrency" in changes:  # the Map may run on another node
+                self.runner.nodes.told(conn, nodes.MAP_RUN_CHANNEL, f"{changes['maxConcurrency']}|{arn}")
 
         await self._write(run)
         if "maxConcurrency" in changes:

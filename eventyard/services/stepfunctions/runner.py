@@ -30,6 +30,7 @@ from eventyard.services.stepfunctions import metrics as sfn_metrics
 from eventyard.services.stepfunctions.driver import RESUME_TIMER, ExecutionDriver, still_running
 from eventyard.services.stepfunctions.execution_logs import ExecutionLogs
 from eventyard.services.stepfunctions.host import ServiceHost
+from eventyard.services.stepfunctions.nodes import Nodes
 from eventyard.services.stepfunctions.schema import HISTORY_UPSERT
 from eventyard.storage import Connection
 
@@ -49,12 +50,14 @@ class Runner:
         self.heartbeats: dict[str, float] = {}  # task token -> clock time of its last heartbeat
         self.durable_tokens: set[str] = set()  # tokens with a sfn_task_tokens row
         self.map_runs = map_runs.MapRuns(platform)
+        self.nodes = Nodes(self)  # several nodes: who drives what, signals between nodes (nodes.py)
         self.logs = ExecutionLogs(platform)  # execution history to CloudWatch Logs
 
     async def start(self) -> None:
         self.logs.start()
         self.platform.timers.register(RESUME_TIMER, self._on_resume_timer,
                                       RetryPolicy(max_attempts=10, base_delay=1.0))
+        self.nodes.start()
         rows = await self.platform.db.read(lambda conn: conn.execute(
             "SELECT arn, checkpoint FROM sfn_executions WHERE status = 'RUNNING' AND type = 'STANDARD'").fetchall())
         for row in rows:
@@ -120,11 +123,16 @@ class Runner:
         return interp
 
     async def _drive(self, arn: str) -> None:
-        row = await self.platform.db.read(lambda conn: dict(conn.execute(
-            "SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()))
-        if row["status"] != "RUNNING":
-            return
-        await ExecutionDriver(self, row).run()
+        if not await self.nodes.claim(arn):
+            return  # another live node drives it
+        try:
+            row = await self.platform.db.read(lambda conn: dict(conn.execute(
+                "SELECT * FROM sfn_executions WHERE arn = ?", (arn,)).fetchone()))
+            if row["status"] != "RUNNING":
+                return
+            await ExecutionDriver(self, row).run()
+        finally:
+            await self.nodes.release(arn)
 
     async def bounded(self, run: Any, deadline: float | None, host: ServiceHost, history: History,
                        lane: Lane) -> asl_execution.Outcome:

@@ -15,7 +15,7 @@ from eventyard.asl.model import Frame
 from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
-from eventyard.services.stepfunctions import machines, names
+from eventyard.services.stepfunctions import machines, names, nodes
 from eventyard.services.stepfunctions.core import ProviderCore, page
 from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.integrations import settle
@@ -73,6 +73,8 @@ class ActivityOperations(ProviderCore):
         names.check_arn(arn, "activity")
         await self._read(lambda conn: _activity(conn, arn))
         queue = self.runner.activity_queues.setdefault(arn, asyncio.Queue())
+        if self.runner.nodes.shared:  # a task may wait on any node
+            return await nodes.next_activity_task(self.runner.nodes, arn, queue, 60)
         loop = asyncio.get_running_loop()
         until = loop.time() + 60  # AWS long-polls for up to 60 s
         while True:
@@ -100,6 +102,7 @@ class ActivityOperations(ProviderCore):
             if row["outcome"] is not None:
                 return "answered"
             conn.execute("UPDATE sfn_task_tokens SET outcome = ? WHERE token = ?", (json.dumps(outcome), token))
+            self.runner.nodes.told(conn, nodes.TOKEN_CHANNEL, token)  # the waiting driver may be on another node
             return "stored"
 
         stored = await self._write(store) if entry is None or token in self.runner.durable_tokens else None
@@ -140,6 +143,7 @@ class ActivityOperations(ProviderCore):
             if row is None:
                 return None
             conn.execute("UPDATE sfn_task_tokens SET heartbeat_at = ? WHERE token = ?", (now, token))
+            self.runner.nodes.told(conn, nodes.HEARTBEAT_CHANNEL, f"{now!r}|{token}")
             return "answered" if row["outcome"] is not None else "beat"
 
         found = await self._write(beat) if entry is None or token in self.runner.durable_tokens else None
