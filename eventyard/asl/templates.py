@@ -16,8 +16,41 @@ from eventyard.asl.errors import PathNotFound, StatesError
 _VARIABLE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)(.*)$", re.S)
 
 
+class RawObject(dict[str, Any]):
+    """A JSON object that keeps the text it was read from (an execution's input)."""
+
+    raw: str
+
+
+class RawArray(list[Any]):
+    """A JSON array that keeps the text it was read from."""
+
+    raw: str
+
+
+def parse_keeping_text(text: str) -> Any:
+    """Parse a client's JSON document, keeping its text: AWS prints a document that passes through
+    states unchanged as it was sent (spacing included), inside arrays that states build too."""
+    value = json.loads(text)
+    kept: RawObject | RawArray
+    if isinstance(value, dict):
+        kept = RawObject(value)
+    elif isinstance(value, list):
+        kept = RawArray(value)
+    else:
+        return value
+    kept.raw = text
+    return kept
+
+
 def to_json(value: Any) -> str:
-    """JSON text as AWS prints it in histories and outputs (compact, unicode kept)."""
+    """JSON text as AWS prints it in histories and outputs (compact, unicode kept; a document that
+    kept its text, alone or in arrays, as it was sent)."""
+    raw = getattr(value, "raw", None)
+    if raw is not None:
+        return str(raw)
+    if type(value) is list and any(type(item) in (list, RawObject, RawArray) for item in value):
+        return "[" + ",".join(to_json(item) for item in value) + "]"
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 

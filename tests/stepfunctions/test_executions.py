@@ -224,3 +224,22 @@ def test_describe_state_machine_for_execution(sfn: Any, make_machine: Any) -> No
 
 
 __all__ = ["threading", "time"]
+
+
+def test_an_input_that_passes_through_unchanged_keeps_its_text(sfn: Any, make_machine: Any) -> None:
+    """AWS prints a document that no state changed as the client sent it, inside arrays too."""
+    inner = {"StartAt": "P2", "States": {"P2": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}]}}}
+    machine = make_machine({"StartAt": "P1", "States": {"P1": {"Type": "Parallel", "Next": "Changed",
+                                                                "Branches": [inner]},
+                                                         "Changed": {"Type": "Pass", "Result": [[1, 2]], "End": True}}})
+    sent = "[[1, 2, 3], [4, 5, 6]]"
+    arn = sfn.start_execution(stateMachineArn=machine, input=sent)["executionArn"]
+    finished(sfn, arn)
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    entered = [e["stateEnteredEventDetails"] for e in events if "stateEnteredEventDetails" in e]
+    assert [e["input"] for e in entered[:3]] == [sent, sent, sent]
+    exited = {e["stateExitedEventDetails"]["name"]: e["stateExitedEventDetails"]["output"]
+              for e in events if "stateExitedEventDetails" in e}
+    assert exited["P1"] == f"[[{sent}]]"
+    assert exited["Changed"] == "[[1,2]]"  # what a state makes is printed compactly

@@ -25,6 +25,7 @@ from eventyard.asl import execution as asl_execution
 from eventyard.asl import units
 from eventyard.asl.history import History, Lane
 from eventyard.asl.model import Checkpoint, Suspend, TaskRequest
+from eventyard.asl.templates import parse_keeping_text
 from eventyard.runtime import timers
 from eventyard.services.stepfunctions.execution_logs import LogTarget
 from eventyard.services.stepfunctions.host import ServiceHost
@@ -95,8 +96,10 @@ class ExecutionDriver:
         interp.on_transition = self.on_transition
         interp.top_hooks = self
         interp.units = self
-        run = asl_execution.run(interp, checkpoint["state"], checkpoint["input"], checkpoint.get("variables", {}),
-                                self.lane)
+        state_input = checkpoint["input"]
+        if state_input == json.loads(self.row["input"]):  # the execution's input, as the client sent it
+            state_input = parse_keeping_text(self.row["input"])
+        run = asl_execution.run(interp, checkpoint["state"], state_input, checkpoint.get("variables", {}), self.lane)
         outcome = await self.runner.bounded(run, self.deadline, self.host, self.history, self.lane)
         if outcome.status == "RUNNING":
             return

@@ -23,7 +23,7 @@ from eventyard.asl import execution as asl_execution
 from eventyard.asl import timestamps
 from eventyard.asl.history import History, Lane
 from eventyard.asl.interpreter import Interpreter
-from eventyard.asl.templates import to_json
+from eventyard.asl.templates import parse_keeping_text, to_json
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.stepfunctions import map_runs
 from eventyard.services.stepfunctions import metrics as sfn_metrics
@@ -217,5 +217,6 @@ class Runner:
         host = ServiceHost(self, row["region"], row["account_id"], row["arn"])
         interp = self.interpreter(row, host, history)
         asl_execution.record_start(interp, row["input"], row["role_arn"], lane)
-        outcome = await asl_execution.run(interp, interp.definition["StartAt"], json.loads(row["input"]), {}, lane)
+        outcome = await asl_execution.run(interp, interp.definition["StartAt"], parse_keeping_text(row["input"]), {},
+                                          lane)
         return outcome, history.events
