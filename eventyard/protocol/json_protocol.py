@@ -18,7 +18,9 @@ from eventyard.protocol.values import (
     decode_base64,
     encode_base64,
     epoch_seconds,
+    iso8601,
     parse_timestamp,
+    rfc822,
 )
 
 
@@ -155,6 +157,13 @@ def write_json(shape: Shape, value: Any) -> Any:
     if kind == "blob":
         return encode_base64(value)
     if kind == "timestamp":
+        # A shape's timestampFormat trait wins over the protocol's epoch seconds (Schemas' iso8601
+        # members): strict clients such as the JS SDK v3 refuse a number there.
+        fmt = shape.serialization.get("timestampFormat")
+        if fmt == "iso8601":
+            return iso8601(value)
+        if fmt == "rfc822":
+            return rfc822(value)
         seconds = epoch_seconds(value)
         return int(seconds) if float(seconds).is_integer() else round(seconds, 3)
     if kind in {"float", "double"} and isinstance(value, float) and not math.isfinite(value):
