@@ -103,3 +103,44 @@ def test_sqs_mapping_deletes_successes_and_keeps_reported_failures(server: Any, 
         assert message["MessageId"] == bad_id
     finally:
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_an_sqs_mapping_passes_records_in_aws_shape(server: Any, lam: Any, make_function: Any, unique: str) -> None:
+    sqs = server.client("sqs")
+    url, arn = queue(sqs, f"shape-{unique}")
+    _, sink_arn = queue(sqs, f"shape-sink-{unique}")
+    sink_url = sqs.get_queue_url(QueueName=f"shape-sink-{unique}")["QueueUrl"]
+    code = ("import boto3, json, os\ndef handler(event, context):\n"
+            "    boto3.client('sqs').send_message(QueueUrl=os.environ['SINK'], MessageBody=json.dumps(event))\n")
+    name = make_function(code, Environment={"Variables": {"SINK": sink_url}})
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=1)
+    try:
+        assert "LastProcessingResult" not in mapping  # AWS: stream sources only
+        sqs.send_message(QueueUrl=url, MessageBody="plain")
+        sqs.send_message(QueueUrl=url, MessageBody="tagged",
+                         MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})
+        records = [json.loads(receive_one(sqs, sink_url)["Body"])["Records"][0] for _ in range(2)]
+        by_body = {r["body"]: r for r in records}
+        assert by_body["plain"]["md5OfMessageAttributes"] is None and by_body["plain"]["messageAttributes"] == {}
+        assert len(by_body["tagged"]["md5OfMessageAttributes"]) == 32
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_a_mapping_on_a_missing_queue_or_with_a_bad_filter_is_refused(lam: Any, make_function: Any,
+                                                                      unique: str) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    name = make_function(OK)
+    with pytest.raises(ClientError) as caught:
+        lam.create_event_source_mapping(EventSourceArn=f"arn:aws:sqs:us-east-1:000000000000:missing-{unique}",
+                                        FunctionName=name, BatchSize=1)
+    assert caught.value.response["Error"] == {
+        "Code": "InvalidParameterValueException",
+        "Message": "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. "
+                   "SQS Error Message: The specified queue does not exist."}
+    with pytest.raises(ClientError) as caught:
+        lam.create_event_source_mapping(EventSourceArn=f"arn:aws:sqs:us-east-1:000000000000:missing-{unique}",
+                                        FunctionName=name, FilterCriteria={"Filters": [{"Pattern": "simple string"}]})
+    assert caught.value.response["Error"]["Message"] == "Invalid filter pattern definition."

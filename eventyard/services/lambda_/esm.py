@@ -132,7 +132,7 @@ class EsmRunner:
             "UUID": key, "EventSourceArn": source, "BatchSize": batch,
             "MaximumBatchingWindowInSeconds": window,
             "FunctionArn": function_arn(ref.region, ref.account_id, ref.name, ref.qualifier),
-            "LastModified": now, "LastProcessingResult": "No records processed",
+            "LastModified": now,
             "State": "Creating" if params.get("Enabled", True) else "Disabled",
             "StateTransitionReason": "USER_INITIATED",
             "FunctionResponseTypes": params.get("FunctionResponseTypes", []),
@@ -143,7 +143,10 @@ class EsmRunner:
             if params.get(k) is not None:
                 config[k] = params[k]
         position: dict[str, Any] = {}
+        if kind == "sqs":
+            await _check_queue(self.platform, source)
         if kind == "kinesis":
+            config["LastProcessingResult"] = "No records processed"  # AWS: stream sources only
             await _check_stream(self.platform, source)
             _check_stream_limits(params)
             position["_start"] = _starting_point(params, now)
@@ -228,8 +231,22 @@ def _check_filters(criteria: dict[str, Any]) -> None:
         try:
             compile_event_pattern(item.get("Pattern", ""))
         except InvalidPattern as exc:
+            # AWS names no reason
+            raise AwsError("InvalidParameterValueException", "Invalid filter pattern definition.") from exc
+
+
+async def _check_queue(platform: Any, arn: str) -> None:
+    """AWS reads the queue when the mapping is created and answers SQS's error in its own words."""
+    _, _, _, region, account, name = arn.split(":", 5)
+    try:
+        await platform.call("sqs", "GetQueueUrl", {"QueueName": name, "QueueOwnerAWSAccountId": account},
+                            region=region, account_id=account)
+    except AwsError as exc:
+        if exc.code in {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"}:
             raise AwsError("InvalidParameterValueException",
-                           f"Invalid filter pattern definition. {exc.message}") from exc
+                           "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue."
+                           " SQS Error Message: The specified queue does not exist.") from exc
+        raise
 
 
 async def _check_stream(platform: Any, arn: str) -> None:

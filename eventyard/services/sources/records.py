@@ -63,6 +63,7 @@ def sqs_record(message: dict[str, Any], source_arn: str, region: str) -> dict[st
         message_attributes[name] = item
     return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
             "attributes": attributes, "messageAttributes": message_attributes,
+            "md5OfMessageAttributes": message.get("MD5OfMessageAttributes"),  # null without attributes, as AWS
             "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": source_arn,
             "awsRegion": region}
 
