@@ -164,3 +164,13 @@ def test_latest_is_named_where_aws_names_it(lam: Any, make_function: Any) -> Non
     with pytest.raises(ClientError) as caught:
         lam.get_function(FunctionName=f"{arn}-gone:$LATEST")
     assert caught.value.response["Error"]["Message"] == f"Function not found: {arn}-gone:$LATEST"
+
+
+def test_invoking_a_missing_function_names_latest(lam: Any, unique: str) -> None:
+    with pytest.raises(ClientError) as caught:
+        lam.invoke(FunctionName=f"missing-{unique}", Payload=b"{}")
+    assert caught.value.response["Error"]["Message"] == \
+        f"Function not found: arn:aws:lambda:us-east-1:000000000000:function:missing-{unique}:$LATEST"
+    with pytest.raises(ClientError) as caught:
+        lam.get_function(FunctionName=f"missing-{unique}")
+    assert caught.value.response["Error"]["Message"].endswith(f"function:missing-{unique}")  # Get does not

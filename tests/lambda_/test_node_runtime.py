@@ -86,3 +86,16 @@ def test_the_first_report_has_the_init_duration(server: Any, lam: Any, node_func
     line = eventually(report)
     init = re.search(r"Init Duration: ([0-9.]+) ms", line)
     assert init is not None and float(init.group(1)) > 0, line
+
+
+def test_console_lines_carry_time_request_id_and_level(lam: Any, node_function: Any) -> None:
+    import base64
+
+    name = node_function({"index.mjs": "export const handler = async () => { console.log({}); "
+                                       "console.error('two\\nlines'); return 1; };\n"})
+    answer = lam.invoke(FunctionName=name, LogType="Tail", Payload=b"{}")
+    request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    lines = base64.b64decode(answer["LogResult"]).decode().split("\n")
+    logged = [line for line in lines if f"\t{request_id}\t" in line]
+    assert [line.split("\t", 1)[1] for line in logged] == [f"{request_id}\tINFO\t{{}}", f"{request_id}\tERROR\ttwo\rlines"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", logged[0].split("\t")[0])

@@ -7,6 +7,7 @@ const fs = require("fs");
 const http = require("http");
 const path = require("path");
 const { pathToFileURL } = require("url");
+const util = require("util");
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const base = "/2018-06-01/runtime";
 
@@ -29,6 +30,19 @@ function errorDoc(err) {
   }
   return JSON.stringify({ errorType: err.name || "Error", errorMessage: err.message || "",
     trace: err.stack ? String(err.stack).split("\n") : [] });
+}
+
+// As AWS's runtime does: console lines carry the time, the request id and the level, and a
+// multi-line message stays one log event (its newlines become carriage returns).
+let currentRequestId;
+function patchConsole() {
+  const levels = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
+  for (const [method, level] of Object.entries(levels)) {
+    console[method] = (...args) => {
+      const message = util.format(...args).replace(/\n/g, "\r");
+      process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message}\n`);
+    };
+  }
 }
 
 function named(name, message) {
@@ -85,6 +99,7 @@ function invoke(handler, event, context) {
 }
 
 async function main() {
+  patchConsole();
   const [file, fn] = process.argv[2].split(/\.(?=[^.]+$)/);
   let handler;
   try {
@@ -98,6 +113,7 @@ async function main() {
   for (;;) {
     const next = await call("GET", "/invocation/next");
     const id = next.headers["lambda-runtime-aws-request-id"];
+    currentRequestId = id;
     process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"] || "";
     const deadline = Number(next.headers["lambda-runtime-deadline-ms"]);
     const context = { awsRequestId: id, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
