@@ -168,3 +168,11 @@ def test_the_installed_wheel_serves_from_anywhere(installed: Path, installed_ser
                        aws_secret_access_key="secret", config=CLIENT_CONFIG)
     policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
     assert policy["Policy"]["DefaultVersionId"] == "v1"  # the data file travelled inside the wheel
+
+
+def test_make_run_installs_the_server_alone_and_takes_a_port(tmp_path: Path) -> None:
+    planned = subprocess.run(["make", "-n", "run", "PORT=4567", f"VENV={tmp_path / 'venv'}"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    installs = [line for line in planned.splitlines() if " pip install " in line]
+    assert installs and all("[" not in line for line in installs), installs  # no extras: no test tools
+    assert planned.splitlines()[-1].endswith("eventyard serve --host 127.0.0.1 --port 4567")
