@@ -1,4 +1,5 @@
-"""CloudWatch Logs, the subset that reads and writes function logs (JSON 1.1, `Logs_20140328`)."""
+"""CloudWatch Logs (JSON 1.1, `Logs_20140328`): groups, streams and events, metric and subscription filters,
+Logs Insights queries, retention and tags."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 from eventyard.protocol.json_protocol import JsonProtocol
 from eventyard.protocol.models import service_model
 from eventyard.services.base import Service
+from eventyard.services.logs.monitoring_schema import MIGRATIONS as MONITORING_MIGRATIONS
 from eventyard.services.logs.provider import LogsProvider
 from eventyard.services.logs.schema import MIGRATIONS
 
@@ -21,5 +23,5 @@ def create_service(platform: Platform) -> Service:
         target_prefix="Logs_20140328",
         provider=LogsProvider(platform),
         protocols=[JsonProtocol(service_model("logs"))],
-        migrations=MIGRATIONS,
+        migrations=[*MIGRATIONS, *MONITORING_MIGRATIONS],
     )

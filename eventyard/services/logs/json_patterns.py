@@ -5,6 +5,7 @@ What is reproduced (CloudWatch Logs "Filter pattern syntax", JSON log events):
 - string comparisons `=` / `!=` with a quoted or bare value, `*` as a wildcard in the value;
 - numeric comparisons `=`, `!=`, `<`, `<=`, `>`, `>=` against numeric fields;
 - `IS TRUE`, `IS FALSE`, `IS NULL`, `NOT EXISTS`;
+- `%regex%` values with `=` / `!=` (the dialect of `log_regex`);
 - `&&`, `||` (&& binds tighter) and parentheses.
 A message that is not a JSON object matches no JSON pattern. A comparison on a field the event does
 not have is false (only `NOT EXISTS` matches a missing field).
@@ -18,16 +19,23 @@ from collections.abc import Callable
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.services.logs import log_regex
 
 Predicate = Callable[[Any], bool]
 _MISSING = object()
-_TOKEN = re.compile(r"""\s*(?:(?P<op>&&|\|\||<=|>=|!=|=|<|>|\(|\))|(?P<str>"(?:[^"\\]|\\.)*")"""
+_TOKEN = re.compile(r"""\s*(?:(?P<op>&&|\|\||<=|>=|!=|=|<|>|\(|\))|(?P<str>"(?:[^"\\]|\\.)*")|(?P<regex>%[^%]+%)"""
                     r"""|(?P<sel>\$(?:\.[A-Za-z0-9_@$-]+|\[\d+\])+)|(?P<word>[^\s()=<>!&|"]+))""")
 
 
 def is_json_pattern(pattern: str) -> bool:
     text = pattern.strip()
     return text.startswith("{") and text.endswith("}")
+
+
+def select(document: Any, selector: str) -> Any:
+    """The value at `$.a.b[0]` in a parsed event, or None when it is missing."""
+    value = _select(document, selector)
+    return None if value is _MISSING else value
 
 
 def compile_json_pattern(pattern: str) -> Predicate:
@@ -133,6 +141,10 @@ class _Parser:
         if kind != "op" or operator not in {"=", "!=", "<", "<=", ">", ">="}:
             raise _invalid()
         kind, value = self.take()
+        if kind == "regex":
+            if operator not in {"=", "!="}:
+                raise _invalid()
+            return _regex_test(selector, operator, _compile_regex(value[1:-1]))
         if kind == "str":
             text = json.loads(value)
             if operator not in {"=", "!="}:
@@ -156,6 +168,23 @@ class _Parser:
             expected = {"TRUE": True, "FALSE": False, "NULL": None}[word]
             return lambda d: _select(d, selector) is expected
         raise _invalid()
+
+
+def _compile_regex(body: str) -> re.Pattern[str]:
+    compiled = log_regex.compile_log_regex(body)
+    if compiled is None:
+        raise _invalid()
+    return compiled
+
+
+def _regex_test(selector: str, operator: str, regex: re.Pattern[str]) -> Predicate:
+    def test(document: Any) -> bool:
+        value = _select(document, selector)
+        if value is _MISSING or isinstance(value, (dict, list, bool)) or value is None:
+            return False
+        found = regex.search(str(value)) is not None
+        return found if operator == "=" else not found
+    return test
 
 
 def _string_test(selector: str, operator: str, text: str) -> Predicate:

@@ -8,6 +8,8 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.logs import json_patterns, store
 from eventyard.services.logs import metrics as log_metrics
+from eventyard.services.logs.filter_ops import FilterOperations
+from eventyard.services.logs.group_ops import GroupOperations
 from eventyard.storage import Connection, Row
 
 MAX_EVENTS = 10_000
@@ -34,11 +36,15 @@ def _parse_token(token: str | None) -> tuple[str, int] | None:
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
 
-class LogsProvider(Provider):
+class LogsProvider(FilterOperations, GroupOperations, Provider):
     unsupported_error_code = "InvalidOperationException"
 
     def now(self) -> float:
         return self.platform.clock.now()
+
+    async def start(self) -> None:
+        self.register_filter_work()
+        self.supervise_retention()
 
     async def create_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         now = self.now()
@@ -144,6 +150,7 @@ class LogsProvider(Provider):
             stream = store.get_stream(c, group["id"], params["logStreamName"])
             store.put_events(c, stream["id"], [(e["timestamp"], e["message"]) for e in events], now)
         await self.platform.db.write(run)
+        self.platform.timers.wake()  # subscription deliveries written with the events
         log_metrics.ingested(self.platform.metrics, ctx.account_id, ctx.region, params["logGroupName"],
                              [(e["timestamp"], e["message"]) for e in events],
                              ctx.headers.get(log_metrics.EMF_HEADER) == "json/emf")

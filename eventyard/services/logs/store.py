@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.services.logs import ingest
 from eventyard.storage import Connection, Row
 
 
@@ -69,8 +70,16 @@ def put_events(conn: Connection, stream_id: int, events: Iterable[tuple[int, str
     rows = [(stream_id, int(ts), int(now * 1000), message) for ts, message in events]
     if not rows:
         return
-    conn.executemany("INSERT INTO logs_events (stream_id, timestamp, ingestion_time, message) VALUES (?,?,?,?)",
-                     rows)
+    found = ingest.listeners(conn, stream_id)
+    if found is not None and found.need_event_ids:
+        ids = [conn.execute("INSERT INTO logs_events (stream_id, timestamp, ingestion_time, message)"
+                            " VALUES (?,?,?,?) RETURNING id", row).fetchone()[0] for row in rows]
+    else:
+        conn.executemany("INSERT INTO logs_events (stream_id, timestamp, ingestion_time, message) VALUES (?,?,?,?)",
+                         rows)
+        ids = [0] * len(rows)
+    if found is not None:  # metric filters and subscription filters see the events in this transaction
+        ingest.stored(conn, found, [(int(i), r[1], r[3]) for i, r in zip(ids, rows, strict=True)], now)
     stamps = [r[1] for r in rows]
     size = sum(len(r[3].encode()) + 26 for r in rows)
     first, last = min(stamps), max(stamps)

@@ -1,0 +1,118 @@
+"""Log group operations beyond the basics (a mixin of LogsProvider): ListLogGroups, tags in both of
+AWS's API generations (TagResource/UntagResource/ListTagsForResource by ARN, and the older
+TagLogGroup/UntagLogGroup/ListTagsLogGroup by name), and the retention sweep that deletes events
+older than their group's retention, by the server's clock."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from eventyard.protocol.errors import AwsError
+from eventyard.services.base import Provider, RequestContext
+from eventyard.services.logs import store
+from eventyard.storage import Connection, Row
+
+RETENTION_SWEEP = 10.0  # seconds between sweeps; the events' age is judged by the server's clock
+MAX_TAGS = 50
+DAY_MS = 86_400_000
+
+
+class GroupOperations(Provider):
+    def supervise_retention(self) -> None:
+        self.platform.supervisor.every("logs:retention", RETENTION_SWEEP,
+                                       self.platform.leases.once("logs:retention", self.expire_events))
+
+    async def expire_events(self) -> int:
+        """Delete every event older than its group's retention; answers how many went."""
+        now_ms = int(self.platform.clock.now() * 1000)
+        return int(await self.platform.db.write(lambda conn: expire(conn, now_ms)))
+
+    async def list_log_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        matches = _name_matcher(params.get("logGroupNamePattern"))
+        wanted_class = params.get("logGroupClass")
+        after = params.get("nextToken") or ""
+        limit = params.get("limit") or 50
+
+        def run(conn: Connection) -> list[Row]:
+            return conn.execute("SELECT name FROM logs_groups WHERE account_id=? AND region=? AND name > ?"
+                                " ORDER BY name", (ctx.account_id, ctx.region, after)).fetchall()
+        rows = [r for r in await self.platform.db.read(run) if matches(r["name"])]
+        if wanted_class not in (None, "STANDARD"):  # every group here is of the STANDARD class
+            rows = []
+        page = rows[:limit]
+        out: dict[str, Any] = {"logGroups": [
+            {"logGroupName": r["name"], "logGroupArn": store.group_arn(ctx.region, ctx.account_id, r["name"]),
+             "logGroupClass": "STANDARD"} for r in page]}
+        if len(rows) > limit:
+            out["nextToken"] = page[-1]["name"]
+        return out
+
+    # -- tags by ARN -------------------------------------------------------------------------
+    async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        name = _group_name(params["resourceArn"], ctx)
+        await self._change_tags(ctx, name, params["tags"], [])
+
+    async def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        name = _group_name(params["resourceArn"], ctx)
+        await self._change_tags(ctx, name, {}, params["tagKeys"])
+
+    async def list_tags_for_resource(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = _group_name(params["resourceArn"], ctx)
+        return {"tags": await self._tags(ctx, name)}
+
+    # -- tags by name (the older operations) -------------------------------------------------
+    async def tag_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._change_tags(ctx, params["logGroupName"], params["tags"], [])
+
+    async def untag_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._change_tags(ctx, params["logGroupName"], {}, params["tags"])
+
+    async def list_tags_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {"tags": await self._tags(ctx, params["logGroupName"])}
+
+    async def _tags(self, ctx: RequestContext, name: str) -> dict[str, str]:
+        row = await self.platform.db.read(lambda conn: store.get_group(conn, ctx.account_id, ctx.region, name))
+        return dict(json.loads(row["tags"] or "{}"))
+
+    async def _change_tags(self, ctx: RequestContext, name: str, added: dict[str, str], removed: list[str]) -> None:
+        def run(conn: Connection) -> None:
+            group = store.get_group(conn, ctx.account_id, ctx.region, name)
+            tags = dict(json.loads(group["tags"] or "{}"))
+            tags.update(added)
+            for key in removed:
+                tags.pop(key, None)
+            if len(tags) > MAX_TAGS:
+                raise AwsError("TooManyTagsException", f"A resource can have no more than {MAX_TAGS} tags.")
+            conn.execute("UPDATE logs_groups SET tags=? WHERE id=?", (json.dumps(tags), group["id"]))
+        await self.platform.db.write(run)
+
+
+def expire(conn: Connection, now_ms: int) -> int:
+    deleted = 0
+    for group in conn.execute("SELECT id, retention_days FROM logs_groups WHERE retention_days IS NOT NULL").fetchall():
+        cutoff = now_ms - int(group["retention_days"]) * DAY_MS
+        deleted += conn.execute("DELETE FROM logs_events WHERE stream_id IN (SELECT id FROM logs_streams WHERE"
+                                " group_id = ?) AND timestamp < ?", (group["id"], cutoff)).rowcount
+    return deleted
+
+
+def _group_name(arn: str, ctx: RequestContext) -> str:
+    """The log group an ARN names (with or without the trailing `:*`); other resources are not tagged here."""
+    parts = arn.split(":", 6)
+    if len(parts) < 7 or parts[:3] != ["arn", "aws", "logs"] or parts[5] != "log-group":
+        raise AwsError("InvalidParameterException", f"Invalid resource ARN: {arn}")
+    if parts[3] != ctx.region or parts[4] != ctx.account_id:
+        raise AwsError("ResourceNotFoundException", "The specified log group does not exist.")
+    return parts[6].removesuffix(":*")
+
+
+def _name_matcher(pattern: str | None) -> Any:
+    """logGroupNamePattern: alternatives separated by `|`, `^` for a prefix, otherwise a substring
+    (case-sensitive, as AWS documents)."""
+    if not pattern:
+        return lambda name: True
+    alternatives = [re.escape(p[1:]) if p.startswith("^") else ".*" + re.escape(p) for p in pattern.split("|")]
+    regex = re.compile("|".join(f"(?:{a})" for a in alternatives))
+    return lambda name: regex.match(name) is not None
