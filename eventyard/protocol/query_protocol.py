@@ -74,7 +74,9 @@ class QueryProtocol:
             wrapper = shape.serialization.get("resultWrapper")
             inner: list[str] = []
             _write_members(shape, result or {}, inner)
-            if wrapper:
+            if wrapper and not inner:
+                parts.append(f"<{wrapper}/>")  # an empty result is one empty element, as AWS writes it
+            elif wrapper:
                 parts.append(f"<{wrapper}>")
                 parts.extend(inner)
                 parts.append(f"</{wrapper}>")

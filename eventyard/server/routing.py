@@ -51,7 +51,8 @@ class Router:
         """Unsigned raw requests (curl, form posts): SQS's queue-URL paths and QueueUrl params."""
         text = request.body.decode("utf-8", "replace") if request.method == "POST" else request.query_string
         if "Action=" in text or "Action=" in request.query_string:
-            if "QueueUrl=" in text or "QueueName=" in text or re.match(r"^/\d{12}/[^/]+$", request.path):
+            if "QueueUrl=" in text or "QueueName=" in text or re.match(r"^(/queue/[a-z0-9-]+)?/\d{12}/[^/]+$",
+                                                                          request.path):
                 return self.services.get("sqs")
             if "TopicArn=" in text or "SubscriptionArn=" in text:
                 return self.services.get("sns")

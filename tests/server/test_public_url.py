@@ -27,7 +27,7 @@ def public_server(tmp_path: Path) -> Iterator[ServerProcess]:
 def test_handed_out_urls_start_with_the_public_url(public_server: ServerProcess, unique: str) -> None:
     sqs, sns = public_server.client("sqs"), public_server.client("sns")
     url = sqs.create_queue(QueueName=f"q-{unique}")["QueueUrl"]
-    assert url == f"{PUBLIC}/000000000000/q-{unique}"
+    assert url == f"{PUBLIC}/queue/us-east-1/000000000000/q-{unique}"
     assert sqs.get_queue_url(QueueName=f"q-{unique}")["QueueUrl"] == url
     assert url in sqs.list_queues()["QueueUrls"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -122,7 +122,10 @@ def test_a_move_task_can_target_another_queue_and_be_cancelled(sqs_json: Any, un
                                          MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
     with pytest.raises(ClientError) as excinfo:
         sqs.start_message_move_task(SourceArn=arn_of(sqs, dlq))
-    assert error_code(excinfo) == "AWS.SimpleQueueService.UnsupportedOperation"
+    # Recorded against AWS: a second task for the same source is an invalid parameter.
+    assert error_code(excinfo) == "InvalidParameterValue"
+    assert excinfo.value.response["Error"]["Message"] == (
+        "There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
     moved = sqs.cancel_message_move_task(TaskHandle=handle)["ApproximateNumberOfMessagesMoved"]
     assert 0 <= moved < 5
     assert sqs.list_message_move_tasks(SourceArn=arn_of(sqs, dlq), MaxResults=10)["Results"][0]["Status"] == "CANCELLED"

@@ -43,7 +43,7 @@ class Engine:
         return self.run(lambda c: messages.receive(c, queues.get(c, queue.key), n, visibility, self.clock.now()))
 
     def delete(self, queue: queues.Queue, handle: str) -> None:
-        self.run(lambda c: messages.delete(c, queues.get(c, queue.key), handle))
+        self.run(lambda c: messages.delete(c, queues.get(c, queue.key), handle, self.clock.now()))
 
 
 @pytest.fixture

@@ -82,15 +82,32 @@ def test_change_visibility_makes_a_message_visible_again(sqs: Any, queue_url: st
     assert sqs.receive_message(QueueUrl=queue_url)["Messages"][0]["MessageId"] == message["MessageId"]
 
 
-def test_change_visibility_of_a_message_not_in_flight_is_refused(
+def test_a_standard_message_takes_a_new_visibility_after_its_timeout_ended(
         sqs: Any, queue_url: str, server: ServerProcess) -> None:
+    # Recorded against AWS: ChangeMessageVisibility after the timeout expired succeeds.
     sqs.send_message(QueueUrl=queue_url, MessageBody="late")
     message = sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=5)["Messages"][0]
     server.advance_clock(6)
+    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=10)
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue_url)
+    server.advance_clock(11)
+    assert sqs.receive_message(QueueUrl=queue_url)["Messages"][0]["Body"] == "late"
+
+
+def test_a_fifo_message_refuses_a_visibility_change_once_its_timeout_ended(
+        sqs: Any, fifo_url: str, server: ServerProcess) -> None:
+    sqs.send_message(QueueUrl=fifo_url, MessageBody="late", MessageGroupId="g", MessageDeduplicationId="d")
+    message = sqs.receive_message(QueueUrl=fifo_url, VisibilityTimeout=5)["Messages"][0]
+    server.advance_clock(6)
     with pytest.raises(ClientError) as excinfo:
-        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+        sqs.change_message_visibility(QueueUrl=fifo_url, ReceiptHandle=message["ReceiptHandle"],
                                       VisibilityTimeout=10)
     assert error_code(excinfo) == "AWS.SimpleQueueService.MessageNotInflight"
+    with pytest.raises(ClientError) as excinfo:
+        sqs.delete_message(QueueUrl=fifo_url, ReceiptHandle=message["ReceiptHandle"])
+    assert excinfo.value.response["Error"]["Message"] == (
+        f"Value {message['ReceiptHandle']} for parameter ReceiptHandle is invalid. Reason: The receipt handle has "
+        "expired.")
 
 
 def test_change_visibility_of_a_deleted_message_is_refused(sqs: Any, queue_url: str) -> None:

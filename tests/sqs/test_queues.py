@@ -15,10 +15,31 @@ def error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
     return str(excinfo.value.response["Error"]["Code"])
 
 
-def test_create_queue_returns_a_url_in_aws_shape(sqs: Any, unique: str, server: ServerProcess) -> None:
+def test_create_queue_returns_a_url_that_names_its_region(sqs: Any, unique: str, server: ServerProcess) -> None:
     url = sqs.create_queue(QueueName=f"shape-{unique}")["QueueUrl"]
-    assert url == f"http://127.0.0.1:{server.port}/000000000000/shape-{unique}"
+    assert url == f"http://127.0.0.1:{server.port}/queue/us-east-1/000000000000/shape-{unique}"
     assert sqs.get_queue_url(QueueName=f"shape-{unique}")["QueueUrl"] == url
+
+
+def test_the_same_name_in_two_regions_gets_two_urls(server: ServerProcess, unique: str) -> None:
+    east, west = server.client("sqs"), server.client("sqs", region="eu-central-1")
+    east_url = east.create_queue(QueueName=f"twin-{unique}")["QueueUrl"]
+    west_url = west.create_queue(QueueName=f"twin-{unique}")["QueueUrl"]
+    assert east_url != west_url and "/eu-central-1/" in west_url
+    assert east_url in east.list_queues(QueueNamePrefix="twin-")["QueueUrls"]
+    assert west_url not in east.list_queues(QueueNamePrefix="twin-")["QueueUrls"]
+    with pytest.raises(ClientError) as excinfo:  # another region's URL finds no queue here
+        east.get_queue_attributes(QueueUrl=west_url)
+    assert error_code(excinfo) == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+@pytest.mark.parametrize("form", ["{base}/{account}/{name}", "https://sqs.us-east-1.amazonaws.com/{account}/{name}",
+                                  "https://queue.amazonaws.com/{account}/{name}", "{name}"])
+def test_every_queue_url_form_clients_send_works(sqs: Any, unique: str, server: ServerProcess, form: str) -> None:
+    sqs.create_queue(QueueName=f"form-{unique}")
+    url = form.format(base=server.url, account="000000000000", name=f"form-{unique}")
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "hello"
 
 
 def test_create_queue_is_idempotent_with_the_same_attributes(sqs: Any, unique: str) -> None:

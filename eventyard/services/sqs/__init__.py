@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from eventyard.services.base import Service
 from eventyard.services.sqs.provider import SqsProvider
 from eventyard.services.sqs.schema import MIGRATIONS
-from eventyard.services.sqs.wire import SqsJsonProtocol, SqsQueryProtocol
+from eventyard.services.sqs.wire import SqsJsonProtocol, SqsQueryJsonProtocol, SqsQueryProtocol
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -19,6 +19,7 @@ def create_service(platform: Platform) -> Service:
         signing_name="sqs",
         target_prefix="AmazonSQS",
         provider=SqsProvider(platform),
-        protocols=[SqsJsonProtocol(), SqsQueryProtocol()],
+        # The query API answered as JSON is chosen by its Accept header (SqsQueryJsonProtocol.accepts).
+        protocols=[SqsJsonProtocol(), SqsQueryJsonProtocol(), SqsQueryProtocol()],
         migrations=MIGRATIONS,
     )

@@ -73,6 +73,8 @@ def normalize(attributes: dict[str, str], fifo: bool, queue_exists: Callable[[st
     """Validate attributes being set on a queue and return them in their stored spelling."""
     out: dict[str, str] = {}
     for name, raw in attributes.items():
+        if name in {"DeduplicationScope", "FifoThroughputLimit"} and not fifo:
+            raise AwsError("InvalidAttributeName", f"You can specify the {name} only when FifoQueue is set to true.")
         if name not in SETTABLE or (name in FIFO_ONLY and not fifo and name != "FifoQueue"):
             raise AwsError("InvalidAttributeName", f"Unknown Attribute {name}.")
         value = str(raw)

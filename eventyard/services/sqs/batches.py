@@ -38,8 +38,26 @@ def check_batch_size(total: int) -> None:
                        f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.")
 
 
+def check_fifo_entries(messages: list[Any], content_based_dedup: bool) -> None:
+    """A FIFO batch with an entry missing its group or deduplication id is refused whole (recorded)."""
+    for message in messages:
+        if not message.group_id:
+            raise AwsError("InvalidParameterValue", "The request must contain the parameter MessageGroupId.")
+    for message in messages:
+        if not message.dedup_id and not content_based_dedup:
+            raise AwsError("InvalidParameterValue", "The queue should either have ContentBasedDeduplication enabled "
+                           "or MessageDeduplicationId provided explicitly")
+
+
 def failure(entry_id: str, error: AwsError) -> dict[str, Any]:
-    return {"Id": entry_id, "SenderFault": error.sender_fault, "Code": error.code, "Message": error.message}
+    # A batch entry's invalid parameters "cannot be validated" where SendMessage says "are invalid" (recorded).
+    message = error.message.replace("One or more parameters are invalid.", "One or more parameters cannot be validated.")
+    return {"Id": entry_id, "SenderFault": error.sender_fault, "Code": error.code, "Message": message}
+
+
+def _answer(successful: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """AWS leaves an empty list out of a batch answer."""
+    return {k: v for k, v in (("Successful", successful), ("Failed", failed)) if v}
 
 
 def results(entries: list[dict[str, Any]], outcomes: list[dict[str, Any] | AwsError]) -> dict[str, list[dict[str, Any]]]:
@@ -50,7 +68,7 @@ def results(entries: list[dict[str, Any]], outcomes: list[dict[str, Any] | AwsEr
             failed.append(failure(entry["Id"], outcome))
         else:
             successful.append({"Id": entry["Id"], **outcome})
-    return {"Successful": successful, "Failed": failed}
+    return _answer(successful, failed)
 
 
 def run_entries(conn: Connection, entries: list[dict[str, Any]],
@@ -65,4 +83,4 @@ def run_entries(conn: Connection, entries: list[dict[str, Any]],
             conn.execute("ROLLBACK TO batch_entry")
             failed.append(failure(entry["Id"], error))
         conn.execute("RELEASE batch_entry")
-    return {"Successful": successful, "Failed": failed}
+    return _answer(successful, failed)

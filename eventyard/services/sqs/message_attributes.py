@@ -15,7 +15,8 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 
 MAX_ATTRIBUTES = 10
-_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+# Letters and digits of any script, "_", "-" and "." (recorded: 'attr.1øßä' is a valid name).
+_NAME = re.compile(r"^[\w.-]{1,256}$")
 _RESERVED_PREFIXES = ("aws.", "amazon.")
 
 
@@ -92,11 +93,13 @@ def validate_message_attributes(attributes: dict[str, dict[str, Any]]) -> dict[s
         text = value.get("StringValue")
         if text is None or text == "":
             raise AwsError("InvalidParameterValue",
-                           f"The message attribute '{name}' must contain non-empty message attribute value "
-                           f"for message attribute type '{base}'.")
+                           f"Message (user) attribute '{name}' must contain a non-empty value of type '{base}'.")
         if base == "Number":
             _check_number(name, text)
-        check_characters(text)
+        try:
+            check_characters(text)
+        except AwsError as error:  # in an attribute value it is an invalid parameter (recorded)
+            raise AwsError("InvalidParameterValue", error.message) from None
         stored[name] = {"DataType": data_type, "StringValue": text}
     return stored
 
@@ -125,15 +128,16 @@ def check_characters(text: str) -> None:
 
 
 def select_attributes(stored: dict[str, dict[str, Any]] | None, requested: list[str]) -> dict[str, dict[str, Any]]:
-    """The attributes a receiver asked for: `All`, `.*`, a `prefix.*`, or exact names."""
+    """The attributes a receiver asked for: `All`, `.*` or `*`, a `prefix.*`, or exact names."""
     if not stored or not requested:
         return {}
-    if "All" in requested or ".*" in requested:
+    if "All" in requested or ".*" in requested or "*" in requested:
         return dict(stored)
     chosen = {}
     for name, value in stored.items():
         for wanted in requested:
-            if wanted == name or (wanted.endswith(".*") and name.startswith(wanted[:-1])):
+            # `Hel.*` selects every name starting with "Hel" (recorded: Hello and Help.Me).
+            if wanted == name or (wanted.endswith(".*") and name.startswith(wanted[:-2])):
                 chosen[name] = value
                 break
     return chosen

@@ -65,8 +65,14 @@ def validate_outgoing(queue: Queue, message: OutgoingMessage) -> None:
             "InvalidParameterValue",
             f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.",
         )
+    # The id formats are checked first: an empty id is malformed, not missing (recorded).
+    for name, value in (("MessageGroupId", message.group_id), ("MessageDeduplicationId", message.dedup_id)):
+        if value is not None and (not 1 <= len(value) <= 128 or not all(33 <= ord(c) <= 126 for c in value)):
+            raise AwsError("InvalidParameterValue",
+                           f"Value {value} for parameter {name} is invalid. Reason: {name} can only include "
+                           "alphanumeric and punctuation characters. 1 to 128 in length.")
     if message.delay_seconds is not None:
-        if queue.fifo:
+        if queue.fifo and message.delay_seconds != 0:  # FIFO queues take DelaySeconds=0 (recorded)
             raise AwsError(
                 "InvalidParameterValue",
                 f"Value {message.delay_seconds} for parameter DelaySeconds is invalid. Reason: The request "
@@ -93,11 +99,6 @@ def validate_outgoing(queue: Queue, message: OutgoingMessage) -> None:
             "Value for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter "
             "that is not valid for this queue type.",
         )
-    for name, value in (("MessageGroupId", message.group_id), ("MessageDeduplicationId", message.dedup_id)):
-        if value is not None and (len(value) > 128 or not all(33 <= ord(c) <= 126 for c in value)):
-            raise AwsError("InvalidParameterValue",
-                           f"Value {value} for parameter {name} is invalid. Reason: {name} can only include "
-                           "alphanumeric and punctuation characters. 1 to 128 in length.")
 
 
 _INSERT_MESSAGE = (
@@ -311,10 +312,14 @@ def _fifo_candidates(conn: Connection, queue: Queue, max_messages: int, now: flo
     whole, so one group is in flight on one consumer.
     """
     heads = conn.execute(
-        "SELECT group_id, MIN(seq) AS head FROM sqs_messages WHERE queue_id = ? AND expires_at > ?"
-        " GROUP BY group_id ORDER BY head",
+        "SELECT m.group_id, m.seq AS head, m.receive_count, m.available_at, m.sent_at FROM sqs_messages m JOIN"
+        " (SELECT group_id, MIN(seq) AS head FROM sqs_messages WHERE queue_id = ? AND expires_at > ?"
+        " GROUP BY group_id) h ON m.seq = h.head",
         (queue.id, now),
     ).fetchall()
+    # Groups take turns by when they last became available: a group whose messages came back from a
+    # visibility timeout queues up behind groups that waited (recorded against AWS).
+    heads.sort(key=lambda h: (h["available_at"] if h["receive_count"] else h["sent_at"], h["head"]))
     chosen: list[Row] = []
     for head in heads:
         if len(chosen) >= max_messages:
@@ -361,12 +366,16 @@ def next_visible_at(conn: Connection, queue: Queue, now: float) -> float | None:
 
 
 # -- deleting and visibility ---------------------------------------------------------------
-def delete(conn: Connection, queue: Queue, handle: str) -> None:
+def delete(conn: Connection, queue: Queue, handle: str, now: float) -> None:
     seq, token = parse_receipt_handle(handle, queue)
     if queue.fifo:
-        # A FIFO handle stops working once its visibility timeout has let another consumer in.
-        conn.execute("DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receipt_token = ?",
-                     (seq, queue.id, token))
+        # A FIFO handle stops working once its visibility timeout has ended (recorded: an error, not a no-op).
+        deleted = conn.execute("DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receipt_token = ?"
+                               " AND available_at > ?", (seq, queue.id, token, now)).rowcount
+        if not deleted and conn.execute("SELECT 1 FROM sqs_messages WHERE seq = ? AND queue_id = ?",
+                                        (seq, queue.id)).fetchone():
+            raise AwsError("InvalidParameterValue", f"Value {handle} for parameter ReceiptHandle is invalid. "
+                           "Reason: The receipt handle has expired.")
     else:
         conn.execute("DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ?", (seq, queue.id))
 
@@ -383,7 +392,10 @@ def change_visibility(conn: Connection, queue: Queue, handle: str, timeout: int,
         raise AwsError("InvalidParameterValue",
                        f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist "
                        "or is not available for visibility timeout change.")
-    if row["receive_count"] == 0 or row["available_at"] <= now or row["receipt_token"] != token:
+    # A standard queue's message takes a new timeout from any of its receipt handles even after its
+    # visibility ended (recorded); a FIFO message only from its current one, while in flight.
+    in_flight = row["available_at"] > now and row["receipt_token"] == token
+    if row["receive_count"] == 0 or (queue.fifo and not in_flight):
         raise AwsError("MessageNotInflight", "Message is not in flight.")
     conn.execute("UPDATE sqs_messages SET available_at = ? WHERE seq = ?", (now + timeout, seq))
 
@@ -402,14 +414,18 @@ def move_message(conn: Connection, row: Row, target: Queue, now: float,
             (target.id,),
         ).fetchone()[0]
         sequence_number = f"{sequence:020d}"
+    # A dead-lettered message keeps its receive count and first receive time (recorded: the DLQ's first
+    # receive shows ApproximateReceiveCount 2 after one receive in the source).
+    dead_lettered = dead_letter_source is not None
     conn.execute(
         "INSERT INTO sqs_messages (queue_id, message_id, body, body_md5, attributes, system_attributes, sent_at,"
-        " available_at, expires_at, group_id, dedup_id, sequence_number, sender_id, dead_letter_source_arn)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " available_at, expires_at, group_id, dedup_id, sequence_number, sender_id, dead_letter_source_arn,"
+        " receive_count, first_received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             target.id, row["message_id"], row["body"], row["body_md5"], row["attributes"], row["system_attributes"],
             row["sent_at"], now, max(expires_at, now + 60), row["group_id"], row["dedup_id"], sequence_number,
-            row["sender_id"], dead_letter_source,
+            row["sender_id"], dead_letter_source, row["receive_count"] if dead_lettered else 0,
+            row["first_received_at"] if dead_lettered else None,
         ),
     )
     conn.execute("DELETE FROM sqs_messages WHERE seq = ?", (row["seq"],))

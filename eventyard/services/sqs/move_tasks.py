@@ -38,7 +38,7 @@ def start(conn: Connection, source: Queue, destination_arn: str | None, rate: in
     running = conn.execute("SELECT 1 FROM sqs_move_tasks WHERE source_arn = ? AND status = 'RUNNING'",
                            (source.arn,)).fetchone()
     if running:
-        raise AwsError("UnsupportedOperation", "There is already a task running. Only one active task is allowed "
+        raise AwsError("InvalidParameterValue", "There is already a task running. Only one active task is allowed "
                        "for a source queue arn at a given time.")
     to_move = conn.execute("SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ? AND expires_at > ?",
                            (source.id, now)).fetchone()[0]
@@ -49,6 +49,18 @@ def start(conn: Connection, source: Queue, destination_arn: str | None, rate: in
         (handle, source.arn, destination_arn, rate, to_move, now, now),
     )
     return handle
+
+
+def handle_source(handle: str) -> str:
+    """The source queue ARN a task handle names (handles are base64 JSON: taskId and sourceArn)."""
+    try:
+        document = json.loads(base64.b64decode(handle, validate=True))
+        source = document["sourceArn"] if isinstance(document, dict) and "taskId" in document else None
+    except (ValueError, UnicodeDecodeError):
+        source = None
+    if not isinstance(source, str):
+        raise AwsError("InvalidParameterValue", "Value for parameter TaskHandle is invalid.")
+    return source
 
 
 def cancel(conn: Connection, handle: str) -> int:
@@ -102,7 +114,10 @@ def _step_task(conn: Connection, task: Row, now: float) -> None:
         _finish(conn, task["task_handle"], "FAILED", "AWS.SimpleQueueService.NonExistentQueue")
         return
     rate = task["max_per_second"] or DEFAULT_RATE
-    budget = max(1, int((now - (task["last_moved_at"] or task["started_at"])) * rate))
+    # The first message moves at once, then `rate` a second: what the elapsed time allows, less what moved.
+    budget = int((now - task["started_at"]) * rate) + 1 - task["moved"]
+    if budget <= 0:
+        return
     rows = conn.execute(
         "SELECT * FROM sqs_messages WHERE queue_id = ? AND available_at <= ? AND expires_at > ? ORDER BY seq LIMIT ?",
         (source.id, now, now, min(budget, rate)),
@@ -112,16 +127,16 @@ def _step_task(conn: Connection, task: Row, now: float) -> None:
         destination_arn = task["destination_arn"] or row["dead_letter_source_arn"]
         destination = queue_store.find_by_arn(conn, destination_arn) if destination_arn else None
         if destination is None:
-            _finish(conn, task["task_handle"], "FAILED", "Destination queue of a message does not exist.", moved)
+            _finish(conn, task["task_handle"], "FAILED", "AWS.SimpleQueueService.NonExistentQueue", moved)
             return
         move_message(conn, row, destination, now)
         moved += 1
     done = task["moved"] + moved
     conn.execute("UPDATE sqs_move_tasks SET moved = ?, last_moved_at = ? WHERE task_handle = ?",
                  (done, now, task["task_handle"]))
-    remaining = conn.execute("SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ? AND expires_at > ?",
-                             (source.id, now)).fetchone()[0]
-    if done >= task["to_move"] or remaining == 0:
+    emptied = conn.execute("SELECT 1 FROM sqs_messages WHERE queue_id = ? AND expires_at > ? LIMIT 1",
+                           (source.id, now)).fetchone() is None
+    if done >= task["to_move"] or emptied:
         _finish(conn, task["task_handle"], "COMPLETED")
 
 

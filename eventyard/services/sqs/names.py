@@ -24,7 +24,9 @@ class QueueKey:
         return f"arn:aws:sqs:{self.region}:{self.account_id}:{self.name}"
 
     def url(self, base_url: str) -> str:
-        return f"{base_url}/{self.account_id}/{self.name}"
+        """The URL Eventyard hands out: it names the region, as AWS's queue URLs do, in the path
+        (`<base>/queue/<region>/<account>/<name>`), so any host reaches it."""
+        return f"{base_url}/queue/{self.region}/{self.account_id}/{self.name}"
 
 
 def queue_does_not_exist() -> AwsError:
@@ -46,11 +48,32 @@ def validate_queue_name(name: str, fifo: bool) -> None:
         )
 
 
-def key_from_url(url: str, region: str) -> QueueKey:
-    """The queue a QueueUrl names. The region is the request's: queues of other regions are unseen."""
-    path = urlparse(url).path if "://" in url else url
+# Hosts AWS's queue URLs use: sqs.<region>.amazonaws.com, <region>.queue.amazonaws.com (and the same
+# shapes under other domains, e.g. LocalStack's sqs.<region>.localhost.localstack.cloud).
+_REGION_HOSTS = (re.compile(r"^sqs\.([a-z]{2}(?:-[a-z]+)+-\d+)\."), re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)\.queue\."))
+
+
+def key_from_url(url: str, region: str, account_id: str = "") -> QueueKey:
+    """The queue a QueueUrl names. Every form a client sends works: Eventyard's
+    `/queue/<region>/<account>/<name>`, `/<account>/<name>` (the request's region), AWS's hosts that
+    name a region, and a bare queue name (the caller's account), which AWS accepts too. The request's
+    region is the one that counts: a URL naming another region's queue finds no queue."""
+    if "/" not in url and "://" not in url:
+        if not url or not account_id:
+            raise queue_does_not_exist()
+        return QueueKey(account_id, region, url)
+    parsed = urlparse(url) if "://" in url else None
+    path = parsed.path if parsed is not None else url
     parts = [p for p in path.split("/") if p]
     if len(parts) < 2 or not re.fullmatch(r"\d{12}", parts[-2]):
+        raise queue_does_not_exist()
+    named = None
+    if len(parts) >= 4 and parts[-4] == "queue":
+        named = parts[-3]
+    elif parsed is not None:
+        host = parsed.hostname or ""
+        named = next((m.group(1) for m in (p.match(host) for p in _REGION_HOSTS) if m), None)
+    if named is not None and named != region:
         raise queue_does_not_exist()
     return QueueKey(parts[-2], region, parts[-1])
 

@@ -11,7 +11,12 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.sqs import batches, inspection, messages, move_tasks
 from eventyard.services.sqs import queues as queue_store
-from eventyard.services.sqs.message_attributes import attributes_md5, select_attributes, validate_message_attributes
+from eventyard.services.sqs.message_attributes import (
+    attributes_md5,
+    attributes_size,
+    select_attributes,
+    validate_message_attributes,
+)
 from eventyard.services.sqs.messages import OutgoingMessage, ReceivedMessage
 from eventyard.services.sqs.metrics import SqsMetrics
 from eventyard.services.sqs.names import QueueKey, key_from_arn, key_from_url
@@ -45,7 +50,7 @@ class SqsProvider(Provider):
 
     async def _on_queue(self, ctx: RequestContext, params: dict[str, Any],
                         fn: Callable[[Connection, Queue, float], T]) -> T:
-        key = key_from_url(params["QueueUrl"], ctx.region)
+        key = key_from_url(params["QueueUrl"], ctx.region, ctx.account_id)
         now = self.now()
 
         def run(conn: Connection) -> T:
@@ -202,7 +207,8 @@ class SqsProvider(Provider):
     async def send_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entries = params["Entries"]
         batches.check_batch(entries, "SendMessageBatchRequestEntry")
-        batches.check_batch_size(sum(len(e.get("MessageBody", "").encode()) for e in entries))
+        batches.check_batch_size(sum(len(e.get("MessageBody", "").encode())
+                                     + attributes_size(e.get("MessageAttributes") or {}) for e in entries))
         sender = ctx.access_key or ctx.account_id
 
         # Entry-level checks that need no queue run first; each failure stays with its entry.
@@ -217,13 +223,15 @@ class SqsProvider(Provider):
 
         def send_all(conn: Connection, queue: Queue, now: float) -> tuple[int, dict[str, Any]]:
             valid = [p for p in prepared if isinstance(p, OutgoingMessage)]
+            if queue.fifo:
+                batches.check_fifo_entries(valid, queue.content_based_dedup)
             sent = iter(messages.send_batch(conn, queue, valid, now, sender))
             outcomes = [p if isinstance(p, AwsError) else next(sent) for p in prepared]
             return queue.id, batches.results(entries, [
                 o if isinstance(o, AwsError) else _send_result(o) for o in outcomes])
 
         queue_id, result = await self._on_queue(ctx, params, send_all)
-        if result["Successful"]:
+        if result.get("Successful"):
             self._notify(queue_id)
         self.metrics.sent(params["QueueUrl"], ctx.region,
                           (len(p.body.encode()) for p in prepared if isinstance(p, OutgoingMessage)))
@@ -277,7 +285,7 @@ class SqsProvider(Provider):
 
     # -- deleting and visibility -----------------------------------------------------------
     async def delete_message(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        await self._on_queue(ctx, params, lambda conn, queue, now: messages.delete(conn, queue, params["ReceiptHandle"]))
+        await self._on_queue(ctx, params, lambda conn, queue, now: messages.delete(conn, queue, params["ReceiptHandle"], now))
         self.metrics.deleted(params["QueueUrl"], ctx.region, 1)
 
     async def delete_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -286,7 +294,7 @@ class SqsProvider(Provider):
 
         def delete_all(conn: Connection, queue: Queue, now: float) -> dict[str, Any]:
             def delete_one(entry: dict[str, Any]) -> dict[str, Any]:
-                messages.delete(conn, queue, entry["ReceiptHandle"])
+                messages.delete(conn, queue, entry["ReceiptHandle"], now)
                 return {}
 
             return batches.run_entries(conn, entries, delete_one)
@@ -338,7 +346,15 @@ class SqsProvider(Provider):
         return {"TaskHandle": handle}
 
     async def cancel_message_move_task(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        moved = await self.platform.db.write(lambda conn: move_tasks.cancel(conn, params["TaskHandle"]))
+        source_key = _arn_key(move_tasks.handle_source(params["TaskHandle"]))
+
+        def cancel(conn: Connection) -> int:
+            if queue_store.find(conn, source_key) is None:
+                raise AwsError("ResourceNotFoundException", "The resource that you specified for the SourceArn "
+                               "parameter doesn't exist.", 404)
+            return move_tasks.cancel(conn, params["TaskHandle"])
+
+        moved = await self.platform.db.write(cancel)
         return {"ApproximateNumberOfMessagesMoved": moved}
 
     async def list_message_move_tasks(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

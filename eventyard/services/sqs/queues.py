@@ -93,15 +93,12 @@ def _attribute_checks(conn: Connection, source_arn: str) -> tuple[Any, Any]:
 
 def create(conn: Connection, key: QueueKey, given: dict[str, str], tags: dict[str, str],
            now: float) -> Queue:
-    fifo_name = key.name.endswith(".fifo")
-    fifo_flag = given.get("FifoQueue", "false").lower() == "true"
-    if fifo_flag and not fifo_name:
-        validate_queue_name(key.name, True)
-    if fifo_name and "FifoQueue" in given and not fifo_flag:
-        raise AwsError("InvalidParameterValue",
-                       "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
-    validate_queue_name(key.name, fifo_name)
-    fifo = fifo_name
+    # A queue is FIFO only with FifoQueue=true (and a .fifo name); a standard queue takes no FifoQueue
+    # attribute at all, not even "false", and no .fifo name (both recorded against AWS).
+    fifo = given.get("FifoQueue", "").lower() == "true"
+    validate_queue_name(key.name, fifo)
+    if not fifo and "FifoQueue" in given:
+        raise AwsError("InvalidAttributeName", "Unknown Attribute FifoQueue.")
     exists, allows = _attribute_checks(conn, key.arn)
     normalized = attrs.normalize(given, fifo, exists, allows)
     existing = find(conn, key)
@@ -137,9 +134,12 @@ def create(conn: Connection, key: QueueKey, given: dict[str, str], tags: dict[st
 
 def set_attributes(conn: Connection, queue: Queue, given: dict[str, str], now: float) -> None:
     if "FifoQueue" in given:
-        # Changing a queue's type after creation is refused by AWS.
-        if given["FifoQueue"].lower() != ("true" if queue.fifo else "false"):
+        # A standard queue has no FifoQueue attribute; a FIFO queue cannot be made standard (recorded).
+        if not queue.fifo:
             raise AwsError("InvalidAttributeName", "Unknown Attribute FifoQueue.")
+        if given["FifoQueue"].lower() != "true":
+            raise AwsError("InvalidAttributeValue", "Invalid value for the parameter FifoQueue. Reason: Modifying "
+                           "queue type is not supported.")
     exists, allows = _attribute_checks(conn, queue.arn)
     normalized = attrs.normalize(given, queue.fifo, exists, allows)
     for name, value in normalized.items():
@@ -147,6 +147,13 @@ def set_attributes(conn: Connection, queue: Queue, given: dict[str, str], now: f
             queue.attributes.pop(name, None)
         else:
             queue.attributes[name] = value
+    # SSE-KMS replaces SSE-SQS, and its data key period goes with the key (recorded against AWS).
+    if normalized.get("KmsMasterKeyId"):
+        queue.attributes.setdefault("KmsDataKeyReusePeriodSeconds", "300")
+        if "SqsManagedSseEnabled" not in normalized:
+            queue.attributes["SqsManagedSseEnabled"] = "false"
+    elif normalized.get("KmsMasterKeyId") == "":
+        queue.attributes.pop("KmsDataKeyReusePeriodSeconds", None)
     conn.execute(
         "UPDATE sqs_queues SET attributes = ?, modified_at = ? WHERE id = ?",
         (json.dumps(queue.attributes), now, queue.id),
@@ -170,6 +177,8 @@ def purge(conn: Connection, queue: Queue, now: float) -> None:
             f"Only one PurgeQueue operation on {queue.key.name} is allowed every 60 seconds.",
         )
     conn.execute("DELETE FROM sqs_messages WHERE queue_id = ? AND sent_at <= ?", (queue.id, now))
+    # A purge also forgets a FIFO queue's deduplication ids (recorded: a purged message can be sent again).
+    conn.execute("DELETE FROM sqs_dedup WHERE queue_id = ?", (queue.id,))
     conn.execute("UPDATE sqs_queues SET last_purge_at = ? WHERE id = ?", (now, queue.id))
 
 
@@ -258,7 +267,7 @@ def untag(conn: Connection, queue: Queue, keys: list[str]) -> None:
 def add_permission(conn: Connection, queue: Queue, label: str, accounts: list[str], actions: list[str],
                    now: float) -> None:
     policy = json.loads(queue.attributes.get("Policy") or "null") or {
-        "Version": "2012-10-17",
+        "Version": "2008-10-17",  # AddPermission writes the old policy language version (recorded)
         "Id": f"{queue.arn}/SQSDefaultPolicy",
         "Statement": [],
     }
@@ -284,7 +293,7 @@ def remove_permission(conn: Connection, queue: Queue, label: str, now: float) ->
     statements = policy.get("Statement", []) if policy else []
     if not any(s.get("Sid") == label for s in statements):
         raise AwsError("InvalidParameterValue",
-                       f"Value {label} for parameter Label is invalid. Reason: can't find label on existing policy.")
+                       f"Value {label} for parameter Label is invalid. Reason: can't find label.")
     policy["Statement"] = [s for s in statements if s.get("Sid") != label]
     set_policy(conn, queue, policy if policy["Statement"] else None, now)
 

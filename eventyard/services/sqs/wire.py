@@ -8,6 +8,8 @@ responses carry in the `x-amzn-query-error` header.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from typing import Any
 
@@ -131,6 +133,14 @@ def _add_query_traits(raw: dict[str, Any]) -> None:
             op["output"]["resultWrapper"] = f"{op_name}Result"
 
 
+# Two errors carry another name in JSON's `__type` than their query code (recorded: botocore reads
+# the query code from x-amzn-query-error as Code, and the `__type` as QueryErrorCode).
+JSON_TYPE_NAMES = {"InvalidParameterValue": "InvalidParameterValueException",
+                   "MissingParameter": "MissingRequiredParameterException"}
+# Query responses word a missing queue for "this wsdl version" (recorded).
+QUERY_MESSAGES = {"QueueDoesNotExist": "The specified queue does not exist for this wsdl version."}
+
+
 def legacy_code(error: AwsError) -> str:
     return LEGACY_ERRORS.get(error.code, (error.code, error.status))[0]
 
@@ -167,10 +177,33 @@ class SqsJsonProtocol(JsonProtocol):
         )
 
     def serialize_error(self, error: AwsError, operation: OperationModel | None, request_id: str) -> HttpResponse:
-        return super().serialize_error(with_legacy_status(error), operation, request_id)
+        error = with_legacy_status(error)
+        type_name = JSON_TYPE_NAMES.get(error.code)
+        if type_name is not None:
+            response = super().serialize_error(AwsError(type_name, error.message, error.status, error.sender_fault),
+                                               operation, request_id)
+            response.headers["x-amzn-query-error"] = f"{error.code};{'Sender' if error.sender_fault else 'Receiver'}"
+            return response
+        return super().serialize_error(error, operation, request_id)
 
 
-_QUEUE_PATH = re.compile(r"^/(\d{12})/([^/]+)/?$")
+# A queue's own URL path: `/<account>/<name>` or Eventyard's `/queue/<region>/<account>/<name>`.
+_QUEUE_PATH = re.compile(r"^(?:/queue/[a-z0-9-]+)?/(\d{12})/([^/]+)/?$")
+# What a queue's URL answers: the operations that act on one queue (recorded: others, such as
+# CreateQueue or ListQueues sent to a queue's URL, are "not valid for this endpoint").
+QUEUE_ACTIONS = frozenset({
+    "AddPermission", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "DeleteMessage",
+    "DeleteMessageBatch", "DeleteQueue", "GetQueueAttributes", "ListDeadLetterSourceQueues", "ListQueueTags",
+    "PurgeQueue", "ReceiveMessage", "RemovePermission", "SendMessage", "SendMessageBatch", "SetQueueAttributes",
+    "TagQueue", "UntagQueue",
+})
+
+
+class NoAction(AwsError):
+    """A request to a queue's URL without an Action: AWS answers 404 <UnknownOperationException/>."""
+
+    def __init__(self) -> None:
+        super().__init__("UnknownOperationException", "", 404)
 
 
 class SqsQueryProtocol(QueryProtocol):
@@ -184,11 +217,57 @@ class SqsQueryProtocol(QueryProtocol):
 
     def parse(self, request: HttpRequest, form: dict[str, str] | None = None) -> ParsedRequest:
         form = self.form(request)
-        # Query clients may address the queue by posting to its URL instead of sending QueueUrl.
-        if "QueueUrl" not in form and _QUEUE_PATH.match(request.path):
-            host = request.headers.get("host", "localhost")
-            form["QueueUrl"] = f"http://{host}{request.path.rstrip('/')}"
+        if _QUEUE_PATH.match(request.path):
+            # Query clients may address the queue by sending to its URL instead of sending QueueUrl;
+            # that URL answers only the operations on one queue.
+            action = form.get("Action")
+            if not action:
+                raise NoAction()
+            if action not in QUEUE_ACTIONS:
+                raise AwsError("InvalidAction", f"The action {action} is not valid for this endpoint.")
+            if "QueueUrl" not in form:
+                host = request.headers.get("host", "localhost")
+                form["QueueUrl"] = f"http://{host}{request.path.rstrip('/')}"
         return super().parse(request, form)
 
     def serialize_error(self, error: AwsError, operation: OperationModel | None, request_id: str) -> HttpResponse:
-        return super().serialize_error(with_legacy_status(error), operation, request_id)
+        if isinstance(error, NoAction):
+            return HttpResponse(404, b'<?xml version="1.0"?><UnknownOperationException/>',
+                                {"content-type": "text/xml", "x-amzn-requestid": request_id})
+        error = with_legacy_status(error)
+        if error.code in QUERY_MESSAGES:
+            error = AwsError(error.code, QUERY_MESSAGES[error.code], error.status, error.sender_fault)
+        return super().serialize_error(error, operation, request_id)
+
+
+class SqsQueryJsonProtocol(SqsQueryProtocol):
+    """The query API asked for JSON (`Accept: application/json` on a query request): AWS negotiates the
+    content and answers the same document as JSON, `{"<Action>Response": {"<Action>Result": ...}}`."""
+
+    def accepts(self, request: HttpRequest) -> bool:
+        if "x-amz-target" in request.headers or "application/json" not in request.headers.get("accept", ""):
+            return False
+        return "Action=" in request.query_string or (request.method == "POST" and b"Action=" in request.body)
+
+    def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:
+        name = operation.name
+        document = {f"{name}Response": {f"{name}Result": result or {},
+                                        "ResponseMetadata": {"RequestId": request_id}}}
+        return _json_response(200, document, request_id)
+
+    def serialize_error(self, error: AwsError, operation: OperationModel | None, request_id: str) -> HttpResponse:
+        error = with_legacy_status(error)
+        fault = "Sender" if error.sender_fault else "Receiver"
+        document = {"Error": {"Type": fault, "Code": legacy_code(error), "Message": error.message},
+                    "RequestId": request_id}
+        return _json_response(error.status, document, request_id)
+
+
+def _json_response(status: int, document: dict[str, Any], request_id: str) -> HttpResponse:
+    def plain(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode()
+        raise TypeError(type(value).__name__)
+
+    return HttpResponse(status, json.dumps(document, default=plain).encode(),
+                        {"content-type": "application/json", "x-amzn-requestid": request_id})
