@@ -13,6 +13,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
+from eventyard.services.iam.trust import service_may_assume
 from eventyard.services.lambda_ import async_invoke, functions
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.functions import LATEST, Resolved
@@ -63,6 +64,12 @@ class LambdaProvider(LayerOperations, Provider):
     def now(self) -> float:
         return self.platform.clock.now()
 
+    async def check_role(self, ctx: RequestContext, role_arn: str) -> None:
+        """AWS refuses an execution role that does not exist or does not trust lambda.amazonaws.com."""
+        if not await service_may_assume(self.platform, role_arn, "lambda.amazonaws.com", ctx.region):
+            raise AwsError("InvalidParameterValueException", "The role defined for the function cannot be assumed "
+                                                             "by Lambda.")
+
     def ref(self, ctx: RequestContext, params: dict[str, Any], key: str = "FunctionName") -> FunctionRef:
         return parse_ref(params[key], ctx.region, ctx.account_id, params.get("Qualifier"))
 
@@ -71,6 +78,7 @@ class LambdaProvider(LayerOperations, Provider):
         ref = self.ref(ctx, params)
         if params.get("PackageType") == "Image":
             raise AwsError("InvalidParameterValueException", "Eventyard runs zip packages only (PackageType Zip).")
+        await self.check_role(ctx, params["Role"])
         code = await asyncio.to_thread(resolve_code, self.code_root, params["Code"])
         now = self.now()
 
@@ -146,6 +154,8 @@ class LambdaProvider(LayerOperations, Provider):
     async def update_function_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
         now = self.now()
+        if "Role" in params:
+            await self.check_role(ctx, params["Role"])
         if params.get("Environment") is not None:
             functions.check_environment(params["Environment"].get("Variables"))
         changes = {k: params[k] for k in functions.CONFIG_KEYS if k in params and k != "Layers"}
