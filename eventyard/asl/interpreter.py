@@ -29,6 +29,7 @@ from eventyard.asl.model import (
     FrameHooks,
     Host,
     MapRunRecorder,
+    Retriable,
     StateOutcome,
     Transition,
     UnitStore,
@@ -53,6 +54,12 @@ class Interpreter:
     units: UnitStore | None = None  # checkpoints of a top-level Map's iterations / Parallel's branches
     map_runs: MapRunRecorder | None = None  # records a distributed Map's Map Run (start, each child's end, the end)
     region: str = "us-east-1"  # the execution's region (task events name it)
+    # TestState's DEBUG/TRACE inspection: the data of the state named `inspected`, stage by stage
+    inspected: str | None = None
+    inspection: dict[str, Any] = field(default_factory=dict)
+    mocks: dict[str, tuple[str, Any]] = field(default_factory=dict)  # TestState: state name -> its mocked result
+    retrier_count: int = 0  # TestState: the retries the inspected state already had
+    caught: StatesError | None = None  # TestState: the error the inspected state's Catch took
     token_factory: Callable[[], str] | None = None
     task_tokens: dict[str, Any] = field(default_factory=dict)
 
@@ -108,6 +115,7 @@ class Interpreter:
                                           {"name": name, "input": to_json(raw), "inputDetails": {"truncated": False}})
         retry = 0 if kind in ("Task", "Parallel", "Map") else None
         scope = Scope(raw, self._context(frame, name, entered_at, retry), frame.variables, name, entered_id)
+        self.inspect(scope, "input", raw)
         jsonata = self._language(frame, state) == "JSONata"
         runner = getattr(self, f"_run_{kind.lower()}")
         try:
@@ -162,6 +170,14 @@ class Interpreter:
                               f"The state/task '{name}' returned a result with a size exceeding the maximum "
                               "number of bytes service limit.")
 
+    def mocked(self, name: str) -> tuple[str, Any] | None:
+        return self.mocks.get(name)
+
+    def inspect(self, scope: Scope, stage: str, value: Any) -> None:
+        """Keep `value` as the inspected state's data after `stage` (TestState's inspectionData)."""
+        if self.inspected is not None and scope.state_name == self.inspected:
+            self.inspection[stage] = value
+
     # -- shared input/output processing ----------------------------------------------------------
     def input_path(self, state: dict[str, Any], raw: Any, scope: Scope) -> Any:
         if "InputPath" not in state:
@@ -183,6 +199,8 @@ class Interpreter:
                 output = jsonpath.assign(raw, path, result)
             except (PathNotFound, jsonpath.PathSyntaxError):
                 raise scope.runtime_error(f"Invalid path '{path}'") from None
+        self.inspect(scope, "afterResultSelector", result)
+        self.inspect(scope, "afterResultPath", output)
         if "OutputPath" in state:
             if state["OutputPath"] is None:
                 output = {}
@@ -193,6 +211,7 @@ class Interpreter:
     def finish_selected(self, state: dict[str, Any], raw: Any, result: Any, scope: Scope,
                          jsonata: bool) -> tuple[Any, dict[str, Any] | None]:
         """Output of a state with a result (Task, Map, Parallel): ResultSelector, then the language's finish."""
+        self.inspect(scope, "result", result)
         if jsonata:
             return self._finish_jsonata(state, raw, result, scope, result)
         if "ResultSelector" in state:
@@ -219,13 +238,14 @@ class Interpreter:
         if jsonata:
             output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
             return state.get("Next"), output, assigned
-        effective = self.input_path(state, raw, scope)
-        if "Result" in state:
+        if "Result" in state:  # AWS: a Result takes no input
             result = state["Result"]
-        elif "Parameters" in state:
-            result = templates.payload(state["Parameters"], effective, scope)
+            self.inspect(scope, "result", result)
         else:
-            result = effective
+            effective = self.input_path(state, raw, scope)
+            self.inspect(scope, "afterInputPath", effective)
+            result = templates.payload(state["Parameters"], effective, scope) if "Parameters" in state else effective
+            self.inspect(scope, "afterParameters", result)
         output, assigned = self._finish_jsonpath(state, raw, result, scope, result)
         return state.get("Next"), output, assigned
 
@@ -236,6 +256,7 @@ class Interpreter:
             output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
             return None, output, assigned
         effective = self.input_path(state, raw, scope)
+        self.inspect(scope, "afterInputPath", effective)
         if "OutputPath" in state:
             effective = {} if state["OutputPath"] is None else templates.select_field(
                 state["OutputPath"], effective, scope, "OutputPath")
@@ -244,6 +265,8 @@ class Interpreter:
     async def _run_fail(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
                         jsonata: bool) -> tuple[str | None, Any, dict[str, Any] | None]:
         states = self.states_var(scope, raw)
+        if not jsonata:
+            self.inspect(scope, "afterInputPath", self.input_path(state, raw, scope))
         error, cause = state.get("Error"), state.get("Cause")
         if jsonata:
             if error is not None:
@@ -290,6 +313,7 @@ class Interpreter:
             output, assigned = self._finish_jsonata(state, raw, jsonata_eval.UNDEFINED, scope, raw)
             return state["Default"], output, assigned
         effective = self.input_path(state, raw, scope)
+        self.inspect(scope, "afterInputPath", effective)
 
         def lookup(path: str) -> Any:
             return templates.resolve_path(path, effective, scope)
@@ -411,7 +435,7 @@ class Interpreter:
                 retrier = _match(state.get("Retry", []), err)
                 if retrier is not None:
                     index, rule = retrier
-                    count = retries.get(index, 0)
+                    count = retries.get(index, 0) if self.inspected != name else self.retrier_count
                     max_attempts = rule.get("MaxAttempts", 3)
                     if count < max_attempts:
                         retries[index] = count + 1
@@ -421,6 +445,10 @@ class Interpreter:
                         if rule.get("JitterStrategy") == "FULL":
                             delay = random.uniform(0, delay)
                         until = self.host.now() + delay
+                        if self.inspected == name:  # TestState: say so instead of waiting
+                            self.inspect(scope, "errorDetails", {"retryBackoffIntervalSeconds": int(delay),
+                                                                 "retryIndex": index})
+                            raise Retriable(err) from None
                         if frame.hooks is not None:
                             # Committed (at the top level a durable timer: the host raises Suspend); the
                             # state resumes from here.
@@ -438,6 +466,9 @@ class Interpreter:
                 catcher = _match(state.get("Catch", []), err)
                 if catcher is None:
                     raise
+                self.inspect(scope, "errorDetails", {"catchIndex": catcher[0]})
+                if self.inspected == name:
+                    self.caught = err
                 rule = catcher[1]
                 error_output: dict[str, Any] = {"Error": err.error, "Cause": err.cause}
                 if err.cause is None:

@@ -37,6 +37,15 @@ class Suspend(Exception):
     was stopped meanwhile; a suspended execution resumes later (or never, once stopped)."""
 
 
+class Retriable(Exception):
+    """TestState only: the tested state failed with an error one of its retriers would retry (AWS
+    answers RETRIABLE instead of waiting out the back-off)."""
+
+    def __init__(self, error: Any) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 @dataclass
 class Checkpoint:
     """Where a top-level execution stands between two states."""
@@ -142,6 +151,12 @@ class Engine(Protocol):
                         jsonata: bool) -> tuple[Any, dict[str, Any] | None]: ...
 
     def record_evaluation_failed(self, frame: Frame, name: str, err: Any) -> None: ...
+
+    def inspect(self, scope: Scope, stage: str, value: Any) -> None:
+        """TestState's inspection: the inspected state's data after `stage`."""
+
+    def mocked(self, name: str) -> tuple[str, Any] | None:
+        """TestState's mock of a state's result: ("result", value) or ("error", (error, cause))."""
 
     async def with_error_handling(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
                                   jsonata: bool, attempt: Attempt, finish: Finish) -> StateOutcome: ...

@@ -137,7 +137,7 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
             await frame.hooks.task(Checkpoint(name, raw, frame.variables, resume={
                 **progress, "kind": "task", "token": token, "started_at": started_at}), request)
         try:
-            result = await _bounded(interp, request, timeout)
+            result = await _run_or_mock(interp, request, timeout)
             events.check_size(result)
         except StatesError as err:
             events.failed(err)
@@ -155,10 +155,25 @@ def _parameters(interp: Engine, state: dict[str, Any], raw: Any, scope: Scope, j
     """(the task's parameters, the effective input its *Path fields read)."""
     if jsonata:
         states = interp.states_var(scope, raw)
-        return (templates.jsonata_value(state["Arguments"], scope, states, "Arguments")
-                if "Arguments" in state else raw), raw
+        arguments = templates.jsonata_value(state["Arguments"], scope, states, "Arguments") \
+            if "Arguments" in state else raw
+        interp.inspect(scope, "afterArguments", arguments)
+        return arguments, raw
     effective = interp.input_path(state, raw, scope)
-    return (templates.payload(state["Parameters"], effective, scope) if "Parameters" in state else effective), effective
+    interp.inspect(scope, "afterInputPath", effective)
+    parameters = templates.payload(state["Parameters"], effective, scope) if "Parameters" in state else effective
+    interp.inspect(scope, "afterParameters", parameters)
+    return parameters, effective
+
+
+async def _run_or_mock(interp: Engine, request: TaskRequest, timeout: float | None) -> Any:
+    mock = interp.mocked(request.state_name)
+    if mock is None:
+        return await _bounded(interp, request, timeout)
+    kind, value = mock
+    if kind == "error":
+        raise StatesError(*value)
+    return value
 
 
 async def _bounded(interp: Engine, request: TaskRequest, timeout: float | None) -> Any:

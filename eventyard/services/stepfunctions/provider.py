@@ -17,6 +17,7 @@ from eventyard.services.stepfunctions.core import page
 from eventyard.services.stepfunctions.execution_ops import ExecutionOperations
 from eventyard.services.stepfunctions.map_run_ops import MapRunOperations
 from eventyard.services.stepfunctions.task_ops import ActivityOperations
+from eventyard.services.stepfunctions.test_state import TestStateOperations
 from eventyard.storage import Connection
 
 
@@ -34,7 +35,7 @@ async def _check_role(platform: Any, role_arn: str, region: str) -> None:
                                                 "regional one is authorized to assume the provided role.")
 
 
-class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOperations):
+class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOperations, TestStateOperations):
     # -- state machines --------------------------------------------------------------------------
     async def create_state_machine(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names.validate_name(params["name"])
@@ -43,9 +44,9 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
         _parse_definition(text, express=kind == "EXPRESS")
         if kind == "EXPRESS" and params["name"].endswith(".fifo"):
             raise AwsError("InvalidName", f"Invalid Name: '{params['name']}'")
+        await _check_role(self.platform, params["roleArn"], ctx.region)
         params = dict(params, loggingConfiguration=await execution_logs.check(self.platform,
                                                                              params.get("loggingConfiguration")))
-        await _check_role(self.platform, params["roleArn"], ctx.region)
         arn = names.machine_arn(ctx.region, ctx.account_id, params["name"])
         now = self.now()
         return await self._write(lambda conn: machines.create(conn, arn, ctx.account_id, ctx.region, params, now, text))

@@ -7,17 +7,10 @@ import asyncio
 import json
 from typing import Any
 
-from eventyard.asl import definition as asl_definition
-from eventyard.asl.errors import InvalidDefinition, StatesError
-from eventyard.asl.history import History, Lane
-from eventyard.asl.interpreter import Interpreter
-from eventyard.asl.model import Frame
-from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions import machines, names, nodes
 from eventyard.services.stepfunctions.core import ProviderCore, page
-from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.integrations import settle
 from eventyard.storage import Connection, Row
 
@@ -154,53 +147,3 @@ class ActivityOperations(ProviderCore):
         if token in self.runner.heartbeats:
             self.runner.heartbeats[token] = now
         return {}
-
-    async def test_state(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        """AWS's TestState: run one state definition on an input, reporting output/next state/error."""
-        text = params["definition"]
-        try:
-            state = json.loads(text)
-        except (ValueError, RecursionError):
-            raise AwsError("InvalidDefinition", "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION'") from None
-        if not isinstance(state, dict):  # "-1", "null", "NaN": JSON, but not a state
-            raise AwsError("InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
-                                                "Expected an object at /'")
-        wrapper: dict[str, Any] = {"StartAt": "TestState", "States": {"TestState": dict(state)}}
-        if state.get("Type") not in ("Choice", "Fail", "Succeed") and "Next" not in state and not state.get("End"):
-            wrapper["States"]["TestState"]["End"] = True
-        for key in ("Next", "Default"):
-            if key in state:
-                wrapper["States"][state[key]] = {"Type": "Succeed"}
-        for rule in state.get("Choices", []) + state.get("Catch", []):
-            if isinstance(rule, dict) and "Next" in rule:
-                wrapper["States"][rule["Next"]] = {"Type": "Succeed"}
-        try:
-            asl_definition.parse(json.dumps(wrapper))
-        except InvalidDefinition as err:
-            raise AwsError("InvalidDefinition", err.message) from None
-        input_text = params.get("input") or "{}"
-        try:
-            value = json.loads(input_text)
-        except ValueError:
-            raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{input_text}'") from None
-        history = History(self.platform.clock.now)
-        host = ServiceHost(self.runner, ctx.region, ctx.account_id, "test-state")
-        execution = {"Id": f"arn:aws:states:{ctx.region}:{ctx.account_id}:execution:TestStateMachine:test",
-                     "Input": value, "Name": "test", "RoleArn": params.get("roleArn", ""), "StartTime": ""}
-        interp = Interpreter(wrapper, execution, {"Id": "", "Name": "TestStateMachine"}, host, history)
-        frame = Frame(wrapper["States"], wrapper.get("QueryLanguage", "JSONPath"), {}, Lane())
-        try:
-            nxt, output = await interp.run_state(frame, "TestState", wrapper["States"]["TestState"], value)
-        except StatesError as err:
-            out: dict[str, Any] = {"status": "FAILED"}
-            if err.error is not None:
-                out["error"] = err.error
-            if err.cause is not None:
-                out["cause"] = err.cause
-            return out
-        out = {"status": "SUCCEEDED", "output": to_json(output)}
-        if nxt is not None:
-            out["nextState"] = nxt
-            if any(rule.get("Next") == nxt for rule in state.get("Catch", [])) and nxt != state.get("Next"):
-                out["status"] = "CAUGHT_ERROR"
-        return out

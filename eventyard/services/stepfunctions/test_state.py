@@ -1,0 +1,178 @@
+"""TestState: run one state of a definition (a lone state, or `stateName` in a whole state machine)
+on an input, as AWS does: with a mocked result or error, given variables and context, a retry count
+(RETRIABLE instead of a back-off), and the state's data stage by stage at DEBUG and TRACE."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from eventyard.asl import definition as asl_definition
+from eventyard.asl import timestamps
+from eventyard.asl.errors import InvalidDefinition, StatesError
+from eventyard.asl.history import History, Lane
+from eventyard.asl.interpreter import Interpreter
+from eventyard.asl.model import Frame, Retriable
+from eventyard.asl.templates import to_json
+from eventyard.protocol.errors import AwsError
+from eventyard.services.base import RequestContext
+from eventyard.services.stepfunctions.core import ProviderCore
+from eventyard.services.stepfunctions.host import ServiceHost
+
+WITHOUT_MOCK = {"Pass", "Fail", "Succeed"}  # AWS refuses a mock for these
+TEST_STATE = "TestState"  # the state's name when the definition is a lone state
+
+
+def _invalid(message: str) -> AwsError:
+    return AwsError("InvalidDefinition", message)
+
+
+def _json(text: str, error: AwsError) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise error from None
+
+
+@dataclass
+class TestedState:
+    name: str
+    state: dict[str, Any]
+    machine: dict[str, Any]  # what the interpreter runs: the state, and Succeed states it may go to
+
+
+def tested_state(params: dict[str, Any]) -> TestedState:
+    """The state under test, from a lone state definition or `stateName` in a state machine."""
+    parsed = _json(params["definition"], _invalid("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION'"))
+    if not isinstance(parsed, dict):  # "-1", "null", "NaN": JSON, but not a state
+        raise _invalid("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Expected an object at /'")
+    if params.get("stateName"):
+        try:
+            asl_definition.parse(params["definition"])
+        except InvalidDefinition as err:
+            raise _invalid(err.message) from None
+        states = parsed.get("States") or {}
+        if params["stateName"] not in states:
+            raise AwsError("ValidationException", f"State '{params['stateName']}' not found in the definition.")
+        name, state = params["stateName"], states[params["stateName"]]
+    else:
+        name, state = TEST_STATE, parsed
+    machine: dict[str, Any] = {"StartAt": name, "States": {name: dict(state)}}
+    if "QueryLanguage" in parsed and params.get("stateName"):
+        machine["QueryLanguage"] = parsed["QueryLanguage"]
+    if state.get("Type") not in ("Choice", "Fail", "Succeed") and "Next" not in state and not state.get("End"):
+        machine["States"][name]["End"] = True
+    targets = [state.get("Next"), state.get("Default"),
+               *[rule.get("Next") for rule in state.get("Choices", []) + state.get("Catch", []) if isinstance(rule, dict)]]
+    for target in targets:
+        if target is not None and target != name:
+            machine["States"][target] = {"Type": "Succeed"}
+    try:
+        asl_definition.parse(json.dumps(machine))
+    except InvalidDefinition as err:
+        raise _invalid(err.message) from None
+    return TestedState(name, state, machine)
+
+
+def mock_of(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, Any] | None:
+    """The mocked outcome, checked as AWS checks it."""
+    mock = params.get("mock")
+    kind = state.get("Type")
+    if not mock:
+        if kind in ("Map", "Parallel"):
+            raise _invalid("TestState API does not support Map or Parallel states. Supported state types include: "
+                           "[Task, Wait, Pass, Succeed, Fail, Choice]")
+        if (params.get("stateConfiguration") or {}).get("mapIterationFailureCount") is not None:
+            raise AwsError("ValidationException",
+                           "TestState does not support MapIterationFailureCount when a mock is not specified.")
+        return None
+    if kind in WITHOUT_MOCK:
+        raise AwsError("ValidationException", f"State type '{kind}' is not supported when a mock is specified")
+    if "result" in mock and "errorOutput" in mock:
+        raise AwsError("ValidationException",
+                       "A test mock should have only one of the following fields: [result, errorOutput].")
+    if params.get("revealSecrets"):
+        raise AwsError("ValidationException", "TestState does not support RevealSecrets when a mock is specified.")
+    if "errorOutput" in mock:
+        error = mock["errorOutput"]
+        return "error", (error.get("error"), error.get("cause"))
+    result = _json(mock.get("result", ""), AwsError("ValidationException", "Mocked result must be valid JSON"))
+    if kind == "Parallel":
+        if not isinstance(result, list):
+            raise AwsError("ValidationException", "Mocked result must be an array.")
+        if len(result) != len(state.get("Branches") or []):
+            raise AwsError("ValidationException", "Mocked result must contain the same number of items as number "
+                                                  "of Parallel branches.")
+    if kind == "Map" and not isinstance(result, list) and "ResultWriter" not in state:
+        raise AwsError("ValidationException", "Mocked result must be an array.")
+    return "result", result
+
+
+def _context(ctx: RequestContext, params: dict[str, Any], value: Any, now: float) -> tuple[dict[str, Any],
+                                                                                          dict[str, Any]]:
+    """The context object's Execution and StateMachine: AWS runs the test as an EXPRESS execution of
+    a state machine of its own; a given `context` overrides parts of them."""
+    machine, execution = str(uuid.uuid4()), str(uuid.uuid4())
+    prefix = f"arn:aws:states:{ctx.region}:{ctx.account_id}"
+    executed = {"Id": f"{prefix}:express:{machine}:{execution}", "Input": value, "Name": execution,
+                "RoleArn": params.get("roleArn"), "StartTime": timestamps.format_epoch(now)}
+    state_machine = {"Id": f"{prefix}:stateMachine:{machine}", "Name": machine}
+    given = _json(params["context"], AwsError("ValidationException", "Context must be valid JSON")) \
+        if params.get("context") else {}
+    if isinstance(given, dict):
+        executed.update(given.get("Execution") or {})
+        state_machine.update(given.get("StateMachine") or {})
+    return executed, state_machine
+
+
+class TestStateOperations(ProviderCore):
+    """TestState."""
+
+    async def test_state(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        tested = tested_state(params)
+        mock = mock_of(params, tested.state)
+        input_text = params.get("input") or "{}"
+        value = _json(input_text, AwsError("InvalidExecutionInput",
+                                           f"Invalid State Machine Execution Input: '{input_text}'"))
+        variables = _json(params["variables"], AwsError("ValidationException", "Variables must be valid JSON")) \
+            if params.get("variables") else {}
+        history = History(self.platform.clock.now)
+        host = ServiceHost(self.runner, ctx.region, ctx.account_id, "test-state")
+        execution, state_machine = _context(ctx, params, value, self.now())
+        interp = Interpreter(tested.machine, execution, state_machine, host, history, region=ctx.region,
+                             inspected=tested.name, retrier_count=(params.get("stateConfiguration") or {}).get(
+                                 "retrierRetryCount", 0),
+                             mocks={tested.name: mock} if mock is not None else {})
+        frame = Frame(tested.machine["States"], tested.machine.get("QueryLanguage", "JSONPath"), dict(variables),
+                      Lane(), top=True)
+        out = await self._run(interp, frame, tested, value)
+        if params.get("inspectionLevel") in ("DEBUG", "TRACE") and interp.inspection:
+            out["inspectionData"] = {k: v if k in ("errorDetails", "maxConcurrency", "toleratedFailureCount",
+                                                   "toleratedFailurePercentage") else to_json(v)
+                                     for k, v in interp.inspection.items()}
+        return out
+
+    async def _run(self, interp: Interpreter, frame: Frame, tested: TestedState, value: Any) -> dict[str, Any]:
+        try:
+            nxt, output = await interp.run_state(frame, tested.name, tested.machine["States"][tested.name], value)
+        except Retriable as retriable:
+            return _failed("RETRIABLE", retriable.error)
+        except StatesError as err:
+            return _failed("FAILED", err)
+        out: dict[str, Any] = {"status": "SUCCEEDED", "output": to_json(output)}
+        if nxt is not None:
+            out["nextState"] = nxt
+            if interp.caught is not None:  # AWS: the caught error, and where the Catch goes
+                out.update(_failed("CAUGHT_ERROR", interp.caught))
+        return out
+
+
+def _failed(status: str, err: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": status}
+    if getattr(err, "error", None) is not None:
+        out["error"] = err.error
+    if getattr(err, "cause", None) is not None:
+        out["cause"] = err.cause
+    return out
