@@ -199,8 +199,9 @@ class Interpreter:
                 output = jsonpath.assign(raw, path, result)
             except (PathNotFound, jsonpath.PathSyntaxError):
                 raise scope.runtime_error(f"Invalid path '{path}'") from None
-        self.inspect(scope, "afterResultSelector", result)
-        self.inspect(scope, "afterResultPath", output)
+        if state.get("Type") != "Map":  # AWS's inspection of a Map stops at its limits
+            self.inspect(scope, "afterResultSelector", result)
+            self.inspect(scope, "afterResultPath", output)
         if "OutputPath" in state:
             if state["OutputPath"] is None:
                 output = {}
@@ -211,7 +212,8 @@ class Interpreter:
     def finish_selected(self, state: dict[str, Any], raw: Any, result: Any, scope: Scope,
                          jsonata: bool) -> tuple[Any, dict[str, Any] | None]:
         """Output of a state with a result (Task, Map, Parallel): ResultSelector, then the language's finish."""
-        self.inspect(scope, "result", result)
+        if state.get("Type") != "Map":
+            self.inspect(scope, "result", result)
         if jsonata:
             return self._finish_jsonata(state, raw, result, scope, result)
         if "ResultSelector" in state:

@@ -68,6 +68,7 @@ async def run_map(interp: Engine, frame: Frame, name: str, state: dict[str, Any]
     async def attempt(scope: Scope) -> Any:
         mock = interp.mocked(name)  # TestState: the iterations' results are given
         if mock is not None:
+            _inspect_limits(interp, state, raw, scope, jsonata)
             if mock[0] == "error":
                 raise StatesError(*mock[1])
             return mock[1]
@@ -77,6 +78,17 @@ async def run_map(interp: Engine, frame: Frame, name: str, state: dict[str, Any]
         return interp.finish_selected(state, raw, result, scope, jsonata)
 
     return await interp.with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
+
+
+def _inspect_limits(interp: Engine, state: dict[str, Any], raw: Any, scope: Scope, jsonata: bool) -> None:
+    """TestState's inspection of a Map: its concurrency and the tolerated failures it was given."""
+    interp.inspect(scope, "maxConcurrency", int(_number_field(state, "MaxConcurrency", raw, scope, jsonata, 0)))
+    if "ToleratedFailureCount" in state or "ToleratedFailureCountPath" in state:
+        interp.inspect(scope, "toleratedFailureCount",
+                       int(_number_field(state, "ToleratedFailureCount", raw, scope, jsonata, 0)))
+    if "ToleratedFailurePercentage" in state or "ToleratedFailurePercentagePath" in state:
+        interp.inspect(scope, "toleratedFailurePercentage",
+                       float(_number_field(state, "ToleratedFailurePercentage", raw, scope, jsonata, 0, False)))
 
 
 class MapAttempt:

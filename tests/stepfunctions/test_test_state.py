@@ -91,3 +91,11 @@ def test_a_state_of_a_whole_machine_with_variables_and_context(sfn: Any) -> None
     plain = json.loads(run_test_state(sfn, machine, stateName="B", variables='{"seen": 1}')["output"])
     assert plain["id"].startswith("arn:aws:states:us-east-1:000000000000:express:")
     assert plain["id"].split(":")[-2] == plain["sm"]
+
+
+def test_a_mocked_map_shows_its_limits(sfn: Any) -> None:
+    state = {"Type": "Map", "MaxConcurrency": 1, "ToleratedFailurePercentage": 1, "End": True,
+             "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}
+    answer = run_test_state(sfn, state, input="[1, 2]", inspectionLevel="DEBUG", mock={"result": "[10, 20]"})
+    assert answer["status"] == "SUCCEEDED" and json.loads(answer["output"]) == [10, 20]
+    assert data(answer) == {"input": [1, 2], "maxConcurrency": 1, "toleratedFailurePercentage": 1.0}
