@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -84,3 +85,28 @@ def test_move_tasks_over_the_query_protocol(server: ServerProcess, unique: str) 
     entries = root.findall("sqs:ListMessageMoveTasksResult/sqs:ListMessageMoveTasksResultEntry", NS)
     assert status == 200 and len(entries) == 1
     assert entries[0].find("sqs:SourceArn", NS).text == dlq_arn
+
+
+def test_a_queues_url_answers_only_actions_on_queues(server: ServerProcess, unique: str) -> None:
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName=f"ep-{unique}")["QueueUrl"]
+    path = url.split(str(server.port), 1)[1]
+    status, root = post(server, {"Action": "CreateQueue", "QueueName": f"other-{unique}"}, path=path)
+    assert status == 400 and root.find(".//{*}Code").text == "InvalidAction"
+    assert root.find(".//{*}Message").text == "The action CreateQueue is not valid for this endpoint."
+    status, root = post(server, {"Action": "GetQueueUrl", "QueueName": f"ep-{unique}"}, path=path)
+    assert status == 200 and root.find(".//{*}QueueUrl").text == url
+    status, root = post(server, {"Action": "ReceiveMessage"}, path=path)
+    assert status == 200 and root.find(".//{*}ReceiveMessageResult") is not None
+
+
+def test_the_query_api_answers_json_when_asked(server: ServerProcess, unique: str) -> None:
+    body = urllib.parse.urlencode({"Action": "ListQueues", "QueueNamePrefix": f"json-{unique}"}).encode()
+    server.client("sqs").create_queue(QueueName=f"json-{unique}")
+    headers = signed_headers("POST", server.url + "/", body, {"Content-Type": "application/x-www-form-urlencoded",
+                                                               "Accept": "application/json"}, "sqs")
+    request = urllib.request.Request(server.url + "/", data=body, method="POST", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        document = json.loads(response.read())
+    urls = document["ListQueuesResponse"]["ListQueuesResult"]["QueueUrls"]
+    assert [u.rsplit("/", 1)[1] for u in urls] == [f"json-{unique}"]

@@ -193,7 +193,8 @@ _QUEUE_PATH = re.compile(r"^(?:/queue/[a-z0-9-]+)?/(\d{12})/([^/]+)/?$")
 # CreateQueue or ListQueues sent to a queue's URL, are "not valid for this endpoint").
 QUEUE_ACTIONS = frozenset({
     "AddPermission", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "DeleteMessage",
-    "DeleteMessageBatch", "DeleteQueue", "GetQueueAttributes", "ListDeadLetterSourceQueues", "ListQueueTags",
+    "DeleteMessageBatch", "DeleteQueue", "GetQueueAttributes", "GetQueueUrl", "ListDeadLetterSourceQueues",
+    "ListQueueTags",
     "PurgeQueue", "ReceiveMessage", "RemovePermission", "SendMessage", "SendMessageBatch", "SetQueueAttributes",
     "TagQueue", "UntagQueue",
 })
