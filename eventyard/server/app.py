@@ -17,6 +17,7 @@ from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.errors import AwsError, InternalFailure, ServiceUnavailable
 from eventyard.protocol.sigv4 import SignatureRefused
 from eventyard.runtime.ids import new_uuid
+from eventyard.server import faults
 from eventyard.server.authentication import Authenticator, unwrap_unverified
 from eventyard.server.door import HostPolicy, is_cross_site, is_loopback_client, is_signed
 from eventyard.server.limits import read_body, too_large
@@ -146,6 +147,11 @@ class EventyardApp:
             ctx.operation = operation.name
             if not signed and not service.allows_unsigned(operation):
                 raise missing_authentication(protocol)
+            assert self.platform is not None
+            injected = faults.api_fault(self.platform.faults, service.name, operation, parsed.params, ctx.region,
+                                        ctx.account_id)
+            if injected is not None:  # a throttle or error rule (/_eventyard/faults) answers instead
+                raise injected
             result = await service.provider.dispatch(ctx, operation.name, parsed.params)
             return protocol.serialize(operation, result, ctx.request_id), ctx.operation
         except AwsError as error:
@@ -226,6 +232,8 @@ class EventyardApp:
                 except (ValueError, TypeError, AttributeError) as exc:
                     return _json(400, {"error": str(exc)})
             return _json(200, {"now": self.platform.clock.now(), "offset": self.platform.clock.offset})
+        if request.path == faults.PATH:
+            return await faults.handle(self.platform.faults, request, self.platform.services)
         # /_eventyard/<service>/...: a service's own endpoints (e.g. SNS's captured deliveries).
         service = self.platform.services.get(request.path.split("/")[2])
         service_admin = getattr(service.provider, "admin", None) if service else None

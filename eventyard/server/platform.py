@@ -14,9 +14,10 @@ from typing import Any
 from eventyard import __version__
 from eventyard.config import Settings
 from eventyard.protocol.errors import AwsError
-from eventyard.runtime import metric_store, shared_clock, timers
+from eventyard.runtime import fault_store, metric_store, shared_clock, timers
 from eventyard.runtime.clock import SystemClock
 from eventyard.runtime.credentials import CredentialStore, configured_access_keys
+from eventyard.runtime.faults import FaultInjector
 from eventyard.runtime.leases import Leases
 from eventyard.runtime.metrics import MetricsRecorder
 from eventyard.runtime.supervisor import Supervisor
@@ -40,6 +41,8 @@ class Platform:
         self.timers = TimerService(self.db, self.clock, self.leases)
         self.shared_clock = shared_clock.SharedClock(self.db, self.clock)
         self.metrics = MetricsRecorder(self.db, self.clock, settings.metrics)
+        # Fault injection rules (/_eventyard/faults): none until a client puts some.
+        self.faults = FaultInjector(self.db, self.clock)
         self.supervisor = Supervisor()
         # Access keys -> secrets and accounts (used when authentication is on); IAM and STS add theirs.
         self.credentials = CredentialStore()
@@ -56,6 +59,7 @@ class Platform:
         self.db.migrate(timers.MIGRATIONS)
         self.db.migrate(shared_clock.MIGRATIONS)
         self.db.migrate(metric_store.MIGRATIONS)
+        self.db.migrate(fault_store.MIGRATIONS)
         for service in self.services.values():
             applied = self.db.migrate(service.migrations)
             if applied:
@@ -64,6 +68,7 @@ class Platform:
         await self.leases.register()
         self.leases.supervise(self.supervisor)
         await self.shared_clock.start()
+        await self.faults.start(self.supervisor)
         for service in self.services.values():
             await service.provider.start()
         await self.timers.recover()
@@ -88,6 +93,10 @@ class Platform:
             await self.metrics.flush(everything=True)
         except Exception:
             log.exception("could not write the last metrics")
+        try:
+            await self.faults.flush()
+        except Exception:
+            log.exception("could not write the last fault counts")
         self.db.close()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
