@@ -15,6 +15,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_token, new_uuid
+from eventyard.services.sqs import bookkeeping
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.message_attributes import attributes_md5, attributes_size, check_characters, md5_hex
 from eventyard.services.sqs.queues import Queue
@@ -103,8 +104,8 @@ def validate_outgoing(queue: Queue, message: OutgoingMessage) -> None:
 
 _INSERT_MESSAGE = (
     "INSERT INTO sqs_messages (queue_id, message_id, body, body_md5, attributes, system_attributes, sent_at,"
-    " available_at, expires_at, group_id, dedup_id, sequence_number, sender_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " available_at, expires_at, group_id, dedup_id, sequence_number, sender_id, is_head)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -131,6 +132,7 @@ def send_batch(conn: Connection, queue: Queue, batch: list[OutgoingMessage], now
         results.append(result)
     if rows:
         conn.executemany(_INSERT_MESSAGE, rows)
+        bookkeeping.added(conn, queue.id, len(rows))
     return results
 
 
@@ -142,7 +144,7 @@ def _standard_row(queue: Queue, message: OutgoingMessage, now: float,
     row = (
         queue.id, message_id, message.body, body_md5, _dump_attributes(message.attributes),
         _dump_attributes(message.system_attributes), now, now + delay,
-        now + queue.int_attr("MessageRetentionPeriod"), message.group_id, None, None, sender_id,
+        now + queue.int_attr("MessageRetentionPeriod"), message.group_id, None, None, sender_id, 0,
     )
     result = SendResult(message_id, body_md5, attributes_md5(message.attributes),
                         attributes_md5(message.system_attributes), None)
@@ -155,6 +157,7 @@ def send(conn: Connection, queue: Queue, message: OutgoingMessage, now: float, s
     if not queue.fifo:
         row, result = _standard_row(queue, message, now, sender_id)
         conn.execute(_INSERT_MESSAGE, row)
+        bookkeeping.added(conn, queue.id)
         return result
     body_md5 = md5_hex(message.body.encode())
     attrs_md5 = attributes_md5(message.attributes)
@@ -190,7 +193,9 @@ def send(conn: Connection, queue: Queue, message: OutgoingMessage, now: float, s
         queue.id, message_id, message.body, body_md5, _dump_attributes(message.attributes),
         _dump_attributes(message.system_attributes), now, now + delay,
         now + queue.int_attr("MessageRetentionPeriod"), message.group_id, dedup_id, sequence_number, sender_id,
+        int(bookkeeping.is_first_of_group(conn, queue.id, message.group_id)),
     ))
+    bookkeeping.added(conn, queue.id)
     return SendResult(message_id, body_md5, attrs_md5, system_md5, sequence_number)
 
 
@@ -305,32 +310,22 @@ def _received(queue: Queue, row: Row, token: str, now: float) -> ReceivedMessage
 
 
 def _fifo_candidates(conn: Connection, queue: Queue, max_messages: int, now: float) -> list[Row]:
-    """Messages a FIFO receive may return: from groups whose oldest message is visible, in order.
+    """Messages a FIFO receive may return: from the groups whose head (oldest message) is visible, in
+    the groups' turn order, each group's messages in order while they are visible.
 
-    A group whose head is in flight is blocked, so its later messages wait (strict group order). On
-    PostgreSQL a group whose head another receive is claiming right now (row locked) is skipped
-    whole, so one group is in flight on one consumer.
+    A group whose head is in flight is blocked, so its later messages wait (strict group order). Only
+    heads are read to find the groups (bookkeeping.py), so the cost does not grow with the queue's
+    depth. The queue's expired messages go first, so an expired head blocks nothing.
     """
-    heads = conn.execute(
-        "SELECT m.group_id, m.seq AS head, m.receive_count, m.available_at, m.sent_at FROM sqs_messages m JOIN"
-        " (SELECT group_id, MIN(seq) AS head FROM sqs_messages WHERE queue_id = ? AND expires_at > ?"
-        " GROUP BY group_id) h ON m.seq = h.head",
-        (queue.id, now),
-    ).fetchall()
-    # Groups take turns by when they last became available: a group whose messages came back from a
-    # visibility timeout queues up behind groups that waited (recorded against AWS).
-    heads.sort(key=lambda h: (h["available_at"] if h["receive_count"] else h["sent_at"], h["head"]))
+    bookkeeping.delete_where(conn, "queue_id = ? AND expires_at <= ?", (queue.id, now))
     chosen: list[Row] = []
-    for head in heads:
+    for head in bookkeeping.visible_heads(conn, queue.id, max_messages, now, skip_locked(conn)):
         if len(chosen) >= max_messages:
             break
         group_rows = conn.execute(
-            "SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? AND expires_at > ? ORDER BY seq LIMIT ?"
-            + skip_locked(conn),
-            (queue.id, head["group_id"], now, max_messages - len(chosen)),
+            "SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+            (queue.id, head["group_id"], head["seq"], max_messages - len(chosen)),
         ).fetchall()
-        if group_rows and group_rows[0]["seq"] != head["head"]:
-            continue  # the head is being claimed by another receive: the whole group waits
         for row in group_rows:
             if row["available_at"] > now:
                 break
@@ -370,14 +365,14 @@ def delete(conn: Connection, queue: Queue, handle: str, now: float) -> None:
     seq, token = parse_receipt_handle(handle, queue)
     if queue.fifo:
         # A FIFO handle stops working once its visibility timeout has ended (recorded: an error, not a no-op).
-        deleted = conn.execute("DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ? AND receipt_token = ?"
-                               " AND available_at > ?", (seq, queue.id, token, now)).rowcount
+        deleted = bookkeeping.delete_where(conn, "seq = ? AND queue_id = ? AND receipt_token = ? AND available_at > ?",
+                                           (seq, queue.id, token, now))
         if not deleted and conn.execute("SELECT 1 FROM sqs_messages WHERE seq = ? AND queue_id = ?",
                                         (seq, queue.id)).fetchone():
             raise AwsError("InvalidParameterValue", f"Value {handle} for parameter ReceiptHandle is invalid. "
                            "Reason: The receipt handle has expired.")
     else:
-        conn.execute("DELETE FROM sqs_messages WHERE seq = ? AND queue_id = ?", (seq, queue.id))
+        bookkeeping.delete_where(conn, "seq = ? AND queue_id = ?", (seq, queue.id))
 
 
 def change_visibility(conn: Connection, queue: Queue, handle: str, timeout: int, now: float) -> None:
@@ -420,20 +415,22 @@ def move_message(conn: Connection, row: Row, target: Queue, now: float,
     conn.execute(
         "INSERT INTO sqs_messages (queue_id, message_id, body, body_md5, attributes, system_attributes, sent_at,"
         " available_at, expires_at, group_id, dedup_id, sequence_number, sender_id, dead_letter_source_arn,"
-        " receive_count, first_received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " receive_count, first_received_at, is_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             target.id, row["message_id"], row["body"], row["body_md5"], row["attributes"], row["system_attributes"],
             row["sent_at"], now, max(expires_at, now + 60), row["group_id"], row["dedup_id"], sequence_number,
             row["sender_id"], dead_letter_source, row["receive_count"] if dead_lettered else 0,
             row["first_received_at"] if dead_lettered else None,
+            int(target.fifo and bookkeeping.is_first_of_group(conn, target.id, row["group_id"])),
         ),
     )
-    conn.execute("DELETE FROM sqs_messages WHERE seq = ?", (row["seq"],))
+    bookkeeping.added(conn, target.id)
+    bookkeeping.delete_where(conn, "seq = ?", (row["seq"],))
 
 
 def sweep_expired(conn: Connection, now: float) -> int:
     """Drop messages past their retention period and expired dedup and receive-attempt records."""
-    removed = conn.execute("DELETE FROM sqs_messages WHERE expires_at <= ?", (now,)).rowcount
+    removed = bookkeeping.delete_where(conn, "expires_at <= ?", (now,))
     conn.execute("DELETE FROM sqs_dedup WHERE expires_at <= ?", (now,))
     conn.execute("DELETE FROM sqs_receive_attempts WHERE expires_at <= ?", (now,))
     return removed

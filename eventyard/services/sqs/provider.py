@@ -49,13 +49,15 @@ class SqsProvider(Provider):
         return self.platform.clock.now()
 
     async def _on_queue(self, ctx: RequestContext, params: dict[str, Any],
-                        fn: Callable[[Connection, Queue, float], T]) -> T:
+                        fn: Callable[[Connection, Queue, float], T], read: bool = False) -> T:
         key = key_from_url(params["QueueUrl"], ctx.region, ctx.account_id)
         now = self.now()
 
         def run(conn: Connection) -> T:
             return fn(conn, queue_store.get(conn, key), now)
 
+        if read:  # on a read connection of its own: never queued behind writes, nor writes behind it
+            return await self.platform.db.read(run)
         # Every SQS decision rests on rows it locks or updates (claims, deletes, sequence numbers, unique
         # dedup keys): snapshot isolation is enough, and concurrent receivers do not abort each other.
         return await self.platform.db.write(run, snapshot=True)
@@ -134,7 +136,7 @@ class SqsProvider(Provider):
     async def get_queue_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names = params.get("AttributeNames") or []
         view = await self._on_queue(
-            ctx, params, lambda conn, queue, now: queue_store.attributes_view(conn, queue, names, now)
+            ctx, params, lambda conn, queue, now: queue_store.attributes_view(conn, queue, names, now), read=True
         )
         return {"Attributes": view} if view else {}
 

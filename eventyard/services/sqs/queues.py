@@ -8,6 +8,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.sqs import attributes as attrs
+from eventyard.services.sqs import bookkeeping
 from eventyard.services.sqs.names import QueueKey, key_from_arn, queue_does_not_exist, validate_queue_name
 from eventyard.storage import Connection, Row
 
@@ -176,7 +177,7 @@ def purge(conn: Connection, queue: Queue, now: float) -> None:
             "PurgeQueueInProgress",
             f"Only one PurgeQueue operation on {queue.key.name} is allowed every 60 seconds.",
         )
-    conn.execute("DELETE FROM sqs_messages WHERE queue_id = ? AND sent_at <= ?", (queue.id, now))
+    bookkeeping.delete_where(conn, "queue_id = ? AND sent_at <= ?", (queue.id, now))
     # A purge also forgets a FIFO queue's deduplication ids (recorded: a purged message can be sent again).
     conn.execute("DELETE FROM sqs_dedup WHERE queue_id = ?", (queue.id,))
     conn.execute("UPDATE sqs_queues SET last_purge_at = ? WHERE id = ?", (now, queue.id))
@@ -203,24 +204,6 @@ def dead_letter_sources(conn: Connection, queue: Queue) -> list[Queue]:
     return sources
 
 
-def counts(conn: Connection, queue: Queue, now: float) -> dict[str, int]:
-    row = conn.execute(
-        """
-        SELECT
-          SUM(CASE WHEN available_at <= ? THEN 1 ELSE 0 END),
-          SUM(CASE WHEN available_at > ? AND receive_count > 0 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN available_at > ? AND receive_count = 0 THEN 1 ELSE 0 END)
-        FROM sqs_messages WHERE queue_id = ? AND expires_at > ?
-        """,
-        (now, now, now, queue.id, now),
-    ).fetchone()
-    return {
-        "ApproximateNumberOfMessages": row[0] or 0,
-        "ApproximateNumberOfMessagesNotVisible": row[1] or 0,
-        "ApproximateNumberOfMessagesDelayed": row[2] or 0,
-    }
-
-
 def attributes_view(conn: Connection, queue: Queue, names: list[str], now: float) -> dict[str, str]:
     """GetQueueAttributes: the requested stored and computed attributes, as strings."""
     for name in names:
@@ -230,7 +213,7 @@ def attributes_view(conn: Connection, queue: Queue, names: list[str], now: float
     view: dict[str, str] = {k: v for k, v in queue.attributes.items() if k in wanted}
     if wanted & {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                  "ApproximateNumberOfMessagesDelayed"}:
-        view.update({k: str(v) for k, v in counts(conn, queue, now).items() if k in wanted})
+        view.update({k: str(v) for k, v in bookkeeping.counts(conn, queue.id, now).items() if k in wanted})
     if "CreatedTimestamp" in wanted:
         view["CreatedTimestamp"] = str(int(queue.created_at))
     if "LastModifiedTimestamp" in wanted:

@@ -78,5 +78,27 @@ MIGRATIONS = [
             last_moved_at DOUBLE PRECISION
         )
         """,
-    )
+    ),
+    Migration(
+        "sqs-0002-counters-and-group-heads",
+        """
+        CREATE TABLE sqs_queue_counters (
+            queue_id BIGINT NOT NULL REFERENCES sqs_queues(id) ON DELETE CASCADE,
+            shard BIGINT NOT NULL,
+            messages BIGINT NOT NULL,
+            PRIMARY KEY (queue_id, shard)
+        );
+        INSERT INTO sqs_queue_counters (queue_id, shard, messages)
+            SELECT queue_id, 0, COUNT(*) FROM sqs_messages GROUP BY queue_id;
+        ALTER TABLE sqs_messages ADD COLUMN is_head BIGINT NOT NULL DEFAULT 0;
+        UPDATE sqs_messages SET is_head = 1 WHERE seq IN (
+            SELECT MIN(m.seq) FROM sqs_messages m JOIN sqs_queues q ON q.id = m.queue_id
+            WHERE q.fifo = 1 AND m.group_id IS NOT NULL GROUP BY m.queue_id, m.group_id);
+        CREATE INDEX sqs_messages_heads ON sqs_messages
+            (queue_id, (CASE WHEN receive_count > 0 THEN available_at ELSE sent_at END), seq) WHERE is_head = 1;
+        DROP INDEX sqs_messages_ready;
+        CREATE INDEX sqs_messages_ready ON sqs_messages (queue_id, available_at, seq, receive_count, expires_at);
+        CREATE INDEX sqs_messages_queue_expiry ON sqs_messages (queue_id, expires_at)
+        """,
+    ),
 ]
