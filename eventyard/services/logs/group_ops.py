@@ -12,6 +12,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.logs import store
+from eventyard.services.logs.insights import runner
 from eventyard.storage import Connection, Row
 
 RETENTION_SWEEP = 10.0  # seconds between sweeps; the events' age is judged by the server's clock
@@ -25,9 +26,14 @@ class GroupOperations(Provider):
                                        self.platform.leases.once("logs:retention", self.expire_events))
 
     async def expire_events(self) -> int:
-        """Delete every event older than its group's retention; answers how many went."""
-        now_ms = int(self.platform.clock.now() * 1000)
-        return int(await self.platform.db.write(lambda conn: expire(conn, now_ms)))
+        """Delete every event older than its group's retention (and Insights queries older than a week);
+        answers how many events went."""
+        now = self.platform.clock.now()
+
+        def run(conn: Connection) -> int:
+            runner.expire(conn, now)
+            return expire(conn, int(now * 1000))
+        return int(await self.platform.db.write(run))
 
     async def list_log_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         matches = _name_matcher(params.get("logGroupNamePattern"))

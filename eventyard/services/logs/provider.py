@@ -10,6 +10,7 @@ from eventyard.services.logs import json_patterns, store
 from eventyard.services.logs import metrics as log_metrics
 from eventyard.services.logs.filter_ops import FilterOperations
 from eventyard.services.logs.group_ops import GroupOperations
+from eventyard.services.logs.insights.ops import InsightsOperations
 from eventyard.storage import Connection, Row
 
 MAX_EVENTS = 10_000
@@ -36,7 +37,7 @@ def _parse_token(token: str | None) -> tuple[str, int] | None:
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
 
-class LogsProvider(FilterOperations, GroupOperations, Provider):
+class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Provider):
     unsupported_error_code = "InvalidOperationException"
 
     def now(self) -> float:
@@ -44,6 +45,7 @@ class LogsProvider(FilterOperations, GroupOperations, Provider):
 
     async def start(self) -> None:
         self.register_filter_work()
+        self.register_insights_work()
         self.supervise_retention()
 
     async def create_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> None:
