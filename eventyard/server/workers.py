@@ -19,9 +19,8 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-RESTART_PAUSE = 1.0  # between replacing a child that died and the next replacement
-START_UP_FAILURE = 3  # uvicorn's exit status when start-up failed: replacing such a child cannot help
-EARLY_EXIT = 10.0  # a child that exits this soon after starting failed to start (e.g. storage refused)
+RESTART_PAUSE = 1.0  # before replacing a child that died (a child that keeps dying is not a busy loop)
+START_UP_FAILURE = 3  # uvicorn's exit status when start-up failed (e.g. storage refused): replacing cannot help
 
 RunChild = Callable[[socket.socket], int]
 
@@ -61,13 +60,13 @@ class WorkerSupervisor:
             if started is None or self.stopping:
                 continue
             code = os.waitstatus_to_exitcode(status)
-            if code == START_UP_FAILURE or time.monotonic() - started < EARLY_EXIT:
+            if code == START_UP_FAILURE:
                 log.error("worker %d failed to start (exit %d); stopping every worker", pid, code)
                 self.status = START_UP_FAILURE
                 self._stop(signal.SIGTERM, None)
                 continue
-            log.error("worker %d exited (%d); starting another", pid, code)
-            time.sleep(RESTART_PAUSE)
+            log.error("worker %d exited (%d) after %.0f s; starting another", pid, code, time.monotonic() - started)
+            time.sleep(RESTART_PAUSE)  # the parent only supervises: nothing else waits on it
             self._spawn()
         return self.status
 
