@@ -174,3 +174,31 @@ def test_invoking_a_missing_function_names_latest(lam: Any, unique: str) -> None
     with pytest.raises(ClientError) as caught:
         lam.get_function(FunctionName=f"missing-{unique}")
     assert caught.value.response["Error"]["Message"].endswith(f"function:missing-{unique}")  # Get does not
+
+
+def test_a_function_arn_from_another_region_is_not_reachable(lam: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        lam.get_function(FunctionName="arn:aws:lambda:eu-west-1:000000000000:function:elsewhere")
+    assert caught.value.response["Error"] == {
+        "Code": "ResourceNotFoundException",
+        "Message": "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"}
+
+
+def test_logging_config_merges_and_json_logs_have_levels(lam: Any, make_function: Any) -> None:
+    name = make_function(V1)
+    assert lam.get_function_configuration(FunctionName=name)["LoggingConfig"] == {
+        "LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+    updated = lam.update_function_configuration(FunctionName=name, LoggingConfig={"LogFormat": "JSON",
+                                                                                  "SystemLogLevel": "DEBUG"})
+    assert updated["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": f"/aws/lambda/{name}",
+                                        "ApplicationLogLevel": "INFO", "SystemLogLevel": "DEBUG"}
+    back = lam.update_function_configuration(FunctionName=name, LoggingConfig={"LogFormat": "Text"})
+    assert back["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+
+
+def test_a_mapping_for_a_missing_function_says_so_first(lam: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        lam.create_event_source_mapping(FunctionName="doesnotexist",
+                                        EventSourceArn="arn:aws:sqs:us-east-1:000000000000:somequeue")
+    assert caught.value.response["Error"] == {"Code": "InvalidParameterValueException",
+                                              "Message": "Function does not exist"}

@@ -16,6 +16,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
+from eventyard.services.lambda_ import functions
 from eventyard.services.lambda_.kinesis_poller import KinesisPoller
 from eventyard.services.lambda_.names import function_arn, parse_ref
 from eventyard.services.lambda_.pollers import SqsPoller
@@ -104,6 +105,15 @@ class EsmRunner:
         if poller is not None:
             self.tasks[key] = self.provider.platform.supervisor.job(f"lambda:esm-{key}", poller.run)
 
+    async def _check_function(self, ref: Any) -> None:
+        """AWS checks the function before the source (its own words, not GetFunction's)."""
+        try:
+            await self.platform.db.read(lambda conn: functions.resolve(conn, ref, pick=False))
+        except AwsError as exc:
+            if exc.code == "ResourceNotFoundException":
+                raise AwsError("InvalidParameterValueException", "Function does not exist") from exc
+            raise
+
     def _stop_poller(self, key: str) -> None:
         task = self.tasks.pop(key, None)
         if task is not None:
@@ -117,6 +127,7 @@ class EsmRunner:
             raise AwsError("InvalidParameterValueException",
                            "Unrecognized event source, must be SQS or Kinesis in Eventyard.")
         ref = parse_ref(params["FunctionName"], ctx.region, ctx.account_id)
+        await self._check_function(ref)
         if kind == "kinesis" and not params.get("StartingPosition"):
             raise AwsError("InvalidParameterValueException", "StartingPosition is required for Kinesis event sources.")
         batch = params.get("BatchSize", 10 if kind == "sqs" else 100)
@@ -159,8 +170,6 @@ class EsmRunner:
         stored = dict(config, State="Enabled" if config["State"] == "Creating" else "Disabled")
 
         def run(conn: Connection) -> None:
-            from eventyard.services.lambda_ import functions
-
             functions.resolve(conn, ref, pick=False)
             conn.execute("INSERT INTO lambda_event_source_mappings (uuid, account_id, region, function_name, config,"
                          " position, created_at) VALUES (?,?,?,?,?,?,?)", (

@@ -36,6 +36,19 @@ STATUS_KEYS = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus", "L
                "LastUpdateStatusReasonCode")
 
 
+def logging_config(name: str, current: dict[str, Any] | None, given: dict[str, Any] | None) -> dict[str, Any]:
+    """LoggingConfig as AWS keeps it: a partial update merges; JSON logs have application and system
+    log levels (INFO unless given), text logs have none."""
+    config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}", **(current or {}), **(given or {})}
+    if config["LogFormat"] == "JSON":
+        config.setdefault("ApplicationLogLevel", "INFO")
+        config.setdefault("SystemLogLevel", "INFO")
+    else:
+        config.pop("ApplicationLogLevel", None)
+        config.pop("SystemLogLevel", None)
+    return config
+
+
 def runtime_version_arn(region: str, runtime: str) -> str:
     """AWS names a runtime version by a 64-digit hash; Eventyard's is stable per runtime identifier."""
     return f"arn:aws:lambda:{region}::runtime:{hashlib.sha256(runtime.encode()).hexdigest()}"
@@ -106,8 +119,7 @@ def build_config(region: str, account_id: str, name: str, params: dict[str, Any]
         "Architectures": params.get("Architectures") or ["x86_64"],
         "EphemeralStorage": params.get("EphemeralStorage") or {"Size": 512},
         "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}",
-                          **(params.get("LoggingConfig") or {})},
+        "LoggingConfig": logging_config(name, None, params.get("LoggingConfig")),
     }
     if params.get("Runtime"):
         config["RuntimeVersionConfig"] = {"RuntimeVersionArn": runtime_version_arn(region, params["Runtime"])}
@@ -188,6 +200,8 @@ def update_latest(conn: Connection, ref: FunctionRef, changes: dict[str, Any],
                        "Call the GetFunction/GetAlias API to retrieve the latest Revision Id", 412)
     config = dict(current.config)
     config.update(changes)
+    if "LoggingConfig" in changes:
+        config["LoggingConfig"] = logging_config(ref.name, current.config.get("LoggingConfig"), changes["LoggingConfig"])
     if "Runtime" in changes:
         config["RuntimeVersionConfig"] = {"RuntimeVersionArn": runtime_version_arn(ref.region, changes["Runtime"])}
     if code is not None:

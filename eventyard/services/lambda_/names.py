@@ -25,6 +25,9 @@ def parse_ref(text: str, region: str, account_id: str, qualifier: str | None = N
     if match is None:
         raise AwsError("ValidationException", f"1 validation error detected: Value '{text}' at 'functionName' "
                        "failed to satisfy constraint: Member must satisfy regular expression pattern")
+    if match.group("region") and match.group("region") != region:
+        raise AwsError("ResourceNotFoundException",
+                       f"Functions from '{match.group('region')}' are not reachable in this region ('{region}')", 404)
     derived = match.group("qualifier")
     if derived and qualifier and derived != qualifier:
         # AWS: a qualifier both in the ARN and in the Qualifier parameter must agree
