@@ -278,3 +278,16 @@ def test_an_arn_without_the_arn_prefix_is_named_as_such(sfn: Any) -> None:
             call()
         assert err.value.response["Error"] == {"Code": "InvalidArn",
                                                "Message": "Invalid Arn: 'Invalid ARN prefix: not_a_valid_arn'"}
+
+
+def test_an_update_that_changes_nothing_keeps_the_revision_and_version(sfn: Any, unique: str) -> None:
+    arn = sfn.create_state_machine(name=f"same-{unique}", definition=json.dumps(PASS), roleArn=ROLE,
+                                   publish=True)["stateMachineArn"]
+    same = sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(PASS), publish=True)
+    assert same["stateMachineVersionArn"] == f"{arn}:1" and "revisionId" not in same
+    changed = sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(
+        {"StartAt": "Q", "States": {"Q": {"Type": "Succeed"}}}), publish=True)
+    again = sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(
+        {"StartAt": "Q", "States": {"Q": {"Type": "Succeed"}}}), publish=True)
+    assert changed["stateMachineVersionArn"] == again["stateMachineVersionArn"] == f"{arn}:2"
+    assert changed["revisionId"] == again["revisionId"]

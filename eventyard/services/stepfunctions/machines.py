@@ -84,7 +84,9 @@ def update(conn: Connection, arn: str, params: dict[str, Any], definition_text: 
            now: float) -> dict[str, Any]:
     machine = get(conn, arn)
     revision = machine["revision_id"]
-    if definition_text is not None or "roleArn" in params:
+    changed = (definition_text is not None and definition_text != machine["definition"]) or \
+        ("roleArn" in params and params["roleArn"] != machine["role_arn"])
+    if changed:  # AWS: an update that changes neither keeps the revision (and publishing it, the version)
         revision = str(uuid.uuid4())
     conn.execute(
         "UPDATE sfn_state_machines SET definition = ?, role_arn = ?, logging = ?, tracing = ?, revision_id = ?,"
