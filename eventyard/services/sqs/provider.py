@@ -11,6 +11,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.sqs import batches, inspection, messages, move_tasks
 from eventyard.services.sqs import queues as queue_store
+from eventyard.services.sqs.faults import ReceiveFaults
 from eventyard.services.sqs.message_attributes import (
     attributes_md5,
     attributes_size,
@@ -263,9 +264,13 @@ class SqsProvider(Provider):
         wanted_user = params.get("MessageAttributeNames", [])
         attempt_id = params.get("ReceiveRequestAttemptId")
 
+        faults = ReceiveFaults(self.platform.faults, params["QueueUrl"])  # /_eventyard/faults: reorder, duplicate
+
         def claim(conn: Connection, queue: Queue, now: float) -> tuple[Queue, list[ReceivedMessage], float | None]:
             timeout = visibility if visibility is not None else queue.int_attr("VisibilityTimeout")
+            faults.reorder(conn, queue, now, max_messages)
             got = messages.receive(conn, queue, max_messages, timeout, now, attempt_id)
+            faults.duplicate(conn, queue, got, now)
             return queue, got, (None if got else messages.next_visible_at(conn, queue, now))
 
         queue, received, next_at = await self._on_queue(ctx, params, claim)
