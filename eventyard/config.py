@@ -82,8 +82,7 @@ class Settings:
             "clock_control": _env_flag("EVENTYARD_CLOCK_CONTROL"),
             "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "normal").lower(),
             "storage": os.environ.get("EVENTYARD_STORAGE", "").strip(),
-            "allowed_hosts": tuple(h.strip()
- for h in os.environ.get("EVENTYARD_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            "allowed_hosts": tuple(h.strip() for h in os.environ.get("EVENTYARD_ALLOWED_HOSTS", "").split(",") if h.strip()),
             "tls_cert_file": _env_path("EVENTYARD_TLS_CERT"),
             "tls_key_file": _env_path("EVENTYARD_TLS_KEY"),
             "public_url_override": os.environ.get("EVENTYARD_PUBLIC_URL") or None,

@@ -155,4 +155,3 @@ def _drop_test_databases() -> Iterator[None]:
 
 def pytest_report_header() -> str:
     return f"eventyard storage backend: {TEST_STORAGE} (EVENTYARD_TEST_STORAGE)"
-

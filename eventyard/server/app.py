@@ -228,7 +228,6 @@ class EventyardApp:
                 try:
                     advance = float(json.loads(request.body or b"{}").get("advance", 0))
                     await self.platform.shared_clock.advance(advance)
-
                 except (ValueError, TypeError, AttributeError) as exc:
                     return _json(400, {"error": str(exc)})
             return _json(200, {"now": self.platform.clock.now(), "offset": self.platform.clock.offset})

@@ -157,7 +157,6 @@ class EventsProvider(MoreOperations, Provider):
 
     async def delete_rule(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         rule = await self._write_routing(lambda conn: rules.delete(conn, ctx.account_id, ctx.region, params))
-
         if rule is not None:
             bus = rule["EventBusName"]
             self.index.remove_rule((ctx.account_id, ctx.region, bus), f"{bus}|{rule['Name']}")

@@ -62,7 +62,6 @@ class KinesisProvider(Provider):
         self.platform.supervisor.every("kinesis:retention", SWEEP_INTERVAL,
                                         self.platform.leases.once("kinesis:retention", self._sweep))
 
-
     async def _settle(self, timer: Timer) -> None:
         now = self.now()
         if "stream_id" in timer.payload:

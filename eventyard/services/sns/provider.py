@@ -12,7 +12,6 @@ from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.values import iso8601
 from eventyard.runtime import timers
 from eventyard.runtime.ids import new_uuid
-
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.sns import batch, outbox, publish, signing
