@@ -47,14 +47,6 @@ def compile_json_pattern(pattern: str) -> Predicate:
     return predicate
 
 
-def matches_json(predicate: Predicate, message: str) -> bool:
-    try:
-        document = json.loads(message)
-    except ValueError:
-        return False
-    return isinstance(document, dict) and predicate(document)
-
-
 def _invalid() -> AwsError:
     return AwsError("InvalidParameterException", "Invalid filter pattern")
 

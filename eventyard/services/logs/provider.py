@@ -6,9 +6,10 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.logs import json_patterns, store
 from eventyard.services.logs import metrics as log_metrics
+from eventyard.services.logs import store
 from eventyard.services.logs.filter_ops import FilterOperations
+from eventyard.services.logs.filter_patterns import compile_filter_pattern
 from eventyard.services.logs.group_ops import GroupOperations
 from eventyard.services.logs.insights.ops import InsightsOperations
 from eventyard.storage import Connection, Row
@@ -203,8 +204,7 @@ class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Provid
         if names and prefix:
             raise AwsError("InvalidParameterException",
                            "logStreamNames and logStreamNamePrefix are mutually exclusive")
-        pattern = params.get("filterPattern", "")
-        json_test = json_patterns.compile_json_pattern(pattern) if json_patterns.is_json_pattern(pattern) else None
+        pattern = compile_filter_pattern(params.get("filterPattern", ""))  # every syntax metric filters take
 
         def run(c: Connection) -> tuple[list[Row], list[Row]]:
             name = params.get("logGroupName") or (params.get("logGroupIdentifier") or "").rsplit(
@@ -233,10 +233,7 @@ class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Provid
 
         streams, rows = await self.platform.db.read(run)
         by_id = {s["id"]: s["name"] for s in streams}
-        if json_test is not None:
-            matched = [r for r in rows if json_patterns.matches_json(json_test, r["message"])]
-        else:
-            matched = [r for r in rows if store.matches_filter(pattern, r["message"])]
+        matched = [r for r in rows if pattern.matches(r["message"])]
         page = matched[:limit]
         out: dict[str, Any] = {
             "events": [{"logStreamName": by_id[r["stream_id"]], "timestamp": r["timestamp"], "message": r["message"],
