@@ -36,6 +36,9 @@ class Settings:
     # Where state lives: "" (or "sqlite") is the SQLite file in data_dir; a postgresql:// URL is a
     # database several Eventyard processes (workers, hosts) share.
     storage: str = ""
+    # Where Lambda function code and layers are unpacked (default DATA_DIR/lambda). Nodes on several
+    # hosts point it at one shared directory (same path everywhere), so each runs every function.
+    lambda_dir: Path | None = None
     # TLS (HTTPS and h2 over TLS) when both are set: PEM certificate chain and private key files.
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
@@ -82,6 +85,7 @@ class Settings:
             "clock_control": _env_flag("EVENTYARD_CLOCK_CONTROL"),
             "sqlite_synchronous": os.environ.get("EVENTYARD_SQLITE_SYNCHRONOUS", "normal").lower(),
             "storage": os.environ.get("EVENTYARD_STORAGE", "").strip(),
+            "lambda_dir": _env_path("EVENTYARD_LAMBDA_DIR"),
             "allowed_hosts": tuple(h.strip() for h in os.environ.get("EVENTYARD_ALLOWED_HOSTS", "").split(",") if h.strip()),
             "tls_cert_file": _env_path("EVENTYARD_TLS_CERT"),
             "tls_key_file": _env_path("EVENTYARD_TLS_KEY"),

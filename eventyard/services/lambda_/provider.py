@@ -36,7 +36,8 @@ class LambdaProvider(LayerOperations, Provider):
 
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
-        root = Path(platform.settings.data_dir) / "lambda"
+        # Every node must reach a function's code: a shared directory when nodes are on several hosts.
+        root = platform.settings.lambda_dir or Path(platform.settings.data_dir) / "lambda"
         self.code_root = root / "code"
         self.layer_root = root / "layers"
         self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.local_url, self.layer_root)
