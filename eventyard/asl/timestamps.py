@@ -29,6 +29,8 @@ def parse(text: object) -> datetime | None:
 
 
 def format_epoch(seconds: float) -> str:
-    """Context-object timestamps: `2024-01-01T00:00:00.123Z` (millisecond precision, Zulu)."""
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """Context-object timestamps: `2024-01-01T00:00:00.123Z` (millisecond precision, Zulu), rounded as
+    the API rounds the same instant (an execution's StartTime equals its startDate)."""
+    millis = round(seconds * 1000)
+    moment = datetime.fromtimestamp(millis // 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"

@@ -284,3 +284,10 @@ def test_an_evaluation_failure_names_the_event_before_the_state_entry() -> None:
     waiting = run({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
         "W": {"Type": "Wait", "Seconds": "{% 'x' %}", "End": True}}})
     assert _links(waiting)[1:3] == [(2, 0, "WaitStateEntered"), (3, 2, "EvaluationFailed")]
+
+
+def test_context_timestamps_round_to_the_millisecond_as_the_api_does() -> None:
+    from eventyard.asl.timestamps import format_epoch
+
+    assert format_epoch(1.0006) == "1970-01-01T00:00:01.001Z"  # the API answers round(1.0006, 3) = 1.001
+    assert format_epoch(59.9996) == "1970-01-01T00:01:00.000Z"
