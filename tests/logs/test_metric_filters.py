@@ -34,6 +34,7 @@ def test_metric_filters_are_put_described_and_deleted(server: ServerProcess, uni
                                                    "dimensions": {"Route": "$.route"}}])
     described = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
     assert [f["filterName"] for f in described] == ["errors", "latency"]
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["metricFilterCount"] == 2
     assert described[0]["metricTransformations"] == [transformation]
     assert described[0]["logGroupName"] == group and described[0]["filterPattern"] == "ERROR"
     assert isinstance(described[0]["creationTime"], int)

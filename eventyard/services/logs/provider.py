@@ -85,7 +85,8 @@ class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Provid
 
         def run(c: Connection) -> list[Row]:
             return c.execute(
-                "SELECT * FROM logs_groups WHERE account_id=? AND region=? AND name >= ? AND name > ?"
+                "SELECT g.*, (SELECT COUNT(*) FROM logs_metric_filters f WHERE f.group_id = g.id) AS metric_filter_count"
+                " FROM logs_groups g WHERE account_id=? AND region=? AND name >= ? AND name > ?"
                 " ORDER BY name", (ctx.account_id, ctx.region, prefix, after)).fetchall()
 
         rows = [r for r in await self.platform.db.read(run) if r["name"].startswith(prefix)

@@ -102,11 +102,15 @@ def append(conn: Connection, account_id: str, region: str, group: str, stream: s
 def describe_group(row: Row, region: str, account_id: str) -> dict[str, Any]:
     arn = group_arn(region, account_id, row["name"])
     out: dict[str, Any] = {"logGroupName": row["name"], "creationTime": int(row["created_at"] * 1000),
-                           "metricFilterCount": 0, "arn": f"{arn}:*", "logGroupArn": arn, "storedBytes": 0,
-                           "logGroupClass": "STANDARD"}
+                           "metricFilterCount": _metric_filter_count(row), "arn": f"{arn}:*", "logGroupArn": arn,
+                           "storedBytes": 0, "logGroupClass": "STANDARD"}
     if row["retention_days"] is not None:
         out["retentionInDays"] = row["retention_days"]
     return out
+
+
+def _metric_filter_count(row: Row) -> int:
+    return int(row["metric_filter_count"] or 0) if "metric_filter_count" in row.keys() else 0
 
 
 def describe_stream(row: Row, group_arn_text: str) -> dict[str, Any]:
