@@ -77,7 +77,7 @@ def put(conn: Connection, stream: Stream, entries: list[Entry], now: float,
     for entry, key in zip(entries, keys, strict=True):
         shard = targets[bisect.bisect_right(starts, key) - 1]
         size = len(entry.data) + len(entry.partition_key.encode("utf-8"))
-        if throughput is not None and stream.mode == "PROVISIONED" and not throughput.admit(shard.id, size, now):
+        if throughput is not None and stream.mode == "PROVISIONED" and not throughput.admit(conn, shard.id, size, now):
             results.append({"ErrorCode": "ProvisionedThroughputExceededException",
                             "ErrorMessage": f"Rate exceeded for shard {shard.shard_id} in stream {stream.name} "
                                             f"under account {stream.account_id}."})
