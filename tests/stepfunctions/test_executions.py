@@ -243,3 +243,15 @@ def test_an_input_that_passes_through_unchanged_keeps_its_text(sfn: Any, make_ma
               for e in events if "stateExitedEventDetails" in e}
     assert exited["P1"] == f"[[{sent}]]"
     assert exited["Changed"] == "[[1,2]]"  # what a state makes is printed compactly
+
+
+def test_optimized_integrations_name_errors_as_aws_java_sdk_v1_does(sfn: Any, make_machine: Any) -> None:
+    missing = "arn:aws:states:us-east-1:000000000000:stateMachine:nowhere"
+    machine = make_machine({"StartAt": "Start", "States": {"Start": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "End": True,
+        "Parameters": {"StateMachineArn": missing}}}})
+    done = run_to_end(sfn, machine)
+    assert done["error"] == "StepFunctions.StateMachineDoesNotExistException"
+    prefix = (f"State Machine Does Not Exist: '{missing}' (Service: AWSStepFunctions; Status Code: 400; "
+              "Error Code: StateMachineDoesNotExist; Request ID: ")
+    assert done["cause"].startswith(prefix) and done["cause"].endswith("; Proxy: null)")

@@ -117,16 +117,28 @@ async def call(host: ServiceHost, service: str, action: str, params: Any, prefix
         request = _to_python(operation, params)
         result = await platform.call(service, operation.name, request, region=host.region, account_id=host.account)
     except AwsError as err:
-        code = err.code
-        if sdk and not code.endswith("Exception"):  # the SDK's exception class name
-            code += "Exception"
-        cause = (f"{err.message} (Service: {label}, Status Code: {err.status}, Request ID: "
-                 f"{uuid.uuid4()})")
-        if sdk:
-            cause += " (SDK Attempt Count: 1)"
-        raise StatesError(f"{label}.{code}", cause) from None
+        raise _task_error(err, label, service, sdk) from None
     out = _to_json(operation, result)
     return _pascal(operation.output_shape, out) if sdk else out
+
+
+# The service names of AWS's Java SDK v1, which its optimized integrations quote in their causes
+V1_SERVICE = {"lambda": "AWSLambda", "stepfunctions": "AWSStepFunctions", "sqs": "AmazonSQS", "sns": "AmazonSNS",
+              "events": "AmazonEventBridge", "dynamodb": "AmazonDynamoDBv2"}
+
+
+def _task_error(err: AwsError, label: str, service: str, sdk: bool) -> StatesError:
+    """An AWS error as the task's error: `<Service>.<Code>Exception` (the SDK's exception class) with
+    the SDK's cause: aws-sdk integrations speak SDK v2, optimized ones SDK v1."""
+    code = err.code if err.code.endswith("Exception") else f"{err.code}Exception"
+    request_id = uuid.uuid4()
+    if sdk:
+        cause = (f"{err.message} (Service: {label}, Status Code: {err.status}, Request ID: {request_id})"
+                 " (SDK Attempt Count: 1)")
+    else:
+        cause = (f"{err.message} (Service: {V1_SERVICE.get(service, label)}; Status Code: {err.status}; Error Code: "
+                 f"{err.code}; Request ID: {request_id}; Proxy: null)")
+    return StatesError(f"{label}.{code}", cause)
 
 
 def _stringify(params: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -269,13 +281,13 @@ def _sdk_http_metadata(host: ServiceHost, version: str, length: int, status: int
 
 async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any]) -> Any:
     params = _stringify(params, "Input")
-    started = await call(host, "stepfunctions", "StartExecution", params, "Sfn")
+    started = await call(host, "stepfunctions", "StartExecution", params, "StepFunctions")
     if action == "startExecution":
         return started
     described: dict[str, Any] = {}
     while True:  # .sync: follow the child execution to its end
         described = await call(host, "stepfunctions", "DescribeExecution",
-                               {"executionArn": started["executionArn"]}, "Sfn")
+                               {"executionArn": started["executionArn"]}, "StepFunctions")
         if described["status"] != "RUNNING":
             break
         await asyncio.sleep(0.05)
