@@ -30,6 +30,8 @@ class TaskRequest:
     credentials: Any = None
     started_at: float | None = None  # when the task started: TimeoutSeconds counts from here
     resumed: bool = False  # a durable token task picked up again after a restart: its token is not new
+    # a .waitForTaskToken call was made (the service's answer): AWS records TaskSubmitted
+    on_submitted: Callable[[Any], None] | None = None
 
 
 class Suspend(Exception):

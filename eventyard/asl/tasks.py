@@ -76,6 +76,12 @@ class TaskEvents:
         history.add(self.lane, "TaskStarted", "taskStartedEventDetails", {"resourceType": self.kind,
                                                                           "resource": self.short})
 
+    def submitted(self, output: Any) -> None:
+        """A .waitForTaskToken call went out; the state now waits for its token."""
+        self.interp.history.add(self.lane, "TaskSubmitted", "taskSubmittedEventDetails", {
+            "resourceType": self.kind, "resource": self.short, "output": to_json(output),
+            "outputDetails": {"truncated": False}})
+
     def failed(self, err: StatesError) -> None:
         details: dict[str, Any] = {} if self.legacy_lambda else {"resourceType": self.kind, "resource": self.short}
         if err.error is not None:
@@ -132,6 +138,8 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
         started_at = resumed["started_at"] if resumed else interp.host.now()
         request = TaskRequest(resource, parameters, name, timeout, heartbeat, token, context, frame.lane,
                               state.get("Credentials"), started_at, resumed is not None)
+        if resource.endswith(".waitForTaskToken"):
+            request.on_submitted = events.submitted
         if token is not None and not resumed and frame.hooks is not None:
             progress = dict(frame.progress or {})
             await frame.hooks.task(Checkpoint(name, raw, frame.variables, resume={

@@ -159,6 +159,13 @@ def test_wait_for_task_token_round_trip_through_sqs(server: Any, sfn: Any, make_
     assert body["order"] == 1
     sfn.send_task_success(taskToken=body["token"], output='{"approved": true}')
     assert json.loads(finished(sfn, ok)["output"]) == {"approved": True}
+    events = sfn.get_execution_history(executionArn=ok)["events"]
+    assert [e["type"] for e in events][2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    sent = json.loads(events[4]["taskSubmittedEventDetails"]["output"])  # SQS's answer, with the SDK's metadata
+    assert sent["MessageId"] == message["MessageId"]
+    answer = {"MD5OfMessageBody": sent["MD5OfMessageBody"], "MessageId": sent["MessageId"]}
+    assert sent["SdkHttpMetadata"]["HttpHeaders"]["Content-Length"] == str(len(json.dumps(answer).replace(" ", "")))
+    assert sent["SdkResponseMetadata"]["RequestId"] == sent["SdkHttpMetadata"]["HttpHeaders"]["x-amzn-RequestId"]
     no = sfn.start_execution(stateMachineArn=machine, input='{"order": 2}')["executionArn"]
     body = json.loads(sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"][0]["Body"])
     sfn.send_task_failure(taskToken=body["token"], error="Rejected", cause="no stock")

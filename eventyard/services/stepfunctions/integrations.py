@@ -20,6 +20,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.protocol.json_protocol import read_json, write_json
 from eventyard.protocol.models import service_model
 from eventyard.protocol.validation import coral_message, validate
+from eventyard.runtime import tracing
 
 if TYPE_CHECKING:
     from eventyard.services.stepfunctions.host import ServiceHost
@@ -115,7 +116,9 @@ async def call(host: ServiceHost, service: str, action: str, params: Any, prefix
     operation = _operation(service, action)
     try:
         request = _to_python(operation, params)
-        result = await platform.call(service, operation.name, request, region=host.region, account_id=host.account)
+        headers = {"x-amzn-trace-id": host.trace} if host.trace else None  # the execution's trace goes on
+        result = await platform.call(service, operation.name, request, region=host.region, account_id=host.account,
+                                     headers=headers)
     except AwsError as err:
         raise _task_error(err, label, service, sdk) from None
     out = _to_json(operation, result)
@@ -181,6 +184,8 @@ async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
                 return result
             assert request.task_token is not None
             await _mark_dispatched(host, request.task_token)
+            if request.on_submitted is not None:
+                request.on_submitted(result)
         assert future is not None and request.task_token is not None
         return await _await_token(host, future, request.task_token, request.heartbeat)
     finally:
@@ -234,7 +239,8 @@ async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: 
     if service == "lambda" and action == "invoke":
         return await _lambda(host, params)
     if service == "sqs" and action == "sendMessage":
-        return await call(host, "sqs", "SendMessage", _stringify(params, "MessageBody"), "SQS")
+        sent = await call(host, "sqs", "SendMessage", _stringify(params, "MessageBody"), "SQS")
+        return _with_sdk_metadata(host, sent, "application/x-amz-json-1.0")
     if service == "sns" and action == "publish":
         return await call(host, "sns", "Publish", _stringify(params, "Message"), "SNS")
     if service == "events" and action == "putEvents":
@@ -267,11 +273,25 @@ async def _lambda(host: ServiceHost, params: dict[str, Any]) -> dict[str, Any]:
             "SdkResponseMetadata": {"RequestId": request_id}, "StatusCode": out.get("StatusCode", 200)}
 
 
+def _with_sdk_metadata(host: ServiceHost, result: dict[str, Any], content_type: str) -> dict[str, Any]:
+    """A JSON-protocol answer with the Java SDK's response metadata, as AWS's optimized integrations
+    pass it on (the body length is that of AWS's compact JSON answer)."""
+    request_id = str(uuid.uuid4())
+    length = len(json.dumps(result, separators=(",", ":")).encode())
+    headers = {"x-amzn-RequestId": request_id, "connection": "keep-alive", "Content-Length": str(length),
+               "Date": formatdate(host.now(), usegmt=True), "Content-Type": content_type}
+    return {**result, "SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()},
+                                          "HttpHeaders": headers, "HttpStatusCode": 200},
+            "SdkResponseMetadata": {"RequestId": request_id}}
+
+
 def _sdk_http_metadata(host: ServiceHost, version: str, length: int, status: int, request_id: str) -> dict[str, Any]:
     """The Invoke answer's HTTP metadata as AWS's optimized Lambda integration passes it on (the
     Java SDK's headers: each once as a value and once as a list of values)."""
     now = host.now()
-    trace = f"Root=1-{int(now):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+    received = tracing.parse(host.trace)
+    root = received.root if received else f"1-{int(now):08x}-{uuid.uuid4().hex[:24]}"
+    trace = f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled={(received and received.sampled) or '0'}"
     headers = {"Connection": "keep-alive", "Content-Length": str(length), "Content-Type": "application/json",
                "Date": formatdate(now, usegmt=True), "X-Amz-Executed-Version": version,
                "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": request_id,
