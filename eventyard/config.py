@@ -33,6 +33,13 @@ class Settings:
     sqlite_synchronous: str = "normal"
     # Host header values answered besides loopback names ("*": any). Guards against DNS rebinding.
     allowed_hosts: tuple[str, ...] = ()
+    # "sigv4": verify every request's signature against the configured access keys (each mapped to
+    # an account); "none": any credentials are accepted and requests act in `account_id`.
+    auth: str = "none"
+    access_keys: str = ""  # ACCESS_KEY_ID:SECRET[:ACCOUNT_ID],... (EVENTYARD_ACCESS_KEYS)
+    access_keys_file: Path | None = None  # a JSON list of {AccessKeyId, SecretAccessKey, AccountId}
+    # Test-only endpoints that simulate the host's troubles (a full disk); never on in production.
+    test_hooks: bool = False
     # Where state lives: "" (or "sqlite") is the SQLite file in data_dir; a postgresql:// URL is a
     # database several Eventyard processes (workers, hosts) share.
     storage: str = ""
@@ -47,11 +54,6 @@ class Settings:
     public_url_override: str | None = None
     # One log line per API request: service, operation, status, latency.
     log_requests: bool = False
-    # "sigv4": verify every request's signature against the configured access keys (each mapped to
-    # an account); "none": any credentials are accepted and requests act in `account_id`.
-    auth: str = "none"
-    access_keys: str = ""  # ACCESS_KEY_ID:SECRET[:ACCOUNT_ID],... (EVENTYARD_ACCESS_KEYS)
-    access_keys_file: Path | None = None  # a JSON list of {AccessKeyId, SecretAccessKey, AccountId}
     # Services record their AWS metrics (AWS/SQS, AWS/Lambda, ...) for CloudWatch; off: not at all.
     metrics: bool = True
 
@@ -94,8 +96,8 @@ class Settings:
             "metrics": os.environ.get("EVENTYARD_METRICS", "on").lower() not in {"0", "off", "false", "no"},
             "auth": os.environ.get("EVENTYARD_AUTH", "none").strip().lower() or "none",
             "access_keys": os.environ.get("EVENTYARD_ACCESS_KEYS", ""),
-            "access_keys_file": Path(os.environ["EVENTYARD_ACCESS_KEYS_FILE"])
-            if os.environ.get("EVENTYARD_ACCESS_KEYS_FILE", "").strip() else None,
+            "test_hooks": _env_flag("EVENTYARD_TEST_HOOKS"),
+            "access_keys_file": _env_path("EVENTYARD_ACCESS_KEYS_FILE"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["auth"] in {"off", "false", "0"}:

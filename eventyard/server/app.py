@@ -27,6 +27,7 @@ from eventyard.services.base import RequestContext, Service
 from eventyard.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
+TEST_STORAGE_CAP = "/_eventyard/test-only/storage-cap"
 request_log = logging.getLogger("eventyard.requests")
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -163,6 +164,19 @@ class EventyardApp:
             log.exception("unhandled error in %s.%s", service.name, getattr(operation, "name", "?"))
             return protocol.serialize_error(InternalFailure(), operation, ctx.request_id), ctx.operation
 
+    def _cap_storage_for_tests(self, request: HttpRequest) -> HttpResponse:
+        """TEST-ONLY: `POST {"extra_pages": N}` lets the SQLite file grow by N more pages (a full disk);
+        `{"extra_pages": null}` gives the space back. Off unless EVENTYARD_TEST_HOOKS=1."""
+        assert self.platform is not None
+        cap = getattr(self.platform.db, "cap_pages_for_tests", None)
+        if not self.settings.test_hooks or cap is None or request.method != "POST":
+            return _json(403, {"error": "test hooks are off (EVENTYARD_TEST_HOOKS=1, SQLite storage, POST)"})
+        try:
+            extra = json.loads(request.body or b"{}").get("extra_pages")
+            return _json(200, {"max_page_count": cap(None if extra is None else int(extra))})
+        except (ValueError, TypeError, AttributeError) as exc:
+            return _json(400, {"error": str(exc)})
+
     def _too_large(self, request: HttpRequest) -> HttpResponse:
         """A body over the limit, answered in the dialect of the service it was meant for."""
         service = self.router.route(request, credential_scope(request)) if self.router else None
@@ -231,8 +245,14 @@ class EventyardApp:
                 except (ValueError, TypeError, AttributeError) as exc:
                     return _json(400, {"error": str(exc)})
             return _json(200, {"now": self.platform.clock.now(), "offset": self.platform.clock.offset})
+        if request.path == TEST_STORAGE_CAP:
+            return self._cap_storage_for_tests(request)
         if request.path == faults.PATH:
             return await faults.handle(self.platform.faults, request, self.platform.services)
+        if request.path.startswith("/_eventyard/trace/") and request.method in {"GET", "HEAD"}:
+            ident = request.path.removeprefix("/_eventyard/trace/")  # the server has decoded the path
+            path = await self.platform.trace(ident) if ident else None
+            return _json(200, path) if path else _json(404, {"error": f"no traced hop is known by {ident!r}"})
         # /_eventyard/<service>/...: a service's own endpoints (e.g. SNS's captured deliveries).
         service = self.platform.services.get(request.path.split("/")[2])
         service_admin = getattr(service.provider, "admin", None) if service else None

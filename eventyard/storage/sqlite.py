@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_GROUP = 512
 READERS = 2  # read connections (threads); reads are short, and the machine's cores are few
 BUSY_TIMEOUT_MS = 5000
+UNCAPPED_PAGES = 4_294_967_294  # SQLite's largest max_page_count
 
 # Portable DDL (see storage.interface) in SQLite's spelling.
 _DDL = [
@@ -92,6 +93,14 @@ def unavailable(error: BaseException) -> BaseException:
     return error
 
 
+class TransactionLost(Exception):
+    """A request's error made SQLite roll the whole group's transaction back: nobody is committed."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 class SqliteDatabase:
     """SQLite in WAL mode: one writer thread that commits in groups, and a pool of readers."""
 
@@ -126,6 +135,17 @@ class SqliteDatabase:
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.backend, "path": self.path, "synchronous": self.synchronous}
+
+    def cap_pages_for_tests(self, extra_pages: int | None) -> int:
+        """TEST-ONLY (reached through /_eventyard/test-only/storage-cap when EVENTYARD_TEST_HOOKS=1): let
+        the database file grow by at most `extra_pages` more pages, as a full disk would (writes then
+        fail with SQLite's "database or disk is full"); None takes the cap away. Answers the cap."""
+        with self._lock:  # between the writer's groups
+            if extra_pages is None:
+                pages = UNCAPPED_PAGES
+            else:
+                pages = self._conn.execute("PRAGMA page_count").fetchone()[0] + max(0, extra_pages)
+            return int(self._conn.execute(f"PRAGMA max_page_count = {int(pages)}").fetchone()[0])
 
     # -- signals (one process: in-process delivery is all there is) ------------------------
     def subscribe(self, channel: str, listener: Listener) -> None:
@@ -207,10 +227,14 @@ class SqliteDatabase:
             view = SqliteConnection(self._conn)
             try:
                 result = fn(view)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+            except BaseException as exc:
+                if self._conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
+                    self._conn.execute("ROLLBACK")
                 view.settle(False)
-                raise
+                translated = unavailable(exc)
+                if translated is exc:
+                    raise
+                raise translated from exc
             self._conn.execute("COMMIT")
             view.settle(True)
             return result
@@ -271,12 +295,16 @@ class SqliteDatabase:
                     conn.execute("RELEASE request")
                     views.append(view)
                 except BaseException as exc:  # the request's own error: roll back only its work
+                    if not conn.in_transaction:  # SQLite rolled everything back (disk full, I/O error)
+                        raise TransactionLost(exc) from exc
                     conn.execute("ROLLBACK TO request")
                     conn.execute("RELEASE request")
                     view.settle(False)
                     outcomes.append((False, unavailable(exc)))
             conn.execute("COMMIT")
         except BaseException as exc:  # the transaction itself failed: nobody was committed
+            if isinstance(exc, TransactionLost):
+                exc = exc.cause
             log.warning("group commit failed: %s", exc)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
