@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryLater, Timer
-from eventyard.services.events import connections, http_targets, store
+from eventyard.services.events import connections, faults, http_targets, store
 from eventyard.services.events import metrics as events_metrics
 from eventyard.services.events.arns import parse_arn
 from eventyard.services.events.ingest import DELIVERY_TIMER
@@ -78,8 +78,11 @@ class Deliverer:
 
     async def handle(self, timer: Timer) -> None:
         payload = timer.payload
+        service, names = faults.delivery_resources(payload)  # /_eventyard/faults: delay, fail, duplicate
+        if await self.platform.faults.held_back(service, names, timer):
+            return
         try:
-            await self.invoke(payload)
+            await self.platform.faults.deliver(service, names, lambda: self.invoke(payload), faults.injected_failure)
             events_metrics.attempted(self.platform.metrics, payload, succeeded=True)
             return
         except Failure as failure:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from eventyard.protocol.errors import AwsError
 from eventyard.protocol.models import service_model
 from eventyard.protocol.validation import Violation, coral_message
+from eventyard.runtime.faults import resource_names
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.kinesis import consumers, names, records, shards, subscribe
@@ -370,11 +371,12 @@ class KinesisProvider(Provider):
     async def put_record(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         key = self._key(ctx, params)
         entry = Entry(params["Data"], params["PartitionKey"], params.get("ExplicitHashKey"))
+        stored, _ = self._duplicated(key, "PutRecord", [entry])
 
         def run(conn: Connection, now: float) -> tuple[Stream, dict[str, Any]]:
             stream = stream_store.get_readable(conn, key, now)
             records.check_entries(stream, [entry], batch=False)
-            return stream, records.put(conn, stream, [entry], now, self.throughput)[0]
+            return stream, records.put(conn, stream, stored, now, self.throughput)[0]
 
         stream, result = await self._write(run)
         kinesis_metrics.put(self.platform.metrics, stream, [len(entry.data)], int("ErrorCode" in result), batch=False)
@@ -391,17 +393,25 @@ class KinesisProvider(Provider):
                 Violation(f"records.{i}.member.partitionKey", "PartitionKey", None, "Member must not be null")
                 for i in missing]))
         entries = [Entry(r["Data"], r["PartitionKey"], r.get("ExplicitHashKey")) for r in params["Records"]]
+        stored, originals = self._duplicated(key, "PutRecords", entries)
 
         def run(conn: Connection, now: float) -> tuple[Stream, list[dict[str, Any]]]:
             stream = stream_store.get_readable(conn, key, now)
             records.check_entries(stream, entries, batch=True)
-            return stream, records.put(conn, stream, entries, now, self.throughput)
+            results = records.put(conn, stream, stored, now, self.throughput)
+            return stream, [results[n] for n in originals]
 
         stream, results = await self._write(run)
         self._notify(stream.id)
         failed = sum(1 for r in results if "ErrorCode" in r)
         kinesis_metrics.put(self.platform.metrics, stream, [len(e.data) for e in entries], failed, batch=True)
         return {"FailedRecordCount": failed, "Records": results, "EncryptionType": stream.encryption_type}
+
+    def _duplicated(self, key: StreamKey, operation: str, entries: list[Entry]) -> tuple[list[Entry], list[int]]:
+        """The entries to store: a `duplicate` rule (/_eventyard/faults) stores some twice, as a producer's
+        retry after a lost answer does; the client hears of the originals only."""
+        arn = names.stream_arn(key.region, key.account_id, key.name)
+        return self.platform.faults.with_duplicates("kinesis", resource_names(arn), operation, entries)
 
     async def get_shard_iterator(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         key = self._key(ctx, params)

@@ -36,6 +36,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_uuid
 from eventyard.services.lambda_ import destinations, tumbling
+from eventyard.services.lambda_.faults import mapping_resources
 from eventyard.services.lambda_.names import parse_ref
 from eventyard.services.lambda_.pollers import compile_filters
 from eventyard.services.sources import records as source_records
@@ -261,8 +262,10 @@ class KinesisPoller(ShardWalker):
             if window is not None:
                 event.update(tumbling.event_fields(window, self.tumbling, shard_id, self.stream_arn, final, early))
             self.provider.metrics.iterator_age(ref.region, ref.account_id, ref.name, batch, self.platform.clock.now())
-            result = await self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier,
-                                                        json.dumps(event).encode(), None, request_id)
+            payload = json.dumps(event).encode()
+            result = await self.platform.faults.esm_batch(mapping_resources(self.key, self.config), lambda: (
+                self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier, payload, None,
+                                             request_id)))
         except Throttled:
             return None
         except AwsError as exc:  # e.g. the function was deleted: AWS keeps retrying, records stay

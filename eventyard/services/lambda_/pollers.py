@@ -15,6 +15,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_uuid
+from eventyard.services.lambda_.faults import mapping_resources
 from eventyard.services.sources import queues, records
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,10 @@ class SqsPoller:
             ref = parse_ref(self.function, self.region, self.account)
             trace = (messages[0].get("Attributes") or {}).get("AWSTraceHeader")
             try:
-                result = await self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier,
-                                                            json.dumps({"Records": keep}).encode(), trace,
-                                                            new_uuid())
+                event = json.dumps({"Records": keep}).encode()
+                result = await self.platform.faults.esm_batch(mapping_resources(self.key, self.config), lambda: (
+                    self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier, event, trace,
+                                                 new_uuid())))
             except Throttled:
                 return  # the messages come back after their visibility timeout
             if result.function_error:

@@ -14,7 +14,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.iam.trust import service_may_assume
-from eventyard.services.lambda_ import async_invoke, functions
+from eventyard.services.lambda_ import async_invoke, faults, functions
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
@@ -476,12 +476,18 @@ class LambdaProvider(LayerOperations, Provider):
             return functions.resolve(conn, ref), functions.meta(conn, ref)["reserved_concurrency"]
         resolved, reserved = await self.platform.db.read(run)
         invoked = function_arn(region, account_id, name, qualifier)
+        if self.platform.faults.fire("lambda", "fail", faults.function_resources(region, account_id, name, qualifier)):
+            return faults.failed_invocation(request_id, resolved.version, name)  # a `fail` rule (/_eventyard/faults)
         result = await self.metrics.measured(region, account_id, name, self.pool.invoke(
             resolved, region, invoked, payload, trace, reserved, client_context, request_id))
         self._write_logs(region, account_id, result)
         return result
 
     async def _run_async_event(self, timer: Any) -> None:
+        job = timer.payload  # a `delay` rule (/_eventyard/faults) holds the event back once
+        held = faults.function_resources(job["region"], job["account_id"], job["function"], job["qualifier"])
+        if await self.platform.faults.held_back("lambda", held, timer):
+            return
         self.metrics.async_attempt(timer.payload, self.now())
         await async_invoke.handle(self, timer)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.fault_rules import FaultRule
+from eventyard.runtime.faults import resource_names
 from eventyard.runtime.timers import RetryLater, Timer
 from eventyard.services.sns import envelope, http_client, outbox, policies, push, sms
 from eventyard.services.sns import metrics as sns_metrics
@@ -96,8 +98,15 @@ class Dispatcher:
             await self._finish(delivery_id, timer.id)  # unsubscribed (or topic deleted) meanwhile: SNS drops it
             return
         notification = job.document["Type"] == "Notification"
+        topic, faults = job.topic, self.platform.faults  # /_eventyard/faults: delay, fail, duplicate notifications
+        names = resource_names(subscription.arn, job.document["TopicArn"], subscription.endpoint)
+        if notification and await faults.held_back("sns", names, timer):
+            return
         try:
-            await self._deliver(job, subscription, job.topic)
+            if notification:
+                await faults.deliver("sns", names, lambda: self._deliver(job, subscription, topic), _injected_failure)
+            else:
+                await self._deliver(job, subscription, job.topic)
         except DeliveryFailed as failure:
             if failure.retryable:
                 delay = self._schedule(subscription, job.topic).delay(job.delivery.attempts + 1)
@@ -259,6 +268,11 @@ class Dispatcher:
             await self._send_to_queue(target, params, job.document)
         except DeliveryFailed as error:  # the DLQ itself is gone: AWS discards the message
             log.warning("SNS dead-letter queue %s unusable for %s: %s", target, subscription.arn, error)
+
+
+def _injected_failure(rule: FaultRule) -> DeliveryFailed:
+    """A `fail` rule's delivery: a server-side error of the endpoint, retried by the delivery policy."""
+    return DeliveryFailed("InternalFailure", "the endpoint failed this delivery (an Eventyard fault rule)", True)
 
 
 def _classify(error: AwsError) -> DeliveryFailed:
