@@ -9,7 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
-from eventyard import __version__
+from eventyard import __version__, faults_command
 from eventyard.config import Settings
 from eventyard.server.workers import WorkerSupervisor, bind
 from eventyard.storage import is_postgres_url
@@ -38,11 +38,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path, default=None, help="PEM private key of --tls-cert (EVENTYARD_TLS_KEY)")
     serve.add_argument("--public-url", default=None,
                        help="the URL clients reach the server at, for the URLs it hands out (EVENTYARD_PUBLIC_URL)")
+    _add_faults_command(commands)
     return parser
+
+
+def _add_faults_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    faults = commands.add_parser("faults", help="show or change a running server's fault injection rules")
+    faults.add_argument("action", choices=["set", "show", "clear"],
+                        help="set FILE|- (a {\"seed\": N, \"rules\": [...]} document), show, or clear the rules")
+    faults.add_argument("file", nargs="?", default=None, help="for set: a JSON file, or - for standard input")
+    faults.add_argument("--endpoint", "--endpoint-url", dest="endpoint", default=None,
+                        help="the server (default: AWS_ENDPOINT_URL or http://localhost:4566)")
+    faults.add_argument("--json", action="store_true", help="print the JSON the server answers")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "faults":
+        return faults_command.run(args.action, args.file, args.endpoint, args.json)
     if args.command == "serve":
         from eventyard.server.app import EventyardApp
         from eventyard.server.listener import build_server
