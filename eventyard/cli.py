@@ -9,7 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
-from eventyard import __version__, faults_command
+from eventyard import __version__, faults_command, trace_command
 from eventyard.config import Settings
 from eventyard.server.workers import WorkerSupervisor, bind
 from eventyard.storage import is_postgres_url
@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path, default=None, help="PEM private key of --tls-cert (EVENTYARD_TLS_KEY)")
     serve.add_argument("--public-url", default=None,
                        help="the URL clients reach the server at, for the URLs it hands out (EVENTYARD_PUBLIC_URL)")
+    trace = commands.add_parser("trace", help="print the path of one traced flow across services")
+    trace.add_argument("id", help="a trace id, message id, event id, execution ARN or Lambda request id")
+    trace.add_argument("--endpoint-url", default=None, help="the server (default: AWS_ENDPOINT_URL or "
+                       "http://localhost:4566)")
+    trace.add_argument("--json", action="store_true", help="print the JSON the server answers")
     _add_faults_command(commands)
     return parser
 
@@ -56,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "faults":
         return faults_command.run(args.action, args.file, args.endpoint, args.json)
+    if args.command == "trace":
+        return trace_command.run(args.id, args.endpoint_url, args.json)
     if args.command == "serve":
         from eventyard.server.app import EventyardApp
         from eventyard.server.listener import build_server

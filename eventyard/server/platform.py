@@ -14,7 +14,7 @@ from typing import Any
 from eventyard import __version__
 from eventyard.config import Settings
 from eventyard.protocol.errors import AwsError
-from eventyard.runtime import fault_store, metric_store, shared_clock, timers
+from eventyard.runtime import fault_store, metric_store, shared_clock, timers, trace_path, tracing
 from eventyard.runtime.clock import SystemClock
 from eventyard.runtime.credentials import CredentialStore, configured_access_keys
 from eventyard.runtime.faults import FaultInjector
@@ -59,6 +59,7 @@ class Platform:
         self.db.migrate(timers.MIGRATIONS)
         self.db.migrate(shared_clock.MIGRATIONS)
         self.db.migrate(metric_store.MIGRATIONS)
+        self.db.migrate(tracing.MIGRATIONS)
         self.db.migrate(fault_store.MIGRATIONS)
         for service in self.services.values():
             applied = self.db.migrate(service.migrations)
@@ -74,6 +75,8 @@ class Platform:
         await self.timers.recover()
         self.timers.supervise(self.supervisor)
         self.metrics.supervise(self.supervisor)
+        self.supervisor.every("trace:retention", tracing.SWEEP_INTERVAL,
+                              self.leases.once("trace:retention", lambda: tracing.sweep(self.db, self.clock)))
         self.started = True
 
     async def stop(self) -> None:
@@ -126,6 +129,16 @@ class Platform:
             operation=operation,
         )
         return await target.provider.dispatch(ctx, operation, params) or {}
+
+    async def trace(self, ident: str) -> dict[str, Any] | None:
+        """The path of the traced flow `ident` names (`runtime/trace_path.py`): `eventyard trace`, the console."""
+        async def describe(arn: str, region: str, account_id: str) -> dict[str, Any] | None:
+            try:
+                return await self.call("stepfunctions", "DescribeExecution", {"executionArn": arn}, region=region,
+                                       account_id=account_id)
+            except AwsError:
+                return None
+        return await trace_path.follow(self.db, ident, describe if "stepfunctions" in self.services else None)
 
     def health(self) -> dict[str, Any]:
         loops = self.supervisor.states()

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime import tracing
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.iam.trust import service_may_assume
-from eventyard.services.lambda_ import async_invoke, faults, functions
+from eventyard.services.lambda_ import async_invoke, faults, functions, invocation_trace
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
@@ -42,6 +43,7 @@ class LambdaProvider(LayerOperations, Provider):
         self.layer_root = root / "layers"
         self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.local_url, self.layer_root)
         self._pending_logs: list[tuple[str, str, str, str, list[tuple[int, str]]]] = []
+        self._pending_hops: list[tracing.Hop] = []
         self.metrics = LambdaMetrics(platform, self.pool)
         self._log_flush: asyncio.Task[None] | None = None
 
@@ -478,9 +480,12 @@ class LambdaProvider(LayerOperations, Provider):
         invoked = function_arn(region, account_id, name, qualifier)
         if self.platform.faults.fire("lambda", "fail", faults.function_resources(region, account_id, name, qualifier)):
             return faults.failed_invocation(request_id, resolved.version, name)  # a `fail` rule (/_eventyard/faults)
+        started = self.now()
+        incoming, segment = invocation_trace.begin(trace, started)  # the function is its calls' Parent
         result = await self.metrics.measured(region, account_id, name, self.pool.invoke(
-            resolved, region, invoked, payload, trace, reserved, client_context, request_id))
-        self._write_logs(region, account_id, result)
+            resolved, region, invoked, payload, str(incoming.child(segment)), reserved, client_context, request_id))
+        self._write_logs(region, account_id, result,
+                         invocation_trace.hop(incoming, segment, started, invoked, account_id, region, result))
         return result
 
     async def _run_async_event(self, timer: Any) -> None:
@@ -491,10 +496,12 @@ class LambdaProvider(LayerOperations, Provider):
         self.metrics.async_attempt(timer.payload, self.now())
         await async_invoke.handle(self, timer)
 
-    def _write_logs(self, region: str, account_id: str, result: InvokeResult) -> None:
-        """Queue an invocation's log lines; one write at a time carries everything queued so far, so
-        busy functions share a commit instead of paying one each (logs are not acknowledged writes)."""
+    def _write_logs(self, region: str, account_id: str, result: InvokeResult, hop: tracing.Hop | None = None) -> None:
+        """Queue an invocation's log lines (and its trace hop); one write at a time carries everything queued
+        so far, so busy functions share a commit instead of paying one each (logs are not acknowledged writes)."""
         self._pending_logs.append((account_id, region, result.log_group, result.stream_name, result.log_lines))
+        if hop is not None:
+            self._pending_hops.append(hop)
         log_metrics.ingested(self.platform.metrics, account_id, region, result.log_group, result.log_lines, emf_format=True)
         if self._log_flush is None or self._log_flush.done():
             self._log_flush = asyncio.get_running_loop().create_task(self.flush_logs())
@@ -502,11 +509,13 @@ class LambdaProvider(LayerOperations, Provider):
     async def flush_logs(self) -> None:
         while self._pending_logs:
             batch, self._pending_logs = self._pending_logs, []
+            hops, self._pending_hops = self._pending_hops, []
             now = self.now()
 
             def run(conn: Connection) -> None:
                 for account_id, region, group, stream, lines in batch:
                     log_store.append(conn, account_id, region, group, stream, lines, now)
+                tracing.record_many(conn, hops)
             try:
                 await self.platform.db.write(run)
             except Exception:

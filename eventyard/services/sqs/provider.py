@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.sqs import batches, inspection, messages, move_tasks
+from eventyard.services.sqs import batches, inspection, messages, move_tasks, trace_hops
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.faults import ReceiveFaults
 from eventyard.services.sqs.message_attributes import (
@@ -200,7 +200,9 @@ class SqsProvider(Provider):
         sender = ctx.access_key or ctx.account_id
 
         def send(conn: Connection, queue: Queue, now: float) -> tuple[int, messages.SendResult]:
-            return queue.id, messages.send(conn, queue, outgoing, now, sender)
+            result = messages.send(conn, queue, outgoing, now, sender)
+            trace_hops.sent(conn, queue, outgoing, result.message_id, now)
+            return queue.id, result
 
         queue_id, result = await self._on_queue(ctx, params, send)
         self._notify(queue_id)
@@ -228,7 +230,11 @@ class SqsProvider(Provider):
             valid = [p for p in prepared if isinstance(p, OutgoingMessage)]
             if queue.fifo:
                 batches.check_fifo_entries(valid, queue.content_based_dedup)
-            sent = iter(messages.send_batch(conn, queue, valid, now, sender))
+            results = messages.send_batch(conn, queue, valid, now, sender)
+            for outgoing, result in zip(valid, results, strict=True):
+                if not isinstance(result, AwsError):
+                    trace_hops.sent(conn, queue, outgoing, result.message_id, now, "SendMessageBatch")
+            sent = iter(results)
             outcomes = [p if isinstance(p, AwsError) else next(sent) for p in prepared]
             return queue.id, batches.results(entries, [
                 o if isinstance(o, AwsError) else _send_result(o) for o in outcomes])

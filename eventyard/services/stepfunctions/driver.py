@@ -27,6 +27,7 @@ from eventyard.asl.history import History, Lane
 from eventyard.asl.model import Checkpoint, Suspend, TaskRequest
 from eventyard.asl.templates import parse_keeping_text
 from eventyard.runtime import timers
+from eventyard.services.stepfunctions import trace
 from eventyard.services.stepfunctions.execution_logs import LogTarget
 from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.schema import HISTORY_UPSERT, TOKEN_UPSERT
@@ -66,7 +67,7 @@ class ExecutionDriver:
         self.checkpoint: dict[str, Any] = json.loads(row["checkpoint"])
         self.history = History(self.platform.clock.now, next_id=row["next_event_id"])
         self.lane = Lane(row["last_event_id"])
-        self.host = ServiceHost(runner, row["region"], row["account_id"], self.arn)
+        self.host = ServiceHost(runner, row["region"], row["account_id"], self.arn, trace.downstream(row))
         self.interp = runner.interpreter(row, self.host, self.history)
         self.states: dict[str, Any] = self.interp.definition["States"]
         self.flushed = 0  # history.events[:flushed] are committed

@@ -9,8 +9,9 @@ from typing import Any
 
 from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime import tracing
 from eventyard.services.base import RequestContext
-from eventyard.services.stepfunctions import machines, map_runs, names
+from eventyard.services.stepfunctions import machines, map_runs, names, trace
 from eventyard.services.stepfunctions.core import ProviderCore, check_input, page
 from eventyard.services.stepfunctions.execution_logs import LogTarget
 from eventyard.services.stepfunctions.schema import HISTORY_UPSERT
@@ -44,7 +45,7 @@ def _new_row(ctx: RequestContext, params: dict[str, Any], conn: Connection, now:
     input_text = _input_text(params)
     return {"arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,
             "name": name, "type": machine["type"], "status": "RUNNING", "definition": definition, "role_arn": role,
-            "input": input_text, "trace_header": params.get("traceHeader"), "started_at": now,
+            "input": input_text, "trace_header": params.get("traceHeader") or ctx.trace_header, "started_at": now,
             "region": ctx.region, "account_id": ctx.account_id, "redrive_count": 0,
             "log_target": LogTarget.of(machine)}
 
@@ -117,6 +118,7 @@ class ExecutionOperations(ProviderCore):
                                               "variables": {}}), next_event_id=2, last_event_id=0)
             _insert(conn, row)
             conn.execute("INSERT INTO sfn_history VALUES (?,?,?)", (row["arn"], 1, json.dumps(event)))
+            tracing.record(conn, trace.started(row, now))
             row["started_event"] = event
             return row, True
 
@@ -145,6 +147,8 @@ class ExecutionOperations(ProviderCore):
             _insert(conn, row)
             conn.executemany("INSERT INTO sfn_history VALUES (?,?,?)", [(row["arn"], e["id"], json.dumps(e))
                                                                         for e in events])
+            tracing.record(conn, trace.started(row, row["started_at"], (now - row["started_at"]) * 1000,
+                                               outcome.status))
 
         await self._write(write)
         self.runner.logs.ship(row["log_target"], row["arn"], 0, events)

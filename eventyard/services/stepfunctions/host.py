@@ -16,8 +16,9 @@ POLL = 0.02  # how often a sleeping branch re-reads the (possibly test-advanced)
 
 
 class ServiceHost:
-    def __init__(self, runner: Runner, region: str, account: str, execution_arn: str) -> None:
+    def __init__(self, runner: Runner, region: str, account: str, execution_arn: str, trace: str | None = None) -> None:
         self.runner = runner
+        self.trace = trace  # the X-Amzn-Trace-Id its tasks send (trace.downstream)
         self.region = region
         self.account = account
         self.execution_arn = execution_arn

@@ -25,7 +25,7 @@ from eventyard.asl.history import History, Lane
 from eventyard.asl.interpreter import Interpreter
 from eventyard.asl.templates import parse_keeping_text, to_json
 from eventyard.runtime.timers import RetryPolicy, Timer
-from eventyard.services.stepfunctions import map_runs
+from eventyard.services.stepfunctions import map_runs, trace
 from eventyard.services.stepfunctions import metrics as sfn_metrics
 from eventyard.services.stepfunctions.driver import RESUME_TIMER, ExecutionDriver, still_running
 from eventyard.services.stepfunctions.execution_logs import ExecutionLogs
@@ -214,7 +214,7 @@ class Runner:
     async def run_express(self, row: dict[str, Any]) -> tuple[asl_execution.Outcome, list[dict[str, Any]]]:
         history = History(self.platform.clock.now)
         lane = Lane()
-        host = ServiceHost(self, row["region"], row["account_id"], row["arn"])
+        host = ServiceHost(self, row["region"], row["account_id"], row["arn"], trace.downstream(row))
         interp = self.interpreter(row, host, history)
         asl_execution.record_start(interp, row["input"], row["role_arn"], lane)
         outcome = await asl_execution.run(interp, interp.definition["StartAt"], parse_keeping_text(row["input"]), {},
