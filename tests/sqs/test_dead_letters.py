@@ -54,6 +54,18 @@ def test_dead_letter_sources_are_listed(sqs: Any, unique: str) -> None:
     assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == [source]
 
 
+def test_dead_letter_sources_page_with_max_results(sqs: Any, unique: str) -> None:
+    dlq = sqs.create_queue(QueueName=f"dlq-pages-{unique}")["QueueUrl"]
+    policy = json.dumps({"deadLetterTargetArn": arn_of(sqs, dlq), "maxReceiveCount": 3})
+    sources = [sqs.create_queue(QueueName=f"src-{unique}-{i}", Attributes={"RedrivePolicy": policy})["QueueUrl"]
+               for i in range(3)]
+    sqs.create_queue(QueueName=f"src-{unique}-other")  # no redrive policy: never listed
+    first = sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2)
+    assert first["queueUrls"] == sources[:2]
+    second = sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2, NextToken=first["NextToken"])
+    assert second["queueUrls"] == sources[2:] and "NextToken" not in second
+
+
 def test_a_redrive_policy_must_name_an_existing_queue_of_the_same_type(sqs: Any, unique: str) -> None:
     url = sqs.create_queue(QueueName=f"lonely-{unique}")["QueueUrl"]
     missing = json.dumps({"deadLetterTargetArn": f"arn:aws:sqs:us-east-1:000000000000:none-{unique}",

@@ -194,3 +194,16 @@ def test_regions_do_not_see_each_others_queues(server: ServerProcess, unique: st
     west_url = west.create_queue(QueueName=f"regional-{unique}")["QueueUrl"]
     arn = west.get_queue_attributes(QueueUrl=west_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     assert arn.startswith("arn:aws:sqs:eu-west-1:")
+
+
+def test_list_queues_refuses_a_token_it_never_handed_out(sqs: Any, unique: str) -> None:
+    for i in range(3):
+        sqs.create_queue(QueueName=f"tok{unique}-{i}")
+    token = sqs.list_queues(QueueNamePrefix=f"tok{unique}", MaxResults=1)["NextToken"]
+    for wrong in ["garbage", token[:-3] + "abc"]:
+        with pytest.raises(ClientError) as excinfo:
+            sqs.list_queues(QueueNamePrefix=f"tok{unique}", MaxResults=1, NextToken=wrong)
+        assert error_code(excinfo) == "InvalidParameterValue"
+        assert excinfo.value.response["Error"]["Message"] == "Invalid NextToken value."
+    with pytest.raises(ClientError):  # a token resumes only the listing (prefix) that handed it out
+        sqs.list_queues(QueueNamePrefix=f"other{unique}", MaxResults=1, NextToken=token)

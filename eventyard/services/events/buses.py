@@ -93,8 +93,6 @@ def put_permission(conn: Connection, account: str, region: str, params: dict[str
         if action != "events:PutEvents":
             raise AwsError("ValidationException", "Provided value in parameter 'action' is not supported.")
         policy = json.loads(bus["Policy"]) if bus.get("Policy") else {"Version": "2012-10-17", "Statement": []}
-        if any(s.get("Sid") == sid for s in policy["Statement"]):
-            raise AwsError("ResourceAlreadyExistsException", "Statement with the provided id already exists.")
         statement: dict[str, Any] = {
             "Sid": sid, "Effect": "Allow",
             "Principal": "*" if principal == "*" else {"AWS": f"arn:aws:iam::{principal}:root"},
@@ -103,7 +101,8 @@ def put_permission(conn: Connection, account: str, region: str, params: dict[str
         condition = params.get("Condition")
         if condition:
             statement["Condition"] = {condition["Type"]: {condition["Key"]: condition["Value"]}}
-        policy["Statement"].append(statement)
+        # A statement id given again replaces that statement (recorded against AWS).
+        policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != sid] + [statement]
         bus["Policy"] = json.dumps(policy)
     bus["LastModifiedTime"] = now
     store.put(conn, KIND, account, region, name, bus)
@@ -113,7 +112,7 @@ def remove_permission(conn: Connection, account: str, region: str, params: dict[
                       now: float) -> None:
     name = params.get("EventBusName") or DEFAULT_BUS
     bus = get(conn, account, region, name, now)
-    if not bus.get("Policy"):
+    if not bus.get("Policy") and params.get("RemoveAllPermissions"):
         raise AwsError("ResourceNotFoundException", "EventBus does not have a policy.")
     if params.get("RemoveAllPermissions"):
         bus.pop("Policy")
@@ -121,7 +120,7 @@ def remove_permission(conn: Connection, account: str, region: str, params: dict[
         sid = params.get("StatementId")
         if not sid:
             raise AwsError("ValidationException", "Parameter StatementId must be specified.")
-        policy = json.loads(bus["Policy"])
+        policy = json.loads(bus.get("Policy") or '{"Statement": []}')
         kept = [s for s in policy.get("Statement", []) if s.get("Sid") != sid]
         if len(kept) == len(policy.get("Statement", [])):
             raise AwsError("ResourceNotFoundException", "Statement with the provided id does not exist.")

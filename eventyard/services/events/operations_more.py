@@ -6,31 +6,31 @@ from __future__ import annotations
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.services import paging
 from eventyard.services.base import RequestContext
 from eventyard.services.events import archives, connections, store
 from eventyard.services.events.arns import DEFAULT_BUS, parse_arn, rule_key
 
 
-def _page(items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
-    page, token = store.paginate(items, params.get("NextToken"), params.get("Limit"))
-    result: dict[str, Any] = {key: page}
-    if token:
-        result["NextToken"] = token
-    return result
+def _archive_summary(conn: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    full = archives.describe(conn, doc)
+    return {str(k): full[k] for k in ("ArchiveName", "EventSourceArn", "State", "StateReason", "RetentionDays",
+                                      "SizeBytes", "EventCount", "CreationTime") if k in full}
 
 
 def _check_taggable(conn: Any, arn: str) -> None:
     _, region, account, resource = parse_arn(arn)
     kind, _, name = resource.partition("/")
+    # AWS names the missing bus or rule the way its own Describe* calls do (recorded).
     if kind == "event-bus":
-        found = name == DEFAULT_BUS or store.get(conn, "bus", account, region, name) is not None
+        if name != DEFAULT_BUS and store.get(conn, "bus", account, region, name) is None:
+            raise AwsError("ResourceNotFoundException", f"Event bus {name} does not exist.")
     elif kind == "rule":
         bus, _, rule = name.rpartition("/")
-        found = store.get(conn, "rule", account, region, rule_key(bus or DEFAULT_BUS, rule)) is not None
-    else:
-        found = any(d for d in store.list_docs(conn, kind, account, region)
-                    if arn in (d.get("ConnectionArn"), d.get("ApiDestinationArn"), d.get("ArchiveArn")))
-    if not found:
+        if store.get(conn, "rule", account, region, rule_key(bus or DEFAULT_BUS, rule)) is None:
+            raise AwsError("ResourceNotFoundException", f"Rule {rule} does not exist on EventBus {bus or DEFAULT_BUS}.")
+    elif not any(d for d in store.list_docs(conn, kind, account, region)
+                 if arn in (d.get("ConnectionArn"), d.get("ApiDestinationArn"), d.get("ArchiveArn"))):
         raise AwsError("ResourceNotFoundException", f"Resource {arn} does not exist.")
 
 
@@ -95,21 +95,22 @@ class MoreOperations:
         self.index.remove_archive((ctx.account_id, ctx.region, doc["_bus"]), doc["ArchiveArn"])
 
     async def list_archives(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        def run(conn: Any) -> list[dict[str, Any]]:
-            docs = store.list_docs(conn, archives.ARCHIVE, ctx.account_id, ctx.region, params.get("NamePrefix", ""))
-            out = []
-            for doc in docs:
-                if params.get("EventSourceArn") and doc["EventSourceArn"] != params["EventSourceArn"]:
-                    continue
-                if params.get("State") and doc["State"] != params["State"]:
-                    continue
-                full = archives.describe(conn, doc)
-                out.append({str(k): full[k] for k in ("ArchiveName", "EventSourceArn", "State", "StateReason",
-                                                 "RetentionDays", "SizeBytes", "EventCount", "CreationTime")
-                            if k in full})
-            return out
+        source, state = params.get("EventSourceArn"), params.get("State")
 
-        return _page(await self.platform.db.read(run), params, "Archives")
+        def run(conn: Any) -> dict[str, Any]:
+            if source:  # an unknown source bus is an error, not an empty list (recorded)
+                _, region, account, resource = parse_arn(source)
+                bus = resource.split("/", 1)[-1]
+                if bus != DEFAULT_BUS and store.get(conn, "bus", account, region, bus) is None:
+                    raise AwsError("ResourceNotFoundException", f"Event bus {bus} does not exist.")
+            found = store.listing(conn, archives.ARCHIVE, ctx.account_id, ctx.region, params.get("NextToken"),
+                                  params.get("Limit"), params.get("NamePrefix", ""),
+                                  keep=lambda d: (not source or d["EventSourceArn"] == source)
+                                  and (not state or d["State"] == state))
+            return paging.answer(found, "Archives", lambda doc: _archive_summary(conn, doc))
+
+        result: dict[str, Any] = await self.platform.db.read(run)
+        return result
 
     # -- replays ---------------------------------------------------------------------------
     async def start_replay(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -130,14 +131,14 @@ class MoreOperations:
         return {"ReplayArn": doc["ReplayArn"], "State": doc["State"]}
 
     async def list_replays(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        docs = await self.platform.db.read(lambda conn: store.list_docs(
-            conn, archives.REPLAY, ctx.account_id, ctx.region, params.get("NamePrefix", "")))
-        out = [{k: d[k] for k in ("ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime",
-                                  "EventEndTime", "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime")
-                if k in d} for d in docs
-               if (not params.get("State") or d["State"] == params["State"])
-               and (not params.get("EventSourceArn") or d["EventSourceArn"] == params["EventSourceArn"])]
-        return _page(out, params, "Replays")
+        state, source = params.get("State"), params.get("EventSourceArn")
+        found = await self.platform.db.read(lambda conn: store.listing(
+            conn, archives.REPLAY, ctx.account_id, ctx.region, params.get("NextToken"), params.get("Limit"),
+            params.get("NamePrefix", ""), keep=lambda d: (not state or d["State"] == state)
+            and (not source or d["EventSourceArn"] == source)))
+        return paging.answer(found, "Replays", lambda d: {k: d[k] for k in (
+            "ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime", "EventEndTime",
+            "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime") if k in d})
 
     # -- connections -----------------------------------------------------------------------
     async def create_connection(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -184,12 +185,13 @@ class MoreOperations:
                 "LastModifiedTime": now, "LastAuthorizedTime": doc["LastAuthorizedTime"]}
 
     async def list_connections(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        docs = await self.platform.db.read(lambda conn: store.list_docs(
-            conn, connections.CONNECTION, ctx.account_id, ctx.region, params.get("NamePrefix", "")))
-        out = [{k: d[k] for k in ("ConnectionArn", "Name", "ConnectionState", "AuthorizationType", "CreationTime",
-                                  "LastModifiedTime", "LastAuthorizedTime") if k in d}
-               for d in docs if not params.get("ConnectionState") or d["ConnectionState"] == params["ConnectionState"]]
-        return _page(out, params, "Connections")
+        state = params.get("ConnectionState")
+        found = await self.platform.db.read(lambda conn: store.listing(
+            conn, connections.CONNECTION, ctx.account_id, ctx.region, params.get("NextToken"), params.get("Limit"),
+            params.get("NamePrefix", ""), keep=lambda d: not state or d["ConnectionState"] == state))
+        return paging.answer(found, "Connections", lambda d: {k: d[k] for k in (
+            "ConnectionArn", "Name", "ConnectionState", "AuthorizationType", "CreationTime", "LastModifiedTime",
+            "LastAuthorizedTime") if k in d})
 
     # -- API destinations ------------------------------------------------------------------
     async def create_api_destination(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +219,8 @@ class MoreOperations:
         await self.platform.db.write(run)
 
     async def list_api_destinations(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        docs = await self.platform.db.read(lambda conn: store.list_docs(
-            conn, connections.DESTINATION, ctx.account_id, ctx.region, params.get("NamePrefix", "")))
-        docs = [d for d in docs if not params.get("ConnectionArn") or d["ConnectionArn"] == params["ConnectionArn"]]
-        return _page(docs, params, "ApiDestinations")
+        connection = params.get("ConnectionArn")
+        found = await self.platform.db.read(lambda conn: store.listing(
+            conn, connections.DESTINATION, ctx.account_id, ctx.region, params.get("NextToken"), params.get("Limit"),
+            params.get("NamePrefix", ""), keep=lambda d: not connection or d["ConnectionArn"] == connection))
+        return paging.answer(found, "ApiDestinations")

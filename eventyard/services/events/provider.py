@@ -13,10 +13,11 @@ from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryPolicy, Timer
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.events import archives, buses, ingest, rules, schedule_expressions, store
 from eventyard.services.events import metrics as events_metrics
-from eventyard.services.events.arns import DEFAULT_BUS, bus_name, parse_arn
+from eventyard.services.events.arns import DEFAULT_BUS, bus_name, parse_arn, rule_key
 from eventyard.services.events.delivery import Deliverer, Failure
 from eventyard.services.events.index import RoutingIndex
 from eventyard.services.events.ingest import Accepted
@@ -28,14 +29,6 @@ T = TypeVar("T")
 SWEEP_INTERVAL = 60.0
 ROUTING_CHANNEL = "events:routing"
 ROUTING_RECHECK = 30.0  # with shared storage: rebuild this often even without a signal
-
-
-def _page(items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
-    page, token = store.paginate(items, params.get("NextToken"), params.get("Limit"))
-    result: dict[str, Any] = {key: page}
-    if token:
-        result["NextToken"] = token
-    return result
 
 
 class EventsProvider(MoreOperations, Provider):
@@ -111,12 +104,12 @@ class EventsProvider(MoreOperations, Provider):
     async def list_event_buses(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now, prefix = self.now(), params.get("NamePrefix", "")
 
-        def run(conn: Any) -> list[dict[str, Any]]:
+        def run(conn: Any) -> paging.Page[dict[str, Any]]:
             buses.ensure_default(conn, ctx.account_id, ctx.region, now)
-            return store.list_docs(conn, buses.KIND, ctx.account_id, ctx.region, prefix)
+            return store.listing(conn, buses.KIND, ctx.account_id, ctx.region, params.get("NextToken"),
+                                 params.get("Limit"), prefix)
 
-        found = await self._write(run)
-        return _page([buses.describe(b) for b in found], params, "EventBuses")
+        return paging.answer(await self._write(run), "EventBuses", buses.describe)
 
     async def delete_event_bus(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         name = params["Name"]
@@ -164,21 +157,23 @@ class EventsProvider(MoreOperations, Provider):
     async def list_rules(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now, bus = self.now(), bus_name(params.get("EventBusName"))
 
-        def run(conn: Any) -> list[dict[str, Any]]:
+        def run(conn: Any) -> paging.Page[dict[str, Any]]:
             buses.get(conn, ctx.account_id, ctx.region, bus, now)
-            return rules.list_rules(conn, ctx.account_id, ctx.region, bus, params.get("NamePrefix", ""))
+            return store.listing(conn, rules.KIND, ctx.account_id, ctx.region, params.get("NextToken"),
+                                 params.get("Limit"), rule_key(bus, params.get("NamePrefix", "")))
 
-        found = await self._write(run)
-        return _page([rules.describe(r) for r in found], params, "Rules")
+        return paging.answer(await self._write(run), "Rules", rules.describe)
 
     async def list_rule_names_by_target(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now, bus = self.now(), bus_name(params.get("EventBusName"))
 
-        def run(conn: Any) -> list[str]:
+        def run(conn: Any) -> paging.Page[dict[str, Any]]:
             buses.get(conn, ctx.account_id, ctx.region, bus, now)
-            return rules.names_by_target(conn, ctx.account_id, ctx.region, bus, params["TargetArn"])
+            return store.listing(conn, rules.KIND, ctx.account_id, ctx.region, params.get("NextToken"),
+                                 params.get("Limit"), rule_key(bus, ""),
+                                 keep=lambda rule: rules.targets_arn(rule, params["TargetArn"]))
 
-        return _page(await self._write(run), params, "RuleNames")
+        return paging.answer(await self._write(run), "RuleNames", lambda rule: rule["Name"])
 
     async def put_targets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = await self._write(lambda conn: rules.put_targets(conn, ctx.account_id, ctx.region, params))
@@ -192,7 +187,9 @@ class EventsProvider(MoreOperations, Provider):
     async def list_targets_by_rule(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         bus = bus_name(params.get("EventBusName"))
         rule = await self.platform.db.read(lambda conn: rules.get(conn, ctx.account_id, ctx.region, bus, params["Rule"]))
-        return _page(rule.get("Targets", []), params, "Targets")
+        found = store.in_memory(rule.get("Targets", []), params.get("NextToken"), params.get("Limit"),
+                                f"events:targets:{rule['Arn']}")
+        return paging.answer(found, "Targets")
 
     async def test_event_pattern(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -164,9 +164,8 @@ def remove_targets(conn: Connection, account: str, region: str, params: dict[str
     return {"FailedEntryCount": 0, "FailedEntries": []}
 
 
-def names_by_target(conn: Connection, account: str, region: str, bus: str, target_arn: str) -> list[str]:
-    return [r["Name"] for r in list_rules(conn, account, region, bus)
-            if any(t["Arn"] == target_arn for t in r.get("Targets", []))]
+def targets_arn(rule: dict[str, Any], target_arn: str) -> bool:
+    return any(t["Arn"] == target_arn for t in rule.get("Targets", []))
 
 
 def describe(rule: dict[str, Any]) -> dict[str, Any]:

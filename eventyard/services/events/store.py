@@ -5,8 +5,11 @@ Functions of a connection, run inside `platform.db.write`, so each API call is o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+from eventyard.protocol.errors import AwsError
+from eventyard.services import paging
 from eventyard.storage import Connection
 
 
@@ -65,16 +68,43 @@ def remove_tags(conn: Connection, arn: str, keys: list[str] | None = None) -> No
         conn.executemany("DELETE FROM events_tags WHERE arn = ? AND key = ?", [(arn, k) for k in keys])
 
 
-def paginate(items: list[Any], token: str | None, limit: int | None, default: int = 100) -> tuple[list[Any], str | None]:
-    """Offset tokens: opaque to clients, stable enough for the sorted lists EventBridge returns."""
-    from eventyard.protocol.errors import AwsError
-    start = 0
-    if token:
-        try:
-            start = int(token)
-        except ValueError:
-            raise AwsError("ValidationException", "The NextToken provided is invalid.") from None
-    size = limit or default
-    page = items[start:start + size]
-    nxt = str(start + size) if start + size < len(items) else None
-    return page, nxt
+DEFAULT_LIMIT = 100
+
+
+def _token_error(token: str) -> AwsError:
+    return AwsError("ValidationException", "The NextToken provided is invalid.")
+
+
+def docs_after(conn: Connection, kind: str, account: str, region: str, prefix: str,
+               after: paging.Key | None, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """Up to `count` (name, document) pairs of one kind whose name sorts after `after`, by name."""
+    where = "kind = ? AND account_id = ? AND region = ?"
+    args: list[Any] = [kind, account, region]
+    if prefix:
+        where += " AND substr(name, 1, ?) = ?"
+        args += [len(prefix), prefix]
+    sql, key_args = paging.keyset_sql("SELECT name, doc FROM events_resources", where, ["name"], after)
+    rows = conn.execute(sql, [*args, *key_args, count]).fetchall()
+    return [(row[0], dict(json.loads(row[1]))) for row in rows]
+
+
+def listing(conn: Connection, kind: str, account: str, region: str, token: str | None, limit: int | None,
+            prefix: str = "", keep: Callable[[dict[str, Any]], bool] | None = None,
+            default: int = DEFAULT_LIMIT) -> paging.Page[dict[str, Any]]:
+    """One page of the documents of `kind`, by name, after the page `token` ended."""
+    listing_name = f"events:{kind}"
+    after = paging.unseal(token, listing_name, _token_error) if token else None
+    found = paging.page(lambda key, count: docs_after(conn, kind, account, region, prefix, key, count),
+                        lambda pair: (pair[0],), limit or default, after,
+                        None if keep is None else (lambda pair: keep(pair[1])), listing_name)
+    return paging.Page([doc for _, doc in found.items], found.next_token)
+
+
+def in_memory(items: list[Any], token: str | None, limit: int | None, listing_name: str,
+              default: int = DEFAULT_LIMIT) -> paging.Page[Any]:
+    """A page of a list held in one document (a rule's targets), in its stored order."""
+    indexed = list(enumerate(items))
+    after = paging.unseal(token, listing_name, _token_error) if token else None
+    found = paging.page(paging.after_key(indexed, lambda pair: (pair[0],)), lambda pair: (pair[0],),
+                        limit or default, after, listing=listing_name)
+    return paging.Page([item for _, item in found.items], found.next_token)

@@ -13,6 +13,7 @@ from typing import Any
 
 from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryPolicy, Timer
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.events import store
 from eventyard.services.events.delivery import Deliverer, Failure
@@ -99,12 +100,12 @@ class SchedulerProvider(Provider):
     async def list_schedule_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now = self.now()
 
-        def run(conn: Any) -> list[dict[str, Any]]:
+        def run(conn: Any) -> paging.Page[dict[str, Any]]:
             sch.ensure_default_group(conn, ctx.account_id, ctx.region, now)
-            return store.list_docs(conn, sch.GROUP, ctx.account_id, ctx.region, params.get("NamePrefix", ""))
+            return store.listing(conn, sch.GROUP, ctx.account_id, ctx.region, params.get("NextToken"),
+                                 params.get("MaxResults"), params.get("NamePrefix", ""))
 
-        page, token = store.paginate(await self.platform.db.write(run), params.get("NextToken"), params.get("MaxResults"))
-        return {"ScheduleGroups": page, **({"NextToken": token} if token else {})}
+        return paging.answer(await self.platform.db.write(run), "ScheduleGroups")
 
     # -- schedules -------------------------------------------------------------------------
     async def _put(self, ctx: RequestContext, params: dict[str, Any], create: bool) -> dict[str, Any]:
@@ -136,20 +137,16 @@ class SchedulerProvider(Provider):
         await self.platform.db.write(run)
 
     async def list_schedules(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        docs = await self.platform.db.read(lambda conn: store.list_docs(conn, sch.SCHEDULE, ctx.account_id, ctx.region))
-        out = []
-        for doc in docs:
-            if params.get("GroupName") and doc["GroupName"] != params["GroupName"]:
-                continue
-            if params.get("State") and doc["State"] != params["State"]:
-                continue
-            if not doc["Name"].startswith(params.get("NamePrefix", "")):
-                continue
-            out.append({"Arn": doc["Arn"], "Name": doc["Name"], "GroupName": doc["GroupName"], "State": doc["State"],
-                        "CreationDate": doc["CreationDate"], "LastModificationDate": doc["LastModificationDate"],
-                        "Target": {"Arn": doc["Target"]["Arn"]}})
-        page, token = store.paginate(out, params.get("NextToken"), params.get("MaxResults"))
-        return {"Schedules": page, **({"NextToken": token} if token else {})}
+        group, state, prefix = params.get("GroupName"), params.get("State"), params.get("NamePrefix", "")
+        # Schedules are stored as "<group>/<name>": a group narrows the keyset read itself.
+        found = await self.platform.db.read(lambda conn: store.listing(
+            conn, sch.SCHEDULE, ctx.account_id, ctx.region, params.get("NextToken"), params.get("MaxResults"),
+            f"{group}/" if group else "", keep=lambda doc: (not state or doc["State"] == state)
+            and doc["Name"].startswith(prefix)))
+        return paging.answer(found, "Schedules", lambda doc: {
+            "Arn": doc["Arn"], "Name": doc["Name"], "GroupName": doc["GroupName"], "State": doc["State"],
+            "CreationDate": doc["CreationDate"], "LastModificationDate": doc["LastModificationDate"],
+            "Target": {"Arn": doc["Target"]["Arn"]}})
 
     # -- tags ------------------------------------------------------------------------------
     async def _check(self, ctx: RequestContext, arn: str) -> None:

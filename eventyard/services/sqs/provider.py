@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from eventyard.protocol.errors import AwsError
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.sqs import batches, inspection, messages, move_tasks, trace_hops
+from eventyard.services.sqs import batches, inspection, listing, messages, move_tasks, trace_hops
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.faults import ReceiveFaults
 from eventyard.services.sqs.message_attributes import (
@@ -123,15 +123,12 @@ class SqsProvider(Provider):
         await self._on_queue(ctx, params, queue_store.delete)
 
     async def list_queues(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        names = await self.platform.db.read(
-            lambda conn: queue_store.list_names(conn, ctx.account_id, ctx.region, params.get("QueueNamePrefix", ""))
-        )
-        page, token = _paginate(names, params.get("NextToken"), params.get("MaxResults"))
-        result: dict[str, Any] = {}
-        if page:
-            result["QueueUrls"] = [QueueKey(ctx.account_id, ctx.region, n).url(ctx.base_url) for n in page]
-        if token:
-            result["NextToken"] = token
+        found = await self.platform.db.read(lambda conn: listing.queues(
+            conn, ctx.account_id, ctx.region, params.get("QueueNamePrefix", ""), params.get("NextToken"),
+            params.get("MaxResults")))
+        result = paging.answer(found, "QueueUrls", lambda key: key.url(ctx.base_url))
+        if not result["QueueUrls"]:
+            del result["QueueUrls"]  # AWS leaves the list out when nothing matches
         return result
 
     async def get_queue_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -149,13 +146,9 @@ class SqsProvider(Provider):
         await self._on_queue(ctx, params, queue_store.purge)
 
     async def list_dead_letter_source_queues(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        sources = await self._on_queue(ctx, params, lambda conn, queue, now: queue_store.dead_letter_sources(conn, queue))
-        urls = [s.key.url(ctx.base_url) for s in sources]
-        page, token = _paginate(urls, params.get("NextToken"), params.get("MaxResults"))
-        result: dict[str, Any] = {"queueUrls": page}
-        if token:
-            result["NextToken"] = token
-        return result
+        found = await self._on_queue(ctx, params, lambda conn, queue, now: listing.dead_letter_sources(
+            conn, queue.arn, queue.key.region, params.get("NextToken"), params.get("MaxResults")), read=True)
+        return paging.answer(found, "queueUrls", lambda key: key.url(ctx.base_url))
 
     async def tag_queue(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         await self._on_queue(ctx, params, lambda conn, queue, now: queue_store.tag(conn, queue, params["Tags"]))
@@ -432,19 +425,3 @@ def _message_view(message: ReceivedMessage, wanted_system: set[str], wanted_user
     return view
 
 
-def _paginate(items: list[str], token: str | None, max_results: int | None) -> tuple[list[str], str | None]:
-    """AWS pages only when MaxResults is given; the token is where the next page starts."""
-    start = 0
-    if token:
-        try:
-            start = int(base64.b64decode(token).decode())
-        except ValueError:
-            raise AwsError("InvalidParameterValue", "Invalid NextToken value.") from None
-    if max_results is None:
-        return items[start:start + 1000], None
-    if not 1 <= max_results <= 1000:
-        raise AwsError("InvalidParameterValue", f"Value {max_results} for parameter MaxResults is invalid. "
-                       "Reason: MaxResults must be an integer between 1 and 1000.")
-    end = start + max_results
-    next_token = base64.b64encode(str(end).encode()).decode() if end < len(items) else None
-    return items[start:end], next_token

@@ -183,14 +183,6 @@ def purge(conn: Connection, queue: Queue, now: float) -> None:
     conn.execute("UPDATE sqs_queues SET last_purge_at = ? WHERE id = ?", (now, queue.id))
 
 
-def list_names(conn: Connection, account_id: str, region: str, prefix: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT name FROM sqs_queues WHERE account_id = ? AND region = ? AND substr(name, 1, ?) = ? ORDER BY name",
-        (account_id, region, len(prefix), prefix),
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
 def dead_letter_sources(conn: Connection, queue: Queue) -> list[Queue]:
     rows = conn.execute(
         "SELECT * FROM sqs_queues WHERE region = ? ORDER BY name", (queue.key.region,)

@@ -1,0 +1,102 @@
+"""Paging through listings, one way for every service: keyset reads and sealed tokens.
+
+A page is the items that sort after the last key the previous page handed out, read `limit + 1` at a
+time (the extra one says whether another page exists), never a whole listing sliced in memory. The
+token a client gets back is that last key, sealed: base64 of a small JSON document carrying the
+listing's name and a checksum, so a token from another listing, an edited one or one that is no token
+at all is refused; each service words that refusal as AWS does (`token_error`).
+
+`keyset_sql` builds the portable SQL for a listing in storage (`(a, b) > (?, ?)`, standard SQL that
+SQLite and PostgreSQL both run); `page` walks any source of items in key order, so listings that also
+filter in Python (a value inside a stored document) still read only what the page needs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from eventyard.protocol.errors import AwsError
+
+T = TypeVar("T")
+Key = tuple[Any, ...]
+# Reads up to `count` items whose key sorts after `after` (all items when `after` is None), in key order.
+Source = Callable[[Key | None, int], Sequence[T]]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_token: str | None
+
+
+def seal(listing: str, key: Key) -> str:
+    """The token that resumes `listing` after `key` (a tuple of JSON values)."""
+    raw = json.dumps({"l": listing, "k": list(key)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(zlib.crc32(raw).to_bytes(4, "big") + raw).decode().rstrip("=")
+
+
+def unseal(token: str, listing: str, token_error: Callable[[str], AwsError]) -> Key:
+    """The key a token of `listing` resumes after, or the service's error for a token it never issued."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        document = json.loads(raw[4:]) if zlib.crc32(raw[4:]).to_bytes(4, "big") == raw[:4] else None
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        document = None
+    if not isinstance(document, dict) or document.get("l") != listing or not isinstance(document.get("k"), list):
+        raise token_error(token)
+    return tuple(document["k"])
+
+
+def page(source: Source[T], key_of: Callable[[T], Key], limit: int, after: Key | None = None,
+         keep: Callable[[T], bool] | None = None, listing: str = "") -> Page[T]:
+    """The first `limit` items after `after` that `keep` accepts, and a token when more follow."""
+    kept: list[T] = []
+    cursor = after
+    batch = limit + 1
+    while len(kept) <= limit:
+        items = source(cursor, batch)
+        kept.extend(item for item in items if keep is None or keep(item))
+        if len(items) < batch:
+            break
+        cursor = key_of(items[-1])
+    if len(kept) <= limit:
+        return Page(kept, None)
+    return Page(kept[:limit], seal(listing, key_of(kept[limit - 1])))
+
+
+def after_key(items: Sequence[T], key_of: Callable[[T], Key]) -> Source[T]:
+    """A source over items already in memory and sorted by `key_of` (e.g. one resource's targets)."""
+
+    def read(after: Key | None, count: int) -> Sequence[T]:
+        start = 0 if after is None else next((i for i, item in enumerate(items) if key_of(item) > after), len(items))
+        return items[start:start + count]
+
+    return read
+
+
+def keyset_sql(select: str, where: str, order: Sequence[str], after: Key | None) -> tuple[str, list[Any]]:
+    """`SELECT ... WHERE <where> [AND (order...) > (?...)] ORDER BY order... LIMIT ?`: the statement and
+    the arguments after `where`'s own (the key, if any); the caller appends the row count."""
+    sql = f"{select} WHERE {where}"
+    args: list[Any] = []
+    if after is not None:
+        columns = ", ".join(order)
+        sql += f" AND ({columns}) > ({', '.join('?' * len(order))})"
+        args.extend(after)
+    sql += f" ORDER BY {', '.join(order)} LIMIT ?"
+    return sql, args
+
+
+def answer(found: Page[T], items_key: str, view: Callable[[T], Any] | None = None,
+           token_key: str = "NextToken") -> dict[str, Any]:
+    """A listing's response: the page's items (as `view` shows each) and the next page's token, if any."""
+    result: dict[str, Any] = {items_key: [item if view is None else view(item) for item in found.items]}
+    if found.next_token:
+        result[token_key] = found.next_token
+    return result
