@@ -29,7 +29,7 @@ STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; char
                 ".png": "image/png", ".svg": "image/svg+xml"}
 NAVIGATION = [("", "Overview"), ("sqs", "SQS"), ("sns", "SNS"), ("events", "EventBridge"),
               ("lambda", "Lambda"), ("sfn", "Step Functions"), ("kinesis", "Kinesis"),
-              ("cloudwatch", "CloudWatch")]
+              ("cloudwatch", "CloudWatch"), ("faults", "Faults")]
 
 
 class Console:
@@ -75,7 +75,8 @@ class Console:
             request=request, region=request.region, regions=regions.known_regions(request.region),
             account_id=request.account_id, navigation=NAVIGATION, section=request.path.split("/")[0],
             version=__version__, auth_required=self.auth.required, services=set(self.platform.services),
-            notice=request.query.get("notice", ""), problem=request.query.get("error", ""), **context)
+            notice=request.query.get("notice", ""), problem=request.query.get("error", ""),
+            faults_active=bool(self.platform.faults.rules), **context)
         return html(page, status)
 
     def now(self) -> float:
