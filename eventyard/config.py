@@ -38,6 +38,9 @@ class Settings:
     auth: str = "none"
     access_keys: str = ""  # ACCESS_KEY_ID:SECRET[:ACCOUNT_ID],... (EVENTYARD_ACCESS_KEYS)
     access_keys_file: Path | None = None  # a JSON list of {AccessKeyId, SecretAccessKey, AccountId}
+    # Lambda's local-directory code mode runs folders inside this one only (default: the directory
+    # the server was started in).
+    lambda_code_root: Path = Path(".")
     # Test-only endpoints that simulate the host's troubles (a full disk); never on in production.
     test_hooks: bool = False
     # Where state lives: "" (or "sqlite") is the SQLite file in data_dir; a postgresql:// URL is a
@@ -97,6 +100,7 @@ class Settings:
             "auth": os.environ.get("EVENTYARD_AUTH", "none").strip().lower() or "none",
             "access_keys": os.environ.get("EVENTYARD_ACCESS_KEYS", ""),
             "test_hooks": _env_flag("EVENTYARD_TEST_HOOKS"),
+            "lambda_code_root": Path(os.environ.get("EVENTYARD_LAMBDA_CODE_ROOT") or os.getcwd()).absolute(),
             "access_keys_file": _env_path("EVENTYARD_ACCESS_KEYS_FILE"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

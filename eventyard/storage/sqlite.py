@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import re
 import sqlite3
@@ -337,5 +338,16 @@ def _settle(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
 
 
 def open_database(data_dir: Path, synchronous: str = "normal") -> SqliteDatabase:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteDatabase(data_dir / "eventyard.sqlite3", synchronous=synchronous)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = data_dir / "eventyard.sqlite3"
+    _owner_only(path)
+    return SqliteDatabase(path, synchronous=synchronous)
+
+
+def _owner_only(path: Path) -> None:
+    """The database holds secrets (SNS's signing key, stored credentials): readable by its owner only.
+    SQLite creates the -wal and -shm files with the database file's mode."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if existing.exists():
+            existing.chmod(0o600)

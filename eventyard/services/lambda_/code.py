@@ -46,7 +46,10 @@ def store_zip(root: Path, data: bytes) -> dict[str, Any]:
     return {"dir": str(target), "sha256": base64.b64encode(digest.digest()).decode(), "size": len(data)}
 
 
-def resolve_code(root: Path, code: dict[str, Any]) -> dict[str, Any]:
+def resolve_code(root: Path, code: dict[str, Any], local_root: Path) -> dict[str, Any]:
+    """The code descriptor of a CreateFunction/UpdateFunctionCode source. A local directory must lie
+    inside `local_root` (EVENTYARD_LAMBDA_CODE_ROOT), links resolved: a client must not make the server
+    run, or serve back, any folder of the host (`/etc`)."""
     if code.get("ZipFile") is not None:
         return store_zip(root, code["ZipFile"])
     if code.get("S3Bucket") == LOCAL_BUCKET and code.get("S3Key"):
@@ -54,6 +57,10 @@ def resolve_code(root: Path, code: dict[str, Any]) -> dict[str, Any]:
         if not folder.is_absolute() or not folder.is_dir():
             raise AwsError("InvalidParameterValueException",
                            f"Local code directory {folder} does not exist or is not an absolute path.")
+        if not folder.resolve().is_relative_to(local_root.resolve()):
+            raise AwsError("InvalidParameterValueException",
+                           f"Local code directory {folder} is outside the folder local code may come from "
+                           f"(EVENTYARD_LAMBDA_CODE_ROOT, here {local_root}).")
         digest = hashlib.sha256(str(folder).encode()).digest()
         return {"dir": str(folder), "local": True, "sha256": base64.b64encode(digest).decode(), "size": 0}
     if code.get("ImageUri"):

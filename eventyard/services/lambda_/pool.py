@@ -20,6 +20,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_token, new_uuid
 from eventyard.services.lambda_.functions import Resolved
 from eventyard.services.lambda_.interpreters import Interpreters
+from eventyard.services.lambda_.task_paths import TaskPaths
 from eventyard.services.lambda_.worker import INIT_TIMEOUT, Invocation, Worker, decode_error, runtime_command
 
 IDLE_SECONDS = 300.0  # an idle environment is reclaimed after this long
@@ -171,6 +172,7 @@ class WorkerPool:
             self.retire(function_arn, keep=key)
             day = dt.datetime.now(dt.UTC).strftime("%Y/%m/%d")
             worker.stream_name = f"{day}/[{resolved.version}]{worker.id}"
+            worker.paths = TaskPaths(resolved.code["dir"], resolved.code.get("layers_dir"))
             try:
                 runtime = config.get("Runtime", "")
                 python = (await self.interpreters.python(runtime)).executable if runtime.startswith("python") \

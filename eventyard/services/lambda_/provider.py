@@ -40,6 +40,7 @@ class LambdaProvider(LayerOperations, Provider):
         # Every node must reach a function's code: a shared directory when nodes are on several hosts.
         root = platform.settings.lambda_dir or Path(platform.settings.data_dir) / "lambda"
         self.code_root = root / "code"
+        self.local_code_root = platform.settings.lambda_code_root  # the local-directory mode's folders
         self.layer_root = root / "layers"
         self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.local_url, self.layer_root)
         self._pending_logs: list[tuple[str, str, str, str, list[tuple[int, str]]]] = []
@@ -82,7 +83,7 @@ class LambdaProvider(LayerOperations, Provider):
         if params.get("PackageType") == "Image":
             raise AwsError("InvalidParameterValueException", "Eventyard runs zip packages only (PackageType Zip).")
         await self.check_role(ctx, params["Role"])
-        code = await asyncio.to_thread(resolve_code, self.code_root, params["Code"])
+        code = await asyncio.to_thread(resolve_code, self.code_root, params["Code"], self.local_code_root)
         now = self.now()
 
         def run(conn: Connection) -> dict[str, Any]:
@@ -141,7 +142,7 @@ class LambdaProvider(LayerOperations, Provider):
     async def update_function_code(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
         source = {k: params[k] for k in ("ZipFile", "S3Bucket", "S3Key", "ImageUri") if params.get(k) is not None}
-        code = await asyncio.to_thread(resolve_code, self.code_root, source)
+        code = await asyncio.to_thread(resolve_code, self.code_root, source, self.local_code_root)
         now = self.now()
 
         def run(conn: Connection) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_token
 from eventyard.services.lambda_.runtime_api import PREFIX, Reply, RuntimeApiServer, json_reply
+from eventyard.services.lambda_.task_paths import TaskPaths
 
 NODE_CLIENT = Path(__file__).with_name("node_runtime.js")
 INIT_TIMEOUT = 10.0  # AWS's init phase limit for on-demand functions
@@ -82,6 +83,7 @@ class Worker:
         self.initialized = False  # the runtime asked for its first invocation (its init ended)
         self.last_used = time.monotonic()
         self.lines: list[str] = []
+        self.paths: TaskPaths | None = None  # the real code folders, shown as /var/task and /opt
         self._partial = b""
         self._fd: int | None = None
         self.stream_name = ""
@@ -166,7 +168,7 @@ class Worker:
             self.lines.append(self._partial.decode("utf-8", "replace"))
             self._partial = b""
         lines, self.lines = self.lines, []
-        return lines
+        return [self.paths.text(line) for line in lines] if self.paths else lines
 
     def _exited(self) -> None:
         if not self.dead:
@@ -178,6 +180,8 @@ class Worker:
             self._finish("exit", b"", str(code))
 
     def _finish(self, kind: str, body: bytes, detail: str | None) -> None:
+        if self.paths is not None and kind in ("error", "init_error"):
+            body = self.paths.document(body)
         invocation = self.current
         if invocation is not None and invocation.result is not None and not invocation.result.done():
             invocation.result.set_result((kind, body, detail))

@@ -46,6 +46,7 @@ def candidate_key(directory: Path) -> tuple[bytes, bytes]:
     the database), else a new pair."""
     key_path, cert_path = directory / "sns-signing-key.pem", directory / "sns-signing-cert.pem"
     if key_path.exists() and cert_path.exists():
+        key_path.chmod(0o600)  # a key other users could read would let them forge SNS signatures
         return key_path.read_bytes(), cert_path.read_bytes()
     return _generate()
 
