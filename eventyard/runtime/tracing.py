@@ -159,6 +159,11 @@ def hops_of(conn: Connection, root: str) -> list[Row]:
     return conn.execute("SELECT * FROM trace_hops WHERE trace_root = ? ORDER BY at, id", (root,)).fetchall()
 
 
+def record_ref(stream_arn: str, sequence_number: str) -> str:
+    """How a Kinesis record is known to its hop (a record carries no header of its own)."""
+    return f"{stream_arn}/{sequence_number}"
+
+
 def header_of_ref(conn: Connection, ref: str) -> str | None:
     """The trace header to continue from a hop known by `ref` (a record that carries no header itself)."""
     row = conn.execute("SELECT trace_root, segment FROM trace_hops WHERE ref = ? ORDER BY id DESC LIMIT 1",

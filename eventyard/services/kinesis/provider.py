@@ -13,7 +13,7 @@ from eventyard.protocol.validation import Violation, coral_message
 from eventyard.runtime.faults import resource_names
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.kinesis import consumers, names, records, shards, subscribe
+from eventyard.services.kinesis import consumers, names, records, shards, subscribe, trace_hops
 from eventyard.services.kinesis import metrics as kinesis_metrics
 from eventyard.services.kinesis import streams as stream_store
 from eventyard.services.kinesis.iterators import (
@@ -376,7 +376,9 @@ class KinesisProvider(Provider):
         def run(conn: Connection, now: float) -> tuple[Stream, dict[str, Any]]:
             stream = stream_store.get_readable(conn, key, now)
             records.check_entries(stream, [entry], batch=False)
-            return stream, records.put(conn, stream, stored, now, self.throughput)[0]
+            stored_results = records.put(conn, stream, stored, now, self.throughput)
+            trace_hops.put(conn, stream, stored_results, ctx.trace_header, now, "PutRecord")
+            return stream, stored_results[0]
 
         stream, result = await self._write(run)
         kinesis_metrics.put(self.platform.metrics, stream, [len(entry.data)], int("ErrorCode" in result), batch=False)
@@ -399,6 +401,7 @@ class KinesisProvider(Provider):
             stream = stream_store.get_readable(conn, key, now)
             records.check_entries(stream, entries, batch=True)
             results = records.put(conn, stream, stored, now, self.throughput)
+            trace_hops.put(conn, stream, results, ctx.trace_header, now, "PutRecords")
             return stream, [results[n] for n in originals]
 
         stream, results = await self._write(run)

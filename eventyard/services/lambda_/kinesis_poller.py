@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime import tracing
 from eventyard.runtime.ids import new_uuid
 from eventyard.services.lambda_ import destinations, tumbling
 from eventyard.services.lambda_.faults import mapping_resources
@@ -247,6 +248,13 @@ class KinesisPoller(ShardWalker):
             await self.discard(shard_id, expired, "RecordAgeExceeded", invokes, None)
         return [r for r in batch if r not in expired]
 
+    async def _trace(self, batch: list[dict[str, Any]]) -> str | None:
+        """The trace the batch's first record was written in (its PutRecord's hop), if it was traced."""
+        if not batch:
+            return None
+        ref = tracing.record_ref(self.stream_arn, batch[0]["SequenceNumber"])
+        return await self.platform.db.read(lambda conn: tracing.header_of_ref(conn, ref))
+
     async def invoke(self, shard_id: str, batch: list[dict[str, Any]], window: dict[str, Any] | None = None,
                      final: bool = False, early: bool = False) -> Outcome | None:
         from eventyard.services.lambda_ import functions
@@ -263,8 +271,9 @@ class KinesisPoller(ShardWalker):
                 event.update(tumbling.event_fields(window, self.tumbling, shard_id, self.stream_arn, final, early))
             self.provider.metrics.iterator_age(ref.region, ref.account_id, ref.name, batch, self.platform.clock.now())
             payload = json.dumps(event).encode()
+            trace = await self._trace(batch)
             result = await self.platform.faults.esm_batch(mapping_resources(self.key, self.config), lambda: (
-                self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier, payload, None,
+                self.provider.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier, payload, trace,
                                              request_id)))
         except Throttled:
             return None

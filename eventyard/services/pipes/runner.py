@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
-from eventyard.services.pipes import store
+from eventyard.services.pipes import pipe_trace, store
 from eventyard.services.pipes.config import parse_arn, source_kind
 from eventyard.services.pipes.metrics import PipeMetrics
 from eventyard.services.pipes.pipe_logs import ExecutionLog
@@ -75,18 +75,26 @@ class PipeRunner:
         self.metrics.count("Invocations")
         self.metrics.count("EventCount", len(batch))
         started = asyncio.get_running_loop().time()
+        trace = await pipe_trace.received(self.platform, self.kind, self.pipe["Source"], batch)
+        began = self.platform.clock.now()
+        failed: set[int] = set(range(len(batch)))
         try:
-            failed = await self._through_stages(batch, journal)
+            failed = await self._through_stages(batch, journal, trace)
         finally:
             await journal.flush()
+            if trace is not None:  # a traced batch leaves a hop: the pipe, its records and its outcome
+                await pipe_trace.record(self.platform, self.pipe, trace, began, [self.identifier(r) for r in batch],
+                                        failed)
         self.metrics.duration("Duration", asyncio.get_running_loop().time() - started)
         if failed:
             self.metrics.count("ExecutionFailed" if len(failed) == len(batch) else "ExecutionPartiallyFailed")
         return {kept[i] for i in failed}
 
-    async def _through_stages(self, batch: list[dict[str, Any]], journal: ExecutionLog) -> set[int]:
+    async def _through_stages(self, batch: list[dict[str, Any]], journal: ExecutionLog,
+                              trace: pipe_trace.Traced | None) -> set[int]:
         now = self.platform.clock.now()
         caller = Caller(self.platform, self.pipe, [self.identifier(r) for r in batch])
+        caller.trace = trace.downstream if trace else None
         everything = set(range(len(batch)))
         events: list[Any] = batch
         if self.pipe.get("Enrichment"):

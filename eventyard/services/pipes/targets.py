@@ -67,6 +67,7 @@ class Caller:
         # The events before the stage's input template: dynamic (`$.`) parameters read these.
         self.originals: list[Any] = []
         self.oauth = http_targets.OAuthTokens()
+        self.trace: str | None = None  # the X-Amzn-Trace-Id the enrichment and the target receive
 
     def _dynamic(self, value: Any, index: int, event: Any) -> Any:
         """A `$.path` parameter, read from the event as it was before the input template."""
@@ -74,7 +75,8 @@ class Caller:
 
     async def call(self, service: str, operation: str, params: dict[str, Any], arn: Arn) -> dict[str, Any]:
         try:
-            return await self.platform.call(service, operation, params, region=arn.region, account_id=arn.account)
+            return await self.platform.call(service, operation, params, region=arn.region, account_id=arn.account,
+                                            headers={"x-amzn-trace-id": self.trace} if self.trace else None)
         except AwsError as error:
             raise StageFailed(f"{error.code}: {error.message}") from error
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from eventyard.runtime import timers
+from eventyard.runtime import timers, tracing
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
@@ -48,7 +48,7 @@ class SchedulerProvider(Provider):
         """An event-bus target: PutEvents with the target's EventBridgeParameters and Input as Detail."""
         answer = await self.platform.call("events", "PutEvents", {"Entries": [{
             **entry, "EventBusName": f"arn:aws:events:{region}:{account}:event-bus/{bus}"}]},
-            region=region, account_id=account)
+            region=region, account_id=account, headers={"x-amzn-trace-id": trace} if trace else None)
         for result in answer.get("Entries", []):
             if "ErrorCode" in result:
                 raise Failure("SDK_CLIENT_ERROR", f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}", False)
@@ -72,9 +72,14 @@ class SchedulerProvider(Provider):
                          "Detail": target.get("Input") or "{}"} if ":event-bus/" in target["Arn"] else {}
                 if "Input" not in target and ":event-bus/" not in target["Arn"]:
                     target["Input"] = "{}"
+                # Each firing starts a trace, as a request from outside would: the target continues it.
+                started = tracing.TraceHeader(tracing.new_root(now), None, "0")
+                segment = tracing.new_segment()
                 timers.schedule(conn, DELIVERY_TIMER, {
                     "schedule_arn": doc["Arn"], "target": target, "event": event, "ingested": now,
-                    "trace": None, "attempt": 1}, now, now)
+                    "trace": str(started.child(segment)), "attempt": 1}, now, now)
+                tracing.record(conn, tracing.Hop(started, segment, now, "scheduler", "InvokeTarget", doc["Arn"],
+                                                 account, region, detail={"target": target["Arn"]}))
             if due is None and doc.get("ActionAfterCompletion") == "DELETE":
                 store.delete(conn, sch.SCHEDULE, account, region, key)
 

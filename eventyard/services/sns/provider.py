@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, quote
 
 from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.values import iso8601
-from eventyard.runtime import timers
+from eventyard.runtime import timers, tracing
 from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
@@ -232,7 +232,9 @@ class SnsProvider(MobileOperations, Provider):
         if targets[0] == "TargetArn" and ":endpoint/" in arn:
             return await self._publish_to_endpoint(ctx, params)
         key = _topic_in_region(arn, targets[0], ctx.region)
-        trace = ctx.trace_header
+        incoming = tracing.parse(ctx.trace_header)  # a traced publish is a hop: the deliveries' Parent
+        segment = tracing.new_segment()
+        trace = str(incoming.child(segment)) if incoming else ctx.trace_header
         claimed: list[outbox.Claimed] = []
 
         def run(conn: Connection) -> tuple[tuple[str, str | None, int], Fanned]:
@@ -240,6 +242,9 @@ class SnsProvider(MobileOperations, Provider):
             topic = topic_store.get(conn, key.arn, ctx.region)
             outgoing = publish.prepare(topic, params, now, trace, topic.arn)
             answer = publish.fan_out(conn, self.filters, topic, outgoing, now, claimed)
+            if incoming is not None:
+                tracing.record(conn, tracing.Hop(incoming, segment, now, "sns", "Publish", topic.arn, ctx.account_id,
+                                                 ctx.region, ref=answer[0]))
             return answer, self._fanned(conn, topic, claimed)
 
         (message_id, sequence, _), fanned = await self._write(run)
