@@ -1,5 +1,5 @@
 """CloudWatch pages: alarms with their state history, metrics with a line chart, and the trace of
-one correlation id through the logs. All through the CloudWatch and Logs APIs; while CloudWatch is
+one id: its path across services and where it appears in the logs. All through the CloudWatch and Logs APIs; while CloudWatch is
 not served the pages say so and the trace still searches the logs."""
 
 from __future__ import annotations
@@ -78,8 +78,10 @@ async def metric(console: Console, request: ConsoleRequest) -> HttpResponse:
 
 @routes.get("trace")
 async def trace(console: Console, request: ConsoleRequest) -> HttpResponse:
-    """Where one correlation id (a request id, an X-Ray trace id, an order id) appears in the logs."""
+    """The path of one traced flow across services (a trace id, message id, event id, execution ARN
+    or request id: `Platform.trace`), and where the id appears in the logs."""
     needle = request.arg("id").strip()
+    path = await console.platform.trace(needle) if needle else None
     hits: list[dict[str, Any]] = []
     if needle and console.has("logs"):
         groups = await console.collect(request, "logs", "DescribeLogGroups", "logGroups", limit=TRACE_GROUPS)
@@ -93,5 +95,5 @@ async def trace(console: Console, request: ConsoleRequest) -> HttpResponse:
                 continue
             hits.extend({**event, "logGroupName": group["logGroupName"]} for event in events)
     hits.sort(key=lambda e: e.get("timestamp", 0))
-    return console.render(request, "trace.html", title="Trace", needle=needle, hits=hits[:500],
+    return console.render(request, "trace.html", title="Trace", needle=needle, hits=hits[:500], path=path,
                           function_arn_prefix=f"arn:aws:lambda:{request.region}:{request.account_id}:function:")
