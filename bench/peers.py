@@ -41,18 +41,24 @@ class Peer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
     def start(self, ready_service: str = "sqs", timeout: float = 60) -> Peer:
         self.workdir = tempfile.mkdtemp(prefix=f"bench-{self.name}-")
         self.process = subprocess.Popen(self.command, cwd=self.workdir, env={**os.environ, **self.env},
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
-        client = self.client(ready_service)
+        client = self.client("sqs") if ready_service == "sqs" else None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
             try:
-                if ready_service == "sqs":
+                if client is not None:
                     client.list_queues()
+                elif ready_service == "tcp":
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
                 else:
                     urllib.request.urlopen(self.url, timeout=1)
                 return self
@@ -105,12 +111,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def eventyard() -> Peer:
+def eventyard(checkout: Path | None = None, name: str = "eventyard") -> Peer:
+    """Eventyard from this tree, or from `checkout` (another commit's tree, for A/B runs in one go)."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="bench-eventyard-data-")
-    return Peer("eventyard", [sys.executable, "-m", "eventyard", "serve", "--host", "127.0.0.1", "--port", str(port),
-                              "--data-dir", data, "--log-level", "warning"], port,
-                env={"PYTHONPATH": str(ROOT)}, scratch=[data])
+    return Peer(name, [sys.executable, "-m", "eventyard", "serve", "--host", "127.0.0.1", "--port", str(port),
+                       "--data-dir", data, "--log-level", "warning"], port,
+                env={"PYTHONPATH": str((checkout or ROOT).resolve())}, scratch=[data])
 
 
 def moto() -> Peer:
@@ -124,6 +131,22 @@ def ministack() -> Peer:
                 env={"BIND_HOST": "127.0.0.1", "GATEWAY_PORT": str(port)})
 
 
+KINESALITE_DIR = Path(os.environ.get("KINESALITE_DIR", Path.home() / ".cache" / "eventyard-bench" / "kinesalite"))
+
+
+def kinesalite() -> Peer:
+    """kinesalite from npm (installed into KINESALITE_DIR on first use), streams ACTIVE at once."""
+    port = free_port()
+    cli = KINESALITE_DIR / "node_modules" / "kinesalite" / "cli.js"
+    if not cli.exists() and shutil.which("npm"):
+        KINESALITE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "kinesalite"],
+                       cwd=KINESALITE_DIR, capture_output=True, timeout=600)
+    command = ["node", str(cli), "--port", str(port), "--host", "127.0.0.1", "--createStreamMs", "0",
+               "--updateStreamMs", "0", "--deleteStreamMs", "0"] if cli.exists() else ["kinesalite-not-installed"]
+    return Peer("kinesalite", command, port)
+
+
 def available(factories: list[Any]) -> list[Peer]:
     peers = []
     for factory in factories:
@@ -133,6 +156,18 @@ def available(factories: list[Any]) -> list[Peer]:
             continue
         peers.append(peer)
     return peers
+
+
+def select(names: str, baseline: str | None = None) -> list[Peer]:
+    """The servers named (comma-separated: eventyard, moto, ministack, kinesalite), plus Eventyard from
+    the `baseline` tree (e.g. a `git worktree` of an older commit) as "eventyard@base"."""
+    factories: dict[str, Any] = {"eventyard": eventyard, "moto": moto, "ministack": ministack,
+                                 "kinesalite": kinesalite}
+    chosen = [factories[name.strip()] for name in names.split(",") if name.strip()]
+    found = available(chosen)
+    if baseline:
+        found.insert(1, eventyard(Path(baseline), "eventyard@base"))
+    return found
 
 
 EXECUTION_ROLE_TRUST = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", '

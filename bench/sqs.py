@@ -1,127 +1,121 @@
-"""SQS through boto3: Eventyard against moto's server and MiniStack, side by side in one run.
+"""SQS measured with load that is not the bottleneck: Eventyard, moto's server and MiniStack in one run.
 
-Load comes from several client processes, because one boto3 process tops out near 450 calls/s.
-Eventyard commits every acknowledged write to SQLite (WAL; `EVENTYARD_SQLITE_SYNCHRONOUS=full`
-adds an fsync per group commit) before answering; the peers keep state in memory.
+- SendMessageBatch (10 x 200 B) and SendMessage: wrk with a Lua script (1 and 16 connections);
+- receive + delete: raw HTTP from several processes (`rawhttp.py`), each coroutine receiving up to
+  10 messages and deleting what it got in one DeleteMessageBatch, from a queue filled beforehand.
 
-    python bench/sqs.py [--seconds 5] [--senders 4]
+Eventyard commits every acknowledged write to SQLite (WAL) before answering; the peers keep state
+in memory. The table has server and client CPU (cores busy) so a client-bound row shows as such.
+
+    python bench/sqs.py [--seconds 8] [--peers eventyard,moto,ministack] [--baseline DIR]
+                        [--processes 2] [--concurrency 8]
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
-import statistics
+import asyncio
+import sys
 import time
 from typing import Any
 
-from peers import Peer, available, eventyard, ministack, moto
+from load import Measurement, Report, guarded, json_call, measure_wrk
+from peers import Peer, select
+from rawhttp import Connection, JsonClient, Tally, measure, run_async
 
-BODY = "x" * 256
-
-
-def _send_worker(url: str, queue_url: str, seconds: float, out: Any) -> None:
-    sqs = _client(url)
-    sent, start, cpu = 0, time.monotonic(), time.process_time()
-    while time.monotonic() - start < seconds:
-        sqs.send_message_batch(QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": BODY} for i in range(10)])
-        sent += 10
-    out.put((sent, time.process_time() - cpu))
+BODY = "x" * 200
+SQS = "AmazonSQS."
 
 
-def _receive_worker(url: str, queue_url: str, seconds: float, out: Any) -> None:
-    sqs = _client(url)
-    got, start, cpu = 0, time.monotonic(), time.process_time()
-    while time.monotonic() - start < seconds:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+def send_batch_requests(queue_url: str, variants: int = 16) -> list[Any]:
+    return [json_call("sqs", SQS + "SendMessageBatch", {"QueueUrl": queue_url, "Entries": [
+        {"Id": str(i), "MessageBody": f"{v:04d}{BODY[4:]}"} for i in range(10)]}) for v in range(variants)]
+
+
+def send_requests(queue_url: str) -> list[Any]:
+    return [json_call("sqs", SQS + "SendMessage", {"QueueUrl": queue_url, "MessageBody": BODY})]
+
+
+async def receive_and_delete(connection: Connection, deadline: float, tally: Tally, queue_url: str) -> None:
+    sqs = JsonClient(connection, "sqs")
+    empty = 0
+    while time.monotonic() < deadline and empty < 3:
+        started = time.perf_counter()
+        got = (await sqs.call(SQS + "ReceiveMessage", {"QueueUrl": queue_url, "MaxNumberOfMessages": 10}))
+        messages = got.get("Messages", [])
         if not messages:
-            break
-        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-        got += len(messages)
-    out.put((got, time.process_time() - cpu))
+            empty += 1  # drained (a peer slower than the fill)
+            continue
+        await sqs.call(SQS + "DeleteMessageBatch", {"QueueUrl": queue_url, "Entries": [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]})
+        tally.record(len(messages), started)
 
 
-def _client(url: str) -> Any:
-    import boto3
-    from botocore.config import Config
+def fill(url: str, queue_url: str, messages: int) -> None:
+    """Put `messages` into the queue with raw batches from this process (before the measured phase)."""
+    async def work() -> None:
+        async def one(count: int) -> None:
+            sqs = JsonClient(await Connection(*_host_port(url)).open(), "sqs")
+            for _ in range(count):
+                await sqs.call(SQS + "SendMessageBatch", {"QueueUrl": queue_url, "Entries": [
+                    {"Id": str(i), "MessageBody": BODY} for i in range(10)]})
+            sqs.connection.close()
 
-    return boto3.client("sqs", endpoint_url=url, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test", config=Config(retries={"max_attempts": 2}))
+        await asyncio.gather(*(one(messages // 10 // 8) for _ in range(8)))
 
-
-def _run(worker: Any, processes: int, url: str, queue_url: str, seconds: float, peer: Peer) -> tuple[float, float, float]:
-    out: Any = mp.Queue()
-    server_cpu = peer.cpu_seconds()
-    started = time.monotonic()
-    procs = [mp.Process(target=worker, args=(url, queue_url, seconds, out)) for _ in range(processes)]
-    for proc in procs:
-        proc.start()
-    results = [out.get() for _ in procs]
-    for proc in procs:
-        proc.join()
-    elapsed = time.monotonic() - started
-    count = sum(r[0] for r in results)
-    return count / elapsed, sum(r[1] for r in results) / elapsed, (peer.cpu_seconds() - server_cpu) / elapsed
+    run_async(work)
 
 
-def measure(peer: Peer, seconds: float, senders: int) -> dict[str, tuple[float, float, float]]:
+def _host_port(url: str) -> tuple[str, int]:
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def bench_peer(peer: Peer, report: Report, opts: argparse.Namespace) -> None:
     sqs = peer.client("sqs")
-    rows: dict[str, tuple[float, float, float]] = {}
-    send_url = sqs.create_queue(QueueName="bench-send")["QueueUrl"]
-    rows[f"send_message_batch msgs/s ({senders} procs)"] = _run(_send_worker, senders, peer.url, send_url, seconds, peer)
-    for consumers in (1, 4):
-        url = sqs.create_queue(QueueName=f"bench-recv-{consumers}")["QueueUrl"]
-        _run(_send_worker, senders, peer.url, url, seconds * 1.5, peer)  # fill it
-        rows[f"receive+delete_batch msgs/s ({consumers} procs)"] = _run(
-            _receive_worker, consumers, peer.url, url, seconds, peer)
-    lat_url = sqs.create_queue(QueueName="bench-latency")["QueueUrl"]
-    latencies = []
-    for _ in range(300):
-        start = time.perf_counter()
-        sqs.send_message(QueueUrl=lat_url, MessageBody=BODY)
-        latencies.append((time.perf_counter() - start) * 1000)
-    latencies.sort()
-    rows["send_message p50 ms"] = (statistics.median(latencies), 0.0, 0.0)
-    rows["send_message p99 ms"] = (latencies[int(len(latencies) * 0.99) - 1], 0.0, 0.0)
-    return rows
+    name, pid = peer.name, peer.pid
+    batch_url = sqs.create_queue(QueueName="bench-batch")["QueueUrl"]
+    one_url = sqs.create_queue(QueueName="bench-one")["QueueUrl"]
+    recv_url = sqs.create_queue(QueueName="bench-recv")["QueueUrl"]
+    measure_wrk("warm-up", name, pid, peer.url, send_batch_requests(batch_url), 4, 1, 10)
+    for connections in (1, 16):
+        scenario = f"SendMessageBatch 10x200 B, {connections} conn (wrk)"
+        guarded(report, name, scenario, lambda: measure_wrk(
+            scenario, name, pid, peer.url, send_batch_requests(batch_url), connections, opts.seconds, 10, "msg/s"))
+    scenario = "SendMessage 200 B, 1 conn (wrk)"
+    guarded(report, name, scenario, lambda: measure_wrk(
+        scenario, name, pid, peer.url, send_requests(one_url), 1, opts.seconds, 1, "msg/s"))
+    sent = [r.rate for r in report.rows if r.server == name and r.scenario.startswith("SendMessageBatch")]
+    # enough to keep the consumers busy for the whole phase (at most 40 s of the send rate measured)
+    fill(peer.url, recv_url, int(min(max(sent or [0]) * opts.seconds * 1.5, 400_000)) // 800 * 800 or 800)
+    scenario = f"receive+delete batches, {opts.processes}x{opts.concurrency} conns (raw)"
+
+    def consume() -> Measurement:
+        row, _ = measure(scenario, name, pid, peer.url, receive_and_delete, opts.processes, opts.concurrency,
+                         opts.seconds, "msg/s", args=recv_url)
+        return row
+
+    guarded(report, name, scenario, consume)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--senders", type=int, default=4)
-    args = parser.parse_args()
-    results: dict[str, dict[str, tuple[float, float, float]]] = {}
-    for peer in available([eventyard, moto, ministack]):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--peers", default="eventyard,moto,ministack")
+    parser.add_argument("--baseline", default=None, help="also run Eventyard from this tree (A/B in one run)")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=8)
+    opts = parser.parse_args()
+    report = Report("SQS", "python bench/sqs.py " + " ".join(sys.argv[1:]))
+    for peer in select(opts.peers, opts.baseline):
         try:
             peer.start()
-            results[peer.name] = measure(peer, args.seconds, args.senders)
+            bench_peer(peer, report, opts)
         except Exception as error:  # a peer that breaks is reported, not fatal to the others
             print(f"# {peer.name} failed: {error}")
         finally:
             peer.stop()
-    names = list(results)
-    rows = list(next(iter(results.values())))
-    header = f"{'scenario':44}" + "".join(f"{n:>13}" for n in names)
-    header += "".join(f"{'ey/' + n:>14}" for n in names if n != "eventyard")
-    print(header)
-    for row in rows:
-        values = [results[n][row][0] for n in names]
-        line = f"{row:44}" + "".join(f"{v:13.1f}" for v in values)
-        for n in names:
-            if n == "eventyard":
-                continue
-            ours, theirs = results["eventyard"][row][0], results[n][row][0]
-            ratio = (theirs / ours if row.endswith(" ms") else ours / theirs) if ours and theirs else float("nan")
-            line += f"{ratio:13.2f}x"
-        print(line)
-    print("\nCPU (cores busy during the scenario: clients / server)")
-    for row in rows:
-        if row.endswith(" ms"):
-            continue
-        print(f"{row:44}" + "".join(f"{results[n][row][1]:6.2f}/{results[n][row][2]:<6.2f}" for n in names))
-    print("\nratios > 1 mean Eventyard is better (higher throughput, lower latency)")
+    report.print()
 
 
 if __name__ == "__main__":
