@@ -256,3 +256,28 @@ def test_an_enhanced_fan_out_consumer_arn_feeds_the_mapping_and_a_missing_consum
         assert first["eventID"] == f"shardId-000000000000:{sequences[0]}"
     finally:
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_a_stream_mapping_says_user_action_and_a_second_one_for_the_same_function_conflicts(
+        server: Any, unique: str) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    lam = server.client("lambda")
+    stream = make_stream(server, f"dup-{unique}")
+    seen_url, _ = make_queue(server, f"dup-seen-{unique}")
+    make_recorder(server, f"dup-{unique}", seen_url)
+    first = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=f"dup-{unique}",
+                                            StartingPosition="LATEST")
+    try:
+        assert first["StateTransitionReason"] == "User action"  # AWS's wording for stream sources
+        with pytest.raises(ClientError) as caught:
+            lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=f"dup-{unique}",
+                                            StartingPosition="LATEST")
+        assert caught.value.response["Error"] == {
+            "Code": "ResourceConflictException",
+            "Message": f'The event source arn (" {stream} ") and function (" dup-{unique} ") provided mapping '
+                       f"already exists. Please update or delete the existing mapping with UUID {first['UUID']}"}
+    finally:
+        lam.delete_event_source_mapping(UUID=first["UUID"])
+        lam.delete_function(FunctionName=f"dup-{unique}")

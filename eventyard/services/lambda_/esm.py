@@ -158,6 +158,7 @@ class EsmRunner:
             await _check_queue(self.platform, source)
         if kind == "kinesis":
             config["LastProcessingResult"] = "No records processed"  # AWS: stream sources only
+            config["StateTransitionReason"] = "User action"  # AWS's wording for stream sources
             await _check_stream(self.platform, source)
             _check_stream_limits(params)
             position["_start"] = _starting_point(params, now)
@@ -171,6 +172,8 @@ class EsmRunner:
 
         def run(conn: Connection) -> None:
             functions.resolve(conn, ref, pick=False)
+            if kind == "kinesis":
+                _refuse_duplicate(conn, ctx.account_id, ctx.region, ref.name, source)
             conn.execute("INSERT INTO lambda_event_source_mappings (uuid, account_id, region, function_name, config,"
                          " position, created_at) VALUES (?,?,?,?,?,?,?)", (
                              key, ctx.account_id, ctx.region, ref.name, json.dumps(stored), json.dumps(position), now))
@@ -242,6 +245,17 @@ def _check_filters(criteria: dict[str, Any]) -> None:
         except InvalidPattern as exc:
             # AWS names no reason
             raise AwsError("InvalidParameterValueException", "Invalid filter pattern definition.") from exc
+
+
+def _refuse_duplicate(conn: Connection, account: str, region: str, function: str, source: str) -> None:
+    """AWS: one mapping per stream and function."""
+    for row in conn.execute("SELECT uuid, config FROM lambda_event_source_mappings WHERE account_id=? AND region=?"
+                            " AND function_name=?", (account, region, function)).fetchall():
+        if json.loads(row["config"])["EventSourceArn"] == source:
+            raise AwsError("ResourceConflictException",
+                           f'The event source arn (" {source} ") and function (" {function} ") provided mapping '
+                           f"already exists. Please update or delete the existing mapping with UUID {row['uuid']}",
+                           409)
 
 
 async def _check_queue(platform: Any, arn: str) -> None:
