@@ -66,8 +66,13 @@ class HostPolicy:
 
 
 def _hostname(host_header: str) -> str | None:
+    value = host_header.strip()
+    # AWS answers a Host header that carries a whole URL (`https://<name>:<port>`, as clients that copy
+    # their endpoint into Host send; recorded by LocalStack's Kinesis CBOR tests): judge its host name.
+    if value.lower().startswith(("http://", "https://")):
+        value = value.split("://", 1)[1].split("/", 1)[0]
     try:
-        host = urlsplit(f"//{host_header.strip()}").hostname
+        host = urlsplit(f"//{value}").hostname
     except ValueError:
         return None
     return host.lower().rstrip(".") if host else None

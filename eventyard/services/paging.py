@@ -33,6 +33,7 @@ Source = Callable[[Key | None, int], Sequence[T]]
 class Page(Generic[T]):
     items: list[T]
     next_token: str | None
+    last: Key | None = None  # the key the next page starts after (None: no next page)
 
 
 def seal(listing: str, key: Key) -> str:
@@ -54,8 +55,9 @@ def unseal(token: str, listing: str, token_error: Callable[[str], AwsError]) -> 
 
 
 def page(source: Source[T], key_of: Callable[[T], Key], limit: int, after: Key | None = None,
-         keep: Callable[[T], bool] | None = None, listing: str = "") -> Page[T]:
-    """The first `limit` items after `after` that `keep` accepts, and a token when more follow."""
+         keep: Callable[[T], bool] | None = None, listing: str | None = None) -> Page[T]:
+    """The first `limit` items after `after` that `keep` accepts, and a token sealed for `listing` when
+    more follow (services whose tokens carry more, such as Kinesis's expiry, seal `last` themselves)."""
     kept: list[T] = []
     cursor = after
     batch = limit + 1
@@ -67,7 +69,8 @@ def page(source: Source[T], key_of: Callable[[T], Key], limit: int, after: Key |
         cursor = key_of(items[-1])
     if len(kept) <= limit:
         return Page(kept, None)
-    return Page(kept[:limit], seal(listing, key_of(kept[limit - 1])))
+    last = key_of(kept[limit - 1])
+    return Page(kept[:limit], None if listing is None else seal(listing, last), last)
 
 
 def after_key(items: Sequence[T], key_of: Callable[[T], Key]) -> Source[T]:

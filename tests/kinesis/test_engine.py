@@ -75,7 +75,7 @@ def test_iterators_are_self_describing_and_expire_after_300_seconds() -> None:
 
 
 def test_sequence_numbers_round_trip_and_order_by_shard_then_position() -> None:
-    assert names.parse_sequence_number(names.sequence_number(5, 2, 99)) == (5, 2, 99)
+    assert names.parse_sequence_number(names.sequence_number(5, 2, 99)) == (5, 2, 99, 100)
     assert int(names.sequence_number(5, 2, 99)) < int(names.sequence_number(5, 2, 100))
     assert int(names.sequence_number(5, 2, 10**9)) < int(names.sequence_number(5, 3, 0))
     assert names.parse_sequence_number("123") is None

@@ -106,9 +106,11 @@ def test_a_cross_site_post_to_an_eventyard_endpoint_is_refused(server: ServerPro
 def test_configured_hosts_are_allowed_and_star_allows_any() -> None:
     policy = HostPolicy(["eventyard.internal"])
     for host in ("localhost:4566", "127.0.0.1", "[::1]:4566", "127.0.0.2:80", "eventyard.internal:4566",
-                 "sync-localhost:4566", "streaming-127.0.0.1", "api.localhost"):
+                 "sync-localhost:4566", "streaming-127.0.0.1", "api.localhost", "http://127.0.0.1:4566",
+                 "https://localhost/"):
         assert policy.allows(host), host
-    for host in ("evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "", None, "a b"):
+    for host in ("evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "", None, "a b",
+                 "http://evil.example:4566", "https://evil.example/localhost"):
         assert not policy.allows(host), host
     assert HostPolicy(["*"]).allows("anything.example")
 

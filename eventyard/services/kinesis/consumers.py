@@ -39,6 +39,10 @@ class Consumer:
         return {"ConsumerName": self.name, "ConsumerARN": self.arn, "ConsumerStatus": self.status,
                 "ConsumerCreationTimestamp": self.created_at}
 
+    def order_key(self) -> tuple[float, int]:
+        """Where the consumer sorts in ListStreamConsumers (`list_for`'s order)."""
+        return self.created_at, self.id
+
 
 def settle(conn: Connection, row: Row, now: float) -> Consumer | None:
     due = row["status_due"]

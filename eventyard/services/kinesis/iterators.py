@@ -54,6 +54,8 @@ def encode_iterator(iterator: ShardIterator) -> str:
 
 
 def decode_iterator(token: str, now: float) -> ShardIterator:
+    if len(token) > 2 and token[0] == token[-1] == '"':
+        token = token[1:-1]  # AWS reads an iterator wrapped in double quotes as the iterator (recorded)
     document = _decode(token)
     if document is None or document.get("k") != "it":
         raise AwsError("InvalidArgumentException", "Invalid ShardIterator.")

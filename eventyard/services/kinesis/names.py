@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import NamedTuple
 
 from eventyard.protocol.errors import AwsError
 
@@ -16,10 +17,20 @@ _STREAM_ARN = re.compile(r"^arn:aws[\w-]*:kinesis:([\w-]+):(\d{12}):stream/([a-z
 _CONSUMER_ARN = re.compile(
     r"^arn:aws[\w-]*:kinesis:([\w-]+):(\d{12}):stream/([a-zA-Z0-9_.-]+)/consumer/([a-zA-Z0-9_.-]+):(\d+)$")
 
-# A sequence number is 56 decimal digits, as AWS's are: "49", the stream, the shard, the position.
-# Positions grow within a shard and children have higher shard indexes than their parents, so
+# A sequence number is 56 decimal digits, as AWS's are: "49", the stream, the shard, then a point in
+# the shard: 2p+1 is the record at position p, 2p the gap just before it. A gap is what AWS hands out
+# where no record is meant (a shard's StartingSequenceNumber, SubscribeToShard's continuation), so
+# AT_SEQUENCE_NUMBER and AFTER_SEQUENCE_NUMBER of it both resume at the next record.
+# Points grow within a shard and children have higher shard indexes than their parents, so
 # numbers increase along a shard's lineage too.
 _STREAM_DIGITS, _SHARD_DIGITS, _POSITION_DIGITS = 14, 8, 32
+
+
+class SequencePoint(NamedTuple):
+    stream_id: int
+    shard_index: int
+    at: int  # the first position AT_SEQUENCE_NUMBER reads
+    after: int  # the first position AFTER_SEQUENCE_NUMBER reads
 
 
 def stream_arn(region: str, account_id: str, name: str) -> str:
@@ -56,17 +67,28 @@ def shard_index(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _number(stream_id: int, index: int, point: int) -> str:
+    return f"49{stream_id:0{_STREAM_DIGITS}d}{index:0{_SHARD_DIGITS}d}{point:0{_POSITION_DIGITS}d}"
+
+
 def sequence_number(stream_id: int, index: int, position: int) -> str:
-    return f"49{stream_id:0{_STREAM_DIGITS}d}{index:0{_SHARD_DIGITS}d}{position:0{_POSITION_DIGITS}d}"
+    """The sequence number of the record at `position`."""
+    return _number(stream_id, index, 2 * position + 1)
 
 
-def parse_sequence_number(text: str) -> tuple[int, int, int] | None:
-    """(stream id, shard index, position) of one of our sequence numbers, or None if it is not one."""
+def gap_number(stream_id: int, index: int, position: int) -> str:
+    """The sequence number of the point just before `position`, where no record is."""
+    return _number(stream_id, index, 2 * position)
+
+
+def parse_sequence_number(text: str) -> SequencePoint | None:
+    """Where one of our sequence numbers points, or None if it is not one."""
     if len(text) != 2 + _STREAM_DIGITS + _SHARD_DIGITS + _POSITION_DIGITS or not text.isdigit() or text[:2] != "49":
         return None
     stream = int(text[2:2 + _STREAM_DIGITS])
     index = int(text[2 + _STREAM_DIGITS:2 + _STREAM_DIGITS + _SHARD_DIGITS])
-    return stream, index, int(text[2 + _STREAM_DIGITS + _SHARD_DIGITS:])
+    point = int(text[2 + _STREAM_DIGITS + _SHARD_DIGITS:])
+    return SequencePoint(stream, index, point // 2, (point + 1) // 2)
 
 
 def partition_hash(partition_key: str) -> int:

@@ -12,6 +12,7 @@ from eventyard.protocol.models import service_model
 from eventyard.protocol.validation import Violation, coral_message
 from eventyard.runtime.faults import resource_names
 from eventyard.runtime.timers import RetryPolicy, Timer
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.kinesis import consumers, names, records, shards, subscribe, trace_hops
 from eventyard.services.kinesis import metrics as kinesis_metrics
@@ -92,7 +93,9 @@ class KinesisProvider(Provider):
     # -- streams ---------------------------------------------------------------------------
     async def create_stream(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         key = StreamKey(ctx.account_id, ctx.region, params["StreamName"])
-        mode = params.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
+        # Neither a mode nor a shard count: an on-demand stream (recorded against AWS: four shards).
+        default_mode = "PROVISIONED" if params.get("ShardCount") is not None else "ON_DEMAND"
+        mode = params.get("StreamModeDetails", {}).get("StreamMode", default_mode)
         await self._write(lambda conn, now: stream_store.create(
             conn, key, params.get("ShardCount"), mode, params.get("Tags", {}),
             params.get("MaxRecordSizeInKiB", 1024), now, self.transition))
@@ -138,17 +141,17 @@ class KinesisProvider(Provider):
         token = params.get("NextToken")
         if token is not None:
             after = decode_next_token("streams", token, self.now())["after"]
-        listed = await self._write(lambda conn, now: stream_store.list_streams(
-            conn, ctx.account_id, ctx.region, after, now))
-        page = listed[:limit]
+        found = await self._write(lambda conn, now: stream_store.list_streams(
+            conn, ctx.account_id, ctx.region, after, limit, now))
+        page = found.items
         result: dict[str, Any] = {
-            "StreamNames": [s.name for s in page], "HasMoreStreams": len(listed) > limit,
+            "StreamNames": [s.name for s in page], "HasMoreStreams": found.last is not None,
             "StreamSummaries": [{"StreamName": s.name, "StreamARN": s.arn, "StreamStatus": s.status,
                                  "StreamModeDetails": stream_store.mode_details(s),
                                  "StreamCreationTimestamp": s.created_at} for s in page],
         }
-        if len(listed) > limit:
-            result["NextToken"] = encode_next_token("streams", {"after": page[-1].name}, self.now())
+        if found.last is not None:
+            result["NextToken"] = encode_next_token("streams", {"after": found.last[0]}, self.now())
         return result
 
     async def list_shards(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -482,14 +485,16 @@ class KinesisProvider(Provider):
     async def list_stream_consumers(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         key = stream_store.key_from_params({"StreamARN": params["StreamARN"]}, ctx.region, ctx.account_id)
         limit = params.get("MaxResults", 100)
-        skip = 0
+        after = None
         if params.get("NextToken") is not None:
-            skip = int(decode_next_token("consumers", params["NextToken"], self.now())["skip"])
+            after = tuple(decode_next_token("consumers", params["NextToken"], self.now())["after"])
+        # A stream has at most 20 consumers: they are read whole and paged by (creation time, id).
         listed = await self._write(lambda conn, now: consumers.list_for(conn, stream_store.get(conn, key, now), now))
-        page = listed[skip:skip + limit]
-        result: dict[str, Any] = {"Consumers": [c.view() for c in page]}
-        if len(listed) > skip + limit:
-            result["NextToken"] = encode_next_token("consumers", {"skip": skip + limit}, self.now())
+        found = paging.page(paging.after_key(listed, consumers.Consumer.order_key), consumers.Consumer.order_key,
+                            limit, after)
+        result: dict[str, Any] = {"Consumers": [c.view() for c in found.items]}
+        if found.last is not None:
+            result["NextToken"] = encode_next_token("consumers", {"after": list(found.last)}, self.now())
         return result
 
     async def subscribe_to_shard(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -107,15 +107,15 @@ def iterator_position(conn: Connection, stream: Stream, shard: Shard, kind: str,
             raise AwsError("InvalidArgumentException", f"StartingSequenceNumber must be specified for "
                            f"ShardIteratorType {kind}.")
         parsed = names.parse_sequence_number(sequence)
-        if parsed is None or parsed[0] != stream.id:
+        if parsed is None or parsed.stream_id != stream.id:
             raise AwsError("InvalidArgumentException", f"StartingSequenceNumber {sequence} used in GetShardIterator "
                            f"on shard {shard.shard_id} in stream {stream.name} under account {stream.account_id} "
                            "is invalid.")
-        if parsed[1] != shard.index:
+        if parsed.shard_index != shard.index:
             raise AwsError("InvalidArgumentException", f"Invalid StartingSequenceNumber. It encodes "
-                           f"{names.shard_id(parsed[1])}, while it was used in a call to a shard with "
+                           f"{names.shard_id(parsed.shard_index)}, while it was used in a call to a shard with "
                            f"{shard.shard_id}")
-        return parsed[2] + (1 if kind == "AFTER_SEQUENCE_NUMBER" else 0)
+        return parsed.after if kind == "AFTER_SEQUENCE_NUMBER" else parsed.at
     if kind == "AT_TIMESTAMP":
         if timestamp is None:
             raise AwsError("InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of "

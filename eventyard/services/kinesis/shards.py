@@ -47,7 +47,7 @@ class Shard:
         return {"StartingHashKey": str(self.starting_hash), "EndingHashKey": str(self.ending_hash)}
 
     def view(self) -> dict[str, Any]:
-        sequence_range = {"StartingSequenceNumber": names.sequence_number(self.stream_id, self.index, 0)}
+        sequence_range = {"StartingSequenceNumber": names.gap_number(self.stream_id, self.index, 0)}
         if not self.is_open:
             last = max(self.next_position - 1, 0)
             sequence_range["EndingSequenceNumber"] = names.sequence_number(self.stream_id, self.index, last)

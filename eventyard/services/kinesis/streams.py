@@ -14,6 +14,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
+from eventyard.services import paging
 from eventyard.services.kinesis import names
 from eventyard.storage import Connection, Row
 
@@ -206,11 +207,18 @@ def delete(conn: Connection, key: StreamKey, enforce_consumer_deletion: bool, no
     begin_transition(conn, stream, "DELETING", now, delay)
 
 
-def list_streams(conn: Connection, account_id: str, region: str, after: str | None,
-                 now: float) -> list[Stream]:
-    rows = conn.execute("SELECT * FROM kinesis_streams WHERE account_id = ? AND region = ? AND name > ?"
-                        " ORDER BY name", (account_id, region, after or "")).fetchall()
-    return [s for s in (settle(conn, row, now) for row in rows) if s is not None]
+def list_streams(conn: Connection, account_id: str, region: str, after: str | None, limit: int,
+                 now: float) -> paging.Page[Stream]:
+    """Up to `limit` streams by name after `after`; `last` says where the next page starts."""
+    def read(key: paging.Key | None, count: int) -> list[tuple[str, Stream | None]]:
+        sql, key_args = paging.keyset_sql("SELECT * FROM kinesis_streams", "account_id = ? AND region = ?",
+                                          ["name"], key)
+        rows = conn.execute(sql, [account_id, region, *key_args, count]).fetchall()
+        return [(row["name"], settle(conn, row, now)) for row in rows]
+
+    found = paging.page(read, lambda pair: (pair[0],), limit, (after,) if after else None,
+                        keep=lambda pair: pair[1] is not None)
+    return paging.Page([stream for _, stream in found.items if stream is not None], None, found.last)
 
 
 # -- settings ------------------------------------------------------------------------------------
@@ -280,6 +288,11 @@ def set_max_record_size(conn: Connection, key: StreamKey, kib: int, now: float) 
 
 def set_policy(conn: Connection, key: StreamKey, policy: str | None, now: float) -> None:
     stream = get(conn, key, now)
+    if policy is None and conn.execute("SELECT resource_policy FROM kinesis_streams WHERE id = ?",
+                                       (stream.id,)).fetchone()[0] is None:
+        # Deleting a policy that is not there fails (recorded against AWS; the wording is ours).
+        raise AwsError("ResourceNotFoundException", f"Stream {stream.name} under account {stream.account_id} "
+                       "has no resource policy.")
     conn.execute("UPDATE kinesis_streams SET resource_policy = ? WHERE id = ?", (policy, stream.id))
 
 

@@ -58,13 +58,10 @@ async def events(read: Reader, wait: Waiter, clock: Any, event_shape: Shape, str
             document: dict[str, Any] = {"Records": batch.records, "MillisBehindLatest": batch.millis_behind_latest}
             if batch.records:
                 position = batch.next_position if batch.next_position is not None else position
-                last = batch.records[-1]["SequenceNumber"]
-            else:
-                last = names.sequence_number(stream.id, shard_index, max(position - 1, 0))
             if finished:
                 document["ChildShards"] = batch.child_shards or []
-            else:  # resume point: AFTER_SEQUENCE_NUMBER of this; null once a closed shard is done
-                document["ContinuationSequenceNumber"] = last
+            else:  # the gap before the next record: AT or AFTER it resumes there; null once a closed shard is done
+                document["ContinuationSequenceNumber"] = names.gap_number(stream.id, shard_index, position)
             yield eventstream.event("SubscribeToShardEvent", write_json(event_shape, document))
             last_sent = now
             if finished:
