@@ -56,7 +56,8 @@ def host_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     (base / "elsewhere").mkdir()
     (base / "elsewhere" / "app.py").write_text(FAILING_HANDLER)
     _legacy_signing_key(base / "data")
-    process = ServerProcess(base / "data", env={"EVENTYARD_LAMBDA_CODE_ROOT": str(base / "code-root")}).start()
+    process = ServerProcess(base / "data", env={"EVENTYARD_LAMBDA_CODE_ROOT": str(base / "code-root")},
+                            storage="sqlite").start()  # the file modes checked are SQLite's
     yield process
     process.stop()
 
