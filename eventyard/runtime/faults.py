@@ -58,6 +58,8 @@ def resource_names(*identities: str | None) -> tuple[str, ...]:
         if not identity:
             continue
         names.append(identity)
+        if identity.startswith("arn:") and identity.count(":") == 7 and ":function:" in identity:
+            names.append(identity.rsplit(":", 1)[0])  # a qualified function ARN: the function's own ARN too
         short = short_name(identity)
         if short != identity:
             names.append(short)

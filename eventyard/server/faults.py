@@ -102,9 +102,12 @@ def request_resources(params: dict[str, Any], region: str, account_id: str) -> t
 
 
 def _queue_arn(url: str, region: str, account_id: str) -> str:
-    """A queue URL's ARN, so a rule may name the queue by ARN."""
-    parts = url.rstrip("/").rsplit("/", 2)
-    account = parts[-2] if len(parts) == 3 and parts[-2].isdigit() else account_id
+    """A queue URL's ARN (`.../<account>/<name>` or `.../queue/<region>/<account>/<name>`), so a rule
+    may name the queue by ARN."""
+    parts = url.rstrip("/").split("/")
+    account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else account_id
+    if len(parts) >= 4 and parts[-4] == "queue":
+        region = parts[-3]
     return f"arn:aws:sqs:{region}:{account}:{parts[-1]}"
 
 

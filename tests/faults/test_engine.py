@@ -37,7 +37,10 @@ def test_resource_names_cover_arns_urls_and_short_names() -> None:
         "arn:aws:sqs:us-east-1:000000000000:orders", "orders")
     assert resource_names("http://localhost:4566/000000000000/orders")[1] == "orders"
     assert resource_names("arn:aws:events:us-east-1:000000000000:rule/bus/r1")[1] == "r1"
-    assert resource_names("arn:aws:lambda:us-east-1:000000000000:function:fn:live")[1] == "fn"
+    assert resource_names("arn:aws:lambda:us-east-1:000000000000:function:fn:live") == (
+        "arn:aws:lambda:us-east-1:000000000000:function:fn:live", "arn:aws:lambda:us-east-1:000000000000:function:fn",
+        "fn")
+    assert resource_names("http://localhost:4566/queue/eu-west-1/000000000000/orders")[1] == "orders"
     assert resource_names("arn:aws:states:us-east-1:000000000000:stateMachine:flow")[1] == "flow"
     assert resource_names(None, "name", "name") == ("name",)
 
