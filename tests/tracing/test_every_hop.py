@@ -73,7 +73,7 @@ def path(server: ServerProcess, ident: str, hops: int) -> dict[str, Any]:
         time.sleep(0.05)
 
 
-def test_sns_fan_out_keeps_the_root_and_names_the_topic_as_parent(server: ServerProcess, unique: str) -> None:
+def test_sns_fan_out_passes_the_header_through(server: ServerProcess, unique: str) -> None:
     root = f"1-00000001-{unique}{unique}"[:35]
     url, arn = queue(server, f"fan-{unique}")
     sns = traced(server.client("sns"), "Publish", header(root))
@@ -81,10 +81,10 @@ def test_sns_fan_out_keeps_the_root_and_names_the_topic_as_parent(server: Server
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
     sns.publish(TopicArn=topic, Message="hello")
     message = one_message(server, url)
-    assert root_of(message["Attributes"]["AWSTraceHeader"]) == root
+    assert message["Attributes"]["AWSTraceHeader"] == header(root)  # PassThrough, SNS's default: as it came
     published, sent = path(server, root, 2)["hops"]
     assert (published["service"], published["resource"]) == ("sns", topic)
-    assert (sent["service"], sent["parent"], sent["id"]) == ("sqs", published["segment"], message["MessageId"])
+    assert (sent["service"], sent["parent"], sent["id"]) == ("sqs", published["parent"], message["MessageId"])
 
 
 def test_kinesis_records_carry_their_writers_trace_to_a_function(server: ServerProcess, unique: str) -> None:

@@ -113,7 +113,8 @@ def test_one_root_through_sqs_lambda_step_functions_lambda_eventbridge_sqs(fresh
     assert execution["parent"] == starter_hop["segment"]  # the function's SDK call started it
     assert announcer_hop["parent"] == execution["segment"] and announcer_hop["resource"] == announcer
     assert event["parent"] == announcer_hop["segment"] and event["outcome"] == "1 target(s)"
-    assert last["parent"] == event["segment"] and last["resource"] == outbox_arn
+    # EventBridge makes no segment of its own: its targets get the header the event came with.
+    assert last["parent"] == event["parent"] == announcer_hop["segment"] and last["resource"] == outbox_arn
     assert last["id"] == delivered["MessageId"]
     assert all(h["durationMs"] is not None for h in (starter_hop, execution, announcer_hop))
     assert path["services"] == ["events", "lambda", "sqs", "states"]

@@ -113,9 +113,8 @@ def commit(conn: Connection, items: list[Accepted], now: float) -> int:
         keys = sorted(item.rule_keys)
         if item.only_rule_name is not None:
             keys = [f"{bus}|{item.only_rule_name}"]
-        incoming = tracing.parse(item.trace)  # a traced event is a hop; its targets see it as their Parent
-        segment = tracing.new_segment()
-        trace = str(incoming.child(segment)) if incoming else item.trace
+        # A traced event is a hop. EventBridge creates no segment of its own: targets get the header as it came.
+        incoming = tracing.parse(item.trace)
         delivered: list[tuple[str, str]] = []
         for key in keys:
             rule = store.get(conn, "rule", account, region, key)
@@ -127,13 +126,13 @@ def commit(conn: Connection, items: list[Accepted], now: float) -> int:
                 timers.schedule(conn, DELIVERY_TIMER, {
                     "account": account, "region": region, "bus": bus, "rule": rule["Name"],
                     "rule_arn": rule["Arn"], "target": target, "event": item.event, "ingested": now,
-                    "trace": trace, "attempt": 1,
+                    "trace": item.trace, "attempt": 1,
                 }, now, now)
                 delivered.append((rule["Arn"], target["Arn"]))
                 queued += 1
         if incoming is not None:
             tracing.record(conn, tracing.Hop(
-                incoming, segment, now, "events", "PutEvents", f"arn:aws:events:{region}:{account}:event-bus/{bus}",
+                incoming, tracing.new_segment(), now, "events", "PutEvents", f"arn:aws:events:{region}:{account}:event-bus/{bus}",
                 account, region, ref=item.event["id"], outcome=f"{len(delivered)} target(s)",
                 detail={"targets": [{"rule": r, "target": t} for r, t in delivered]}))
     return queued

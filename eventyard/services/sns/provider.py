@@ -232,9 +232,9 @@ class SnsProvider(MobileOperations, Provider):
         if targets[0] == "TargetArn" and ":endpoint/" in arn:
             return await self._publish_to_endpoint(ctx, params)
         key = _topic_in_region(arn, targets[0], ctx.region)
-        incoming = tracing.parse(ctx.trace_header)  # a traced publish is a hop: the deliveries' Parent
-        segment = tracing.new_segment()
-        trace = str(incoming.child(segment)) if incoming else ctx.trace_header
+        # A traced publish is a hop; deliveries get the header as it came (SNS's default PassThrough tracing).
+        incoming = tracing.parse(ctx.trace_header)
+        trace = ctx.trace_header
         claimed: list[outbox.Claimed] = []
 
         def run(conn: Connection) -> tuple[tuple[str, str | None, int], Fanned]:
@@ -243,7 +243,8 @@ class SnsProvider(MobileOperations, Provider):
             outgoing = publish.prepare(topic, params, now, trace, topic.arn)
             answer = publish.fan_out(conn, self.filters, topic, outgoing, now, claimed)
             if incoming is not None:
-                tracing.record(conn, tracing.Hop(incoming, segment, now, "sns", "Publish", topic.arn, ctx.account_id,
+                tracing.record(conn, tracing.Hop(incoming, tracing.new_segment(), now, "sns", "Publish", topic.arn,
+                                                 ctx.account_id,
                                                  ctx.region, ref=answer[0]))
             return answer, self._fanned(conn, topic, claimed)
 
