@@ -32,7 +32,9 @@ def load_body(body: bytes) -> Any:
     except ValueError as exc:
         raise WireTypeError(f"Could not parse request body into json: {_reason(exc)}") from None
     else:
-        if nesting_within(document, MAX_DEPTH):
+        # A body with no more brackets than the limit cannot nest deeper (two C-speed counts); only
+        # the others are walked.
+        if body.count(b"[") + body.count(b"{") <= MAX_DEPTH or nesting_within(document, MAX_DEPTH):
             return document
     raise WireTypeError(f"JSON document nested deeper than {MAX_DEPTH} levels.")
 
