@@ -17,7 +17,7 @@ from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.errors import AwsError, InternalFailure, ServiceUnavailable
 from eventyard.protocol.sigv4 import SignatureRefused
 from eventyard.runtime.ids import new_uuid
-from eventyard.server import faults
+from eventyard.server import faults, interpreter
 from eventyard.server.authentication import Authenticator, unwrap_unverified
 from eventyard.server.door import HostPolicy, is_cross_site, is_loopback_client, is_signed
 from eventyard.server.limits import read_body, too_large
@@ -90,6 +90,7 @@ class EventyardApp:
                     self.router = Router(self.platform.services)
                     self.console = Console(self.platform)
                     self.authenticator = Authenticator(self.platform.credentials)
+                    interpreter.settle_after_start_up()
                 except Exception as exc:  # start-up failures must stop the server, loudly
                     log.exception("start-up failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
