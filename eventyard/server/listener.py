@@ -16,6 +16,7 @@ from typing import Any, ClassVar, cast
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from eventyard.server.coalesce import CoalescingTransport
 from eventyard.server.http2 import Http2Connection
 
 HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -55,6 +56,9 @@ class HttpVersionSniffer(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.server_state.connections.discard(self)
 
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        return self.loop or asyncio.get_running_loop()
+
     def shutdown(self) -> None:
         if self.transport is not None:
             self.transport.close()
@@ -64,7 +68,10 @@ class HttpVersionSniffer(asyncio.Protocol):
         protocol = protocol_class(config=self.config, server_state=self.server_state,  # type: ignore[call-arg]
                                   app_state=self.app_state, _loop=self.loop)
         self.transport.set_protocol(protocol)
-        protocol.connection_made(self.transport)
+        if protocol_class is HttpToolsProtocol:  # one send per response (server/coalesce.py)
+            protocol.connection_made(cast(asyncio.Transport, CoalescingTransport(self.transport, self._loop())))
+        else:
+            protocol.connection_made(self.transport)
         if self.buffer:
             data, self.buffer = self.buffer, b""
             protocol.data_received(data)
