@@ -57,6 +57,8 @@ class Peer:
             try:
                 if client is not None:
                     client.list_queues()
+                elif ready_service == "health":
+                    urllib.request.urlopen(f"{self.url}/_eventyard/health", timeout=5)
                 elif ready_service == "tcp":
                     socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
                 else:

@@ -14,61 +14,12 @@ in memory. The table has server and client CPU (cores busy) so a client-bound ro
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-import time
-from typing import Any
 
-from load import Measurement, Report, guarded, json_call, measure_wrk
+from load import Measurement, Report, guarded, measure_wrk
 from peers import Peer, select
-from rawhttp import Connection, JsonClient, Tally, measure, run_async
-
-BODY = "x" * 200
-SQS = "AmazonSQS."
-
-
-def send_batch_requests(queue_url: str, variants: int = 16) -> list[Any]:
-    return [json_call("sqs", SQS + "SendMessageBatch", {"QueueUrl": queue_url, "Entries": [
-        {"Id": str(i), "MessageBody": f"{v:04d}{BODY[4:]}"} for i in range(10)]}) for v in range(variants)]
-
-
-def send_requests(queue_url: str) -> list[Any]:
-    return [json_call("sqs", SQS + "SendMessage", {"QueueUrl": queue_url, "MessageBody": BODY})]
-
-
-async def receive_and_delete(connection: Connection, deadline: float, tally: Tally, queue_url: str) -> None:
-    sqs = JsonClient(connection, "sqs")
-    empty = 0
-    while time.monotonic() < deadline and empty < 3:
-        started = time.perf_counter()
-        got = (await sqs.call(SQS + "ReceiveMessage", {"QueueUrl": queue_url, "MaxNumberOfMessages": 10}))
-        messages = got.get("Messages", [])
-        if not messages:
-            empty += 1  # drained (a peer slower than the fill)
-            continue
-        await sqs.call(SQS + "DeleteMessageBatch", {"QueueUrl": queue_url, "Entries": [
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]})
-        tally.record(len(messages), started)
-
-
-def fill(url: str, queue_url: str, messages: int) -> None:
-    """Put `messages` into the queue with raw batches from this process (before the measured phase)."""
-    async def work() -> None:
-        async def one(count: int) -> None:
-            sqs = JsonClient(await Connection(*_host_port(url)).open(), "sqs")
-            for _ in range(count):
-                await sqs.call(SQS + "SendMessageBatch", {"QueueUrl": queue_url, "Entries": [
-                    {"Id": str(i), "MessageBody": BODY} for i in range(10)]})
-            sqs.connection.close()
-
-        await asyncio.gather(*(one(messages // 10 // 8) for _ in range(8)))
-
-    run_async(work)
-
-
-def _host_port(url: str) -> tuple[str, int]:
-    host, port = url.removeprefix("http://").split(":")
-    return host, int(port)
+from rawhttp import measure
+from scenarios import fill, receive_and_delete, send_batch_requests, send_requests
 
 
 def bench_peer(peer: Peer, report: Report, opts: argparse.Namespace) -> None:
