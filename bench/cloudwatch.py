@@ -1,68 +1,46 @@
 """CloudWatch and the metrics recorder, with moto's server where it has the operation.
 
 1. SQS SendMessage throughput, and the server's CPU per message, with service metrics on and off
-   (EVENTYARD_METRICS): the recorder must cost under 5 %. The load is raw HTTP from several processes
-   (keep-alive connections, SigV4-shaped headers, JSON 1.0 bodies) so the clients are not the
-   bottleneck; runs alternate on/off and the medians are compared.
+   (EVENTYARD_METRICS): the recorder must cost under 5 %. The load is wrk (bench/load.py: keep-alive
+   connections, SigV4-shaped headers, JSON 1.0 bodies), so the client is not the bottleneck; runs
+   alternate on/off and the medians are compared.
 2. GetMetricData over a day of 1-minute data for 1,000 metrics: hourly statistics of every metric
    (two calls of 500 queries), and every 1-minute datapoint paged through with NextToken.
 3. The server CPU of one evaluation period of 1,000 alarms, each flipping state (moto evaluates no
    alarms).
 
-    python bench/cloudwatch.py [--seconds 5] [--rounds 3] [--senders 3] [--metrics 1000] [--hours 24]
+    python bench/cloudwatch.py [--seconds 5] [--rounds 6] [--connections 8] [--metrics 1000] [--hours 24]
                                [--alarms 1000] [--parts send,alarms,data]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import multiprocessing as mp
 import statistics
 import time
+from collections.abc import Iterator
 from typing import Any
 
+from load import json_call, load_average, measure_wrk
 from peers import Peer, available, eventyard, moto
 
 BODY = "x" * 256
-AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sqs/aws4_request, "
-                 "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + "0" * 64)
 
 
 # -- 1. SQS send throughput with metrics on and off ----------------------------------------------------
-def _sender(port: int, queue_url: str, seconds: float, out: Any) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port)
-    body = json.dumps({"QueueUrl": queue_url, "MessageBody": BODY}).encode()
-    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.SendMessage",
-               "X-Amz-Date": "20240101T000000Z", "Authorization": AUTHORIZATION}
-    sent, deadline = 0, time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        connection.request("POST", "/", body, headers)
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"SendMessage answered {response.status}")
-        sent += 1
-    out.put(sent)
+def send_rate(peer: Peer, queue_url: str, seconds: float, connections: int) -> tuple[float, float]:
+    """(messages per second, server CPU microseconds per message), driven by wrk."""
+    assert peer.process is not None
+    request = json_call("sqs", "AmazonSQS.SendMessage", {"QueueUrl": queue_url, "MessageBody": BODY})
+    measured = measure_wrk("SendMessage", peer.name, peer.process.pid, peer.url, [request], connections, seconds)
+    if measured.errors:
+        raise RuntimeError(f"{measured.errors} SendMessage calls failed")
+    return measured.rate, measured.server_us_per_item or 0.0
 
 
-def send_rate(peer: Peer, queue_url: str, seconds: float, senders: int) -> tuple[float, float]:
-    """(messages per second, server CPU microseconds per message)."""
-    out: Any = mp.Queue()
-    cpu = peer.cpu_seconds()
-    started = time.monotonic()
-    procs = [mp.Process(target=_sender, args=(peer.port, queue_url, seconds, out)) for _ in range(senders)]
-    for proc in procs:
-        proc.start()
-    sent = sum(out.get() for _ in procs)
-    for proc in procs:
-        proc.join()
-    elapsed = time.monotonic() - started
-    return sent / elapsed, (peer.cpu_seconds() - cpu) / sent * 1e6
-
-
-def metrics_cost(seconds: float, rounds: int, senders: int) -> list[str]:
+def metrics_cost(seconds: float, rounds: int, connections: int) -> list[str]:
     servers = {"on": eventyard(), "off": eventyard()}
     servers["off"].env["EVENTYARD_METRICS"] = "off"
     for server in servers.values():
@@ -71,20 +49,22 @@ def metrics_cost(seconds: float, rounds: int, senders: int) -> list[str]:
         urls = {mode: s.client("sqs").create_queue(QueueName="bench")["QueueUrl"] for mode, s in servers.items()}
         rates: dict[str, list[float]] = {"on": [], "off": []}
         cpus: dict[str, list[float]] = {"on": [], "off": []}
-        send_rate(servers["on"], urls["on"], 1.0, senders)  # warm both up
-        send_rate(servers["off"], urls["off"], 1.0, senders)
-        for _ in range(rounds):
-            for mode in ("on", "off"):
-                rate, cpu = send_rate(servers[mode], urls[mode], seconds, senders)
+        for mode in ("on", "off"):  # warm both up
+            send_rate(servers[mode], urls[mode], 2.0, connections)
+        for round_ in range(rounds):  # alternate which goes first: drifts in the machine's load cancel out
+            for mode in (("on", "off") if round_ % 2 else ("off", "on")):
+                rate, cpu = send_rate(servers[mode], urls[mode], seconds, connections)
                 rates[mode].append(rate)
                 cpus[mode].append(cpu)
         on_rate, off_rate = statistics.median(rates["on"]), statistics.median(rates["off"])
         on_cpu, off_cpu = statistics.median(cpus["on"]), statistics.median(cpus["off"])
         return [
-            f"| SQS SendMessage, metrics on | {on_rate:,.0f} msg/s | {on_cpu:,.0f} µs CPU/msg | |",
-            f"| SQS SendMessage, metrics off | {off_rate:,.0f} msg/s | {off_cpu:,.0f} µs CPU/msg | |",
+            f"| SQS SendMessage (wrk, {connections} connections), metrics on | {on_rate:,.0f} msg/s | "
+            f"{on_cpu:,.0f} µs server CPU/msg | medians of {rounds} runs of {seconds:.0f} s |",
+            f"| SQS SendMessage (wrk, {connections} connections), metrics off | {off_rate:,.0f} msg/s | "
+            f"{off_cpu:,.0f} µs server CPU/msg | load average {load_average()} |",
             f"| cost of the recorder | {100 * (off_rate - on_rate) / off_rate:+.1f} % throughput | "
-            f"{100 * (on_cpu - off_cpu) / off_cpu:+.1f} % CPU/msg | (must stay within 5 %) |",
+            f"{100 * (on_cpu - off_cpu) / off_cpu:+.1f} % CPU/msg | must stay within 5 % |",
         ]
     finally:
         for server in servers.values():
@@ -145,8 +125,8 @@ def query_day(peer: Peer, metrics: int, start: float, end: float, period: int, t
     return time.monotonic() - began, points
 
 
-def metric_data(metrics: int, hours: int, timeout: float) -> list[str]:
-    rows = []
+def metric_data(metrics: int, hours: int, timeout: float) -> Iterator[str]:
+    """One row per server, as soon as it is measured (a peer may take long)."""
     end = (time.time() // 3600) * 3600
     start = end - hours * 3600
     for peer in available([eventyard, moto]):
@@ -160,11 +140,12 @@ def metric_data(metrics: int, hours: int, timeout: float) -> list[str]:
                     cells.append(f"{seconds:.2f} s ({points:,} points)")
                 except Exception as error:  # a peer that cannot answer within the timeout
                     cells.append(f"> {timeout:.0f} s ({type(error).__name__})")
-            rows.append(f"| GetMetricData, {metrics:,} metrics × {hours} h of 1-min data, {peer.name} | "
-                        f"hourly: {cells[1]} | every minute: {cells[2]} | {cells[0]} |")
+                    break  # a single-threaded peer is still busy with the abandoned call
+            cells += ["not measured"] * (3 - len(cells))
+            yield (f"| GetMetricData, {metrics:,} metrics × {hours} h of 1-min data, {peer.name} | "
+                   f"hourly: {cells[1]} | every minute: {cells[2]} | {cells[0]} |")
         finally:
             peer.stop()
-    return rows
 
 
 # -- 3. CPU of evaluating 1,000 alarms per period ------------------------------------------------------
@@ -213,8 +194,8 @@ def alarm_cpu(alarms: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--senders", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--metrics", type=int, default=1000)
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--alarms", type=int, default=1000)
@@ -225,7 +206,7 @@ def main() -> None:
     print("| measurement | result | | |")
     print("| --- | --- | --- | --- |")
     if "send" in parts:
-        for row in metrics_cost(args.seconds, args.rounds, args.senders):
+        for row in metrics_cost(args.seconds, args.rounds, args.connections):
             print(row, flush=True)
     if "alarms" in parts:
         for row in alarm_cpu(args.alarms):
