@@ -2,7 +2,12 @@
 handler, SQS->Lambda messages/s through an event source mapping, the same handler called in-process
 as the floor, and MiniStack's Lambda (which runs Python handlers without Docker) in the same run.
 
-    python3 bench/lambda.py [--invokes 600] [--procs 2] [--messages 2000] [--peers eventyard,ministack]
+    python3 bench/lambda.py --load boto3 [--invokes 600] [--procs 2] [--messages 2000] [--peers eventyard,ministack]
+
+Server load (`--load wrk`, the default): warm RequestResponse Invoke of the same handler driven by wrk
+(SigV4-shaped requests), Eventyard and MiniStack in the same run, with server and client CPU:
+
+    python3 bench/lambda.py [--seconds 8] [--connections 8] [--peers eventyard,ministack] [--baseline DIR]
 
 Each server is started on 127.0.0.1 with a temporary data dir and stopped by PID at the end.
 """
@@ -29,7 +34,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from peers import create_execution_role
+from load import Report, guarded, measure_wrk
+from peers import Peer, create_execution_role, each, select
+from scenarios import function, invoke_requests
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = "def handler(event, context):\n    return {'ok': True}\n"
@@ -205,13 +212,36 @@ def floor() -> str:
     return f"{(time.perf_counter() - start) / 100000 * 1e6:.2f} us/call"
 
 
+def server_load(args: argparse.Namespace) -> None:
+    """Warm RequestResponse invokes/s under wrk, peers in the same run (see the module docstring)."""
+    report = Report("Lambda Invoke", "python bench/lambda.py " + " ".join(sys.argv[1:]))
+
+    def run(peer: Peer) -> None:
+        name = function(peer)
+        for connections in (1, args.connections):
+            scenario = f"Invoke (warm, RequestResponse), {connections} conns (wrk)"
+            guarded(report, peer.name, scenario, lambda: measure_wrk(
+                scenario, peer.name, peer.pid, peer.url, invoke_requests(name), connections, args.seconds, 1,
+                "invokes/s"))
+
+    each(select(args.peers, args.baseline), run)
+    report.print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--load", choices=["wrk", "boto3"], default="wrk")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--baseline", default=None, help="also run Eventyard from this tree (A/B in one run)")
     parser.add_argument("--invokes", type=int, default=600)
     parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--peers", default="eventyard,ministack")
     args = parser.parse_args()
+    if args.load == "wrk":
+        server_load(args)
+        return
     peers = args.peers.split(",")
     results: dict[str, dict[str, str]] = {}
     notes: list[str] = []

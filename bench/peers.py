@@ -172,6 +172,18 @@ def select(names: str, baseline: str | None = None) -> list[Peer]:
     return found
 
 
+def each(found: list[Peer], run: Any) -> None:
+    """Start each server in turn, `run(peer)`, stop it; a server that breaks is reported, not fatal."""
+    for peer in found:
+        try:
+            peer.start(ready_service="tcp" if peer.name == "kinesalite" else "sqs")
+            run(peer)
+        except Exception as error:  # the others still run
+            print(f"# {peer.name} failed: {error}")
+        finally:
+            peer.stop()
+
+
 EXECUTION_ROLE_TRUST = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", '
                         '"Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}')
 

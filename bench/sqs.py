@@ -17,7 +17,7 @@ import argparse
 import sys
 
 from load import Measurement, Report, guarded, measure_wrk
-from peers import Peer, select
+from peers import Peer, each, select
 from rawhttp import measure
 from scenarios import fill, receive_and_delete, send_batch_requests, send_requests
 
@@ -58,14 +58,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     opts = parser.parse_args()
     report = Report("SQS", "python bench/sqs.py " + " ".join(sys.argv[1:]))
-    for peer in select(opts.peers, opts.baseline):
-        try:
-            peer.start()
-            bench_peer(peer, report, opts)
-        except Exception as error:  # a peer that breaks is reported, not fatal to the others
-            print(f"# {peer.name} failed: {error}")
-        finally:
-            peer.stop()
+    each(select(opts.peers, opts.baseline), lambda peer: bench_peer(peer, report, opts))
     report.print()
 
 

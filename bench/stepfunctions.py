@@ -8,6 +8,12 @@ Workloads (the same definitions for every engine):
 
   python3 bench/stepfunctions.py [--executions 200] [--seconds 5] [--clients 3] [--skip-ministack] [--skip-npm]
 
+Server load (`--load wrk`, the default): EXPRESS StartExecution and StartSyncExecution of the 3-state
+workflow driven by wrk (Lua request scripts, SigV4-shaped), Eventyard, moto's server and MiniStack
+in the same run, with server and client CPU; `--load boto3` runs the workloads above instead:
+
+  python3 bench/stepfunctions.py --load wrk [--seconds 8] [--connections 16] [--peers eventyard,moto,ministack]
+
 Load comes from several client processes (one boto3 process tops out near 450 calls/s); the
 table reports server and client CPU seconds next to each throughput. Every process started here
 binds 127.0.0.1 and is stopped by its PID.
@@ -28,8 +34,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-from peers import create_execution_role
+from load import Report, guarded, measure_wrk, tree_cpu
+from peers import Peer, create_execution_role, each, select
+from scenarios import express_machine, start_execution_requests
 
 ROLE = "arn:aws:iam::000000000000:role/bench"
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,14 +124,7 @@ def _run_express(args: tuple[str, str, float]) -> tuple[int, float]:
 
 
 def _server_cpu(pid: int) -> float:
-    proc = psutil.Process(pid)
-    total = sum(proc.cpu_times()[:2])
-    for child in proc.children(recursive=True):
-        try:
-            total += sum(child.cpu_times()[:2])
-        except psutil.Error:
-            pass
-    return total
+    return tree_cpu(pid)
 
 
 def bench_server(name: str, url: str, pid: int, opts: argparse.Namespace) -> dict[str, Any]:
@@ -239,14 +239,38 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait()
 
 
+def server_load(opts: argparse.Namespace) -> None:
+    """EXPRESS executions/s under wrk, peers in the same run (see the module docstring)."""
+    report = Report("Step Functions EXPRESS", "python bench/stepfunctions.py " + " ".join(sys.argv[1:]))
+
+    def run(peer: Peer) -> None:
+        arn = express_machine(peer)
+        for operation in ("StartExecution", "StartSyncExecution"):
+            for connections in (1, opts.connections):
+                scenario = f"EXPRESS {operation}, {connections} conns (wrk)"
+                guarded(report, peer.name, scenario, lambda: measure_wrk(
+                    scenario, peer.name, peer.pid, peer.url, start_execution_requests(arn, operation), connections,
+                    opts.seconds, 1, "executions/s"))
+
+    each(select(opts.peers, opts.baseline), run)
+    report.print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--load", choices=["wrk", "boto3"], default="wrk")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--peers", default="eventyard,moto,ministack")
+    ap.add_argument("--baseline", default=None, help="also run Eventyard from this tree (A/B in one run)")
     ap.add_argument("--executions", type=int, default=150)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--clients", type=int, default=3)
     ap.add_argument("--skip-ministack", action="store_true")
     ap.add_argument("--skip-npm", action="store_true")
     opts = ap.parse_args()
+    if opts.load == "wrk":
+        server_load(opts)
+        return
     table: dict[str, dict[str, Any]] = {}
 
     data = tempfile.mkdtemp(prefix="sfn-bench-")
