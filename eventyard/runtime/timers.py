@@ -20,7 +20,7 @@ from eventyard.runtime import leases
 from eventyard.runtime.clock import Clock
 from eventyard.runtime.leases import Leases, live_nodes_sql
 from eventyard.runtime.supervisor import Supervisor
-from eventyard.storage import Connection, Database, Migration, skip_locked
+from eventyard.storage import Connection, Database, Isolation, Migration, skip_locked
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ class TimerService:
         now = self.clock.now()
         kinds = list(self._kinds)
         live_since = self.leases.live_since()
-        due = await self.db.write(lambda conn: self._claim(conn, now, kinds, live_since), snapshot=True)
+        due = await self.db.write(lambda conn: self._claim(conn, now, kinds, live_since), isolation=Isolation.SNAPSHOT)
         for timer in due:
             await self._slots.acquire()
             task = asyncio.get_running_loop().create_task(self._fire(timer))
@@ -260,7 +260,7 @@ class TimerService:
             while self._finished:
                 ids, self._finished = self._finished, []
                 await self.db.write(lambda conn: conn.executemany(
-                    "DELETE FROM timers WHERE id = ?", [(timer_id,) for timer_id in ids]), snapshot=True)
+                    "DELETE FROM timers WHERE id = ?", [(timer_id,) for timer_id in ids]), isolation=Isolation.COMMITTED)
         except Exception:  # those timers stay and fire again after their lease: at least once
             log.exception("could not delete finished timers")
         finally:

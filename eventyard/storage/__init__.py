@@ -6,6 +6,7 @@ from eventyard.storage.interface import (
     Connection,
     Cursor,
     Database,
+    Isolation,
     Listener,
     Migration,
     Row,
@@ -15,7 +16,7 @@ from eventyard.storage.interface import (
 from eventyard.storage.postgres import PostgresDatabase
 from eventyard.storage.sqlite import SqliteDatabase, open_database
 
-__all__ = ["Connection", "Cursor", "Database", "Listener", "Migration", "PostgresDatabase", "Row", "SqliteDatabase",
+__all__ = ["Connection", "Cursor", "Database", "Isolation", "Listener", "Migration", "PostgresDatabase", "Row", "SqliteDatabase",
            "StorageUnavailable", "is_postgres_url", "open_database", "open_storage", "skip_locked"]
 
 

@@ -11,6 +11,7 @@ package free of engine-specific SQL.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -68,6 +69,21 @@ class StorageUnavailable(Exception):
     """The database cannot take the request now (disk full, locked, connection lost); retry later."""
 
 
+class Isolation(enum.Enum):
+    """How much of other transactions a write may see; PostgreSQL retries the conflicts it refuses."""
+
+    # As if alone: any domain function correct under one writer stays correct (the default).
+    SERIALIZABLE = "serializable"
+    # One snapshot; a row changed by a concurrent commit is a conflict. For hot functions whose every
+    # decision rests on rows they lock or update (timer claims, visibility changes), where serializable's
+    # read tracking would make concurrent claimers abort each other. Write skew is NOT prevented.
+    SNAPSHOT = "repeatable read"
+    # Each statement sees the latest commits and waits for rows others hold. For functions made only of
+    # claims (`FOR UPDATE SKIP LOCKED`), inserts, deletes of named rows and commutative counter updates
+    # (standard-queue sends, receives and deletes): concurrent writers then queue instead of conflicting.
+    COMMITTED = "read committed"
+
+
 Listener = Callable[[str | None], object]  # a key that changed, or None: anything may have changed
 
 
@@ -92,11 +108,9 @@ class Database(Protocol):
         effort: a lost announcement only delays a wake-up until the listener's next look)."""
         ...
 
-    async def write(self, fn: Callable[[Connection], T], *, snapshot: bool = False) -> T:
-        """Run `fn` in one transaction, committed before this returns. PostgreSQL runs it SERIALIZABLE
-        (as if alone), or with `snapshot=True` at REPEATABLE READ: for hot functions whose every decision
-        rests on rows they lock or update (SQS message operations, timer claims), where serializable's
-        read tracking would make concurrent claimers abort each other. SQLite's single writer is serial."""
+    async def write(self, fn: Callable[[Connection], T], *, isolation: Isolation = Isolation.SERIALIZABLE) -> T:
+        """Run `fn` in one transaction, committed before this returns, at `isolation` (PostgreSQL;
+        SQLite's single writer is serial whatever is asked)."""
         ...
 
     async def read(self, fn: Callable[[Connection], T]) -> T: ...

@@ -1,16 +1,19 @@
 """The PostgreSQL backend: several Eventyard processes (on one host or many) share one database.
 
 Every write is one transaction on a pooled connection, committed before the caller is answered.
-Writes run at SERIALIZABLE: PostgreSQL refuses a commit whose outcome no serial order of the
-transactions could give (a lost update, or write skew such as two transactions that each decide
-from a row the other one changes), and `write` then rolls back, runs the rollback hooks and runs
-the function again on a fresh snapshot. So every domain function that was correct under SQLite's
-single writer (which IS a serial order) stays correct here without being rewritten; REPEATABLE
-READ would not do: an SNS FIFO publish and the completion of the group's previous delivery each
-decide from a row the other changes. The hot claims (SQS receives, timers) add
-`FOR UPDATE SKIP LOCKED` so consumers pass each other instead of retrying. Reads run at REPEATABLE
-READ, READ ONLY: one consistent snapshot. Text columns compare bytes (`COLLATE "C"`), as SQLite does, so listings page
-identically. Change signals travel between nodes with LISTEN/NOTIFY (`signals.py` has the rest).
+Writes run SERIALIZABLE unless they ask otherwise (`Isolation`): PostgreSQL refuses a commit whose
+outcome no serial order of the transactions could give (a lost update, or write skew such as two
+transactions that each decide from a row the other one changes), and `write` then rolls back, runs
+the rollback hooks and runs the function again on a fresh snapshot. So every domain function that
+was correct under SQLite's single writer (which IS a serial order) stays correct here without being
+rewritten; REPEATABLE READ alone would not do: an SNS FIFO publish and the completion of the
+group's previous delivery each decide from a row the other changes (so do a FIFO queue's send and
+the delete of its group's last message). Hot paths that cannot skew ask for less: timer claims run
+at REPEATABLE READ, standard-queue sends, receives and deletes at READ COMMITTED (claims with
+`FOR UPDATE SKIP LOCKED`, so consumers pass each other; counters that commute, so senders queue on a
+row lock instead of conflicting). Reads run at REPEATABLE READ, READ
+ONLY: one consistent snapshot. Text columns compare bytes (`COLLATE "C"`), as SQLite does, so
+listings page identically. Change signals travel between nodes with LISTEN/NOTIFY (`signals.py` has the rest).
 """
 
 from __future__ import annotations
@@ -33,7 +36,15 @@ from psycopg.adapt import Dumper, Loader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from eventyard.storage.interface import Connection, Cursor, Listener, Migration, StorageUnavailable, split_sql
+from eventyard.storage.interface import (
+    Connection,
+    Cursor,
+    Isolation,
+    Listener,
+    Migration,
+    StorageUnavailable,
+    split_sql,
+)
 from eventyard.storage.signals import LocalSignals
 
 T = TypeVar("T")
@@ -46,6 +57,9 @@ MAX_DUPLICATE_RETRIES = 3
 CHANNEL = "eventyard"  # the one LISTEN channel; payloads say node, signal channel and key
 MIGRATION_LOCK = 0x6576_6E74  # advisory lock id: one node at a time applies migrations
 
+_LEVELS = {Isolation.SERIALIZABLE: psycopg.IsolationLevel.SERIALIZABLE,
+           Isolation.SNAPSHOT: psycopg.IsolationLevel.REPEATABLE_READ,
+           Isolation.COMMITTED: psycopg.IsolationLevel.READ_COMMITTED}
 # Conflicts a fresh snapshot resolves: run the transaction again.
 _RETRYABLE = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected, psycopg.errors.UniqueViolation)
 _TEXT = re.compile(r"\bTEXT\b", re.I)
@@ -190,9 +204,6 @@ class PostgresDatabase:
         kwargs: dict[str, Any] = {"autocommit": False}
         self._writers = ConnectionPool(url, min_size=1, max_size=writers, kwargs=kwargs, configure=self._configure_writer,
                                        open=False, name="eventyard-write", timeout=30)
-        self._snapshot_writers = ConnectionPool(url, min_size=1, max_size=writers, kwargs=kwargs,
-                                                configure=self._configure_snapshot_writer, open=False,
-                                                name="eventyard-write-snapshot", timeout=30)
         self._readers = ConnectionPool(url, min_size=1, max_size=readers, kwargs=kwargs, configure=self._configure_reader,
                                        open=False, name="eventyard-read", timeout=30)
         self._write_threads: ThreadPoolExecutor | None = None
@@ -217,11 +228,6 @@ class PostgresDatabase:
         conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
 
     @staticmethod
-    def _configure_snapshot_writer(conn: psycopg.Connection[Any]) -> None:
-        _configure(conn)
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-
-    @staticmethod
     def _configure_reader(conn: psycopg.Connection[Any]) -> None:
         _configure(conn)
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot per read function
@@ -230,7 +236,7 @@ class PostgresDatabase:
     def _open_pools(self) -> None:
         if not self._pools_open:
             try:
-                for pool in (self._writers, self._snapshot_writers, self._readers):
+                for pool in (self._writers, self._readers):
                     pool.open(wait=True, timeout=30)
             except PoolTimeout as error:
                 raise StorageUnavailable(f"PostgreSQL at {self.path} does not answer: {error}") from error
@@ -258,21 +264,21 @@ class PostgresDatabase:
             if threads is not None:
                 threads.shutdown(wait=True)
         self._write_threads = self._read_threads = None
-        for pool in (self._writers, self._snapshot_writers, self._readers):
+        for pool in (self._writers, self._readers):
             pool.close()
         self._pools_open = False
 
     # -- the interface -----------------------------------------------------------------------------
-    async def write(self, fn: Callable[[Connection], T], *, snapshot: bool = False) -> T:
+    async def write(self, fn: Callable[[Connection], T], *, isolation: Isolation = Isolation.SERIALIZABLE) -> T:
         if self._write_threads is None:
             return self.run_sync(fn)
-        pool = self._snapshot_writers if snapshot else self._writers
+        level = _LEVELS[isolation]
         loop = asyncio.get_running_loop()
         backoff = 0.002
         duplicates = 0
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await loop.run_in_executor(self._write_threads, self._attempt, pool, fn)
+                return await loop.run_in_executor(self._write_threads, self._attempt, self._writers, fn, level)
             except _RETRYABLE as error:
                 if isinstance(error, psycopg.errors.UniqueViolation):
                     # A key a concurrent transaction took (invisible to our snapshot) is found on a fresh
@@ -298,17 +304,20 @@ class PostgresDatabase:
         self._open_pools()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return self._attempt(self._writers, fn)
+                return self._attempt(self._writers, fn, psycopg.IsolationLevel.SERIALIZABLE)
             except _RETRYABLE:
                 if attempt == MAX_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
 
-    def _attempt(self, pool: ConnectionPool[Any], fn: Callable[[Connection], T]) -> T:
+    def _attempt(self, pool: ConnectionPool[Any], fn: Callable[[Connection], T],
+                 level: psycopg.IsolationLevel | None = None) -> T:
         """One try of `fn` in one transaction: committed and its commit hooks run, or rolled back
         and its rollback hooks run (before any retry)."""
         try:
             with pool.connection() as raw:
+                if level is not None and raw.isolation_level != level:
+                    raw.isolation_level = level  # taken by the next BEGIN: no round trip
                 view = PgConnection(raw)
                 try:
                     result = fn(view)

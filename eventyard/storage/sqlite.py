@@ -23,7 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from eventyard.storage.interface import Connection, Cursor, Listener, Migration, StorageUnavailable, split_sql
+from eventyard.storage.interface import (
+    Connection,
+    Cursor,
+    Isolation,
+    Listener,
+    Migration,
+    StorageUnavailable,
+    split_sql,
+)
 from eventyard.storage.signals import LocalSignals
 
 T = TypeVar("T")
@@ -184,7 +192,7 @@ class SqliteDatabase:
         self._conn.close()
 
     # -- the interface ---------------------------------------------------------------------
-    async def write(self, fn: Callable[[Connection], T], *, snapshot: bool = False) -> T:
+    async def write(self, fn: Callable[[Connection], T], *, isolation: Isolation = Isolation.SERIALIZABLE) -> T:
         if self._thread is None:
             return self.run_sync(fn)
         loop = asyncio.get_running_loop()

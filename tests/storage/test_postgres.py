@@ -17,8 +17,8 @@ from eventyard.services.sqs import messages, queues
 from eventyard.services.sqs.messages import OutgoingMessage
 from eventyard.services.sqs.names import QueueKey
 from eventyard.services.sqs.schema import MIGRATIONS as SQS_MIGRATIONS
-from eventyard.storage import Connection, Migration, PostgresDatabase, StorageUnavailable
-from eventyard.storage.postgres import PgConnection, to_psycopg
+from eventyard.storage import Connection, Isolation, Migration, PostgresDatabase, StorageUnavailable
+from eventyard.storage.postgres import _LEVELS, PgConnection, to_psycopg
 from tests.storage_backends import new_postgres_database
 
 T = TypeVar("T")
@@ -40,14 +40,12 @@ def db(url: str) -> Iterator[PostgresDatabase]:
 
 class Session:
     """One scripted session: statements run in its own transaction until `commit`/`rollback`, configured as
-    the database's writers are (`snapshot`: as `Database.write(fn, snapshot=True)`, which SQS uses)."""
+    the database's writers are, at the isolation a `Database.write` would ask for."""
 
-    def __init__(self, url: str, snapshot: bool = False) -> None:
+    def __init__(self, url: str, isolation: Isolation = Isolation.SERIALIZABLE) -> None:
         self.raw = psycopg.connect(url)
-        if snapshot:
-            PostgresDatabase._configure_snapshot_writer(self.raw)
-        else:
-            PostgresDatabase._configure_writer(self.raw)
+        PostgresDatabase._configure_writer(self.raw)
+        self.raw.isolation_level = _LEVELS[isolation]
         self.conn = PgConnection(self.raw)
 
     def run(self, fn: Callable[[Connection], T]) -> T:
@@ -155,7 +153,7 @@ def sqs(url: str) -> Iterator[tuple[str, ManualClock]]:
 
 
 def _queue(url: str, clock: ManualClock, name: str, **attributes: str) -> queues.Queue:
-    setup = Session(url, snapshot=True)
+    setup = Session(url)
     key = QueueKey("000000000000", "us-east-1", name)
     queue = setup.run(lambda c: queues.create(c, key, attributes, {}, clock.now()))
     setup.commit()
@@ -177,7 +175,7 @@ def _receive(session: Session, queue: queues.Queue, clock: ManualClock, n: int =
 def test_two_receivers_claim_different_messages_while_both_are_open(sqs: tuple[str, ManualClock]) -> None:
     url, clock = sqs
     queue = _queue(url, clock, "work")
-    a, b = Session(url, snapshot=True), Session(url, snapshot=True)
+    a, b = Session(url, Isolation.COMMITTED), Session(url, Isolation.COMMITTED)
     for i in range(4):
         _send(a, queue, clock, f"m{i}")
     a.commit()
@@ -194,14 +192,19 @@ def test_two_receivers_claim_different_messages_while_both_are_open(sqs: tuple[s
 def test_a_fifo_group_being_claimed_is_skipped_whole_by_another_receiver(sqs: tuple[str, ManualClock]) -> None:
     url, clock = sqs
     queue = _queue(url, clock, "orders.fifo", FifoQueue="true", ContentBasedDeduplication="true")
-    a, b = Session(url, snapshot=True), Session(url, snapshot=True)
+    a, b = Session(url, Isolation.SERIALIZABLE), Session(url, Isolation.SERIALIZABLE)
     for group, body in [("g", "g1"), ("g", "g2"), ("h", "h1")]:
         _send(a, queue, clock, body, group_id=group)
     a.commit()
     assert _receive(a, queue, clock, n=1) == ["g1"]  # A claims g's head; uncommitted
     assert _receive(b, queue, clock, n=10) == ["h1"]  # g2 must wait for g1: one group, one consumer
     a.commit()
-    b.commit()
+    try:
+        b.commit()
+    except psycopg.errors.SerializationFailure:  # SERIALIZABLE may refuse the second: Database.write runs it again
+        b.rollback()
+        assert _receive(b, queue, clock, n=10) == ["h1"]  # ... and g, in flight now, still waits
+        b.commit()
     assert _receive(b, queue, clock) == []  # g's head is in flight
     b.commit()
     clock.advance(31)
@@ -213,7 +216,7 @@ def test_a_fifo_group_being_claimed_is_skipped_whole_by_another_receiver(sqs: tu
 def test_a_duplicate_sent_concurrently_is_accepted_once(sqs: tuple[str, ManualClock], url: str) -> None:
     url, clock = sqs
     queue = _queue(url, clock, "pay.fifo", FifoQueue="true")
-    a, b = Session(url, snapshot=True), Session(url, snapshot=True)
+    a, b = Session(url, Isolation.SERIALIZABLE), Session(url, Isolation.SERIALIZABLE)
     sent_a = _send(a, queue, clock, "pay 1", group_id="g", dedup_id="d1")
     outcome: dict[str, Any] = {}
 
@@ -245,7 +248,7 @@ def test_a_duplicate_sent_concurrently_is_accepted_once(sqs: tuple[str, ManualCl
 def test_a_claim_stays_invisible_for_its_visibility_timeout_to_the_other_session(sqs: tuple[str, ManualClock]) -> None:
     url, clock = sqs
     queue = _queue(url, clock, "visible")
-    a, b = Session(url, snapshot=True), Session(url, snapshot=True)
+    a, b = Session(url, Isolation.COMMITTED), Session(url, Isolation.COMMITTED)
     _send(a, queue, clock, "only")
     a.commit()
     assert _receive(a, queue, clock, visibility=20) == ["only"]

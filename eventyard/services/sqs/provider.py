@@ -22,7 +22,7 @@ from eventyard.services.sqs.messages import OutgoingMessage, ReceivedMessage
 from eventyard.services.sqs.metrics import SqsMetrics
 from eventyard.services.sqs.names import QueueKey, key_from_arn, key_from_url
 from eventyard.services.sqs.queues import Queue
-from eventyard.storage import Connection
+from eventyard.storage import Connection, Isolation
 
 T = TypeVar("T")
 SYSTEM_ATTRIBUTE_NAMES = {
@@ -50,7 +50,8 @@ class SqsProvider(Provider):
         return self.platform.clock.now()
 
     async def _on_queue(self, ctx: RequestContext, params: dict[str, Any],
-                        fn: Callable[[Connection, Queue, float], T], read: bool = False) -> T:
+                        fn: Callable[[Connection, Queue, float], T], read: bool = False, hot: bool = False) -> T:
+        """`fn` on the queue in one transaction; `hot`: a send, receive or delete (see `_isolation`)."""
         key = key_from_url(params["QueueUrl"], ctx.region, ctx.account_id)
         now = self.now()
 
@@ -59,9 +60,7 @@ class SqsProvider(Provider):
 
         if read:  # on a read connection of its own: never queued behind writes, nor writes behind it
             return await self.platform.db.read(run)
-        # Every SQS decision rests on rows it locks or updates (claims, deletes, sequence numbers, unique
-        # dedup keys): snapshot isolation is enough, and concurrent receivers do not abort each other.
-        return await self.platform.db.write(run, snapshot=True)
+        return await self.platform.db.write(run, isolation=_isolation(key, hot))
 
     def _notify(self, queue_id: int) -> None:
         """Messages may be visible in `queue_id` now: wake long polls waiting on it, on every node."""
@@ -197,7 +196,7 @@ class SqsProvider(Provider):
             trace_hops.sent(conn, queue, outgoing, result.message_id, now)
             return queue.id, result
 
-        queue_id, result = await self._on_queue(ctx, params, send)
+        queue_id, result = await self._on_queue(ctx, params, send, hot=True)
         self._notify(queue_id)
         self.metrics.sent(params["QueueUrl"], ctx.region, (len(outgoing.body.encode()),))
         return _send_result(result)
@@ -232,7 +231,7 @@ class SqsProvider(Provider):
             return queue.id, batches.results(entries, [
                 o if isinstance(o, AwsError) else _send_result(o) for o in outcomes])
 
-        queue_id, result = await self._on_queue(ctx, params, send_all)
+        queue_id, result = await self._on_queue(ctx, params, send_all, hot=True)
         if result.get("Successful"):
             self._notify(queue_id)
         self.metrics.sent(params["QueueUrl"], ctx.region,
@@ -272,7 +271,7 @@ class SqsProvider(Provider):
             faults.duplicate(conn, queue, got, now)
             return queue, got, (None if got else messages.next_visible_at(conn, queue, now))
 
-        queue, received, next_at = await self._on_queue(ctx, params, claim)
+        queue, received, next_at = await self._on_queue(ctx, params, claim, hot=True)
         if wait is None:
             wait = queue.int_attr("ReceiveMessageWaitTimeSeconds")
         deadline = self.now() + wait
@@ -284,14 +283,15 @@ class SqsProvider(Provider):
             if next_at is not None:
                 pause = min(pause, max(next_at - now, 0.001))
             await self._wait_for_messages(queue.id, pause)
-            queue, received, next_at = await self._on_queue(ctx, params, claim)
+            queue, received, next_at = await self._on_queue(ctx, params, claim, hot=True)
         result = [_message_view(m, wanted_system, wanted_user) for m in received]
         self.metrics.received(params["QueueUrl"], ctx.region, len(result))
         return {"Messages": result} if result else {}
 
     # -- deleting and visibility -----------------------------------------------------------
     async def delete_message(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        await self._on_queue(ctx, params, lambda conn, queue, now: messages.delete(conn, queue, params["ReceiptHandle"], now))
+        await self._on_queue(ctx, params, lambda conn, queue, now: messages.delete(conn, queue, params["ReceiptHandle"], now),
+                             hot=True)
         self.metrics.deleted(params["QueueUrl"], ctx.region, 1)
 
     async def delete_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -305,7 +305,7 @@ class SqsProvider(Provider):
 
             return batches.run_entries(conn, entries, delete_one)
 
-        result = await self._on_queue(ctx, params, delete_all)
+        result = await self._on_queue(ctx, params, delete_all, hot=True)
         self.metrics.deleted(params["QueueUrl"], ctx.region, len(result.get("Successful", [])))
         return result
 
@@ -394,6 +394,18 @@ def _arn_key(arn: str) -> QueueKey:
     return key
 
 
+def _isolation(key: QueueKey, hot: bool) -> Isolation:
+    """How a queue's transaction is isolated on PostgreSQL (SQLite's writer is serial anyway). A FIFO
+    queue's operations decide group heads from rows other transactions change (a send sees the group's
+    last message, a delete of that message looks for the next): only SERIALIZABLE keeps them right. A
+    standard queue's sends, receives and deletes are only claims with SKIP LOCKED, inserts, deletes of
+    named rows and counter updates that commute: at READ COMMITTED concurrent senders queue on a
+    counter row instead of conflicting over it. Its other operations decide from rows they update."""
+    if key.name.endswith(".fifo"):
+        return Isolation.SERIALIZABLE
+    return Isolation.COMMITTED if hot else Isolation.SNAPSHOT
+
+
 def _send_result(result: messages.SendResult) -> dict[str, Any]:
     out: dict[str, Any] = {"MessageId": result.message_id, "MD5OfMessageBody": result.body_md5}
     if result.attributes_md5:
@@ -423,5 +435,3 @@ def _message_view(message: ReceivedMessage, wanted_system: set[str], wanted_user
         view["MessageAttributes"] = user
         view["MD5OfMessageAttributes"] = attributes_md5(user)
     return view
-
-

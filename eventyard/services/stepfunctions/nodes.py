@@ -18,7 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from eventyard.services.stepfunctions.integrations import settle
-from eventyard.storage import Connection, skip_locked
+from eventyard.storage import Connection, Isolation, skip_locked
 
 if TYPE_CHECKING:
     from eventyard.services.stepfunctions.runner import Runner
@@ -116,13 +116,13 @@ class Nodes:
 
     async def take_activity_task(self, arn: str) -> tuple[str, str] | None:
         """A waiting task of `arn` from any node's execution, handed to this worker only."""
-        return await self.platform.db.write(lambda conn: _take_task(conn, arn), snapshot=True)
+        return await self.platform.db.write(lambda conn: _take_task(conn, arn), isolation=Isolation.COMMITTED)
 
     async def hand_over(self, token: str) -> bool:
         """Mark a task from this node's queue handed out, unless a worker on another node got it first."""
         return await self.platform.db.write(lambda conn: conn.execute(
             "UPDATE sfn_task_tokens SET dispatched = 1 WHERE token = ? AND dispatched = 0 RETURNING token",
-            (token,)).fetchone() is not None, snapshot=True)
+            (token,)).fetchone() is not None, isolation=Isolation.COMMITTED)
 
 
 def _take_task(conn: Connection, arn: str) -> tuple[str, str] | None:
