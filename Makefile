@@ -36,8 +36,10 @@ run: $(RUN_STAMP)
 test: $(STAMP) $(LEGACY_SQS_MODEL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# wrk (Debian's package) drives the load; bench/load.py also installs it when it is missing.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	command -v wrk >/dev/null || (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk))
 	$(BIN)/python bench/sqs.py
 
 lint: $(STAMP)
