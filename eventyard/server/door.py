@@ -26,6 +26,7 @@ _SIGV4_HEADER = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=[^/\s,]+/\d{8}/[^/\s,]+/[^/\s,]+/aws4_request\s*,\s*"
     r"SignedHeaders=[a-z0-9;._:-]+\s*,\s*Signature=[0-9a-f]{64}\s*$"  # HTTP/2 SDKs sign ":authority"
 )
+MAX_REMEMBERED_HOSTS = 256
 _PRESIGNED = ("X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Credential=", "X-Amz-Signature=")
 
 
@@ -36,12 +37,23 @@ class HostPolicy:
         hosts = {h.strip().lower() for h in extra_hosts if h.strip()}
         self.any_host = "*" in hosts
         self.names = set(LOOPBACK_NAMES) | {h for h in hosts if h != "*"}
+        # A client sends the same Host on every request: the answer for each header value is kept
+        # (a bounded number of them), so parsing it is not paid per request.
+        self._answers: dict[str, bool] = {}
 
     def allows(self, host_header: str | None) -> bool:
         if self.any_host:
             return True
         if not host_header:
             return False  # HTTP/1.1 requires Host; every SDK sends one
+        answer = self._answers.get(host_header)
+        if answer is None:
+            answer = self._allows(host_header)
+            if len(self._answers) < MAX_REMEMBERED_HOSTS:
+                self._answers[host_header] = answer
+        return answer
+
+    def _allows(self, host_header: str) -> bool:
         host = _hostname(host_header)
         if host is None:
             return False
