@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 from eventyard.storage.interface import Listener
 
@@ -20,10 +21,13 @@ class LocalSignals:
     def __init__(self) -> None:
         self._listeners: dict[str, list[Listener]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
 
     def bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """The loop listeners run on (the server's); without one, listeners run on the calling thread."""
+        """The loop listeners run on (the server's; bound from its own thread); without one, listeners
+        run on the calling thread."""
         self._loop = loop
+        self._loop_thread = threading.get_ident() if loop is not None else None
 
     def subscribe(self, channel: str, listener: Listener) -> None:
         self._listeners.setdefault(channel, []).append(listener)
@@ -37,7 +41,9 @@ class LocalSignals:
         if not listeners:
             return
         loop = self._loop
-        if loop is None or _running_on(loop):
+        # On the loop's own thread the listeners run at once. (A thread-id comparison: asking asyncio
+        # for the running loop raises, and costs an exception, on every other thread.)
+        if loop is None or threading.get_ident() == self._loop_thread:
             self._run(listeners, key)
             return
         try:
@@ -57,10 +63,3 @@ class LocalSignals:
                 listener(key)
             except Exception:  # one listener's bug must not keep the others from hearing
                 log.exception("signal listener failed")
-
-
-def _running_on(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False
