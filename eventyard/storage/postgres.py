@@ -56,6 +56,7 @@ MAX_ATTEMPTS = 30  # of a write whose transaction keeps losing to concurrent one
 MAX_DUPLICATE_RETRIES = 3
 CHANNEL = "eventyard"  # the one LISTEN channel; payloads say node, signal channel and key
 MIGRATION_LOCK = 0x6576_6E74  # advisory lock id: one node at a time applies migrations
+ANNOUNCE_PAUSE = 0.005  # between batches of announcements: wake-ups on other nodes wait at most this more
 
 _LEVELS = {Isolation.SERIALIZABLE: psycopg.IsolationLevel.SERIALIZABLE,
            Isolation.SNAPSHOT: psycopg.IsolationLevel.REPEATABLE_READ,
@@ -454,6 +455,7 @@ class _NotificationBus:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self.url, autocommit=True)
                 conn.execute(f"SELECT pg_notify('{CHANNEL}', p) FROM unnest(%s::text[]) AS p", (batch,))
+                self._stop.wait(ANNOUNCE_PAUSE)  # a burst of commits shares the next NOTIFY
             except psycopg.Error as error:  # best effort: listeners also look again on their own
                 log.warning("could not announce %d signals: %s", len(batch), error)
                 conn = None
