@@ -83,16 +83,18 @@ def after_key(items: Sequence[T], key_of: Callable[[T], Key]) -> Source[T]:
     return read
 
 
-def keyset_sql(select: str, where: str, order: Sequence[str], after: Key | None) -> tuple[str, list[Any]]:
+def keyset_sql(select: str, where: str, order: Sequence[str], after: Key | None,
+               descending: bool = False) -> tuple[str, list[Any]]:
     """`SELECT ... WHERE <where> [AND (order...) > (?...)] ORDER BY order... LIMIT ?`: the statement and
-    the arguments after `where`'s own (the key, if any); the caller appends the row count."""
+    the arguments after `where`'s own (the key, if any); the caller appends the row count. Descending:
+    `<` and `DESC` on every column."""
     sql = f"{select} WHERE {where}"
     args: list[Any] = []
     if after is not None:
         columns = ", ".join(order)
-        sql += f" AND ({columns}) > ({', '.join('?' * len(order))})"
+        sql += f" AND ({columns}) {'<' if descending else '>'} ({', '.join('?' * len(order))})"
         args.extend(after)
-    sql += f" ORDER BY {', '.join(order)} LIMIT ?"
+    sql += f" ORDER BY {', '.join(f'{column} DESC' if descending else column for column in order)} LIMIT ?"
     return sql, args
 
 

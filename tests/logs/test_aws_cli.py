@@ -35,13 +35,15 @@ def test_metric_filters_from_the_cli(aws_cli: Path, server: ServerProcess, uniqu
 
 def test_a_query_from_the_cli(aws_cli: Path, server: ServerProcess, unique: str) -> None:
     group = f"/cli-query/{unique}"
+    now_s = int(time.time())  # PutLogEvents skips events older than 14 days
     run_aws(aws_cli, server, "logs", "create-log-group", "--log-group-name", group)
     run_aws(aws_cli, server, "logs", "create-log-stream", "--log-group-name", group, "--log-stream-name", "s")
     run_aws(aws_cli, server, "logs", "put-log-events", "--log-group-name", group, "--log-stream-name", "s",
-            "--log-events", json.dumps([{"timestamp": 1_000_000 + n, "message": json.dumps({"status": s})}
+            "--log-events", json.dumps([{"timestamp": now_s * 1000 + n, "message": json.dumps({"status": s})}
                                         for n, s in enumerate((200, 500, 500))]))
-    started = run_aws(aws_cli, server, "logs", "start-query", "--log-group-name", group, "--start-time", "900",
-                      "--end-time", "1100", "--query-string", "filter status = 500 | stats count(*) as errors")
+    started = run_aws(aws_cli, server, "logs", "start-query", "--log-group-name", group, "--start-time",
+                      str(now_s - 100), "--end-time", str(now_s + 100), "--query-string",
+                      "filter status = 500 | stats count(*) as errors")
     deadline = time.monotonic() + 30
     while (answer := run_aws(aws_cli, server, "logs", "get-query-results", "--query-id", started["queryId"]))[
             "status"] != "Complete":

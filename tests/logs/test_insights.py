@@ -3,6 +3,7 @@ sort/limit, statistics, StopQuery, DescribeQueries, GetLogRecord, and the errors
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
@@ -13,7 +14,14 @@ from botocore.exceptions import ClientError
 from tests.conftest import ServerProcess
 
 MINUTE_MS = 60_000
-BASE_MS = 1_700_000_040_000  # 2023-11-14 22:14:00 UTC
+HOUR_MS = 60 * MINUTE_MS
+# A day ago at minute 14 of its hour: PutLogEvents keeps only events of the last 14 days.
+BASE_MS = (int(time.time() * 1000) - 24 * HOUR_MS) // HOUR_MS * HOUR_MS + 14 * MINUTE_MS
+
+
+def at(ms: int) -> str:
+    """A time as Logs Insights prints it."""
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.000")
 
 
 @pytest.fixture
@@ -53,9 +61,9 @@ def rows(answer: dict[str, Any]) -> list[dict[str, str]]:
 def test_stats_by_bin_and_field_with_statistics(server: ServerProcess, app_group: str) -> None:
     answer = query(server.client("logs"), app_group,
                    "filter ispresent(status) | stats count(*) as requests, avg(ms) as mean by bin(5m) | sort bin(5m)")
-    assert rows(answer) == [{"bin(5m)": "2023-11-14 22:10:00.000", "requests": "1", "mean": "10"},
-                            {"bin(5m)": "2023-11-14 22:15:00.000", "requests": "5", "mean": "40"},
-                            {"bin(5m)": "2023-11-14 22:20:00.000", "requests": "2", "mean": "75"}]
+    assert rows(answer) == [{"bin(5m)": at(BASE_MS - 4 * MINUTE_MS), "requests": "1", "mean": "10"},
+                            {"bin(5m)": at(BASE_MS + MINUTE_MS), "requests": "5", "mean": "40"},
+                            {"bin(5m)": at(BASE_MS + 6 * MINUTE_MS), "requests": "2", "mean": "75"}]
     assert answer["statistics"]["recordsMatched"] == 8.0 and answer["statistics"]["recordsScanned"] == 14.0
     assert answer["statistics"]["bytesScanned"] > 0
     errors = query(server.client("logs"), app_group,
@@ -83,7 +91,7 @@ def test_default_fields_pointers_and_log_records(server: ServerProcess, app_grou
         ["@timestamp", "@message", "@logStream", "@log", "@ptr"]] * 2
     first = {f["field"]: f["value"] for f in answer["results"][0]}
     assert first["@message"] == "job=5 user=u2 took 500ms" and first["@log"] == f"000000000000:{app_group}"
-    assert first["@timestamp"] == "2023-11-14 22:19:00.000"
+    assert first["@timestamp"] == at(BASE_MS + 5 * MINUTE_MS)
     record = logs.get_log_record(logRecordPointer=first["@ptr"])["logRecord"]
     assert record["@message"] == first["@message"] and record["@logStream"] == "worker"
     capped = query(logs, app_group, "fields @message", limit=4)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+# Events must be recent: PutLogEvents skips those older than 14 days (rejectedLogEventsInfo).
+NOW_MS = int(time.time() * 1000)
 
 
 def test_groups_streams_and_events_round_trip(server: Any, unique: str) -> None:
@@ -14,13 +18,13 @@ def test_groups_streams_and_events_round_trip(server: Any, unique: str) -> None:
     logs.create_log_group(logGroupName=group)
     logs.create_log_stream(logGroupName=group, logStreamName="s1")
     logs.put_log_events(logGroupName=group, logStreamName="s1", logEvents=[
-        {"timestamp": 1000, "message": "hello world"}, {"timestamp": 2000, "message": "goodbye"}])
+        {"timestamp": NOW_MS, "message": "hello world"}, {"timestamp": NOW_MS + 1, "message": "goodbye"}])
     events = logs.get_log_events(logGroupName=group, logStreamName="s1", startFromHead=True)
     assert [e["message"] for e in events["events"]] == ["hello world", "goodbye"]
     again = logs.get_log_events(logGroupName=group, logStreamName="s1", nextToken=events["nextForwardToken"])
     assert again["events"] == [] and again["nextForwardToken"] == events["nextForwardToken"]
     stream = logs.describe_log_streams(logGroupName=group)["logStreams"][0]
-    assert stream["firstEventTimestamp"] == 1000 and stream["lastEventTimestamp"] == 2000
+    assert stream["firstEventTimestamp"] == NOW_MS and stream["lastEventTimestamp"] == NOW_MS + 1
     assert [e["message"] for e in logs.filter_log_events(logGroupName=group, filterPattern="hello")["events"]] == [
         "hello world"]
     logs.delete_log_group(logGroupName=group)
@@ -52,7 +56,7 @@ def test_filter_patterns_match_json_fields_quoted_phrases_and_terms(server: Any,
         "plain text: request failed badly",
     ]
     logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
-        {"timestamp": 1000 + i, "message": m} for i, m in enumerate(messages)])
+        {"timestamp": NOW_MS + i, "message": m} for i, m in enumerate(messages)])
 
     def found(pattern: str) -> list[int]:
         events = logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from typing import Any
 
 import pytest
@@ -50,17 +51,18 @@ def test_a_lambda_subscription_gets_matching_events_in_awslogs_data(server: Serv
         "given CloudWatch Logs permission to execute your function."}
     lam.add_permission(FunctionName=function_arn, StatementId="logs", Action="lambda:InvokeFunction",
                        Principal="logs.amazonaws.com", SourceArn=f"arn:aws:logs:us-east-1:000000000000:log-group:{group}:*")
+    now = int(time.time() * 1000)  # PutLogEvents skips events older than 14 days
     logs.put_subscription_filter(logGroupName=group, filterName="errors", filterPattern="[level = ERROR, ...]",
                                  destinationArn=function_arn)
     logs.put_log_events(logGroupName=group, logStreamName="web-1", logEvents=[
-        {"timestamp": 1_000, "message": "INFO all good"}, {"timestamp": 2_000, "message": "ERROR disk full"},
-        {"timestamp": 3_000, "message": "ERROR again"}])
+        {"timestamp": now, "message": "INFO all good"}, {"timestamp": now + 1, "message": "ERROR disk full"},
+        {"timestamp": now + 2, "message": "ERROR again"}])
     [payload] = received(server, seen, 1)
     assert payload["messageType"] == "DATA_MESSAGE" and payload["owner"] == "000000000000"
     assert payload["logGroup"] == group and payload["logStream"] == "web-1"
     assert payload["subscriptionFilters"] == ["errors"]
-    assert [(e["timestamp"], e["message"]) for e in payload["logEvents"]] == [(2_000, "ERROR disk full"),
-                                                                               (3_000, "ERROR again")]
+    assert [(e["timestamp"], e["message"]) for e in payload["logEvents"]] == [(now + 1, "ERROR disk full"),
+                                                                               (now + 2, "ERROR again")]
     assert payload["logEvents"][0]["extractedFields"] == {"level": "ERROR"}
     assert all(len(e["id"]) == 56 and e["id"].isdigit() for e in payload["logEvents"])
     ids = {e["eventId"] for e in logs.filter_log_events(logGroupName=group, filterPattern="ERROR")["events"]}
@@ -84,8 +86,8 @@ def test_a_kinesis_subscription_gets_a_control_message_then_the_events(server: S
                                  destinationArn=stream_arn, roleArn="arn:aws:iam::000000000000:role/r",
                                  distribution="Random")
     logs.put_log_events(logGroupName=group, logStreamName="web-1", logEvents=[
-        {"timestamp": 1_000, "message": json.dumps({"status": 200})},
-        {"timestamp": 2_000, "message": json.dumps({"status": 503})}])
+        {"timestamp": int(time.time() * 1000), "message": json.dumps({"status": 200})},
+        {"timestamp": int(time.time() * 1000), "message": json.dumps({"status": 503})}])
     shard = kinesis.list_shards(StreamName=f"logs-{unique}")["Shards"][0]["ShardId"]
     iterator = kinesis.get_shard_iterator(StreamName=f"logs-{unique}", ShardId=shard,
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]

@@ -94,3 +94,11 @@ def test_keyset_sql_reads_after_a_compound_key() -> None:
 def test_answer_names_items_and_token() -> None:
     assert paging.answer(paging.Page([1, 2], "t"), "Items", str) == {"Items": ["1", "2"], "NextToken": "t"}
     assert paging.answer(paging.Page([], None), "Items", token_key="nextToken") == {"Items": []}
+
+
+def test_keyset_sql_reads_backwards_when_descending() -> None:
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (a INTEGER, b INTEGER)")
+    db.executemany("INSERT INTO t VALUES (?, ?)", [(a, b) for a in range(3) for b in range(2)])
+    sql, args = paging.keyset_sql("SELECT a, b FROM t", "1 = 1", ["a", "b"], (1, 1), descending=True)
+    assert db.execute(sql, [*args, 3]).fetchall() == [(1, 0), (0, 1), (0, 0)]

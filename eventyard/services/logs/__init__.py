@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eventyard.protocol.json_protocol import JsonProtocol
 from eventyard.protocol.models import service_model
 from eventyard.services.base import Service
 from eventyard.services.logs.monitoring_schema import MIGRATIONS as MONITORING_MIGRATIONS
 from eventyard.services.logs.provider import LogsProvider
 from eventyard.services.logs.schema import MIGRATIONS
+from eventyard.services.logs.wire import LogsJsonProtocol
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -22,6 +22,6 @@ def create_service(platform: Platform) -> Service:
         signing_name="logs",
         target_prefix="Logs_20140328",
         provider=LogsProvider(platform),
-        protocols=[JsonProtocol(service_model("logs"))],
+        protocols=[LogsJsonProtocol(service_model("logs"))],
         migrations=[*MIGRATIONS, *MONITORING_MIGRATIONS],
     )

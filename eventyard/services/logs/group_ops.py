@@ -10,10 +10,11 @@ import re
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.logs import store
+from eventyard.services.logs import listings, store
 from eventyard.services.logs.insights import runner
-from eventyard.storage import Connection, Row
+from eventyard.storage import Connection
 
 RETENTION_SWEEP = 10.0  # seconds between sweeps; the events' age is judged by the server's clock
 MAX_TAGS = 50
@@ -36,24 +37,25 @@ class GroupOperations(Provider):
         return int(await self.platform.db.write(run))
 
     async def list_log_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        matches = _name_matcher(params.get("logGroupNamePattern"))
-        wanted_class = params.get("logGroupClass")
-        after = params.get("nextToken") or ""
-        limit = params.get("limit") or 50
+        pattern = params.get("logGroupNamePattern")
+        matches = _name_matcher(pattern)
+        if params.get("logGroupClass") not in (None, "STANDARD"):  # every group here is of the STANDARD class
+            return {"logGroups": []}
+        found = await self.platform.db.read(lambda conn: listings.groups(
+            conn, ctx.account_id, ctx.region, "", lambda row: bool(matches(row["name"])), params.get("nextToken"),
+            params.get("limit") or 50, f"logs:list-groups:{ctx.account_id}:{ctx.region}:{pattern or ''}"))
+        return paging.answer(found, "logGroups", lambda row: {
+            "logGroupName": row["name"], "logGroupArn": store.group_arn(ctx.region, ctx.account_id, row["name"]),
+            "logGroupClass": "STANDARD"}, token_key="nextToken")
 
-        def run(conn: Connection) -> list[Row]:
-            return conn.execute("SELECT name FROM logs_groups WHERE account_id=? AND region=? AND name > ?"
-                                " ORDER BY name", (ctx.account_id, ctx.region, after)).fetchall()
-        rows = [r for r in await self.platform.db.read(run) if matches(r["name"])]
-        if wanted_class not in (None, "STANDARD"):  # every group here is of the STANDARD class
-            rows = []
-        page = rows[:limit]
-        out: dict[str, Any] = {"logGroups": [
-            {"logGroupName": r["name"], "logGroupArn": store.group_arn(ctx.region, ctx.account_id, r["name"]),
-             "logGroupClass": "STANDARD"} for r in page]}
-        if len(rows) > limit:
-            out["nextToken"] = page[-1]["name"]
-        return out
+    async def put_log_group_deletion_protection(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        name = listings.group_name({"logGroupIdentifier": params["logGroupIdentifier"]})
+
+        def run(conn: Connection) -> None:
+            group = store.get_group(conn, ctx.account_id, ctx.region, name)
+            conn.execute("UPDATE logs_groups SET deletion_protection = ? WHERE id = ?",
+                         (int(params["deletionProtectionEnabled"]), group["id"]))
+        await self.platform.db.write(run)
 
     # -- tags by ARN -------------------------------------------------------------------------
     async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:

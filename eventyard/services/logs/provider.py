@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
+from eventyard.services.logs import listings, store
 from eventyard.services.logs import metrics as log_metrics
-from eventyard.services.logs import store
+from eventyard.services.logs.admission import Admission, admit
+from eventyard.services.logs.delivery_ops import DeliveryOperations
 from eventyard.services.logs.filter_ops import FilterOperations
 from eventyard.services.logs.filter_patterns import compile_filter_pattern
 from eventyard.services.logs.group_ops import GroupOperations
 from eventyard.services.logs.insights.ops import InsightsOperations
+from eventyard.services.logs.policy_ops import PolicyOperations
 from eventyard.storage import Connection, Row
 
 MAX_EVENTS = 10_000
@@ -38,7 +42,8 @@ def _parse_token(token: str | None) -> tuple[str, int] | None:
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                   3288, 3653)
 
-class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Provider):
+class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, PolicyOperations, DeliveryOperations,
+                   Provider):
     unsupported_error_code = "InvalidOperationException"
 
     def now(self) -> float:
@@ -52,7 +57,8 @@ class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Provid
     async def create_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         now = self.now()
         await self.platform.db.write(lambda c: store.create_group(
-            c, ctx.account_id, ctx.region, params["logGroupName"], now, params.get("tags")))
+            c, ctx.account_id, ctx.region, params["logGroupName"], now, params.get("tags"),
+            deletion_protection=bool(params.get("deletionProtectionEnabled"))))
 
     async def delete_log_group(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         await self.platform.db.write(lambda c: store.delete_group(c, ctx.account_id, ctx.region,
@@ -80,21 +86,22 @@ class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Provid
     async def describe_log_groups(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         prefix = params.get("logGroupNamePrefix") or ""
         pattern = params.get("logGroupNamePattern")
-        limit = params.get("limit", 50)
-        after = params.get("nextToken") or ""
-
-        def run(c: Connection) -> list[Row]:
-            return c.execute(
-                "SELECT g.*, (SELECT COUNT(*) FROM logs_metric_filters f WHERE f.group_id = g.id) AS metric_filter_count"
-                " FROM logs_groups g WHERE account_id=? AND region=? AND name >= ? AND name > ?"
-                " ORDER BY name", (ctx.account_id, ctx.region, prefix, after)).fetchall()
-
-        rows = [r for r in await self.platform.db.read(run) if r["name"].startswith(prefix)
-                and (not pattern or pattern in r["name"])]
-        page = rows[:limit]
-        out: dict[str, Any] = {"logGroups": [store.describe_group(r, ctx.region, ctx.account_id) for r in page]}
-        if len(rows) > limit:
-            out["nextToken"] = page[-1]["name"]
+        if prefix and pattern:
+            raise AwsError("InvalidParameterException",
+                           "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
+        listing = f"logs:groups:{ctx.account_id}:{ctx.region}:{prefix}:{pattern or ''}"
+        found = await self.platform.db.read(lambda c: listings.groups(
+            c, ctx.account_id, ctx.region, prefix, (lambda row: pattern in row["name"]) if pattern else None,
+            params.get("nextToken"), params.get("limit", 50), listing))
+        if not pattern:
+            return paging.answer(found, "logGroups", lambda row: store.describe_group(row, ctx.region, ctx.account_id),
+                                 token_key="nextToken")
+        # A pattern search (recorded against AWS) leaves out storedBytes and deletionProtectionEnabled, and
+        # hands out a token after every page that found groups: the next page says whether more follow.
+        out = paging.answer(found, "logGroups", lambda row: store.describe_group(
+            row, ctx.region, ctx.account_id, searched=True), token_key="nextToken")
+        if found.items and "nextToken" not in out:
+            out["nextToken"] = paging.seal(listing, (found.items[-1]["name"],))
         return out
 
     async def create_log_stream(self, ctx: RequestContext, params: dict[str, Any]) -> None:
@@ -119,27 +126,17 @@ class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Provid
         if prefix and order == "LastEventTime":
             raise AwsError("InvalidParameterException",
                            "Cannot order by LastEventTime with a logStreamNamePrefix.")
-        limit = params.get("limit", 50)
-        offset = int(params.get("nextToken") or 0) if str(params.get("nextToken") or "0").isdigit() else 0
+        name = listings.group_name(params)
 
-        def run(c: Connection) -> tuple[Row, list[Row]]:
-            name = params.get("logGroupName")
-            if name is None and params.get("logGroupIdentifier"):
-                name = params["logGroupIdentifier"].rsplit(":log-group:", 1)[-1].removesuffix(":*")
-            group = store.get_group(c, ctx.account_id, ctx.region, name or "")
-            key = "name" if order == "LogStreamName" else "COALESCE(last_event_at, 0)"
-            direction = "DESC" if params.get("descending") else "ASC"
-            rows = c.execute(f"SELECT * FROM logs_streams WHERE group_id=? ORDER BY {key} {direction}, id",
-                             (group["id"],)).fetchall()
-            return group, [r for r in rows if r["name"].startswith(prefix)]
+        def run(c: Connection) -> tuple[Row, paging.Page[Row]]:
+            group = store.get_group(c, ctx.account_id, ctx.region, name)
+            return group, listings.streams(c, int(group["id"]), prefix, order == "LastEventTime",
+                                           bool(params.get("descending")), params.get("nextToken"),
+                                           params.get("limit", 50))
 
-        group, rows = await self.platform.db.read(run)
+        group, found = await self.platform.db.read(run)
         arn = store.group_arn(ctx.region, ctx.account_id, group["name"])
-        page = rows[offset:offset + limit]
-        out: dict[str, Any] = {"logStreams": [store.describe_stream(r, arn) for r in page]}
-        if offset + limit < len(rows):
-            out["nextToken"] = str(offset + limit)
-        return out
+        return paging.answer(found, "logStreams", lambda row: store.describe_stream(row, arn), token_key="nextToken")
 
     async def put_log_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now = self.now()
@@ -149,16 +146,23 @@ class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Provid
             raise AwsError("InvalidParameterException",
                            "Log events in a single PutLogEvents request must be in chronological order.")
 
-        def run(c: Connection) -> None:
+        def run(c: Connection) -> tuple[Admission, int]:
             group = store.get_group(c, ctx.account_id, ctx.region, params["logGroupName"])
             stream = store.get_stream(c, group["id"], params["logStreamName"])
-            store.put_events(c, stream["id"], [(e["timestamp"], e["message"]) for e in events], now)
-        await self.platform.db.write(run)
+            admission = admit(stamps, int(now * 1000), group["retention_days"])
+            store.put_events(c, stream["id"], [(e["timestamp"], e["message"])
+                                               for e in events[admission.start:admission.end]], now)
+            return admission, int(stream["id"])
+        admission, stream_id = await self.platform.db.write(run)
         self.platform.timers.wake()  # subscription deliveries written with the events
         log_metrics.ingested(self.platform.metrics, ctx.account_id, ctx.region, params["logGroupName"],
-                             [(e["timestamp"], e["message"]) for e in events],
+                             [(e["timestamp"], e["message"]) for e in events[admission.start:admission.end]],
                              ctx.headers.get(log_metrics.EMF_HEADER) == "json/emf")
-        return {}
+        # The sequence token no longer orders anything (AWS ignores it since 2023) but is still answered.
+        result: dict[str, Any] = {"nextSequenceToken": f"49{stream_id:024d}{int(now * 1e6):030d}"}
+        if admission.rejected:
+            result["rejectedLogEventsInfo"] = admission.rejected
+        return result
 
     async def get_log_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = min(params.get("limit", MAX_EVENTS), MAX_EVENTS)

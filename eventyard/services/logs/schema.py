@@ -1,4 +1,5 @@
-"""Log groups, streams and events. Events are ordered by (timestamp, id) inside a stream."""
+"""Log groups, streams and events. Events are ordered by (timestamp, id) inside a stream. Resource
+policies, destinations and deliveries are small JSON documents by (kind, account, region, name)."""
 
 from eventyard.storage import Migration
 
@@ -36,5 +37,19 @@ MIGRATIONS = [
         );
         CREATE INDEX logs_events_stream ON logs_events (stream_id, timestamp, id)
         """,
-    )
+    ),
+    Migration(
+        "logs-0002-protection-and-documents",
+        """
+        ALTER TABLE logs_groups ADD COLUMN deletion_protection BIGINT NOT NULL DEFAULT 0;
+        CREATE TABLE logs_documents (
+            kind TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (kind, account_id, region, name)
+        )
+        """,
+    ),
 ]

@@ -20,7 +20,7 @@ def group_arn(region: str, account_id: str, name: str) -> str:
 
 
 def create_group(conn: Connection, account_id: str, region: str, name: str, now: float,
-                 tags: dict[str, str] | None = None, exist_ok: bool = False) -> int:
+                 tags: dict[str, str] | None = None, exist_ok: bool = False, deletion_protection: bool = False) -> int:
     row = conn.execute("SELECT id FROM logs_groups WHERE account_id=? AND region=? AND name=?",
                        (account_id, region, name)).fetchone()
     if row is not None:
@@ -28,8 +28,9 @@ def create_group(conn: Connection, account_id: str, region: str, name: str, now:
             return int(row["id"])
         raise AwsError("ResourceAlreadyExistsException", "The specified log group already exists")
     return int(conn.execute(
-        "INSERT INTO logs_groups (account_id, region, name, created_at, tags) VALUES (?,?,?,?,?) RETURNING id",
-        (account_id, region, name, now, json.dumps(tags or {}))).fetchone()[0])
+        "INSERT INTO logs_groups (account_id, region, name, created_at, tags, deletion_protection)"
+        " VALUES (?,?,?,?,?,?) RETURNING id",
+        (account_id, region, name, now, json.dumps(tags or {}), int(deletion_protection))).fetchone()[0])
 
 
 def get_group(conn: Connection, account_id: str, region: str, name: str) -> Row:
@@ -42,6 +43,9 @@ def get_group(conn: Connection, account_id: str, region: str, name: str) -> Row:
 
 def delete_group(conn: Connection, account_id: str, region: str, name: str) -> None:
     group = get_group(conn, account_id, region, name)
+    if group["deletion_protection"]:
+        raise AwsError("ValidationException",
+                       "Cannot delete log group with deletion protection enabled. Disable deletion protection first.")
     streams = [r["id"] for r in conn.execute("SELECT id FROM logs_streams WHERE group_id=?", (group["id"],))]
     conn.executemany("DELETE FROM logs_events WHERE stream_id=?", [(s,) for s in streams])
     conn.execute("DELETE FROM logs_streams WHERE group_id=?", (group["id"],))
@@ -99,11 +103,15 @@ def append(conn: Connection, account_id: str, region: str, group: str, stream: s
     put_events(conn, stream_id, events, now)
 
 
-def describe_group(row: Row, region: str, account_id: str) -> dict[str, Any]:
+def describe_group(row: Row, region: str, account_id: str, searched: bool = False) -> dict[str, Any]:
+    """A group as DescribeLogGroups shows it; `searched` (logGroupNamePattern): without storedBytes and
+    deletionProtectionEnabled, as AWS's pattern search answers."""
     arn = group_arn(region, account_id, row["name"])
     out: dict[str, Any] = {"logGroupName": row["name"], "creationTime": int(row["created_at"] * 1000),
                            "metricFilterCount": _metric_filter_count(row), "arn": f"{arn}:*", "logGroupArn": arn,
-                           "storedBytes": 0, "logGroupClass": "STANDARD"}
+                           "logGroupClass": "STANDARD"}
+    if not searched:
+        out.update(storedBytes=0, deletionProtectionEnabled=bool(row["deletion_protection"]))
     if row["retention_days"] is not None:
         out["retentionInDays"] = row["retention_days"]
     return out
