@@ -294,23 +294,30 @@ class SqliteDatabase:
         conn = self._conn
         outcomes: list[tuple[bool, Any]] = []
         views: list[SqliteConnection] = []
+        alone = len(group) == 1  # a request alone needs no savepoint: its transaction is its own
         try:
             conn.execute("BEGIN IMMEDIATE")
             for fn, _future, _loop in group:
-                conn.execute("SAVEPOINT request")
+                if not alone:
+                    conn.execute("SAVEPOINT request")
                 view = SqliteConnection(conn)
                 try:
                     outcomes.append((True, fn(view)))
-                    conn.execute("RELEASE request")
+                    if not alone:
+                        conn.execute("RELEASE request")
                     views.append(view)
                 except BaseException as exc:  # the request's own error: roll back only its work
                     if not conn.in_transaction:  # SQLite rolled everything back (disk full, I/O error)
                         raise TransactionLost(exc) from exc
-                    conn.execute("ROLLBACK TO request")
-                    conn.execute("RELEASE request")
+                    if alone:
+                        conn.execute("ROLLBACK")
+                    else:
+                        conn.execute("ROLLBACK TO request")
+                        conn.execute("RELEASE request")
                     view.settle(False)
                     outcomes.append((False, unavailable(exc)))
-            conn.execute("COMMIT")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
         except BaseException as exc:  # the transaction itself failed: nobody was committed
             if isinstance(exc, TransactionLost):
                 exc = exc.cause
