@@ -83,7 +83,11 @@ def _validator(shape: Shape) -> Check:
     cached = _validators.get(id(shape))
     if cached is not None and cached[0] is shape:
         return cached[1]
+    # A recursive shape meets itself while it compiles: it gets a forwarder to the finished check.
+    finished: list[Check] = []
+    _validators[id(shape)] = (shape, lambda value, path, member, out: finished[0](value, path, member, out))
     check = _compile(shape)
+    finished.append(check)
     _validators[id(shape)] = (shape, check)  # the shape is kept, so its id stays its own
     return check
 
@@ -111,7 +115,18 @@ def _compile(shape: Shape) -> Check:
 
 def _compile_structure(shape: Shape) -> Check:
     required = tuple(shape.required_members)
-    members = [(name, _lower_first(name), member_shape) for name, member_shape in shape.members.items()]
+    compiled = [(name, _lower_first(name), _validator(member_shape)) for name, member_shape in shape.members.items()]
+    # Only members with something to check are visited; the others cost nothing per request.
+    ordered = [entry for entry in compiled if entry[2] is not _nothing]
+    by_name = {name: (lowered, member_check) for name, lowered, member_check in ordered}
+    if not required and not ordered:
+        return _nothing
+
+    def check_in_model_order(value: dict[str, Any], path: str, out: list[Violation]) -> None:
+        for name, lowered, member_check in ordered:
+            item = value.get(name)
+            if item is not None:
+                member_check(item, f"{path}.{lowered}" if path else lowered, name, out)
 
     def check(value: Any, path: str, member: str, out: list[Violation]) -> None:
         if not isinstance(value, dict):
@@ -119,10 +134,18 @@ def _compile_structure(shape: Shape) -> Check:
         for name in required:
             if value.get(name) is None:
                 out.append(Violation(_join(path, name), name, None, "Member must not be null"))
-        for name, lowered, member_shape in members:
-            item = value.get(name)
-            if item is not None:
-                _validator(member_shape)(item, f"{path}.{lowered}" if path else lowered, name, out)
+        if not by_name:
+            return
+        found = len(out)
+        # The request's own members (usually few), in its order; should any fail, they are checked
+        # again in the model's order, which is the order AWS reports violations in.
+        for name, item in value.items():
+            entry = by_name.get(name)
+            if entry is not None and item is not None:
+                entry[1](item, f"{path}.{entry[0]}" if path else entry[0], name, out)
+        if len(out) > found:
+            del out[found:]
+            check_in_model_order(value, path, out)
 
     return check
 
@@ -130,12 +153,15 @@ def _compile_structure(shape: Shape) -> Check:
 def _compile_list(shape: Shape) -> Check:
     size = _compile_size(shape.metadata, "length", list, len)
     item_shape = shape.member
+    if size is _nothing and _validator(item_shape) is _nothing:
+        return _nothing
+
+    item_check = _validator(item_shape)
 
     def check(value: Any, path: str, member: str, out: list[Violation]) -> None:
         if not isinstance(value, list):
             return
         size(value, path, member, out)
-        item_check = _validator(item_shape)
         if item_check is not _nothing:
             for i, item in enumerate(value, 1):
                 item_check(item, f"{path}.{i}.member", member, out)
@@ -145,13 +171,14 @@ def _compile_list(shape: Shape) -> Check:
 
 def _compile_map(shape: Shape) -> Check:
     size = _compile_size(shape.metadata, "length", dict, len)
-    key_shape, value_shape = shape.key, shape.value
+    key_check, value_check = _validator(shape.key), _validator(shape.value)
+    if size is _nothing and key_check is _nothing and value_check is _nothing:
+        return _nothing
 
     def check(value: Any, path: str, member: str, out: list[Violation]) -> None:
         if not isinstance(value, dict):
             return
         size(value, path, member, out)
-        key_check, value_check = _validator(key_shape), _validator(value_shape)
         for key, item in value.items():
             key_check(key, f"{path}.{key}.key", member, out)
             value_check(item, f"{path}.{key}.member", member, out)
