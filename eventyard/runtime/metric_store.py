@@ -209,6 +209,23 @@ def read_points(conn: Connection, series_ids: Sequence[int], start: float, end: 
     return out
 
 
+def slot_totals(conn: Connection, series_id: int, start: int, end: float, period: int,
+                unit: str | None = None) -> list[tuple[float, str, Aggregate]]:
+    """(slot start, unit, aggregate without sketch) per `period`-long slot from `start`, summed by the
+    database: statistics that need no percentiles never bring single points into Python. Period
+    starts are whole seconds, so the slot arithmetic is exact integer arithmetic on every engine."""
+    sql = ("SELECT (CAST(period_start AS BIGINT) - ?) / ? AS slot, unit, SUM(sample_count), SUM(total),"
+           " MIN(minimum), MAX(maximum) FROM metric_points WHERE series_id = ? AND period_start >= ?"
+           " AND period_start < ?")
+    args: list[object] = [start, period, series_id, start, end]
+    if unit is not None:
+        sql += " AND unit = ?"
+        args.append(unit)
+    sql += " GROUP BY slot, unit ORDER BY slot"
+    return [(float(start + int(row[0]) * period), row[1], Aggregate(row[2], row[3], row[4], row[5], None))
+            for row in conn.execute(sql, args).fetchall()]
+
+
 def expire(conn: Connection, now: float, max_age: float) -> int:
     """Forget points older than the longest retention (AWS keeps hourly data for 455 days)."""
     return conn.execute("DELETE FROM metric_points WHERE period_start < ?", (now - max_age,)).rowcount

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eventyard.runtime.metric_store import Aggregate, SeriesKey, StoredPoint, canonical_dimensions, find_series, read_points
+from eventyard.runtime.metric_store import (
+    Aggregate,
+    SeriesKey,
+    StoredPoint,
+    canonical_dimensions,
+    find_series,
+    read_points,
+    slot_totals,
+)
 from eventyard.storage import Connection
 
 FIFTEEN_DAYS = 15 * 86_400
@@ -56,6 +64,9 @@ def read_slots(conn: Connection, account_id: str, region: str, spec: MetricSpec,
     series_id = find_series(conn, spec.key(account_id, region))
     if series_id is None:
         return {}
+    if not with_sketches and float(start).is_integer():
+        return {(slot, slot_unit): aggregate
+                for slot, slot_unit, aggregate in slot_totals(conn, series_id, int(start), end, period, unit)}
     return merge_into_slots(read_points(conn, [series_id], start, end, with_sketches), start, period, unit)
 
 
