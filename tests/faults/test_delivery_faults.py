@@ -168,3 +168,42 @@ def test_kinesis_stores_duplicated_entries_twice_and_answers_for_the_originals(
     sequence = [r["SequenceNumber"] for r in records]
     assert sequence == sorted(sequence, key=int) and len(set(sequence)) == 9  # the shard's order holds
     assert [r["SequenceNumber"] for r in answer["Records"]] == sequence[0:8:2]
+
+
+# Reports each invocation's records, in order, to a FIFO queue (one message per invocation).
+RECORDER = """
+import base64, json, os, boto3
+def handler(event, context):
+    data = [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
+    boto3.client("sqs").send_message(QueueUrl=os.environ["SEEN"], MessageGroupId="g",
+                                     MessageDeduplicationId=context.aws_request_id, MessageBody=json.dumps(data))
+"""
+
+
+def test_held_back_kinesis_batches_keep_the_shards_order(fresh_server: ServerProcess, unique: str) -> None:
+    kinesis, lam, sqs = fresh_server.client("kinesis"), fresh_server.client("lambda"), fresh_server.client("sqs")
+    stream = f"ordered-{unique}"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.2})
+    for n in range(8):
+        kinesis.put_record(StreamName=stream, Data=str(n).encode(), PartitionKey="k")
+    seen_url, _ = make_queue(sqs, f"seen-{unique}.fifo", FifoQueue="true")
+    lam.create_function(FunctionName=f"rec-{unique}", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": make_zip({"app.py": RECORDER})}, Environment={"Variables": {"SEEN": seen_url}})
+    stream_arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+    set_faults(fresh_server, [{"service": "lambda", "resource": stream_arn, "fault": "delay", "ms": 30_000,
+                               "probability": 0.5}])
+    mapping = lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=f"rec-{unique}",
+                                              StartingPosition="TRIM_HORIZON", BatchSize=2)
+    seen: list[str] = []
+    deadline = time.monotonic() + 120  # each held-back batch needs a move of the clock
+    try:
+        while len(seen) < 8 and time.monotonic() < deadline:
+            fresh_server.advance_clock(31)
+            for message in receive(sqs, seen_url, count=1, timeout=2.0):
+                seen += json.loads(message["Body"])
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    assert seen == [str(n) for n in range(8)]
+    [(matched, held)] = fault_counts(fresh_server)
+    assert matched >= 4 and held > 0
