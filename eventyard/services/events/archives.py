@@ -94,12 +94,16 @@ def start_replay(conn: Connection, account: str, region: str, params: dict[str, 
     if start >= end:
         raise AwsError("ValidationException",
                        "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime.")
-    if end > now:
-        raise AwsError("ValidationException",
-                       "Parameter EventEndTime is not valid. Reason: EventEndTime cannot be in the future.")
+    # An end in the future is accepted (recorded against AWS): the replay covers what is archived.
     _, _, _, resource = parse_arn(params["EventSourceArn"])
-    archive = get(conn, account, region, resource.split("/", 1)[-1])
+    archive_name = resource.split("/", 1)[-1]
+    archive = store.get(conn, ARCHIVE, account, region, archive_name)
+    if archive is None:
+        raise AwsError("ValidationException",
+                       f"Parameter EventSourceArn is not valid. Reason: Archive {archive_name} does not exist.")
     destination = params["Destination"]
+    _, bus_region, bus_account, bus_resource = parse_arn(destination["Arn"])
+    buses.get(conn, bus_account, bus_region, bus_resource.split("/", 1)[-1], now)  # "Event bus X does not exist."
     if destination["Arn"] != archive["EventSourceArn"]:
         raise AwsError("ValidationException",
                        "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted.")

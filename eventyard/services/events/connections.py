@@ -1,6 +1,10 @@
 """Connections (how to authorize: API key, basic, OAuth client credentials) and API destinations
 (an HTTP endpoint, method and rate limit). Secrets stay in the stored document and are never
-returned, as AWS keeps them in Secrets Manager."""
+returned, as AWS keeps them in Secrets Manager.
+
+An OAuth connection is AUTHORIZING until a token is obtained from its authorization endpoint (the
+first delivery through it), then AUTHORIZED; an API destination is ACTIVE while its connection is
+AUTHORIZED and INACTIVE otherwise (recorded against AWS)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from eventyard.storage import Connection
 
 CONNECTION = "connection"
 DESTINATION = "api-destination"
+OAUTH = "OAUTH_CLIENT_CREDENTIALS"
 
 
 def _public_auth(auth_type: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +52,8 @@ def create_connection(conn: Connection, account: str, region: str, params: dict[
     _check_auth(params["AuthorizationType"], params["AuthParameters"])
     doc = {
         "Name": name, "ConnectionArn": arn_of("connection", account, region, f"{name}/{new_uuid()}"),
-        "AuthorizationType": params["AuthorizationType"], "ConnectionState": "AUTHORIZED",
+        "AuthorizationType": params["AuthorizationType"],
+        "ConnectionState": "AUTHORIZING" if params["AuthorizationType"] == OAUTH else "AUTHORIZED",
         "SecretArn": f"arn:aws:secretsmanager:{region}:{account}:secret:events!connection/{name}/{new_uuid()}",
         "CreationTime": now, "LastModifiedTime": now, "LastAuthorizedTime": now,
         "_auth": params["AuthParameters"],
@@ -80,6 +86,8 @@ def update_connection(conn: Connection, account: str, region: str, params: dict[
         merged = dict(doc["_auth"])
         merged.update(params["AuthParameters"])
         doc["_auth"] = merged
+    if doc["AuthorizationType"] == OAUTH and (params.get("AuthParameters") or params.get("AuthorizationType")):
+        doc["ConnectionState"] = "AUTHORIZING"  # new credentials: authorized again on the next token
     if "Description" in params:
         doc["Description"] = params["Description"]
     doc["LastModifiedTime"] = now
@@ -87,13 +95,30 @@ def update_connection(conn: Connection, account: str, region: str, params: dict[
     return doc
 
 
+def mark_authorized(conn: Connection, account: str, region: str, name: str, now: float) -> None:
+    doc = store.get(conn, CONNECTION, account, region, name)
+    if doc is not None and doc["ConnectionState"] != "AUTHORIZED":
+        doc.update(ConnectionState="AUTHORIZED", LastAuthorizedTime=now)
+        store.put(conn, CONNECTION, account, region, name, doc)
+
+
+def connection_name(connection_arn: str) -> str:
+    return connection_arn.split(":connection/", 1)[-1].split("/")[0]
+
+
+def with_state(conn: Connection, account: str, region: str, destination: dict[str, Any]) -> dict[str, Any]:
+    """The destination with its state: ACTIVE while its connection is AUTHORIZED."""
+    connection = store.get(conn, CONNECTION, account, region, connection_name(destination["ConnectionArn"]))
+    active = connection is not None and connection["ConnectionState"] == "AUTHORIZED"
+    return {**destination, "ApiDestinationState": "ACTIVE" if active else "INACTIVE"}
+
+
 def create_destination(conn: Connection, account: str, region: str, params: dict[str, Any],
                        now: float) -> dict[str, Any]:
     name = params["Name"]
     if store.get(conn, DESTINATION, account, region, name) is not None:
         raise AwsError("ResourceAlreadyExistsException", f"An api-destination '{name}' already exists.")
-    connection_name = params["ConnectionArn"].split(":connection/", 1)[-1].split("/")[0]
-    get_connection(conn, account, region, connection_name)
+    get_connection(conn, account, region, connection_name(params["ConnectionArn"]))
     doc = {
         "Name": name, "ApiDestinationArn": arn_of("api-destination", account, region, f"{name}/{new_uuid()}"),
         "ApiDestinationState": "ACTIVE", "ConnectionArn": params["ConnectionArn"],
@@ -104,7 +129,7 @@ def create_destination(conn: Connection, account: str, region: str, params: dict
     if params.get("Description"):
         doc["Description"] = params["Description"]
     store.put(conn, DESTINATION, account, region, name, doc)
-    return doc
+    return with_state(conn, account, region, doc)
 
 
 def get_destination(conn: Connection, account: str, region: str, name: str) -> dict[str, Any]:
@@ -123,4 +148,4 @@ def update_destination(conn: Connection, account: str, region: str, params: dict
             doc[key] = params[key]
     doc["LastModifiedTime"] = now
     store.put(conn, DESTINATION, account, region, doc["Name"], doc)
-    return doc
+    return with_state(conn, account, region, doc)

@@ -21,7 +21,7 @@ from eventyard.services.events import connections, faults, http_targets, store
 from eventyard.services.events import metrics as events_metrics
 from eventyard.services.events.arns import parse_arn
 from eventyard.services.events.ingest import DELIVERY_TIMER
-from eventyard.services.events.transform import MISSING, json_path, render_input
+from eventyard.services.events.transform import MISSING, iso_seconds, json_path, render_input
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -147,6 +147,8 @@ class Deliverer:
         arn = target["Arn"]
         service, region, account, resource = parse_arn(arn)
         body = render_input(target, event, payload.get("rule", ""), payload.get("rule_arn", ""), payload["ingested"])
+        if body is None:
+            return  # a JSON template that rendered to something not JSON: AWS skips the target silently
         headers = self._trace(payload)
         call = self.platform.call
         if service == "sqs":
@@ -181,8 +183,34 @@ class Deliverer:
                 "StreamName": resource.split("/", 1)[-1], "Data": body.encode(),
                 "PartitionKey": str(key) if key is not MISSING else event["id"],
             }, region=region, account_id=account, headers=headers)
+        elif service == "logs" and resource.startswith("log-group:"):
+            await self._log_group(account, region, resource, event, body, headers)
         else:
             raise Failure("UNSUPPORTED_OPERATION", f"Target type {service} is not supported by Eventyard.", False)
+
+    async def _log_group(self, account: str, region: str, resource: str, event: dict[str, Any], body: str,
+                         headers: dict[str, str]) -> None:
+        """A CloudWatch Logs target: the event becomes one log event in a stream named by the event's id,
+        stamped with the event's time. A `{"timestamp", "message"}` input (the shape AWS's log-group
+        targets take from an input transformer) sets both itself."""
+        group = resource.split(":", 1)[1].removesuffix(":*")
+        message, stamp = body, int(iso_seconds(event["time"]) * 1000)
+        try:
+            shaped = json.loads(body)
+        except ValueError:
+            shaped = None
+        if isinstance(shaped, dict) and "message" in shaped and set(shaped) <= {"message", "timestamp"}:
+            message = shaped["message"] if isinstance(shaped["message"], str) else json.dumps(shaped["message"])
+            stamp = int(shaped.get("timestamp") or stamp)
+        stream = {"logGroupName": group, "logStreamName": event["id"]}
+        try:
+            await self.platform.call("logs", "CreateLogStream", stream, region=region, account_id=account,
+                                     headers=headers)
+        except AwsError as error:
+            if error.code != "ResourceAlreadyExistsException":
+                raise
+        await self.platform.call("logs", "PutLogEvents", {**stream, "logEvents": [
+            {"timestamp": stamp, "message": message}]}, region=region, account_id=account, headers=headers)
 
     async def _api_destination(self, payload: dict[str, Any], account: str, region: str, resource: str,
                                body: str) -> None:
@@ -199,6 +227,9 @@ class Deliverer:
             raise RetryLater(wait)  # over the rate limit: held back, not a failed attempt
         outcome = await http_targets.invoke(destination, connection, payload["target"], body, self.oauth, now)
         if outcome.ok:
+            if connection["ConnectionState"] != "AUTHORIZED":  # an OAuth token was obtained
+                await self.platform.db.write(lambda conn: connections.mark_authorized(
+                    conn, account, region, connection["Name"], now))
             return
         if outcome.status is None:
             raise Failure("CONNECTION_FAILURE", f"Unable to invoke ApiDestination endpoint: {outcome.reason}", True)
@@ -208,8 +239,8 @@ class Deliverer:
 
 def destination_and_connection(conn: Any, account: str, region: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     destination = connections.get_destination(conn, account, region, name)
-    connection_name = destination["ConnectionArn"].split(":connection/", 1)[-1].split("/")[0]
-    connection = store.get(conn, connections.CONNECTION, account, region, connection_name)
+    name_of_connection = connections.connection_name(destination["ConnectionArn"])
+    connection = store.get(conn, connections.CONNECTION, account, region, name_of_connection)
     if connection is None:
-        raise AwsError("ResourceNotFoundException", f"Connection {connection_name} does not exist.")
+        raise AwsError("ResourceNotFoundException", f"Connection {name_of_connection} does not exist.")
     return destination, connection

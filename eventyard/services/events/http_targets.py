@@ -87,7 +87,7 @@ class OAuthTokens:
         url = _with_query(oauth["AuthorizationEndpoint"],
                           {p["Key"]: p["Value"] for p in http.get("QueryStringParameters", [])})
         status, _, body = await asyncio.to_thread(
-            _request, oauth.get("HttpMethod", "POST"), url, urllib.parse.urlencode(form).encode(), headers)
+            _request, str(oauth.get("HttpMethod", "POST")).upper(), url, urllib.parse.urlencode(form).encode(), headers)
         if status is None or not 200 <= status < 300:
             return None
         try:

@@ -201,8 +201,9 @@ class MoreOperations:
         return {k: doc[k] for k in ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")}
 
     async def describe_api_destination(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self.platform.db.read(
-            lambda conn: connections.get_destination(conn, ctx.account_id, ctx.region, params["Name"]))
+        result: dict[str, Any] = await self.platform.db.read(lambda conn: connections.with_state(
+            conn, ctx.account_id, ctx.region, connections.get_destination(conn, ctx.account_id, ctx.region,
+                                                                          params["Name"])))
         return result
 
     async def update_api_destination(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -220,7 +221,12 @@ class MoreOperations:
 
     async def list_api_destinations(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         connection = params.get("ConnectionArn")
-        found = await self.platform.db.read(lambda conn: store.listing(
-            conn, connections.DESTINATION, ctx.account_id, ctx.region, params.get("NextToken"), params.get("Limit"),
-            params.get("NamePrefix", ""), keep=lambda d: not connection or d["ConnectionArn"] == connection))
-        return paging.answer(found, "ApiDestinations")
+        def run(conn: Any) -> paging.Page[dict[str, Any]]:
+            found = store.listing(
+                conn, connections.DESTINATION, ctx.account_id, ctx.region, params.get("NextToken"),
+                params.get("Limit"), params.get("NamePrefix", ""),
+                keep=lambda d: not connection or d["ConnectionArn"] == connection)
+            return paging.Page([connections.with_state(conn, ctx.account_id, ctx.region, d) for d in found.items],
+                               found.next_token)
+
+        return paging.answer(await self.platform.db.read(run), "ApiDestinations")

@@ -260,11 +260,15 @@ class EventsProvider(MoreOperations, Provider):
             self.platform.timers.wake()
 
     async def _cross_bus(self, account: str, region: str, bus: str, event: dict[str, Any], trace: str | None) -> None:
-        """An event-bus target: the event enters the other bus (same or another account) as it is."""
+        """An event-bus target: the event enters the other bus (same or another account) as it is; in
+        another region it gets a new id (recorded against AWS; the region field stays the source's)."""
         exists = await self.platform.db.read(lambda conn: buses.exists(conn, account, region, bus))
         if not exists:
             raise Failure("RESOURCE_NOT_FOUND", f"Event bus {bus} does not exist.", False)
-        await self._accept([Accepted((account, region, bus), dict(event), trace)], self.now())
+        forwarded = dict(event)
+        if region != event.get("region"):
+            forwarded["id"] = new_uuid()
+        await self._accept([Accepted((account, region, bus), forwarded, trace)], self.now())
 
     async def _fire_schedule(self, timer: Timer) -> None:
         """A scheduled rule's tick: deliver a Scheduled Event to its targets and book the next tick.

@@ -4,13 +4,14 @@ the rule's document, so a rule and its targets change in one write."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
 from eventyard.patterns import InvalidPattern, compile_event_pattern
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
-from eventyard.services.events import buses, schedule_expressions, store
+from eventyard.services.events import buses, schedule_expressions, store, transform
 from eventyard.services.events.arns import DEFAULT_BUS, bus_name, rule_arn, rule_key
 from eventyard.storage import Connection
 
@@ -107,10 +108,14 @@ def list_rules(conn: Connection, account: str, region: str, bus: str, prefix: st
     return store.list_docs(conn, KIND, account, region, rule_key(bus, prefix))
 
 
+_TARGET_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$")
+
+
 def validate_target(target: dict[str, Any]) -> None:
     given = [k for k in ("Input", "InputPath", "InputTransformer") if k in target]
     if len(given) > 1:
-        raise AwsError("ValidationException", "Only one of Input, InputPath, or InputTransformer must be provided.")
+        raise AwsError("ValidationException", "Only one of Input, InputPath, or InputTransformer must be provided "
+                       f"for target {target['Id']}.")
     if "Input" in target:
         try:
             json.loads(target["Input"])
@@ -128,7 +133,14 @@ def validate_target(target: dict[str, Any]) -> None:
             if not str(path).startswith("$"):
                 raise AwsError("ValidationException",
                                f"Target {target['Id']}: InputPath for key {key} is an invalid JSONPath.")
+        for name in transform.template_placeholders(transformer.get("InputTemplate") or ""):
+            if name not in paths and name not in transform.PREDEFINED:
+                raise AwsError("ValidationException",
+                               f"InputTemplate for target {target['Id']} contains invalid placeholder {name}.")
     arn = target["Arn"]
+    if not _TARGET_ARN.match(arn):
+        raise AwsError("ValidationException",
+                       f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format.")
     if ":sqs:" in arn and arn.endswith(".fifo") and not (target.get("SqsParameters") or {}).get("MessageGroupId"):
         raise AwsError("ValidationException", f"Parameter(s) SqsParameters must be specified for target: {target['Id']}.")
     retry = target.get("RetryPolicy") or {}

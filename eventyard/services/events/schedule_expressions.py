@@ -54,12 +54,14 @@ Expression = Rate | Cron | At
 
 
 def parse(text: str, allow_at: bool = False) -> Expression:
-    match = re.fullmatch(r"\s*(rate|cron|at)\((.*)\)\s*", text or "")
+    # No space around the expression, nor inside rate()'s parentheses (recorded against AWS).
+    match = re.fullmatch(r"(rate|cron|at)\((.*)\)", text or "")
     if match is None:
         raise InvalidExpression(text)
-    kind, body = match.group(1), match.group(2).strip()
+    kind, body = match.group(1), match.group(2)
     if kind == "rate":
         return _parse_rate(body)
+    body = body.strip()
     if kind == "cron":
         return _parse_cron(body)
     if not allow_at:
@@ -71,7 +73,7 @@ def parse(text: str, allow_at: bool = False) -> Expression:
 
 
 def _parse_rate(body: str) -> Rate:
-    match = re.fullmatch(r"(\d+)\s+(\w+)", body)
+    match = re.fullmatch(r"(\d+) (\w+)", body)
     if match is None or match.group(2) not in UNITS:
         raise InvalidExpression(body)
     value, unit = int(match.group(1)), match.group(2)
