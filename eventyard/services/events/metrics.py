@@ -27,15 +27,16 @@ def matched(recorder: MetricsRecorder, items: Iterable[Any]) -> None:
     """Events routed to rules: each (event, rule) match counts once."""
     if not recorder.enabled:
         return
+    now = recorder.clock.now()  # one reading for the whole batch: five counts per matched rule
     for item in items:
         account, region, _ = item.bus
         if item.rule_keys:
-            recorder.count(EVENTS, "MatchedEvents", (), account_id=account, region=region)
+            recorder.count(EVENTS, "MatchedEvents", (), account_id=account, region=region, timestamp=now)
         for key in item.rule_keys:
             bus, _, rule = key.partition("|")
             for dims in _rule_scopes(bus, rule):
-                recorder.count(EVENTS, "MatchedEvents", dims, account_id=account, region=region)
-                recorder.count(EVENTS, "TriggeredRules", dims, account_id=account, region=region)
+                recorder.count(EVENTS, "MatchedEvents", dims, account_id=account, region=region, timestamp=now)
+                recorder.count(EVENTS, "TriggeredRules", dims, account_id=account, region=region, timestamp=now)
 
 
 def _source(payload: dict[str, Any]) -> tuple[str, str, str, tuple[tuple[tuple[str, str], ...], ...]]:
@@ -58,8 +59,9 @@ def _count(recorder: MetricsRecorder, payload: dict[str, Any], events_name: str 
     name = events_name if namespace == EVENTS else scheduler_name
     if name is None or not account:
         return
+    now = recorder.clock.now()
     for dims in scopes:
-        recorder.count(namespace, name, dims, account_id=account, region=region)
+        recorder.count(namespace, name, dims, account_id=account, region=region, timestamp=now)
 
 
 def attempted(recorder: MetricsRecorder, payload: dict[str, Any], succeeded: bool) -> None:
