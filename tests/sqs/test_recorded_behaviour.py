@@ -173,3 +173,18 @@ def test_add_permission_writes_the_2008_policy_language(sqs: Any, unique: str) -
     assert policy["Version"] == "2008-10-17"
     assert _error(sqs.remove_permission, QueueUrl=url, Label="l2")["Message"] == (
         "Value l2 for parameter Label is invalid. Reason: can't find label.")
+
+
+def test_tag_queue_needs_a_tag(sqs: Any, unique: str) -> None:
+    url = sqs.create_queue(QueueName=f"tags-{unique}")["QueueUrl"]
+    error = _error(sqs.tag_queue, QueueUrl=url, Tags={})
+    assert (error["Code"], error["Message"]) == ("MissingParameter", "The request must contain the parameter Tags.")
+
+
+def test_a_prefix_wildcard_selects_every_attribute_name_starting_with_it(sqs: Any, unique: str) -> None:
+    url = sqs.create_queue(QueueName=f"wild-{unique}")["QueueUrl"]
+    text = {"DataType": "String", "StringValue": "v"}
+    sqs.send_message(QueueUrl=url, MessageBody="m", MessageAttributes={
+        "Custom1": text, "Custom.Two": text, "Other": text})
+    message = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["Custom.*"])["Messages"][0]
+    assert set(message["MessageAttributes"]) == {"Custom1", "Custom.Two"}

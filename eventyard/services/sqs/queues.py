@@ -228,6 +228,8 @@ def _check_tags(tags: dict[str, str]) -> None:
 
 
 def tag(conn: Connection, queue: Queue, tags: dict[str, str]) -> None:
+    if not tags:  # an empty Tags map is no tag at all: AWS asks for the parameter
+        raise AwsError("MissingParameter", "The request must contain the parameter Tags.")
     merged = {**queue.tags, **tags}
     _check_tags(merged)
     conn.execute("UPDATE sqs_queues SET tags = ? WHERE id = ?", (json.dumps(merged), queue.id))
