@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.partitions import arn
 
 DEFAULT_BUS = "default"
 
 
 def bus_arn(account: str, region: str, name: str) -> str:
-    return f"arn:aws:events:{region}:{account}:event-bus/{name}"
+    return arn("events", region, account, f"event-bus/{name}")
 
 
 def rule_arn(account: str, region: str, bus: str, name: str) -> str:
     # AWS: rules on the default bus have no bus segment in their ARN.
     middle = name if bus == DEFAULT_BUS else f"{bus}/{name}"
-    return f"arn:aws:events:{region}:{account}:rule/{middle}"
+    return arn("events", region, account, f"rule/{middle}")
 
 
 def arn_of(kind: str, account: str, region: str, name: str) -> str:
-    return f"arn:aws:events:{region}:{account}:{kind}/{name}"
+    return arn("events", region, account, f"{kind}/{name}")
 
 
 def rule_key(bus: str, name: str) -> str:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.partitions import root_principal
 from eventyard.services.events import store
 from eventyard.services.events.arns import DEFAULT_BUS, bus_arn
 from eventyard.storage import Connection
@@ -95,7 +96,7 @@ def put_permission(conn: Connection, account: str, region: str, params: dict[str
         policy = json.loads(bus["Policy"]) if bus.get("Policy") else {"Version": "2012-10-17", "Statement": []}
         statement: dict[str, Any] = {
             "Sid": sid, "Effect": "Allow",
-            "Principal": "*" if principal == "*" else {"AWS": f"arn:aws:iam::{principal}:root"},
+            "Principal": "*" if principal == "*" else {"AWS": root_principal(region, principal)},
             "Action": action, "Resource": bus["Arn"],
         }
         condition = params.get("Condition")

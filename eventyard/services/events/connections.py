@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime import partitions
 from eventyard.runtime.ids import new_uuid
 from eventyard.services.events import store
 from eventyard.services.events.arns import arn_of
@@ -54,7 +55,7 @@ def create_connection(conn: Connection, account: str, region: str, params: dict[
         "Name": name, "ConnectionArn": arn_of("connection", account, region, f"{name}/{new_uuid()}"),
         "AuthorizationType": params["AuthorizationType"],
         "ConnectionState": "AUTHORIZING" if params["AuthorizationType"] == OAUTH else "AUTHORIZED",
-        "SecretArn": f"arn:aws:secretsmanager:{region}:{account}:secret:events!connection/{name}/{new_uuid()}",
+        "SecretArn": partitions.arn("secretsmanager", region, account, f"secret:events!connection/{name}/{new_uuid()}"),
         "CreationTime": now, "LastModifiedTime": now, "LastAuthorizedTime": now,
         "_auth": params["AuthParameters"],
     }

@@ -20,6 +20,7 @@ from eventyard.protocol.validation import INVALID_UNICODE, Violation
 from eventyard.runtime import timers, tracing
 from eventyard.runtime.ids import new_uuid
 from eventyard.services.events import store
+from eventyard.services.events.arns import bus_arn
 from eventyard.services.events.index import BusKey, RoutingIndex
 from eventyard.services.events.transform import iso_time
 from eventyard.storage import Connection
@@ -181,7 +182,7 @@ def commit(conn: Connection, items: list[Accepted], now: float) -> int:
                 queued += 1
         if incoming is not None:
             tracing.record(conn, tracing.Hop(
-                incoming, tracing.new_segment(), now, "events", "PutEvents", f"arn:aws:events:{region}:{account}:event-bus/{bus}",
+                incoming, tracing.new_segment(), now, "events", "PutEvents", bus_arn(account, region, bus),
                 account, region, ref=item.event["id"], outcome=f"{len(delivered)} target(s)",
                 detail={"targets": [{"rule": r, "target": t} for r, t in delivered]}))
     return queued

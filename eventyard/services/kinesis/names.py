@@ -11,6 +11,7 @@ import re
 from typing import NamedTuple
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime import partitions
 
 MAX_HASH_KEY = 2**128 - 1
 _STREAM_ARN = re.compile(r"^arn:aws[\w-]*:kinesis:([\w-]+):(\d{12}):stream/([a-zA-Z0-9_.-]+)$")
@@ -34,7 +35,7 @@ class SequencePoint(NamedTuple):
 
 
 def stream_arn(region: str, account_id: str, name: str) -> str:
-    return f"arn:aws:kinesis:{region}:{account_id}:stream/{name}"
+    return partitions.arn("kinesis", region, account_id, f"stream/{name}")
 
 
 def consumer_arn(stream: str, name: str, created_at: float) -> str:

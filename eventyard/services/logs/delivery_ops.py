@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime import partitions
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.logs import documents
@@ -39,7 +40,7 @@ class DeliveryOperations(Provider):
         arn = (params.get("deliveryDestinationConfiguration") or {}).get("destinationResourceArn", "")
         kind = params.get("deliveryDestinationType") or _destination_type(arn)
         destination: dict[str, Any] = {
-            "name": name, "arn": f"arn:aws:logs:{ctx.region}:{ctx.account_id}:delivery-destination:{name}",
+            "name": name, "arn": partitions.arn("logs", ctx.region, ctx.account_id, f"delivery-destination:{name}"),
             "deliveryDestinationType": kind, "deliveryDestinationConfiguration": {"destinationResourceArn": arn},
         }
         if params.get("outputFormat"):

@@ -109,7 +109,8 @@ def expire(conn: Connection, now_ms: int) -> int:
 def _group_name(arn: str, ctx: RequestContext) -> str:
     """The log group an ARN names (with or without the trailing `:*`); other resources are not tagged here."""
     parts = arn.split(":", 6)
-    if len(parts) < 7 or parts[:3] != ["arn", "aws", "logs"] or parts[5] != "log-group":
+    if len(parts) < 7 or parts[0] != "arn" or not parts[1].startswith("aws") or parts[2] != "logs" \
+            or parts[5] != "log-group":
         raise AwsError("InvalidParameterException", f"Invalid resource ARN: {arn}")
     if parts[3] != ctx.region or parts[4] != ctx.account_id:
         raise AwsError("ResourceNotFoundException", "The specified log group does not exist.")

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime import partitions
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.logs import documents
@@ -98,7 +99,7 @@ class PolicyOperations(Provider):
             old = documents.get(conn, documents.DESTINATION, ctx.account_id, ctx.region, name) or {}
             destination = {
                 "destinationName": name, "targetArn": params["targetArn"], "roleArn": params["roleArn"],
-                "arn": f"arn:aws:logs:{ctx.region}:{ctx.account_id}:destination:{name}",
+                "arn": partitions.arn("logs", ctx.region, ctx.account_id, f"destination:{name}"),
                 "creationTime": old.get("creationTime", now),
                 **({"accessPolicy": old["accessPolicy"]} if "accessPolicy" in old else {}),
                 "tags": {**old.get("tags", {}), **(params.get("tags") or {})},

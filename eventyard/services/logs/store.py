@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.partitions import arn
 from eventyard.services.logs import ingest
 from eventyard.storage import Connection, Row
 
@@ -16,7 +17,7 @@ def _not_found(what: str) -> AwsError:
 
 
 def group_arn(region: str, account_id: str, name: str) -> str:
-    return f"arn:aws:logs:{region}:{account_id}:log-group:{name}"
+    return arn("logs", region, account_id, f"log-group:{name}")
 
 
 def create_group(conn: Connection, account_id: str, region: str, name: str, now: float,

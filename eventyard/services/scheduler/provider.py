@@ -16,6 +16,7 @@ from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.events import store
+from eventyard.services.events.arns import bus_arn
 from eventyard.services.events.delivery import Deliverer, Failure
 from eventyard.services.scheduler import schedules as sch
 
@@ -47,7 +48,7 @@ class SchedulerProvider(Provider):
     async def _to_bus(self, account: str, region: str, bus: str, entry: dict[str, Any], trace: str | None) -> None:
         """An event-bus target: PutEvents with the target's EventBridgeParameters and Input as Detail."""
         answer = await self.platform.call("events", "PutEvents", {"Entries": [{
-            **entry, "EventBusName": f"arn:aws:events:{region}:{account}:event-bus/{bus}"}]},
+            **entry, "EventBusName": bus_arn(account, region, bus)}]},
             region=region, account_id=account, headers={"x-amzn-trace-id": trace} if trace else None)
         for result in answer.get("Entries", []):
             if "ErrorCode" in result:

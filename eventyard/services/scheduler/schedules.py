@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
+from eventyard.runtime.partitions import arn
 from eventyard.services.events import schedule_expressions as se
 from eventyard.services.events import store
 from eventyard.storage import Connection
@@ -22,11 +23,11 @@ DEFAULT_GROUP = "default"
 
 
 def group_arn(account: str, region: str, name: str) -> str:
-    return f"arn:aws:scheduler:{region}:{account}:schedule-group/{name}"
+    return arn("scheduler", region, account, f"schedule-group/{name}")
 
 
 def schedule_arn(account: str, region: str, group: str, name: str) -> str:
-    return f"arn:aws:scheduler:{region}:{account}:schedule/{group}/{name}"
+    return arn("scheduler", region, account, f"schedule/{group}/{name}")
 
 
 def ensure_default_group(conn: Connection, account: str, region: str, now: float) -> None:

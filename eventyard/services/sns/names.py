@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from eventyard.runtime.ids import new_uuid
+from eventyard.runtime.partitions import arn
 from eventyard.services.sns.errors import invalid_parameter
 
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -24,7 +25,7 @@ class TopicKey:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:sns:{self.region}:{self.account_id}:{self.name}"
+        return arn("sns", self.region, self.account_id, self.name)
 
     @property
     def fifo(self) -> bool:

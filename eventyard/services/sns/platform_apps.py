@@ -18,6 +18,7 @@ from typing import Any
 from cryptography import x509
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime import partitions
 from eventyard.runtime.ids import new_uuid
 from eventyard.services.sns.errors import invalid_parameter
 from eventyard.storage import Connection
@@ -147,7 +148,7 @@ def create_application(conn: Connection, account: str, region: str, name: str, p
         raise invalid_parameter("Platform", f"Platform must be one of {', '.join(PLATFORMS)}")
     _check_names(attributes, APPLICATION_ATTRIBUTES)
     stored = {"Enabled": "true", **attributes, **check_credentials(platform, attributes)}
-    arn = f"arn:aws:sns:{region}:{account}:app/{platform}/{name}"
+    arn = partitions.arn("sns", region, account, f"app/{platform}/{name}")
     existing = conn.execute("SELECT attributes FROM sns_platform_applications WHERE arn = ?", (arn,)).fetchone()
     if existing is not None:
         if json.loads(existing[0]) != stored:
@@ -232,7 +233,7 @@ def create_endpoint(conn: Connection, application: Application, token: str, cust
                                     "different attributes.")
         return existing.arn
     _, _, _, region, account, _ = application.arn.split(":", 5)
-    arn = f"arn:aws:sns:{region}:{account}:endpoint/{application.platform}/{application.name}/{new_uuid()}"
+    arn = partitions.arn("sns", region, account, f"endpoint/{application.platform}/{application.name}/{new_uuid()}")
     conn.execute("INSERT INTO sns_platform_endpoints (arn, application_arn, token, attributes, created_at)"
                  " VALUES (?, ?, ?, ?, ?)", (arn, application.arn, token, json.dumps(wanted), now))
     return arn

@@ -203,7 +203,7 @@ def add_statement(policy: str, topic_arn: str, label: str, accounts: list[str], 
         raise invalid_parameter("Statement already exists")
     if any(action not in _SNS_ACTIONS for action in actions):
         raise invalid_parameter("Policy statement action out of service scope!")
-    principals = [f"arn:aws:iam::{a}:root" for a in accounts]
+    principals = [f"arn:{topic_arn.split(':')[1]}:iam::{a}:root" for a in accounts]  # the topic's partition
     statements.append({
         "Sid": label, "Effect": "Allow",
         "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},

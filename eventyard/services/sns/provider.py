@@ -12,6 +12,7 @@ from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.values import iso8601
 from eventyard.runtime import timers, tracing
 from eventyard.runtime.ids import new_uuid
+from eventyard.runtime.partitions import root_principal
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.sns import batch, outbox, publish, signing
@@ -163,7 +164,7 @@ class SnsProvider(MobileOperations, Provider):
     async def _principal(self, ctx: RequestContext) -> str:
         """Who signed the request (an IAM user's or a session's ARN), else the account's root."""
         credential = await self.platform.credentials.lookup(ctx.access_key) if ctx.access_key else None
-        return credential.principal if credential is not None else f"arn:aws:iam::{ctx.account_id}:root"
+        return credential.principal if credential is not None else root_principal(ctx.region, ctx.account_id)
 
     async def confirm_subscription(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now = self.now()

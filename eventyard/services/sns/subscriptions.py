@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from eventyard.patterns import InvalidPattern, compile_filter_policy
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.partitions import root_principal
 from eventyard.services.sns import policies
 from eventyard.services.sns.errors import InvalidAttribute, invalid_parameter, subscription_not_found
 from eventyard.services.sns.names import (
@@ -256,7 +257,7 @@ def attributes_view(subscription: Subscription, topic: Topic | None) -> dict[str
         "ConfirmationWasAuthenticated": "true" if subscription.confirmed else "false",
         "PendingConfirmation": "false" if subscription.confirmed else "true",
         "RawMessageDelivery": "false",
-        "SubscriptionPrincipal": subscription.principal or f"arn:aws:iam::{subscription.account_id}:root",
+        "SubscriptionPrincipal": subscription.principal or root_principal(subscription.region, subscription.account_id),
     }
     view.update(subscription.attributes)
     if "FilterPolicy" in view:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.partitions import arn
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _FIFO_NAME = re.compile(r"^[A-Za-z0-9_-]{1,75}\.fifo$")
@@ -21,7 +22,7 @@ class QueueKey:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:sqs:{self.region}:{self.account_id}:{self.name}"
+        return arn("sqs", self.region, self.account_id, self.name)
 
     def url(self, base_url: str) -> str:
         """The URL Eventyard hands out: it names the region, as AWS's queue URLs do, in the path

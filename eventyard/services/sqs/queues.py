@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.partitions import root_principal
 from eventyard.services.sqs import attributes as attrs
 from eventyard.services.sqs import bookkeeping
 from eventyard.services.sqs.names import QueueKey, key_from_arn, queue_does_not_exist, validate_queue_name
@@ -254,7 +255,7 @@ def add_permission(conn: Connection, queue: Queue, label: str, accounts: list[st
     if any(s.get("Sid") == label for s in policy["Statement"]):
         raise AwsError("InvalidParameterValue",
                        f"Value {label} for parameter Label is invalid. Reason: Already exists.")
-    principals = [f"arn:aws:iam::{account}:root" for account in accounts]
+    principals = [root_principal(queue.key.region, account) for account in accounts]
     policy["Statement"].append({
         "Sid": label,
         "Effect": "Allow",
