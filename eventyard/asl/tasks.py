@@ -138,7 +138,7 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
         started_at = resumed["started_at"] if resumed else interp.host.now()
         request = TaskRequest(resource, parameters, name, timeout, heartbeat, token, context, frame.lane,
                               state.get("Credentials"), started_at, resumed is not None)
-        if resource.endswith(".waitForTaskToken"):
+        if resource.endswith(".waitForTaskToken") or ".sync" in resource:
             request.on_submitted = events.submitted
         if token is not None and not resumed and frame.hooks is not None:
             progress = dict(frame.progress or {})

@@ -195,7 +195,15 @@ def test_nested_start_execution_sync_returns_the_child_output(sfn: Any, make_mac
     parent = make_machine({"StartAt": "Run", "States": {"Run": {
         "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
         "Parameters": {"StateMachineArn": child, "Input": {"x": 1}}, "OutputPath": "$.Output", "End": True}}})
-    assert json.loads(run_to_end(sfn, parent)["output"]) == {"child": 1}
+    done = run_to_end(sfn, parent)
+    assert json.loads(done["output"]) == {"child": 1}
+    events = sfn.get_execution_history(executionArn=done["executionArn"])["events"]
+    assert [e["type"] for e in events][2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    submitted = json.loads(events[4]["taskSubmittedEventDetails"]["output"])
+    assert set(submitted) == {"ExecutionArn", "StartDate", "SdkHttpMetadata", "SdkResponseMetadata"}
+    result = json.loads(events[5]["taskSucceededEventDetails"]["output"])  # DescribeExecution, SDK-named
+    assert (result["Input"], result["Output"], result["Status"]) == ({"x": 1}, {"child": 1}, "SUCCEEDED")
+    assert result["InputDetails"] == {"Included": True} and isinstance(result["StopDate"], int)
 
 
 def test_test_state_runs_one_state(sfn: Any) -> None:

@@ -9,6 +9,7 @@ import asyncio
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
@@ -179,7 +180,7 @@ async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
         if activity:
             await _enqueue_activity(host, request)
         else:
-            result = await _dispatch(host, resource, parts, params)
+            result = await _dispatch(host, resource, parts, params, request.on_submitted)
             if future is None:
                 return result
             assert request.task_token is not None
@@ -226,7 +227,8 @@ async def _mark_dispatched(host: ServiceHost, token: str) -> None:
             "UPDATE sfn_task_tokens SET dispatched = 1 WHERE token = ?", (token,)))
 
 
-async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: Any) -> Any:
+async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: Any,
+                    submitted: Callable[[Any], None] | None = None) -> Any:
     if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
         out = await _lambda(host, {"FunctionName": resource, "Payload": params})
         return out["Payload"]
@@ -247,7 +249,7 @@ async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: 
         entries = [_stringify(e, "Detail") for e in params.get("Entries", [])]
         return await call(host, "events", "PutEvents", {**params, "Entries": entries}, "EventBridge")
     if service == "states" and action.startswith("startExecution"):
-        return await _start_execution(host, action, params)
+        return await _start_execution(host, action, params, submitted)
     raise StatesError("States.Runtime", f"The resource {resource} is not supported by Eventyard")
 
 
@@ -299,11 +301,23 @@ def _sdk_http_metadata(host: ServiceHost, version: str, length: int, status: int
     return {"AllHttpHeaders": {k: [v] for k, v in headers.items()}, "HttpHeaders": headers, "HttpStatusCode": status}
 
 
-async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any]) -> Any:
+# What a .sync task answers of DescribeExecution (the Java SDK's names), in this order
+SYNC_FIELDS = (("executionArn", "ExecutionArn"), ("input", "Input"), ("inputDetails", "InputDetails"),
+               ("name", "Name"), ("output", "Output"), ("outputDetails", "OutputDetails"),
+               ("startDate", "StartDate"), ("stateMachineArn", "StateMachineArn"), ("status", "Status"),
+               ("stopDate", "StopDate"), ("error", "Error"), ("cause", "Cause"))
+
+
+async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any],
+                           submitted: Callable[[Any], None] | None = None) -> Any:
     params = _stringify(params, "Input")
     started = await call(host, "stepfunctions", "StartExecution", params, "StepFunctions")
     if action == "startExecution":
         return started
+    if submitted is not None:  # AWS: TaskSubmitted carries the StartExecution answer, SDK-shaped
+        submitted(_with_sdk_metadata(host, {"ExecutionArn": started["executionArn"],
+                                            "StartDate": _millis(started["startDate"])},
+                                     "application/x-amz-json-1.0"))
     described: dict[str, Any] = {}
     while True:  # .sync: follow the child execution to its end
         described = await call(host, "stepfunctions", "DescribeExecution",
@@ -313,9 +327,28 @@ async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any
         await asyncio.sleep(0.05)
     if described["status"] != "SUCCEEDED":
         raise StatesError("States.TaskFailed", json.dumps(described))
-    if action.endswith(":2") and "output" in described:
-        described["Output"] = json.loads(described.pop("output"))
-    return described
+    return _sync_result(described, parsed=action.endswith(":2"))
+
+
+def _millis(value: Any) -> Any:
+    return round(float(value) * 1000) if isinstance(value, (int, float)) else value
+
+
+def _sync_result(described: dict[str, Any], parsed: bool) -> dict[str, Any]:
+    """DescribeExecution as a .sync task answers it; .sync:2 parses Input and Output."""
+    out: dict[str, Any] = {}
+    for source, name in SYNC_FIELDS:
+        if source not in described:
+            continue
+        value = described[source]
+        if source in ("inputDetails", "outputDetails"):
+            value = {"Included": value.get("included", True)}
+        elif source in ("startDate", "stopDate"):
+            value = _millis(value)
+        elif source in ("input", "output") and parsed and isinstance(value, str):
+            value = json.loads(value)
+        out[name] = value
+    return out
 
 
 async def _await_token(host: ServiceHost, future: asyncio.Future[Any], token: str, heartbeat: float | None) -> Any:

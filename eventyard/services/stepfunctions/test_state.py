@@ -22,7 +22,7 @@ from eventyard.services.stepfunctions.core import ProviderCore
 from eventyard.services.stepfunctions.host import ServiceHost
 
 WITHOUT_MOCK = {"Pass", "Fail", "Succeed"}  # AWS refuses a mock for these
-TEST_STATE = "TestState"  # the state's name when the definition is a lone state
+TEST_STATE = "StateName"  # AWS: the name a lone state runs under (its messages and context say it)
 
 
 def _invalid(message: str) -> AwsError:
