@@ -83,6 +83,16 @@ def after_key(items: Sequence[T], key_of: Callable[[T], Key]) -> Source[T]:
     return read
 
 
+def in_memory(items: Sequence[T], token: str | None, limit: int, listing: str,
+              token_error: Callable[[str], AwsError]) -> Page[T]:
+    """A page of a short list already in memory (one resource's targets, a filtered few), by position;
+    the token still names its listing, so a foreign or made-up one is refused."""
+    indexed = list(enumerate(items))
+    after = unseal(token, listing, token_error) if token else None
+    found = page(after_key(indexed, lambda pair: (pair[0],)), lambda pair: (pair[0],), limit, after, listing=listing)
+    return Page([item for _, item in found.items], found.next_token, found.last)
+
+
 def keyset_sql(select: str, where: str, order: Sequence[str], after: Key | None,
                descending: bool = False) -> tuple[str, list[Any]]:
     """`SELECT ... WHERE <where> [AND (order...) > (?...)] ORDER BY order... LIMIT ?`: the statement and

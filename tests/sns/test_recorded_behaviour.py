@@ -216,3 +216,16 @@ def test_arn_shape_errors_count_the_elements(sns: Any) -> None:
         "InvalidParameter", "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 5", 400)
     assert _error(sns.unsubscribe, SubscriptionArn="arn:aws:sns:us-east-1:000000000000:random") == (
         "InvalidParameter", "Invalid parameter: SubscriptionId", 400)
+
+
+def test_topics_and_subscriptions_page_by_100_with_sealed_tokens(fresh_server: ServerProcess) -> None:
+    sns = fresh_server.client("sns")
+    arns = sorted(sns.create_topic(Name=f"page-{i:03d}")["TopicArn"] for i in range(101))
+    first = sns.list_topics()
+    assert [t["TopicArn"] for t in first["Topics"]] == arns[:100]
+    rest = sns.list_topics(NextToken=first["NextToken"])
+    assert [t["TopicArn"] for t in rest["Topics"]] == arns[100:] and "NextToken" not in rest
+    with pytest.raises(ClientError) as raised:
+        sns.list_subscriptions(NextToken=first["NextToken"])  # a topics token is no subscriptions token
+    assert raised.value.response["Error"]["Code"] == "InvalidParameter"
+    assert raised.value.response["Error"]["Message"] == "Invalid parameter: NextToken"

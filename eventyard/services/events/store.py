@@ -103,8 +103,4 @@ def listing(conn: Connection, kind: str, account: str, region: str, token: str |
 def in_memory(items: list[Any], token: str | None, limit: int | None, listing_name: str,
               default: int = DEFAULT_LIMIT) -> paging.Page[Any]:
     """A page of a list held in one document (a rule's targets), in its stored order."""
-    indexed = list(enumerate(items))
-    after = paging.unseal(token, listing_name, _token_error) if token else None
-    found = paging.page(paging.after_key(indexed, lambda pair: (pair[0],)), lambda pair: (pair[0],),
-                        limit or default, after, listing=listing_name)
-    return paging.Page([item for _, item in found.items], found.next_token)
+    return paging.in_memory(items, token, limit or default, listing_name, _token_error)

@@ -15,6 +15,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryPolicy, Timer
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.pipes import config, store
 from eventyard.services.pipes.errors import already_exists, in_transition, not_found, tagged_resource_not_found
@@ -139,15 +140,11 @@ class PipesProvider(Provider):
             and params.get("DesiredState") in (None, p["DesiredState"])
             and params.get("CurrentState") in (None, p["CurrentState"])
         ]
-        start = _token_offset(params.get("NextToken"))
-        limit = params.get("Limit") or 100
-        page = wanted[start:start + limit]
+        found = paging.in_memory(wanted, params.get("NextToken"), params.get("Limit") or 100, "pipes:list",
+                                 lambda _: AwsError("ValidationException", "Invalid NextToken."))
         keys = ("Name", "Arn", "DesiredState", "CurrentState", "StateReason", "CreationTime", "LastModifiedTime",
                 "Source", "Target", "Enrichment")
-        result: dict[str, Any] = {"Pipes": [{k: p[k] for k in keys if p.get(k) not in (None, "")} for p in page]}
-        if start + limit < len(wanted):
-            result["NextToken"] = str(start + limit)
-        return result
+        return paging.answer(found, "Pipes", lambda p: {k: p[k] for k in keys if p.get(k) not in (None, "")})
 
     async def update_pipe(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["Name"]
@@ -307,12 +304,3 @@ def _merged_source_parameters(current: dict[str, Any], given: dict[str, Any] | N
         else:
             merged[key] = value
     return merged
-
-
-def _token_offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        return max(0, int(token))
-    except ValueError:
-        raise AwsError("ValidationException", "Invalid NextToken.") from None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from eventyard.runtime.ids import new_uuid
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.schemas import bindings, discoverers, store
 from eventyard.services.schemas.documents import parse_content, to_json_schema
@@ -25,12 +26,9 @@ SCOPES = {"LOCAL", "AWS"}
 
 
 def _page(items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
-    start = int(params["NextToken"]) if str(params.get("NextToken") or "").isdigit() else 0
-    limit = params.get("Limit") or 100
-    result: dict[str, Any] = {key: items[start:start + limit]}
-    if start + limit < len(items):
-        result["NextToken"] = str(start + limit)
-    return result
+    found = paging.in_memory(items, params.get("NextToken"), params.get("Limit") or 100, f"schemas:{key}",
+                             lambda _: bad_request("Invalid NextToken."))
+    return paging.answer(found, key)
 
 
 def _schema_answer(schema: store.Schema, row: Any, content: bool = False) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from eventyard.services import paging
 from eventyard.services.base import RequestContext
 from eventyard.services.sns import platform_apps as apps
 from eventyard.services.sns import publish, push, sms
@@ -19,13 +20,8 @@ PAGE = 100
 
 def _page(items: list[Any], token: str | None, key: str, token_key: str = "NextToken",
           size: int = PAGE) -> dict[str, Any]:
-    start = int(token) if token and token.isdigit() else 0
-    if token and not token.isdigit():
-        raise invalid_parameter(token_key, "Invalid NextToken")
-    answer: dict[str, Any] = {key: items[start:start + size]}
-    if start + size < len(items):
-        answer[token_key] = str(start + size)
-    return answer
+    found = paging.in_memory(items, token, size, f"sns:{key}", lambda _: invalid_parameter(token_key, "Invalid NextToken"))
+    return paging.answer(found, key, token_key=token_key)
 
 
 class MobileOperations:

@@ -14,6 +14,7 @@ from eventyard.runtime import timers, tracing
 from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.partitions import root_principal
 from eventyard.runtime.timers import RetryPolicy
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.sns import batch, outbox, publish, signing
 from eventyard.services.sns import metrics as sns_metrics
@@ -100,12 +101,9 @@ class SnsProvider(MobileOperations, Provider):
             conn, topic_store.get(conn, params["TopicArn"], ctx.region), name, value))
 
     async def list_topics(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        arns, token = await self.platform.db.read(
+        found = await self.platform.db.read(
             lambda conn: topic_store.list_page(conn, ctx.account_id, ctx.region, params.get("NextToken")))
-        result: dict[str, Any] = {"Topics": [{"TopicArn": arn} for arn in arns]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return paging.answer(found, "Topics", lambda arn: {"TopicArn": arn})
 
     async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         tags = topic_store.check_tag_list(params["Tags"])
@@ -206,17 +204,18 @@ class SnsProvider(MobileOperations, Provider):
         await self._write(run)
 
     async def list_subscriptions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        page, token = await self.platform.db.read(lambda conn: subscription_store.list_page(
-            conn, "account_id = ? AND region = ?", (ctx.account_id, ctx.region), params.get("NextToken")))
-        return {"Subscriptions": page, **({"NextToken": token} if token else {})}
+        found = await self.platform.db.read(lambda conn: subscription_store.list_page(
+            conn, "account_id = ? AND region = ?", (ctx.account_id, ctx.region), params.get("NextToken"),
+            f"sns:subscriptions:{ctx.account_id}:{ctx.region}"))
+        return paging.answer(found, "Subscriptions", subscription_store.listed)
 
     async def list_subscriptions_by_topic(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        def run(conn: Connection) -> tuple[list[dict[str, str]], str | None]:
+        def run(conn: Connection) -> paging.Page[subscription_store.Subscription]:
             topic = topic_store.get(conn, params["TopicArn"], ctx.region)
-            return subscription_store.list_page(conn, "topic_arn = ?", (topic.arn,), params.get("NextToken"))
+            return subscription_store.list_page(conn, "topic_arn = ?", (topic.arn,), params.get("NextToken"),
+                                                f"sns:subscriptions:{topic.arn}")
 
-        page, token = await self.platform.db.read(run)
-        return {"Subscriptions": page, **({"NextToken": token} if token else {})}
+        return paging.answer(await self.platform.db.read(run), "Subscriptions", subscription_store.listed)
 
     # -- publishing ------------------------------------------------------------------------
     async def publish(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from eventyard.patterns import InvalidPattern, compile_filter_policy
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.partitions import root_principal
+from eventyard.services import paging
 from eventyard.services.sns import policies
 from eventyard.services.sns.errors import InvalidAttribute, invalid_parameter, subscription_not_found
 from eventyard.services.sns.names import (
@@ -18,7 +19,7 @@ from eventyard.services.sns.names import (
     parse_subscription_arn,
     sqs_queue_parts,
 )
-from eventyard.services.sns.topics import Topic, decode_token, encode_token
+from eventyard.services.sns.topics import Topic, token_error
 from eventyard.storage import Connection, Row
 
 PROTOCOLS = {"http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"}
@@ -284,17 +285,22 @@ def set_attribute(conn: Connection, subscription: Subscription, name: str, value
     conn.execute("UPDATE sns_subscriptions SET attributes = ? WHERE arn = ?", (json.dumps(attributes), subscription.arn))
 
 
-def list_page(conn: Connection, where: str, args: tuple[str, ...],
-              token: str | None) -> tuple[list[dict[str, str]], str | None]:
-    after = decode_token(token) if token else ""
-    rows = conn.execute(
-        f"SELECT * FROM sns_subscriptions WHERE {where} AND arn > ? ORDER BY arn LIMIT ?",
-        (*args, after, PAGE_SIZE + 1),
-    ).fetchall()
-    page = [from_row(r) for r in rows[:PAGE_SIZE]]
-    listed = [{
+def list_page(conn: Connection, where: str, args: tuple[str, ...], token: str | None,
+              listing: str) -> paging.Page[Subscription]:
+    """A page of subscriptions (100, as AWS pages them), keyset by ARN."""
+    after = paging.unseal(token, listing, token_error) if token else None
+
+    def read(key: paging.Key | None, count: int) -> list[Subscription]:
+        sql, key_args = paging.keyset_sql("SELECT * FROM sns_subscriptions", where, ["arn"], key)
+        return [from_row(row) for row in conn.execute(sql, [*args, *key_args, count]).fetchall()]
+
+    return paging.page(read, lambda subscription: (subscription.arn,), PAGE_SIZE, after, listing=listing)
+
+
+def listed(subscription: Subscription) -> dict[str, str]:
+    return {
         # Pending subscriptions are listed without their ARN (AWS shows "PendingConfirmation").
-        "SubscriptionArn": s.arn if s.confirmed else "PendingConfirmation",
-        "Owner": s.account_id, "Protocol": s.protocol, "Endpoint": s.endpoint, "TopicArn": s.topic_arn,
-    } for s in page]
-    return listed, encode_token(page[-1].arn) if len(rows) > PAGE_SIZE else None
+        "SubscriptionArn": subscription.arn if subscription.confirmed else "PendingConfirmation",
+        "Owner": subscription.account_id, "Protocol": subscription.protocol, "Endpoint": subscription.endpoint,
+        "TopicArn": subscription.topic_arn,
+    }

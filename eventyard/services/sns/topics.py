@@ -5,11 +5,11 @@ Every function runs inside one storage transaction (a function of the connection
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 
 from eventyard.protocol.errors import AwsError
+from eventyard.services import paging
 from eventyard.services.sns import policies
 from eventyard.services.sns.errors import invalid_parameter, resource_not_found, topic_not_found
 from eventyard.services.sns.names import TopicKey, parse_topic_arn, validate_topic_name
@@ -176,30 +176,20 @@ def set_attribute(conn: Connection, topic: Topic, name: str, value: str) -> None
     conn.execute("UPDATE sns_topics SET attributes = ? WHERE arn = ?", (json.dumps(attributes), topic.arn))
 
 
-def list_page(conn: Connection, account_id: str, region: str, token: str | None) -> tuple[list[str], str | None]:
-    after = _decode_token(token) if token else ""
-    rows = conn.execute(
-        "SELECT arn FROM sns_topics WHERE account_id = ? AND region = ? AND arn > ? ORDER BY arn LIMIT ?",
-        (account_id, region, after, PAGE_SIZE + 1),
-    ).fetchall()
-    arns = [r[0] for r in rows]
-    if len(arns) > PAGE_SIZE:
-        return arns[:PAGE_SIZE], encode_token(arns[PAGE_SIZE - 1])
-    return arns, None
+def token_error(token: str) -> AwsError:
+    return invalid_parameter("NextToken")
 
 
-def encode_token(last: str) -> str:
-    return base64.urlsafe_b64encode(last.encode()).decode()
+def list_page(conn: Connection, account_id: str, region: str, token: str | None) -> paging.Page[str]:
+    """A page of topic ARNs (100, as AWS pages them), keyset by ARN."""
+    listing = f"sns:topics:{account_id}:{region}"
+    after = paging.unseal(token, listing, token_error) if token else None
 
+    def read(key: paging.Key | None, count: int) -> list[str]:
+        sql, key_args = paging.keyset_sql("SELECT arn FROM sns_topics", "account_id = ? AND region = ?", ["arn"], key)
+        return [row[0] for row in conn.execute(sql, [account_id, region, *key_args, count]).fetchall()]
 
-def _decode_token(token: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise invalid_parameter("NextToken") from None
-
-
-decode_token = _decode_token
+    return paging.page(read, lambda arn: (arn,), PAGE_SIZE, after, listing=listing)
 
 
 # -- tags ------------------------------------------------------------------------------------
