@@ -6,8 +6,9 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.timers import Timer
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.logs import metric_filters, store, subscriptions
+from eventyard.services.logs import listings, metric_filters, store, subscriptions
 from eventyard.storage import Connection, Row
 
 DEFAULT_PAGE = 50
@@ -98,12 +99,6 @@ def _filters(conn: Connection, table: str, ctx: RequestContext, group_name: str 
 
 
 def _page(items: list[dict[str, Any]], key: str, params: dict[str, Any]) -> dict[str, Any]:
-    token = params.get("nextToken")
-    if token is not None and not token.isdigit():
-        raise AwsError("InvalidParameterException", "The specified nextToken is invalid.")
-    start = int(token or 0)
-    limit = params.get("limit") or DEFAULT_PAGE
-    out: dict[str, Any] = {key: items[start:start + limit]}
-    if start + limit < len(items):
-        out["nextToken"] = str(start + limit)
-    return out
+    found = paging.in_memory(items, params.get("nextToken"), params.get("limit") or DEFAULT_PAGE, f"logs:{key}",
+                             listings.token_error)
+    return paging.answer(found, key, token_key="nextToken")

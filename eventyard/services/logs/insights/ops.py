@@ -8,7 +8,9 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import Timer
+from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
+from eventyard.services.logs import listings
 from eventyard.services.logs.insights import records, runner
 from eventyard.services.logs.insights.functions import as_text
 from eventyard.services.logs.insights.parser import parse_query
@@ -75,12 +77,9 @@ class InsightsOperations(Provider):
             described = [d for d in described if d.get("logGroupName") == params["logGroupName"]]
         if params.get("status"):
             described = [d for d in described if d["status"] == params["status"]]
-        start = int(params["nextToken"]) if str(params.get("nextToken") or "").isdigit() else 0
-        size = params.get("maxResults") or 1000
-        out: dict[str, Any] = {"queries": described[start:start + size]}
-        if start + size < len(described):
-            out["nextToken"] = str(start + size)
-        return out
+        found = paging.in_memory(described, params.get("nextToken"), params.get("maxResults") or 1000, "logs:queries",
+                                 listings.token_error)
+        return paging.answer(found, "queries", token_key="nextToken")
 
     async def get_log_record(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         event_id = records.event_id_of(params["logRecordPointer"])
