@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar
 from eventyard.protocol.errors import AwsError
 
 T = TypeVar("T")
+_URLSAFE = str.maketrans("-_", "+/")  # tokens that went through a URL-safe alphabet still read
 Key = tuple[Any, ...]
 # Reads up to `count` items whose key sorts after `after` (all items when `after` is None), in key order.
 Source = Callable[[Key | None, int], Sequence[T]]
@@ -39,13 +40,14 @@ class Page(Generic[T]):
 def seal(listing: str, key: Key) -> str:
     """The token that resumes `listing` after `key` (a tuple of JSON values)."""
     raw = json.dumps({"l": listing, "k": list(key)}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(zlib.crc32(raw).to_bytes(4, "big") + raw).decode().rstrip("=")
+    # Standard, padded base64, as AWS's tokens are (clients have been seen decoding them).
+    return base64.b64encode(zlib.crc32(raw).to_bytes(4, "big") + raw).decode()
 
 
 def unseal(token: str, listing: str, token_error: Callable[[str], AwsError]) -> Key:
     """The key a token of `listing` resumes after, or the service's error for a token it never issued."""
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        raw = base64.b64decode(token.translate(_URLSAFE) + "=" * (-len(token) % 4), validate=True)
         document = json.loads(raw[4:]) if zlib.crc32(raw[4:]).to_bytes(4, "big") == raw[:4] else None
     except (binascii.Error, ValueError, UnicodeDecodeError):
         document = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 from collections.abc import Callable, Sequence
 
@@ -69,6 +70,7 @@ def test_a_page_that_filters_reads_on_until_it_is_full() -> None:
 def test_tokens_resume_only_their_own_listing() -> None:
     token = paging.seal("rules:default", ("b",))
     assert paging.unseal(token, "rules:default", _token_error) == ("b",)
+    assert base64.b64decode(token, validate=True)  # standard padded base64, as AWS's tokens are
     for wrong in [paging.seal("buses", ("b",)), token[:-2] + "xx", "1", "not a token!", ""]:
         with pytest.raises(AwsError) as raised:
             paging.unseal(wrong, "rules:default", _token_error)
