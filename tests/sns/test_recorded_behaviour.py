@@ -229,3 +229,60 @@ def test_topics_and_subscriptions_page_by_100_with_sealed_tokens(fresh_server: S
         sns.list_subscriptions(NextToken=first["NextToken"])  # a topics token is no subscriptions token
     assert raised.value.response["Error"]["Code"] == "InvalidParameter"
     assert raised.value.response["Error"]["Message"] == "Invalid parameter: NextToken"
+
+
+@pytest.mark.parametrize("name,message", [
+    ("a" * 257, f"Invalid parameter: {'a' * 257} Reason: must be at most 256 characters long"),
+    ("", "Invalid parameter:  Reason: cannot be empty"),
+    ("@name", "Invalid parameter: @name Reason: must contain only characters 'a'-'z', 'A'-'Z', '0'-'9', '_', '-', "
+              "and '.'"),
+])
+def test_platform_application_names_in_aws_words(sns: Any, name: str, message: str) -> None:
+    with pytest.raises(ClientError) as raised:
+        sns.create_platform_application(Name=name, Platform="ADM", Attributes={
+            "PlatformPrincipal": "id", "PlatformCredential": "secret"})
+    assert error_of(raised) == ("InvalidParameter", message, 400)
+
+
+def test_platform_application_checks_in_aws_order(sns: Any, unique: str) -> None:
+    cases = [
+        (dict(Platform="AAA", Attributes={"PlatformPrincipal": "id", "PlatformCredential": "s"}),
+         ("InvalidParameter", "Invalid parameter: Platform Reason: AAA is not supported", 400)),
+        (dict(Platform="ADM", Attributes={"PlatformPrincipal": "id"}),
+         ("InvalidParameter", "Invalid parameter: Attributes Reason: PlatformPrincipal attribute provided without "
+                              "PlatformCredential", 400)),
+        (dict(Platform="ADM", Attributes={"PlatformCredential": "s"}),
+         ("InvalidParameter", "Invalid parameter: Attributes Reason: PlatformCredential attribute provided without "
+                              "PlatformPrincipal", 400)),
+        (dict(Platform="ADM", Attributes={}),
+         ("ValidationError", "1 validation error detected: Value null at 'attributes' failed to satisfy constraint: "
+                             "Member must not be null", 400)),
+    ]
+    for params, expected in cases:
+        with pytest.raises(ClientError) as raised:
+            sns.create_platform_application(Name=f"app-{unique}", **params)
+        assert error_of(raised) == expected
+    with pytest.raises(ClientError) as raised:  # the ARN is judged before the missing attributes
+        sns.set_platform_application_attributes(PlatformApplicationArn="invalid-arn", Attributes={})
+    assert error_of(raised) == ("InvalidParameter", "Invalid parameter: PlatformApplicationArn Reason: An ARN must "
+                                "have at least 6 elements, not 1", 400)
+
+
+def test_sms_wording(sns: Any) -> None:
+    for attributes, message in (({"InvalidAttribute": "x"}, "InvalidAttribute is not a valid attribute"),
+                                ({"DefaultSMSType": "invalid"}, "DefaultSMSType is invalid")):
+        with pytest.raises(ClientError) as raised:
+            sns.set_sms_attributes(attributes=attributes)
+        assert error_of(raised) == ("InvalidParameter", message, 400)
+    with pytest.raises(ClientError) as raised:
+        sns.publish(Message="m", PhoneNumber="+1a234")
+    assert error_of(raised) == ("InvalidParameter", "Invalid parameter: PhoneNumber Reason: +1a234 is not valid to "
+                                "publish to", 400)
+    with pytest.raises(ClientError) as raised:
+        sns.opt_in_phone_number(phoneNumber="+1a234")
+    assert error_of(raised) == ("InvalidParameter", "Invalid parameter: PhoneNumber Reason: input incorrectly "
+                                "formatted", 400)
+    with pytest.raises(ClientError) as raised:
+        sns.publish(Message="m", TargetArn="arn:aws:sns:us-east-1:000000000000:endpoint/GCM/app/none")
+    assert error_of(raised) == ("InvalidParameter", "Invalid parameter: TargetArn Reason: No endpoint found for the "
+                                "target arn specified", 400)

@@ -44,10 +44,22 @@ def resource_not_found() -> AwsError:
     return AwsError("ResourceNotFound", "Resource does not exist", 404)
 
 
-def violations_error(violations: list[Violation], scalar_members: frozenset[str] = frozenset()) -> AwsError:
+ATTRIBUTE_MAPS = {"Attributes", "attributes"}
+
+
+def missing_attributes(member: str = "attributes") -> AwsError:
+    return AwsError("ValidationError", f"1 validation error detected: Value null at '{member}' failed to satisfy "
+                    "constraint: Member must not be null", 400)
+
+
+def violations_error(violations: list[Violation], scalar_members: frozenset[str] = frozenset()) -> AwsError | None:
     """SNS words a bad top-level text or number parameter itself ("Invalid parameter: <Name> Reason: ...");
     anything else that breaks the model (a missing map or list, a member inside a structure) gets the
-    front end's "1 validation error detected: ..." as ValidationError (both recorded against AWS)."""
+    front end's "1 validation error detected: ..." as ValidationError (both recorded against AWS). A
+    missing Attributes map alone is left to the operation: AWS judges the ARN and names first and only
+    then answers that ValidationError (`missing_attributes`)."""
+    if all(v.missing and v.member in ATTRIBUTE_MAPS and "." not in v.path for v in violations):
+        return None
     first = violations[0]
     if "." not in first.path and first.member in scalar_members:
         if first.missing:

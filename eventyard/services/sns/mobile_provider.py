@@ -11,7 +11,7 @@ from eventyard.services import paging
 from eventyard.services.base import RequestContext
 from eventyard.services.sns import platform_apps as apps
 from eventyard.services.sns import publish, push, sms
-from eventyard.services.sns.errors import invalid_parameter
+from eventyard.services.sns.errors import invalid_parameter, missing_attributes
 from eventyard.storage import Connection
 
 T = TypeVar("T")
@@ -39,9 +39,10 @@ class MobileOperations:
     # -- platform applications -------------------------------------------------------------
     async def create_platform_application(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         now = self._now()
+        attributes = params.get("Attributes")
         arn = await self._mobile_write(lambda conn: apps.create_application(
             conn, ctx.account_id, ctx.region, params["Name"], params["Platform"],
-            {k: str(v) for k, v in (params.get("Attributes") or {}).items()}, now))
+            None if attributes is None else {k: str(v) for k, v in attributes.items()}, now))
         return {"PlatformApplicationArn": arn}
 
     async def get_platform_application_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -50,8 +51,14 @@ class MobileOperations:
 
     async def set_platform_application_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         given = {k: str(v) for k, v in (params.get("Attributes") or {}).items()}
-        await self._mobile_write(lambda conn: apps.set_application_attributes(
-            conn, apps.get_application(conn, params["PlatformApplicationArn"]), given))
+
+        def run(conn: Connection) -> None:
+            application = apps.get_application(conn, params["PlatformApplicationArn"])
+            if params.get("Attributes") is None:
+                raise missing_attributes()
+            apps.set_application_attributes(conn, application, given)
+
+        await self._mobile_write(run)
 
     async def list_platform_applications(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         found = await self._mobile_read(lambda conn: apps.list_applications(conn, ctx.account_id, ctx.region))
@@ -76,8 +83,14 @@ class MobileOperations:
 
     async def set_endpoint_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         given = {k: str(v) for k, v in (params.get("Attributes") or {}).items()}
-        await self._mobile_write(lambda conn: apps.set_endpoint_attributes(
-            conn, apps.get_endpoint(conn, params["EndpointArn"]), given))
+
+        def run(conn: Connection) -> None:
+            endpoint = apps.get_endpoint(conn, params["EndpointArn"])
+            if params.get("Attributes") is None:
+                raise missing_attributes()
+            apps.set_endpoint_attributes(conn, endpoint, given)
+
+        await self._mobile_write(run)
 
     async def delete_endpoint(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         await self._mobile_write(lambda conn: apps.delete_endpoint(conn, params["EndpointArn"]))
@@ -97,8 +110,8 @@ class MobileOperations:
         arn = params["TargetArn"]
         now = self._now()
         found = await self._mobile_read(lambda conn: apps.find_endpoint(conn, arn))
-        if found is None:
-            raise apps.endpoint_not_found()
+        if found is None:  # not NotFound here (recorded against AWS)
+            raise invalid_parameter("TargetArn", "No endpoint found for the target arn specified")
         plain = {k: v for k, v in params.items() if k != "MessageStructure"}
         outgoing = publish.prepare(None, plain, now, ctx.trace_header, "")
         if params.get("MessageStructure") is not None:
@@ -119,7 +132,7 @@ class MobileOperations:
         return {"MessageId": outgoing.document["MessageId"]}
 
     async def _publish_to_phone(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        number = sms.check_number(params["PhoneNumber"])
+        number = sms.check_number(params["PhoneNumber"], reason=f"{params['PhoneNumber']} is not valid to publish to")
         rest, settings = sms.split_message_attributes(params.get("MessageAttributes") or {})
         now = self._now()
         outgoing = publish.prepare(None, {**params, "MessageAttributes": rest}, now, None, "")
@@ -131,6 +144,8 @@ class MobileOperations:
 
     # -- SMS -------------------------------------------------------------------------------
     async def set_sms_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("attributes") is None:
+            raise missing_attributes()
         given = {k: str(v) for k, v in params["attributes"].items()}
         await self._mobile_write(lambda conn: sms.set_attributes(conn, ctx.account_id, ctx.region, given))
         return {}
@@ -150,7 +165,7 @@ class MobileOperations:
         return _page(numbers, params.get("nextToken"), "phoneNumbers", "nextToken")
 
     async def opt_in_phone_number(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        number = sms.check_number(params["phoneNumber"], "phoneNumber")
+        number = sms.check_number(params["phoneNumber"])  # "PhoneNumber" in the message (recorded)
         now = self._now()
         await self._mobile_write(lambda conn: sms.opt_in(conn, ctx.account_id, ctx.region, number, now))
         return {}

@@ -20,7 +20,7 @@ from cryptography import x509
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import partitions
 from eventyard.runtime.ids import new_uuid
-from eventyard.services.sns.errors import invalid_parameter
+from eventyard.services.sns.errors import invalid_parameter, missing_attributes
 from eventyard.storage import Connection
 
 PLATFORMS = ("APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "GCM", "ADM", "BAIDU", "MPNS", "WNS")
@@ -91,6 +91,10 @@ def _check_fcm(credential: str) -> None:
 def check_credentials(platform: str, attributes: dict[str, str]) -> dict[str, str]:
     """AWS's checks of an application's credentials; returns the attributes AWS derives from them."""
     credential, principal = attributes.get("PlatformCredential"), attributes.get("PlatformPrincipal")
+    if platform in {"ADM", "BAIDU"} and bool(principal) != bool(credential):  # a client id and secret go together
+        given, missing = ("PlatformPrincipal", "PlatformCredential") if principal else ("PlatformCredential",
+                                                                                         "PlatformPrincipal")
+        raise invalid_parameter("Attributes", f"{given} attribute provided without {missing}")
     if not credential:
         raise invalid_parameter("Attributes", "PlatformCredential attribute is required")
     derived: dict[str, str] = {}
@@ -139,13 +143,23 @@ def _application(row: Any) -> Application:
     return Application(row["arn"], row["name"], row["platform"], json.loads(row["attributes"]))
 
 
-def create_application(conn: Connection, account: str, region: str, name: str, platform: str,
-                       attributes: dict[str, str], now: float) -> str:
+def _check_application_name(name: str) -> None:
+    # The name itself stands where the parameter's name usually does (recorded against AWS).
+    if not name:
+        raise invalid_parameter("", "cannot be empty")
+    if len(name) > 256:
+        raise invalid_parameter(name, "must be at most 256 characters long")
     if not _NAME.match(name):
-        raise invalid_parameter("Name", "Invalid characters or length for Name. Name must be between 1 and 256 "
-                                "characters and contain only alphanumeric characters, hyphens, underscores or periods")
+        raise invalid_parameter(name, "must contain only characters 'a'-'z', 'A'-'Z', '0'-'9', '_', '-', and '.'")
+
+
+def create_application(conn: Connection, account: str, region: str, name: str, platform: str,
+                       attributes: dict[str, str] | None, now: float) -> str:
+    _check_application_name(name)
     if platform not in PLATFORMS:
-        raise invalid_parameter("Platform", f"Platform must be one of {', '.join(PLATFORMS)}")
+        raise invalid_parameter("Platform", f"{platform} is not supported")
+    if attributes is None:
+        raise missing_attributes()
     _check_names(attributes, APPLICATION_ATTRIBUTES)
     stored = {"Enabled": "true", **attributes, **check_credentials(platform, attributes)}
     arn = partitions.arn("sns", region, account, f"app/{platform}/{name}")

@@ -32,9 +32,9 @@ OPT_IN_INTERVAL = 30 * 86400.0  # AWS: a number can be opted back in once every 
 MAX_SMS_BYTES = 1600
 
 
-def check_number(number: str, parameter: str = "PhoneNumber") -> str:
+def check_number(number: str, parameter: str = "PhoneNumber", reason: str = "input incorrectly formatted") -> str:
     if not E164.match(number):
-        raise invalid_parameter(parameter, "input incorrectly formatted")
+        raise invalid_parameter(parameter, reason)
     return number if number.startswith("+") else f"+{number}"
 
 
@@ -47,10 +47,11 @@ def get_attributes(conn: Connection, account: str, region: str) -> dict[str, str
 
 def set_attributes(conn: Connection, account: str, region: str, given: dict[str, str]) -> None:
     for name, value in given.items():
+        # Worded without the usual "Invalid parameter:" frame (recorded against AWS).
         if name not in SMS_ATTRIBUTES:
-            raise invalid_parameter(name, "is not a valid SMS attribute")
+            raise AwsError("InvalidParameter", f"{name} is not a valid attribute")
         if name == "DefaultSMSType" and value not in SMS_TYPES:
-            raise invalid_parameter("DefaultSMSType", "DefaultSMSType must be Promotional or Transactional")
+            raise AwsError("InvalidParameter", "DefaultSMSType is invalid")
         if name in {"MonthlySpendLimit", "DeliveryStatusSuccessSamplingRate"} and not value.isdigit():
             raise invalid_parameter(name, f"{name} must be a whole number")
         if name == "DeliveryStatusSuccessSamplingRate" and int(value) > 100:
