@@ -113,16 +113,28 @@ def test_a_powertools_batch_handler_reports_partial_failures_unchanged(server: A
     seen_url, _ = make_queue(server, f"pt-seen-{unique}")
     dlq_url, dlq_arn = make_queue(server, f"pt-dlq-{unique}")
     url, arn = make_queue(server, f"pt-src-{unique}")
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "1", "RedrivePolicy": json.dumps(
+    # The failed message comes back when the server's clock passes its visibility timeout, never
+    # because a slow machine's cold start outlasted a short one.
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "300", "RedrivePolicy": json.dumps(
         {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})})
     create(server, f"pt-{unique}", POWERTOOLS, seen_url)
     sqs.send_message_batch(QueueUrl=url, Entries=[
         {"Id": str(n), "MessageBody": json.dumps({"n": n, "bad": n == 2})} for n in range(4)])
     mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=f"pt-{unique}", BatchSize=10,
                                               FunctionResponseTypes=["ReportBatchItemFailures"])
+
+    def counts() -> tuple[str, str]:
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return attrs["ApproximateNumberOfMessages"], attrs["ApproximateNumberOfMessagesNotVisible"]
+
     try:
         done = received(server, seen_url, 3)
         assert sorted(d["done"] for d in done) == [0, 1, 3]
+        eventually(lambda: counts() == ("0", "1"), 30)  # the bad one, reported failed, waits out its timeout
+        server.advance_clock(301)
+        eventually(lambda: counts() == ("0", "1"), 30)  # received (and failed) a second time
+        server.advance_clock(301)  # its receive count has reached maxReceiveCount: the next receive moves it
         message = eventually(lambda: (sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages")
                                       or [None])[0], 30)
         assert json.loads(message["Body"]) == {"n": 2, "bad": True}
