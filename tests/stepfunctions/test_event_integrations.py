@@ -39,7 +39,11 @@ def test_a_task_publishes_to_an_sns_topic_that_fans_out_to_sqs(server: Any, sfn:
         "Parameters": {"TopicArn": topic, "Message": {"order.$": "$.order"}, "Subject": "order"}, "End": True}}})
     done = run_to_end(sfn, machine, {"order": 17})
     assert done["status"] == "SUCCEEDED"
-    assert set(json.loads(done["output"])) >= {"MessageId"}
+    output = json.loads(done["output"])
+    assert set(output) == {"MessageId", "SdkHttpMetadata", "SdkResponseMetadata"}
+    headers = output["SdkHttpMetadata"]["HttpHeaders"]
+    # SNS answers in XML; the SDK's metadata gives the length of AWS's answer for this MessageId
+    assert headers["Content-Type"] == "text/xml" and headers["Content-Length"] == "294"
     assert _drain(sqs, url, 1) == [{"order": 17}]
 
 

@@ -244,7 +244,8 @@ async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: 
         sent = await call(host, "sqs", "SendMessage", _stringify(params, "MessageBody"), "SQS")
         return _with_sdk_metadata(host, sent, "application/x-amz-json-1.0")
     if service == "sns" and action == "publish":
-        return await call(host, "sns", "Publish", _stringify(params, "Message"), "SNS")
+        published = await call(host, "sns", "Publish", _stringify(params, "Message"), "SNS")
+        return _with_sdk_metadata(host, published, "text/xml", _sns_publish_length)
     if service == "events" and action == "putEvents":
         entries = [_stringify(e, "Detail") for e in params.get("Entries", [])]
         return await call(host, "events", "PutEvents", {**params, "Entries": entries}, "EventBridge")
@@ -275,11 +276,27 @@ async def _lambda(host: ServiceHost, params: dict[str, Any]) -> dict[str, Any]:
             "SdkResponseMetadata": {"RequestId": request_id}, "StatusCode": out.get("StatusCode", 200)}
 
 
-def _with_sdk_metadata(host: ServiceHost, result: dict[str, Any], content_type: str) -> dict[str, Any]:
-    """A JSON-protocol answer with the Java SDK's response metadata, as AWS's optimized integrations
-    pass it on (the body length is that of AWS's compact JSON answer)."""
+def _json_length(result: dict[str, Any], request_id: str) -> int:
+    return len(json.dumps(result, separators=(",", ":")).encode())
+
+
+def _sns_publish_length(result: dict[str, Any], request_id: str) -> int:
+    """The length of SNS's XML Publish answer as AWS formats it (two-space indentation)."""
+    lines = ['<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">', "  <PublishResult>",
+             f"    <MessageId>{result.get('MessageId', '')}</MessageId>"]
+    if result.get("SequenceNumber"):
+        lines.append(f"    <SequenceNumber>{result['SequenceNumber']}</SequenceNumber>")
+    lines += ["  </PublishResult>", "  <ResponseMetadata>", f"    <RequestId>{request_id}</RequestId>",
+              "  </ResponseMetadata>", "</PublishResponse>"]
+    return len(("\n".join(lines) + "\n").encode())
+
+
+def _with_sdk_metadata(host: ServiceHost, result: dict[str, Any], content_type: str,
+                       length_of: Callable[[dict[str, Any], str], int] = _json_length) -> dict[str, Any]:
+    """An answer with the Java SDK's response metadata, as AWS's optimized integrations pass it on
+    (the body length is that of AWS's answer on the wire)."""
     request_id = str(uuid.uuid4())
-    length = len(json.dumps(result, separators=(",", ":")).encode())
+    length = length_of(result, request_id)
     headers = {"x-amzn-RequestId": request_id, "connection": "keep-alive", "Content-Length": str(length),
                "Date": formatdate(host.now(), usegmt=True), "Content-Type": content_type}
     return {**result, "SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()},
