@@ -4,6 +4,7 @@ statuses, delivery shapes and the checks AWS makes."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import boto3
@@ -286,3 +287,34 @@ def test_sms_wording(sns: Any) -> None:
         sns.publish(Message="m", TargetArn="arn:aws:sns:us-east-1:000000000000:endpoint/GCM/app/none")
     assert error_of(raised) == ("InvalidParameter", "Invalid parameter: TargetArn Reason: No endpoint found for the "
                                 "target arn specified", 400)
+
+
+def test_delivery_status_logging_records_successful_sqs_deliveries(server: ServerProcess, sns: Any,
+                                                                   unique: str) -> None:
+    sqs, logs = server.client("sqs"), server.client("logs")
+    topic_arn = sns.create_topic(Name=f"status-{unique}")["TopicArn"]
+    url = sqs.create_queue(QueueName=f"status-{unique}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    sns.publish(TopicArn=topic_arn, Message="not logged")  # no feedback role yet
+    assert len(receive(sqs, url, 1)) == 1
+    sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="SQSSuccessFeedbackRoleArn",
+                             AttributeValue="arn:aws:iam::000000000000:role/sns-feedback")
+    sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="SQSSuccessFeedbackSampleRate", AttributeValue="100")
+    message_id = sns.publish(TopicArn=topic_arn, Message="logged")["MessageId"]
+    assert len(receive(sqs, url, 1)) == 1
+    group = f"sns/us-east-1/000000000000/status-{unique}"
+    deadline = time.monotonic() + 10
+    while True:
+        streams = logs.describe_log_streams(logGroupName=group)["logStreams"] if logs.describe_log_groups(
+            logGroupNamePrefix=group)["logGroups"] else []
+        if streams:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    [stream] = streams
+    [event] = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])["events"]
+    record = json.loads(event["message"])
+    assert record["status"] == "SUCCESS" and record["notification"]["messageId"] == message_id
+    assert record["delivery"]["destination"] == queue_arn and record["delivery"]["statusCode"] == 200
+    assert "sqsMessageId" in json.loads(record["delivery"]["providerResponse"])

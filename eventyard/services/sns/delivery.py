@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.fault_rules import FaultRule
 from eventyard.runtime.faults import resource_names
+from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryLater, Timer
-from eventyard.services.sns import envelope, http_client, outbox, policies, push, sms
+from eventyard.services.sns import delivery_status, envelope, http_client, outbox, policies, push, sms
 from eventyard.services.sns import metrics as sns_metrics
 from eventyard.services.sns import subscriptions as subscription_store
 from eventyard.services.sns import topics as topic_store
@@ -121,6 +122,29 @@ class Dispatcher:
                 sns_metrics.delivery(self.platform.metrics, job.topic.key, delivered=True)
         await self._finish(delivery_id, timer.id)
 
+    async def _log_success(self, job: Job, subscription: Subscription, topic: topic_store.Topic,
+                           outcome: delivery_status.Outcome) -> None:
+        """Delivery status logging (`delivery_status.py`); a failure to log never fails the delivery."""
+        if job.document["Type"] != "Notification" or not delivery_status.wanted(topic.attributes, subscription.protocol):
+            return
+        group, stream = delivery_status.log_group(topic.arn), new_uuid()
+        message = delivery_status.record(job.document, subscription.endpoint, outcome, self.platform.clock.now())
+        region, account = topic.key.region, topic.key.account_id
+        try:
+            for operation, params in (("CreateLogGroup", {"logGroupName": group}),
+                                      ("CreateLogStream", {"logGroupName": group, "logStreamName": stream})):
+                try:
+                    await self.platform.call("logs", operation, params, region=region, account_id=account)
+                except AwsError as error:
+                    if error.code != "ResourceAlreadyExistsException":
+                        raise
+            await self.platform.call("logs", "PutLogEvents", {
+                "logGroupName": group, "logStreamName": stream, "logEvents": [
+                    {"timestamp": int(self.platform.clock.now() * 1000), "message": message}]},
+                region=region, account_id=account)
+        except AwsError as error:
+            log.warning("SNS delivery status for %s not logged: %s", topic.arn, error.message)
+
     async def on_exhausted(self, timer: Timer, error: BaseException) -> None:
         """An unexpected error outlasted the timer's own retries: dead-letter rather than spin."""
         delivery_id = int(timer.payload["delivery"])
@@ -154,11 +178,11 @@ class Dispatcher:
     async def _deliver(self, job: Job, subscription: Subscription, topic: topic_store.Topic) -> None:
         protocol = subscription.protocol
         if protocol == "sqs":
-            await self._to_sqs(job, subscription, topic)
+            await self._log_success(job, subscription, topic, await self._to_sqs(job, subscription, topic))
         elif protocol in {"http", "https"}:
             await self._to_http(job, subscription, topic)
         elif protocol == "lambda":
-            await self._to_lambda(job, subscription, topic)
+            await self._log_success(job, subscription, topic, await self._to_lambda(job, subscription, topic))
         elif protocol == "application":  # mobile push: the endpoint's platform payload (push.py)
             await push.deliver_to_subscription(self.platform, job.document, subscription.arn, subscription.endpoint)
         elif protocol == "sms" and job.document["Type"] == "Notification":
@@ -166,14 +190,16 @@ class Dispatcher:
         else:
             await self._capture(job, subscription, topic)
 
-    async def _to_sqs(self, job: Job, subscription: Subscription, topic: topic_store.Topic) -> None:
+    async def _to_sqs(self, job: Job, subscription: Subscription,
+                      topic: topic_store.Topic) -> delivery_status.Outcome:
         document = job.document
         params: dict[str, Any] = {"MessageBody": self._payload(job, subscription, topic)}
         if subscription.raw and document.get("MessageAttributes"):
             params["MessageAttributes"] = envelope.sqs_message_attributes(document["MessageAttributes"])
-        await self._send_to_queue(subscription.endpoint, params, document)
+        sent = await self._send_to_queue(subscription.endpoint, params, document)
+        return delivery_status.Outcome(200, {"sqsRequestId": new_uuid(), "sqsMessageId": sent.get("MessageId")})
 
-    async def _send_to_queue(self, queue_arn: str, params: dict[str, Any], document: dict[str, Any]) -> None:
+    async def _send_to_queue(self, queue_arn: str, params: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
         parts = sqs_queue_parts(queue_arn)
         if parts is None:
             raise DeliveryFailed("InvalidParameter", f"not a queue ARN: {queue_arn}", False)
@@ -188,7 +214,8 @@ class Dispatcher:
                 params["MessageDeduplicationId"] = document["MessageDeduplicationId"]
         headers = {"x-amzn-trace-id": document["TraceHeader"]} if document.get("TraceHeader") else None
         try:
-            await self.platform.call("sqs", "SendMessage", params, region=region, account_id=account, headers=headers)
+            return await self.platform.call("sqs", "SendMessage", params, region=region, account_id=account,
+                                            headers=headers)
         except AwsError as error:
             raise _classify(error) from error
 
@@ -221,17 +248,19 @@ class Dispatcher:
         # 5xx and 429 are the endpoint's trouble (retried); other 4xx are client errors (not retried).
         raise DeliveryFailed(f"HTTP{status}", f"endpoint answered {status}", status >= 500 or status == 429)
 
-    async def _to_lambda(self, job: Job, subscription: Subscription, topic: topic_store.Topic) -> None:
+    async def _to_lambda(self, job: Job, subscription: Subscription,
+                         topic: topic_store.Topic) -> delivery_status.Outcome:
         parts = lambda_function_parts(subscription.endpoint)
         region, account = parts if parts else (topic.key.region, topic.key.account_id)
         payload = envelope.lambda_event(job.document, subscription.arn, self._signed(job, subscription, topic))
         headers = {"x-amzn-trace-id": job.document["TraceHeader"]} if job.document.get("TraceHeader") else None
         try:
-            await self.platform.call("lambda", "Invoke", {"FunctionName": subscription.endpoint,
-                                                          "InvocationType": "Event", "Payload": payload},
-                                     region=region, account_id=account, headers=headers)
+            answer = await self.platform.call("lambda", "Invoke", {"FunctionName": subscription.endpoint,
+                                                                   "InvocationType": "Event", "Payload": payload},
+                                              region=region, account_id=account, headers=headers)
         except AwsError as error:
             raise _classify(error) from error
+        return delivery_status.Outcome(int(answer.get("StatusCode") or 202), {"lambdaRequestId": new_uuid()})
 
     async def _capture(self, job: Job, subscription: Subscription, topic: topic_store.Topic) -> None:
         document = job.document
