@@ -301,13 +301,14 @@ class MapAttempt:
                 interp.history.add(lane, "MapStateFailed")
                 raise StatesError("States.ExceedToleratedFailureThreshold",
                                   "The specified tolerated failure threshold was exceeded")
+        # AWS: MapStateExited follows the event before the state's end: a distributed Map's
+        # MapRunStarted (every recording since November 2024; older ones show MapRunSucceeded), an
+        # inline Map's last iteration event
+        last = lane.last
         if self.distributed:
             if runs is not None and self.run_arn is not None:
                 await runs.end(self.run_arn, "SUCCEEDED")
             interp.history.add(lane, "MapRunSucceeded")
-        # AWS: MapStateExited follows the same event as MapStateSucceeded (MapRunSucceeded when
-        # distributed), as most recordings show
-        last = lane.last
         interp.history.add(lane, "MapStateSucceeded")
         lane.last = last
         return self.results

@@ -268,12 +268,12 @@ def test_a_parallel_state_ends_after_its_last_branch_event() -> None:
     assert links[8] == (9, 7, "ParallelStateExited")
 
 
-def test_a_distributed_map_exits_after_its_map_run_succeeded() -> None:
+def test_a_distributed_map_exits_after_its_map_run_started() -> None:
     result = run({"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
         "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
         "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}, [1, 2])
     assert _links(result)[2:7] == [(3, 2, "MapStateStarted"), (4, 3, "MapRunStarted"), (5, 4, "MapRunSucceeded"),
-                                   (6, 5, "MapStateSucceeded"), (7, 5, "MapStateExited")]
+                                   (6, 5, "MapStateSucceeded"), (7, 4, "MapStateExited")]
 
 
 def test_an_evaluation_failure_names_the_event_before_the_state_entry() -> None:
