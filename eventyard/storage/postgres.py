@@ -108,11 +108,32 @@ def _row_class(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
     return type("PgRow", (tuple,), {"__slots__": (), "__getitem__": getitem, "keys": keys})
 
 
+# PostgreSQL text cannot hold NUL, which SQLite stores (a name a client made up, a message body):
+# parameters carry it as a noncharacter no AWS text contains, and rows give NUL back.
+NUL, NUL_STAND_IN = "\x00", "\U0010fffe"
+
+
+def _parameters(parameters: Iterable[Any]) -> tuple[Any, ...]:
+    values = tuple(parameters)
+    for value in values:
+        if value.__class__ is str and NUL in value:
+            return tuple(v.replace(NUL, NUL_STAND_IN) if v.__class__ is str else v for v in values)
+    return values
+
+
 def _row_factory(cursor: Any) -> Callable[[Any], Any]:
     description = cursor.description
     if description is None:
         return tuple
-    return _row_class(tuple(column.name for column in description))
+    row_class = _row_class(tuple(column.name for column in description))
+
+    def make(values: Any) -> Any:
+        for value in values:
+            if value.__class__ is str and NUL_STAND_IN in value:
+                return row_class(v.replace(NUL_STAND_IN, NUL) if v.__class__ is str else v for v in values)
+        return row_class(values)
+
+    return make
 
 
 class _Cursor(psycopg.Cursor[Any]):
@@ -161,11 +182,11 @@ class PgConnection:
         self.rolled_back: list[Callable[[], object]] = []
 
     def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
-        return self._conn.execute(to_psycopg(sql), tuple(parameters))  # type: ignore[return-value]
+        return self._conn.execute(to_psycopg(sql), _parameters(parameters))  # type: ignore[return-value]
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor:
         cursor = self._conn.cursor()
-        cursor.executemany(to_psycopg(sql), [tuple(p) for p in parameters])
+        cursor.executemany(to_psycopg(sql), [_parameters(p) for p in parameters])
         return cursor  # type: ignore[return-value]
 
     def on_commit(self, callback: Callable[[], object], /) -> None:

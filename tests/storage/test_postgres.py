@@ -88,6 +88,12 @@ def test_rows_behave_like_sqlite_rows(db: PostgresDatabase) -> None:
     assert db.run_sync(lambda c: c.execute("SELECT ? AS flag", (True,)).fetchone()[0]) == 1
 
 
+def test_text_with_nul_is_stored_and_found_as_on_sqlite(db: PostgresDatabase) -> None:
+    db.run_sync(lambda c: c.execute("INSERT INTO items (name) VALUES (?)", ("a\x00b",)))
+    assert db.run_sync(lambda c: c.execute("SELECT name FROM items WHERE name = ?", ("a\x00b",)).fetchone()[0]) == "a\x00b"
+    assert db.run_sync(lambda c: c.execute("SELECT name FROM items WHERE name = ?", ("\x00",)).fetchone()) is None
+
+
 def test_text_compares_bytewise_as_on_sqlite(db: PostgresDatabase) -> None:
     names = ["b", "B", "a", "_x", "Z", "é"]
     db.run_sync(lambda c: c.executemany("INSERT INTO items (name) VALUES (?)", [(n,) for n in names]))
