@@ -318,3 +318,13 @@ def test_delivery_status_logging_records_successful_sqs_deliveries(server: Serve
     assert record["status"] == "SUCCESS" and record["notification"]["messageId"] == message_id
     assert record["delivery"]["destination"] == queue_arn and record["delivery"]["statusCode"] == 200
     assert "sqsMessageId" in json.loads(record["delivery"]["providerResponse"])
+
+
+def test_missing_attributes_are_judged_before_the_applications_existence(sns: Any) -> None:
+    arn = "arn:aws:sns:us-east-1:000000000000:app/GCM/none"
+    with pytest.raises(ClientError) as raised:
+        sns.set_platform_application_attributes(PlatformApplicationArn=arn, Attributes={})
+    assert error_of(raised)[0] == "ValidationError"
+    with pytest.raises(ClientError) as raised:
+        sns.set_platform_application_attributes(PlatformApplicationArn=arn, Attributes={"Enabled": "true"})
+    assert error_of(raised) == ("NotFound", "PlatformApplication does not exist", 404)

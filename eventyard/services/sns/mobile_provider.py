@@ -52,11 +52,12 @@ class MobileOperations:
     async def set_platform_application_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         given = {k: str(v) for k, v in (params.get("Attributes") or {}).items()}
 
+        apps.check_application_arn(params["PlatformApplicationArn"])
+        if params.get("Attributes") is None:  # before the application's existence (recorded against AWS)
+            raise missing_attributes()
+
         def run(conn: Connection) -> None:
-            application = apps.get_application(conn, params["PlatformApplicationArn"])
-            if params.get("Attributes") is None:
-                raise missing_attributes()
-            apps.set_application_attributes(conn, application, given)
+            apps.set_application_attributes(conn, apps.get_application(conn, params["PlatformApplicationArn"]), given)
 
         await self._mobile_write(run)
 

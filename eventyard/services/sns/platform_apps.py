@@ -180,12 +180,17 @@ def find_application(conn: Connection, arn: str) -> Application | None:
     return _application(row) if row else None
 
 
+def check_application_arn(arn: str) -> None:
+    """The ARN's shape, judged before anything else of the request (recorded against AWS)."""
+    if arn.count(":") < 5:
+        raise invalid_parameter("PlatformApplicationArn", f"An ARN must have at least 6 elements, not "
+                                f"{arn.count(':') + 1}")
+
+
 def get_application(conn: Connection, arn: str) -> Application:
     row = conn.execute("SELECT * FROM sns_platform_applications WHERE arn = ?", (arn,)).fetchone()
     if row is None:
-        if arn.count(":") < 5:
-            raise invalid_parameter("PlatformApplicationArn", f"An ARN must have at least 6 elements, not "
-                                    f"{arn.count(':') + 1}")
+        check_application_arn(arn)
         raise application_not_found()
     return _application(row)
 
