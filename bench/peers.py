@@ -122,15 +122,20 @@ def eventyard(checkout: Path | None = None, name: str = "eventyard") -> Peer:
                 env={"PYTHONPATH": str((checkout or ROOT).resolve())}, scratch=[data])
 
 
+def _command(name: str) -> str:
+    """A console script of the environment running the benchmark (its bin/ need not be on PATH)."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name) or name
+
+
 def moto() -> Peer:
     port = free_port()
-    return Peer("moto", [shutil.which("moto_server") or "moto_server", "-H", "127.0.0.1", "-p", str(port)], port)
+    return Peer("moto", [_command("moto_server"), "-H", "127.0.0.1", "-p", str(port)], port)
 
 
 def ministack() -> Peer:
     port = free_port()
-    return Peer("ministack", [shutil.which("ministack") or "ministack"], port,
-                env={"BIND_HOST": "127.0.0.1", "GATEWAY_PORT": str(port)})
+    return Peer("ministack", [_command("ministack")], port, env={"BIND_HOST": "127.0.0.1", "GATEWAY_PORT": str(port)})
 
 
 KINESALITE_DIR = Path(os.environ.get("KINESALITE_DIR", Path.home() / ".cache" / "eventyard-bench" / "kinesalite"))

@@ -72,9 +72,18 @@ class Connection:
             payload = await self.reader.readexactly(int(lowered[at + 17:end]))
         elif b"transfer-encoding: chunked" in lowered:
             payload = await self._chunked()
-        else:
-            payload = b""
+        else:  # the body ends with the connection (HTTP/1.0 servers, moto's)
+            payload = await self.reader.read()
+            self._reopen()
+            return status, payload
+        if b"\r\nconnection: close" in lowered or lowered.startswith(b"http/1.0"):
+            self._reopen()
         return status, payload
+
+    def _reopen(self) -> None:
+        """The server closes this connection: the next request opens a new one."""
+        self.close()
+        self.reader = self.writer = None
 
     async def _chunked(self) -> bytes:
         assert self.reader is not None

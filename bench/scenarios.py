@@ -65,14 +65,17 @@ async def receive_and_delete(connection: Connection, deadline: float, tally: Tal
         tally.record(len(messages), started)
 
 
-def fill(url: str, queue_url: str, messages: int, connections: int = 8) -> None:
-    """Put `messages` into a queue with raw batches of 10 (before a measured phase)."""
+def fill(url: str, queue_url: str, messages: int, connections: int = 8, bound: float = 60.0) -> None:
+    """Put `messages` into a queue with raw batches of 10 (before a measured phase; at most `bound` s)."""
     host, port = url.removeprefix("http://").split(":")
+    deadline = time.monotonic() + bound
 
     async def one(batches: int) -> None:
         sqs = JsonClient(await Connection(host, int(port)).open(), "sqs")
         entries = [{"Id": str(i), "MessageBody": BODY} for i in range(10)]
         for _ in range(batches):
+            if time.monotonic() > deadline:
+                break
             await sqs.call(SQS + "SendMessageBatch", {"QueueUrl": queue_url, "Entries": entries})
         sqs.connection.close()
 
