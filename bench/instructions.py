@@ -2,7 +2,8 @@
 does not move with the machine's load (the CPU-time columns of the other benchmarks do, on a
 machine shared with other work).
 
-    python bench/instructions.py SCENARIO[,SCENARIO...] [--requests 300] [--warm-up 100] [--baseline DIR] [--keep DIR]
+    python bench/instructions.py SCENARIO[,SCENARIO...] [--requests 300] [--warm-up 100] [--baseline DIR]
+                                 [--tree DIR] [--keep DIR]
 
 Each server (this tree, and the `--baseline` tree if given, side by side) runs under
 `valgrind --tool=callgrind` (start-up takes minutes there). After a warm-up, callgrind's counters
@@ -112,6 +113,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warm-up", type=int, default=100)
     parser.add_argument("--baseline", type=Path, default=None)
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the tree measured as 'after' (default: this one)")
     parser.add_argument("--keep", type=Path, default=None, help="copy callgrind's dumps here (callgrind_annotate)")
     opts = parser.parse_args()
     if shutil.which("valgrind") is None:
@@ -120,7 +122,7 @@ def main() -> None:
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         raise SystemExit(f"unknown scenarios {unknown}; known: {', '.join(SCENARIOS)}")
-    trees = [("after", ROOT)] + ([("before", opts.baseline)] if opts.baseline else [])
+    trees = [("after", opts.tree)] + ([("before", opts.baseline)] if opts.baseline else [])
     with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as tmp, ThreadPoolExecutor(len(trees)) as pool:
         costs = dict(zip([t[0] for t in trees], pool.map(
             lambda tree: measure(tree[1], tree[0], names, opts.requests, opts.warm_up, Path(tmp)), trees),
