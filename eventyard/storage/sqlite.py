@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from eventyard.storage.checkpoints import Checkpointer
 from eventyard.storage.interface import (
     Connection,
     Cursor,
@@ -131,6 +132,7 @@ class SqliteDatabase:
         self._reader_local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
         self._reader_conns_lock = threading.Lock()
+        self._checkpointer: Checkpointer | None = None
         self.groups_committed = 0
         self.requests_committed = 0
         self.signals = LocalSignals()
@@ -173,6 +175,9 @@ class SqliteDatabase:
         except RuntimeError:  # started outside a loop (engine tests): listeners run on the writer thread
             self.signals.bind(None)
         if self._thread is None:
+            # Checkpoints run beside the writer from now on, mostly not inside a commit (storage/checkpoints.py).
+            self._checkpointer = Checkpointer(self._connect, lambda: self.groups_committed)
+            self._checkpointer.start(self._conn)
             self._thread = threading.Thread(target=self._writer_loop, name="eventyard-db", daemon=True)
             self._thread.start()
             self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="eventyard-db-read")
@@ -182,6 +187,9 @@ class SqliteDatabase:
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._readers is not None:
             self._readers.shutdown(wait=True)
             self._readers = None
