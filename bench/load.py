@@ -221,7 +221,8 @@ def measure_wrk(scenario: str, server: str, server_pid: int | None, url: str, re
     window = CpuWindow(server_pid)
     result = run_wrk(url, requests, connections, seconds, threads)
     _, server_cores, client_cores = window.close()
-    return Measurement(scenario, server, result.rate * items_per_request, unit, result.p50_ms, result.p99_ms,
+    answered = max(result.requests - result.status_errors, 0) / result.seconds  # error answers count as errors only
+    return Measurement(scenario, server, answered * items_per_request, unit, result.p50_ms, result.p99_ms,
                        server_cores, client_cores, result.errors + result.status_errors)
 
 
@@ -250,8 +251,8 @@ def table(rows: Iterable[Measurement], baseline: str = "eventyard") -> str:
     return "\n".join(out)
 
 
-def header(title: str, command: str) -> str:
-    return (f"## {title}\n\n`{command}` — {os.cpu_count()} cores, load average before the run: {load_average()}\n")
+def header(title: str, command: str, load_before: str) -> str:
+    return f"## {title}\n\n`{command}` — {os.cpu_count()} cores, load average before the run: {load_before}\n"
 
 
 @dataclass
@@ -261,6 +262,7 @@ class Report:
     title: str
     command: str
     rows: list[Measurement] = field(default_factory=list)
+    load_before: str = field(default_factory=load_average)
 
     def add(self, row: Measurement) -> Measurement:
         self.rows.append(row)
@@ -272,7 +274,7 @@ class Report:
 
     def print(self) -> None:
         print()
-        print(header(self.title, self.command))
+        print(header(self.title, self.command, self.load_before))
         print(table(self.rows))
         print(f"\nload average after the run: {load_average()}")
 
