@@ -26,7 +26,10 @@ SCOPES = {"LOCAL", "AWS"}
 
 
 def _page(items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
-    found = paging.in_memory(items, params.get("NextToken"), params.get("Limit") or 100, f"schemas:{key}",
+    limit = params.get("Limit")
+    if limit is not None and limit < 1:  # a page holds at least one item
+        raise bad_request(f"Invalid Limit: {limit}. The limit must be a positive number.")
+    found = paging.in_memory(items, params.get("NextToken"), limit or 100, f"schemas:{key}",
                              lambda _: bad_request("Invalid NextToken."))
     return paging.answer(found, key)
 
