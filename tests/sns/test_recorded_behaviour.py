@@ -4,6 +4,7 @@ statuses, delivery shapes and the checks AWS makes."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -316,6 +317,7 @@ def test_delivery_status_logging_records_successful_sqs_deliveries(server: Serve
     [event] = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])["events"]
     record = json.loads(event["message"])
     assert record["status"] == "SUCCESS" and record["notification"]["messageId"] == message_id
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", record["notification"]["timestamp"])
     assert record["delivery"]["destination"] == queue_arn and record["delivery"]["statusCode"] == 200
     assert "sqsMessageId" in json.loads(record["delivery"]["providerResponse"])
 

@@ -48,7 +48,9 @@ def record(document: dict[str, Any], destination: str, outcome: Outcome, now: fl
     return json.dumps({
         "notification": {
             "messageMD5Sum": hashlib.md5(message.encode()).hexdigest(), "messageId": document["MessageId"],
-            "topicArn": document["TopicArn"], "timestamp": document["Timestamp"]},
+            # As AWS's records print it: "2016-03-23 17:43:53.836" (no T, no zone).
+            "topicArn": document["TopicArn"],
+            "timestamp": dt.datetime.fromtimestamp(published_at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]},
         "delivery": {
             "deliveryId": new_uuid(), "destination": destination,
             "providerResponse": json.dumps(outcome.provider_response),
