@@ -26,6 +26,8 @@ class HttpResponse:
     headers: dict[str, str] = field(default_factory=dict)
     # A streamed body (e.g. an event stream): chunks are sent as they are produced, after `body`.
     stream: AsyncIterator[bytes] | None = None
+    # Headers that repeat (Set-Cookie), sent after `headers`.
+    header_list: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -70,6 +70,8 @@ class EventyardApp:
         )
         response = await self.handle(request, scope) if body is not None else self._too_large(request)
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+        if response.header_list:
+            raw_headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.header_list]
         if response.stream is None and "content-length" not in response.headers:
             raw_headers.append((b"content-length", str(len(response.body)).encode()))  # not chunked: as AWS answers
         await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
@@ -107,6 +109,10 @@ class EventyardApp:
         if not self.hosts.allows(request.headers.get("host")):
             return _json(403, {"message": f"Host {request.headers.get('host')!r} is not served here; "
                                           "add it to EVENTYARD_ALLOWED_HOSTS to allow it"})
+        if self.router.host_handlers:
+            owner = self.router.host_handler(request.headers.get("host"))
+            if owner is not None:  # a function URL: the whole request is the service's
+                return await owner.serve(request, scope, await self._signed(request))
         if request.path.startswith("/_eventyard/"):
             if request.method not in {"GET", "HEAD", "OPTIONS"} and is_cross_site(request, self.hosts):
                 return _json(403, {"message": "cross-site requests to Eventyard's own endpoints are refused"})
@@ -209,6 +215,18 @@ class EventyardApp:
             raise authentication_error(refusal, protocol) from None
         ctx.account_id = identity.account_id
         ctx.access_key = identity.access_key
+        return True
+
+    async def _signed(self, request: HttpRequest) -> bool:
+        """Whether a request to a service's own host carries a valid signature (its shape, with
+        authentication off)."""
+        if not self.settings.auth_enabled:
+            return is_signed(request)
+        assert self.authenticator is not None
+        try:
+            await self.authenticator.authenticate(request)
+        except SignatureRefused:
+            return False
         return True
 
     async def _admin_refusal(self, request: HttpRequest) -> HttpResponse | None:

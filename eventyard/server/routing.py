@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 from eventyard.config import DEFAULT_REGION
 from eventyard.protocol.base import HttpRequest
-from eventyard.services.base import Service
+from eventyard.services.base import HostHandler, Service
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 
@@ -38,6 +38,14 @@ class Router:
         self.by_target = {s.target_prefix: s for s in services.values() if s.target_prefix}
         self.by_signing_name = {s.signing_name: s for s in services.values()}
         self.services = services
+        self.host_handlers = [s.host_handler for s in services.values() if s.host_handler is not None]
+
+    def host_handler(self, host: str | None) -> HostHandler | None:
+        """The service that owns this Host name outright (a function URL), if any."""
+        for handler in self.host_handlers:
+            if host and handler.matches(host):
+                return handler
+        return None
 
     def route(self, request: HttpRequest, scope: Scope) -> Service | None:
         target = request.headers.get("x-amz-target")

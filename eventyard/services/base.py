@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore import xform_name
 from botocore.model import OperationModel
 
-from eventyard.protocol.base import HttpRequest, WireProtocol
+from eventyard.protocol.base import HttpRequest, HttpResponse, WireProtocol
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_uuid
 from eventyard.storage import Migration
@@ -37,6 +37,15 @@ class RequestContext:
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+class HostHandler(Protocol):
+    """A service's own host names (Lambda's function URLs, `<url-id>.lambda-url.<region>.<host>`):
+    requests to them are the service's to answer whole, before any API routing."""
+
+    def matches(self, host: str) -> bool: ...
+
+    async def serve(self, request: HttpRequest, scope: dict[str, Any], signed: bool) -> HttpResponse: ...
 
 
 class Provider:
@@ -72,6 +81,7 @@ class Service:
     # Operations AWS answers without a signature besides the model's noAuth ones (SNS's
     # SubscribeURL and UnsubscribeURL are plain links an endpoint or a person follows).
     unsigned_operations: frozenset[str] = frozenset()
+    host_handler: HostHandler | None = None
 
     def allows_unsigned(self, operation: OperationModel) -> bool:
         return operation.name in self.unsigned_operations or operation.auth_type == "none"

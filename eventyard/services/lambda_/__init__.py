@@ -13,19 +13,23 @@ from typing import TYPE_CHECKING
 from eventyard.protocol.models import service_model
 from eventyard.protocol.rest_json import RestJsonProtocol
 from eventyard.services.base import Service
+from eventyard.services.lambda_.errors import on_violations
 from eventyard.services.lambda_.provider import LambdaProvider
 from eventyard.services.lambda_.schema import MIGRATIONS
+from eventyard.services.lambda_.url_invocations import UrlInvocations
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
 
 
 def create_service(platform: Platform) -> Service:
+    provider = LambdaProvider(platform)
     return Service(
         name="lambda",
         signing_name="lambda",
         target_prefix=None,
-        provider=LambdaProvider(platform),
-        protocols=[RestJsonProtocol(service_model("lambda"))],
+        provider=provider,
+        protocols=[RestJsonProtocol(service_model("lambda"), on_violations=on_violations)],
         migrations=MIGRATIONS,
+        host_handler=UrlInvocations(provider),
     )

@@ -15,8 +15,9 @@ from eventyard.runtime import tracing
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.iam.trust import service_may_assume
-from eventyard.services.lambda_ import async_invoke, faults, functions, invocation_trace
+from eventyard.services.lambda_ import async_invoke, faults, functions, invocation_trace, permissions
 from eventyard.services.lambda_.code import resolve_code
+from eventyard.services.lambda_.function_urls import FunctionUrlOperations, delete_for
 from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
 from eventyard.services.lambda_.metrics import LambdaMetrics
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_WORKERS = int(os.environ.get("EVENTYARD_LAMBDA_MAX_WORKERS", "10"))
 
 
-class LambdaProvider(LayerOperations, Provider):
+class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
     unsupported_error_code = "UnknownOperationException"
 
     def __init__(self, platform: Any) -> None:
@@ -134,7 +135,12 @@ class LambdaProvider(LayerOperations, Provider):
 
     async def delete_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
-        await self.platform.db.write(lambda c: functions.delete(c, ref))
+
+        def run(conn: Connection) -> None:
+            functions.delete(conn, ref)
+            if not ref.qualifier:
+                delete_for(conn, ref.account_id, ref.region, ref.name)
+        await self.platform.db.write(run)
         if not ref.qualifier:
             self.pool.retire(function_arn(ref.region, ref.account_id, ref.name))
         return {"StatusCode": 204}
@@ -205,9 +211,12 @@ class LambdaProvider(LayerOperations, Provider):
 
     async def delete_alias(self, ctx: RequestContext, params: dict[str, Any]) -> None:
         ref = self.ref(ctx, params)
-        await self.platform.db.write(lambda c: c.execute(
-            "DELETE FROM lambda_aliases WHERE account_id=? AND region=? AND name=? AND alias=?",
-            (ref.account_id, ref.region, ref.name, params["Name"])))
+
+        def run(conn: Connection) -> None:
+            conn.execute("DELETE FROM lambda_aliases WHERE account_id=? AND region=? AND name=? AND alias=?",
+                         (ref.account_id, ref.region, ref.name, params["Name"]))
+            delete_for(conn, ref.account_id, ref.region, ref.name, params["Name"])  # its URL goes with it
+        await self.platform.db.write(run)
 
     async def list_aliases(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
@@ -268,20 +277,7 @@ class LambdaProvider(LayerOperations, Provider):
     async def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
         qualifier = ref.qualifier or ""
-        statement: dict[str, Any] = {
-            "Sid": params["StatementId"], "Effect": "Allow",
-            "Principal": {"Service": params["Principal"]} if "." in params["Principal"] else {
-                "AWS": f"arn:aws:iam::{params['Principal']}:root" if params["Principal"].isdigit()
-                else params["Principal"]},
-            "Action": params["Action"], "Resource": function_arn(ref.region, ref.account_id, ref.name, ref.qualifier)}
-        condition: dict[str, Any] = {}
-        if params.get("SourceArn"):
-            condition["ArnLike"] = {"AWS:SourceArn": params["SourceArn"]}
-        if params.get("SourceAccount"):
-            condition["StringEquals"] = {"AWS:SourceAccount": params["SourceAccount"]}
-        if condition:
-            statement["Condition"] = condition
-
+        statement = permissions.statement(params, function_arn(ref.region, ref.account_id, ref.name, ref.qualifier))
         now = self.platform.clock.now()
 
         def run(conn: Connection) -> None:

@@ -78,4 +78,27 @@ MIGRATIONS = [
         ALTER TABLE lambda_event_source_mappings ADD COLUMN created_at DOUBLE PRECISION NOT NULL DEFAULT 0
         """,
     ),
+    Migration(
+        "lambda-0003-function-urls",
+        # One URL per function or alias (qualifier '' = the function itself); url_id is the host's label.
+        """
+        CREATE TABLE lambda_function_urls (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            qualifier TEXT NOT NULL,
+            url_id TEXT NOT NULL UNIQUE,
+            auth_type TEXT NOT NULL,
+            cors TEXT,                          -- the Cors document as given, or NULL
+            invoke_mode TEXT,                   -- as given, NULL when never set (BUFFERED)
+            created_at DOUBLE PRECISION NOT NULL,
+            modified_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (account_id, region, name, qualifier)
+        );
+        -- Ids of deleted URLs: AWS answers them "Forbidden", where an id it never gave out gets no message.
+        CREATE TABLE lambda_retired_function_urls (
+            url_id TEXT PRIMARY KEY
+        )
+        """,
+    ),
 ]

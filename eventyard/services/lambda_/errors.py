@@ -1,0 +1,27 @@
+"""Lambda's validation wording: the front end's messages, with enum sets printed in the order Lambda
+prints them (recorded against AWS) where that is not the model's order."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from eventyard.protocol.errors import AwsError
+from eventyard.protocol.json_protocol import coral_validation_error
+from eventyard.protocol.validation import Violation
+
+_RECORDED_ENUM_ORDER = {
+    "[BUFFERED, RESPONSE_STREAM]": "[RESPONSE_STREAM, BUFFERED]",  # InvokeMode
+    "[TRIM_HORIZON, LATEST, AT_TIMESTAMP]": "[LATEST, AT_TIMESTAMP, TRIM_HORIZON]",  # StartingPosition
+    "[Allow, Terminate]": "[Terminate, Allow]",  # RecursiveLoop
+}
+
+
+def _as_recorded(violation: Violation) -> Violation:
+    for model_order, recorded in _RECORDED_ENUM_ORDER.items():
+        if violation.constraint.endswith(model_order):
+            return replace(violation, constraint=violation.constraint.replace(model_order, recorded))
+    return violation
+
+
+def on_violations(violations: list[Violation]) -> AwsError:
+    return coral_validation_error([_as_recorded(v) for v in violations])
