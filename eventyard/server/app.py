@@ -16,6 +16,7 @@ from eventyard.protocol.auth_errors import authentication_error, missing_authent
 from eventyard.protocol.base import HttpRequest, HttpResponse
 from eventyard.protocol.errors import AwsError, InternalFailure, ServiceUnavailable
 from eventyard.protocol.sigv4 import SignatureRefused
+from eventyard.runtime.access import Caller
 from eventyard.runtime.ids import new_uuid
 from eventyard.server import faults, interpreter
 from eventyard.server.authentication import Authenticator, unwrap_unverified
@@ -215,6 +216,7 @@ class EventyardApp:
             raise authentication_error(refusal, protocol) from None
         ctx.account_id = identity.account_id
         ctx.access_key = identity.access_key
+        ctx.caller = Caller(identity.account_id, identity.principal)
         return True
 
     async def _signed(self, request: HttpRequest) -> bool:

@@ -15,6 +15,7 @@ from eventyard import __version__
 from eventyard.config import Settings
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import fault_store, metric_store, shared_clock, timers, trace_path, tracing
+from eventyard.runtime.access import Caller
 from eventyard.runtime.clock import SystemClock
 from eventyard.runtime.credentials import CredentialStore, configured_access_keys
 from eventyard.runtime.faults import FaultInjector
@@ -115,9 +116,12 @@ class Platform:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     async def call(self, service: str, operation: str, params: dict[str, Any], *, region: str,
-                   account_id: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+                   account_id: str | None = None, headers: dict[str, str] | None = None,
+                   caller: Caller | None = None) -> dict[str, Any]:
         """Call another service's operation in-process, as a client would (SNS -> SQS, targets, SDK
-        integrations). `params` use Python types (bytes for blobs); AWS errors propagate as AwsError."""
+        integrations). `params` use Python types (bytes for blobs); AWS errors propagate as AwsError.
+        `caller`: who acts (`service_caller`, `role_caller`), so a resource of another account is
+        authorized by its resource policy as AWS does; None trusts the call."""
         target = self.services.get(service)
         if target is None:
             raise AwsError("UnknownServiceException", f"Service {service} is not available in Eventyard.")
@@ -127,8 +131,19 @@ class Platform:
             base_url=self.settings.public_url,
             headers={k.lower(): v for k, v in (headers or {}).items()},
             operation=operation,
+            caller=caller,
         )
         return await target.provider.dispatch(ctx, operation, params) or {}
+
+    def service_caller(self, principal: str, source_arn: str, source_account: str) -> Caller | None:
+        """An AWS service delivering for `source_arn` (SNS for a topic, EventBridge for a rule), when
+        authentication is on; without it every account trusts every other and nothing is checked."""
+        return Caller.aws_service(principal, source_arn, source_account) if self.settings.auth_enabled else None
+
+    def role_caller(self, role_arn: str, session: str) -> Caller | None:
+        """A service acting through an execution role (Scheduler, Pipes, event source mappings): the
+        role's session, when authentication is on."""
+        return Caller.role_session(role_arn, session) if self.settings.auth_enabled else None
 
     async def trace(self, ident: str) -> dict[str, Any] | None:
         """The path of the traced flow `ident` names (`runtime/trace_path.py`): `eventyard trace`, the console."""

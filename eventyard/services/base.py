@@ -12,6 +12,7 @@ from botocore.model import OperationModel
 
 from eventyard.protocol.base import HttpRequest, HttpResponse, WireProtocol
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.access import Caller
 from eventyard.runtime.ids import new_uuid
 from eventyard.storage import Migration
 
@@ -30,6 +31,9 @@ class RequestContext:
     headers: dict[str, str] = field(default_factory=dict)
     operation: str = ""
     access_key: str | None = None
+    # Who signed, when authentication is on (None otherwise, and for in-process calls): a request
+    # on another account's resource needs that resource policy's grant (runtime/access.py).
+    caller: Caller | None = None
 
     @property
     def trace_header(self) -> str | None:
@@ -61,7 +65,13 @@ class Provider:
         handler: Handler | None = getattr(self, xform_name(operation), None)
         if handler is None:
             raise AwsError(self.unsupported_error_code, f"Operation {operation} is not supported by Eventyard.")
+        if ctx.caller is not None:
+            await self.authorize(ctx, operation, params)
         return await handler(ctx, params)
+
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        """With authentication on: raise the service's AWS error when the request names another
+        account's resource whose resource policy does not grant it (runtime/access.py)."""
 
     async def start(self) -> None:
         """Start background work (pollers, dispatchers) once storage is ready."""
