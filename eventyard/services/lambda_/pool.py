@@ -172,14 +172,14 @@ class WorkerPool:
             self.retire(function_arn, keep=key)
             day = dt.datetime.now(dt.UTC).strftime("%Y/%m/%d")
             worker.stream_name = f"{day}/[{resolved.version}]{worker.id}"
-            worker.paths = TaskPaths(resolved.code["dir"], resolved.code.get("layers_dir"))
+            worker.paths = paths = TaskPaths(resolved.code["dir"], resolved.code.get("layers_dir"))
             try:
                 runtime = config.get("Runtime", "")
                 python = (await self.interpreters.python(runtime)).executable if runtime.startswith("python") \
                     else None
                 command = runtime_command(runtime, config.get("Handler", ""), resolved.code["dir"], python)
-                await worker.start(command, self.environment(resolved, region, worker, log_group),
-                                   resolved.code["dir"])
+                env = self.environment(resolved, region, worker, log_group)
+                await worker.start(with_exec_wrapper(command, runtime, env, paths), env, resolved.code["dir"])
             except BaseException:
                 worker.dead = True
                 self.workers.remove(worker)
@@ -265,6 +265,15 @@ class WorkerPool:
             decode_error(response)
         return InvokeResult(request_id, response, function_error, resolved.version, lines, worker.stream_name,
                             log_group, duration)
+
+
+def with_exec_wrapper(command: list[str], runtime: str, env: dict[str, str], paths: TaskPaths) -> list[str]:
+    """AWS_LAMBDA_EXEC_WRAPPER: the managed runtimes start through the named script, which gets the
+    runtime's own command as its arguments (a custom runtime's bootstrap is its own wrapper)."""
+    wrapper = env.get("AWS_LAMBDA_EXEC_WRAPPER")
+    if not wrapper or runtime.startswith("provided") or not runtime:
+        return command
+    return [paths.real(wrapper), *command]
 
 
 def _dumps(document: Any) -> bytes:

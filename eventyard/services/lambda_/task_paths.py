@@ -26,6 +26,15 @@ class TaskPaths:
                     pairs.append((spelling, alias))
         # Longest first, so a layer folder inside the task root is not half-replaced.
         self._pairs = sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+        self._roots = {alias: real.rstrip("/") for real, alias in ((task_root, TASK_ROOT), (layers_root, LAYERS_ROOT))
+                       if real}
+
+    def real(self, path: str) -> str:
+        """The real file a path inside the sandbox names (`/var/task/x` -> the task root's `x`)."""
+        for alias, real in self._roots.items():
+            if path == alias or path.startswith(alias + "/"):
+                return real + path[len(alias):]
+        return path
 
     def text(self, line: str) -> str:
         for real, alias in self._pairs:
