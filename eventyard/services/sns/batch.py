@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
@@ -40,14 +41,14 @@ def validate_entries(entries: list[dict[str, Any]]) -> None:
 
 
 def publish_entries(conn: Connection, filters: FilterIndex, topic: Topic, entries: list[dict[str, Any]],
-                    now: float, trace_header: str | None,
-                    claimed: list[outbox.Claimed] | None = None) -> tuple[dict[str, Any], int]:
+                    now: float, trace_header: str | None, claimed: list[outbox.Claimed] | None = None,
+                    filtered: Counter[str] | None = None) -> tuple[dict[str, Any], int]:
     # An invalid entry fails the whole request before anything is published (recorded against AWS).
     prepared = [publish.prepare(topic, entry, now, trace_header, topic.arn) for entry in entries]
     successful: list[dict[str, Any]] = []
     scheduled = 0
     for entry, outgoing in zip(entries, prepared, strict=True):
-        message_id, sequence, count = publish.fan_out(conn, filters, topic, outgoing, now, claimed)
+        message_id, sequence, count = publish.fan_out(conn, filters, topic, outgoing, now, claimed, filtered)
         scheduled += count
         result = {"Id": entry["Id"], "MessageId": message_id}
         if sequence:

@@ -297,6 +297,9 @@ class Dispatcher:
             await self._send_to_queue(target, params, job.document)
         except DeliveryFailed as error:  # the DLQ itself is gone: AWS discards the message
             log.warning("SNS dead-letter queue %s unusable for %s: %s", target, subscription.arn, error)
+            sns_metrics.dead_lettered(self.platform.metrics, job.topic.key, sent=False)
+        else:
+            sns_metrics.dead_lettered(self.platform.metrics, job.topic.key, sent=True)
 
 
 def _injected_failure(rule: FaultRule) -> DeliveryFailed:

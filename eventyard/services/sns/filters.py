@@ -11,6 +11,7 @@ publish, a retried transaction cannot leave a wrong route behind, and no signal 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,16 +85,22 @@ class FilterIndex:
         return route
 
     def matching(self, conn: Connection, topic_arn: str, attributes: dict[str, dict[str, Any]],
-                 body: str) -> list[str]:
-        """ARNs of the confirmed subscriptions the message reaches, in subscription order."""
+                 body: str, filtered: Counter[str] | None = None) -> list[str]:
+        """ARNs of the confirmed subscriptions the message reaches, in subscription order; `filtered`
+        counts the filter policies that turned it away, by the reason SNS's metrics name."""
         route = self.route(conn, topic_arn)
         matched: set[Any] = set(route.unfiltered)
         if len(route.by_attributes):
-            matched |= route.by_attributes.match(sns_attributes_to_event(attributes))
+            hits = route.by_attributes.match(sns_attributes_to_event(attributes))
+            matched |= hits
+            if filtered is not None and len(hits) < len(route.by_attributes):
+                filtered["MessageAttributes" if attributes else "NoMessageAttributes"] += len(route.by_attributes) - len(hits)
         if len(route.by_body):
             document = _json_object(body)
-            if document is not None:  # a body-scope policy never matches a non-JSON message
-                matched |= route.by_body.match(document)
+            hits = route.by_body.match(document) if document is not None else set()  # JSON bodies only
+            matched |= hits
+            if filtered is not None and len(hits) < len(route.by_body):
+                filtered["MessageBody" if document is not None else "InvalidMessageBody"] += len(route.by_body) - len(hits)
         return sorted((str(arn) for arn in matched), key=lambda arn: route.order.get(arn, 0))
 
 

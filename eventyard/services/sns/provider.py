@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
@@ -236,12 +237,14 @@ class SnsProvider(MobileOperations, Provider):
         incoming = tracing.parse(ctx.trace_header)
         trace = ctx.trace_header
         claimed: list[outbox.Claimed] = []
+        filtered: Counter[str] = Counter()  # filter policies that turned the message away, by reason
 
         def run(conn: Connection) -> tuple[tuple[str, str | None, int], Fanned]:
             del claimed[:]
+            filtered.clear()
             topic = topic_store.get(conn, key.arn, ctx.region)
             outgoing = publish.prepare(topic, params, now, trace, topic.arn)
-            answer = publish.fan_out(conn, self.filters, topic, outgoing, now, claimed)
+            answer = publish.fan_out(conn, self.filters, topic, outgoing, now, claimed, filtered)
             if incoming is not None:
                 tracing.record(conn, tracing.Hop(incoming, tracing.new_segment(), now, "sns", "Publish", topic.arn,
                                                  ctx.account_id,
@@ -250,7 +253,7 @@ class SnsProvider(MobileOperations, Provider):
 
         (message_id, sequence, _), fanned = await self._write(run)
         self._deliver_now(claimed, fanned)
-        sns_metrics.published(self.platform.metrics, key, (len(params["Message"].encode()),))
+        sns_metrics.published(self.platform.metrics, key, (len(params["Message"].encode()),), filtered)
         return {"MessageId": message_id, **({"SequenceNumber": sequence} if sequence else {})}
 
     def _fanned(self, conn: Connection, topic: topic_store.Topic, claimed: list[outbox.Claimed]) -> Fanned:
@@ -273,17 +276,20 @@ class SnsProvider(MobileOperations, Provider):
         trace = ctx.trace_header
 
         claimed: list[outbox.Claimed] = []
+        filtered: Counter[str] = Counter()
 
         def run(conn: Connection) -> tuple[dict[str, Any], Fanned]:
             del claimed[:]
+            filtered.clear()
             topic = topic_store.get(conn, key.arn, ctx.region)
-            result, _ = batch.publish_entries(conn, self.filters, topic, entries, now, trace, claimed)
+            result, _ = batch.publish_entries(conn, self.filters, topic, entries, now, trace, claimed, filtered)
             return result, self._fanned(conn, topic, claimed)
 
         result, fanned = await self._write(run)
         self._deliver_now(claimed, fanned)
         done = {entry["Id"] for entry in result.get("Successful", [])}
-        sns_metrics.published(self.platform.metrics, key, (len(e["Message"].encode()) for e in entries if e["Id"] in done))
+        sns_metrics.published(self.platform.metrics, key, (len(e["Message"].encode()) for e in entries if e["Id"] in done),
+                              filtered)
         return result
 
     # -- Eventyard's own endpoints (/_eventyard/sns/...) ------------------------------------

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,7 +180,8 @@ def prepare(topic: Topic | None, params: dict[str, Any], now: float, trace_heade
 
 
 def fan_out(conn: Connection, filters: FilterIndex, topic: Topic, outgoing: Outgoing,
-            now: float, claimed: list[outbox.Claimed] | None = None) -> tuple[str, str | None, int]:
+            now: float, claimed: list[outbox.Claimed] | None = None,
+            filtered: Counter[str] | None = None) -> tuple[str, str | None, int]:
     """Commit the message and one delivery per matching subscription (or find it a duplicate).
 
     Returns (MessageId, SequenceNumber, deliveries scheduled)."""
@@ -201,7 +203,7 @@ def fan_out(conn: Connection, filters: FilterIndex, topic: Topic, outgoing: Outg
                      " expires_at = excluded.expires_at",
                      (topic.arn, outgoing.dedup_id, document["MessageId"], sequence, now + DEDUP_WINDOW))
     body = document["Messages"]["default"] if document.get("Messages") else document["Message"]
-    targets = filters.matching(conn, topic.arn, document["MessageAttributes"], body)
+    targets = filters.matching(conn, topic.arn, document["MessageAttributes"], body, filtered)
     # Only FIFO topics order a group's deliveries; a standard topic's group id just travels along.
     outbox.enqueue(conn, document, targets, outgoing.group_id if topic.fifo else None, now, claimed)
     return document["MessageId"], sequence, len(targets)

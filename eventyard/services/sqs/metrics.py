@@ -3,17 +3,20 @@
 Counts (NumberOfMessagesSent, -Received, -Deleted, NumberOfEmptyReceives) and SentMessageSize are
 recorded in memory by the provider's operations; the queue-depth gauges
 (ApproximateNumberOfMessagesVisible, -NotVisible, -Delayed, ApproximateAgeOfOldestMessage) are read
-from the messages table once per period. Like AWS, gauges are published for *active* queues: those
-holding messages, or created or used in the last six hours.
+once per period from each queue's message counter (`bookkeeping.py`) and a few indexed rows, never
+by scanning messages. Like AWS, gauges are published for *active* queues: those holding messages, or
+created or used in the last six hours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eventyard.runtime.metric_store import Dimensions
 from eventyard.runtime.metrics import GaugeSample, MetricsRecorder
+from eventyard.services.sqs import bookkeeping
 from eventyard.storage import Connection
 
 if TYPE_CHECKING:
@@ -85,35 +88,56 @@ class SqsMetrics:
                             region=region)
 
     async def _gauges(self, now: float) -> list[GaugeSample]:
-        rows = await self.platform.db.read(lambda conn: _depths(conn, now))
         horizon = now - ACTIVE_FOR
         self._used = {k: v for k, v in self._used.items() if v >= horizon}
+        rows = await self.platform.db.read(lambda conn: depths(conn, now, horizon, set(self._used)))
         out: list[GaugeSample] = []
-        for account, region, name, created_at, visible, invisible, delayed, oldest in rows:
-            total = (visible or 0) + (invisible or 0) + (delayed or 0)
-            if not total and created_at < horizon and (account, region, name) not in self._used:
-                continue
+        for account, region, name, depth in rows:
             dims = (("QueueName", name),)
-            age = max(0.0, now - oldest) if oldest is not None else 0.0
-            for metric, value, unit in (("ApproximateNumberOfMessagesVisible", visible or 0, "Count"),
-                                        ("ApproximateNumberOfMessagesNotVisible", invisible or 0, "Count"),
-                                        ("ApproximateNumberOfMessagesDelayed", delayed or 0, "Count"),
-                                        ("ApproximateAgeOfOldestMessage", age, "Seconds")):
+            for metric, value, unit in (
+                    ("ApproximateNumberOfMessagesVisible", depth.visible, "Count"),
+                    ("ApproximateNumberOfMessagesNotVisible", depth.not_visible, "Count"),
+                    ("ApproximateNumberOfMessagesDelayed", depth.delayed, "Count"),
+                    ("ApproximateAgeOfOldestMessage", depth.oldest_age, "Seconds")):
                 out.append(GaugeSample(account, region, NAMESPACE, metric, dims, float(value), unit))
         return out
 
 
-def _depths(conn: Connection, now: float) -> list[tuple[str, str, str, float, int, int, int, float | None]]:
-    rows = conn.execute(
-        """
-        SELECT q.account_id, q.region, q.name, q.created_at,
-          SUM(CASE WHEN m.available_at <= ? THEN 1 ELSE 0 END),
-          SUM(CASE WHEN m.available_at > ? AND m.receive_count > 0 THEN 1 ELSE 0 END),
-          SUM(CASE WHEN m.available_at > ? AND m.receive_count = 0 THEN 1 ELSE 0 END),
-          MIN(m.sent_at)
-        FROM sqs_queues q LEFT JOIN sqs_messages m ON m.queue_id = q.id AND m.expires_at > ?
-        GROUP BY q.id, q.account_id, q.region, q.name, q.created_at
-        """,
-        (now, now, now, now),
-    ).fetchall()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+@dataclass(frozen=True)
+class Depth:
+    visible: int = 0
+    not_visible: int = 0
+    delayed: int = 0
+    oldest_age: float = 0.0
+
+
+def depths(conn: Connection, now: float, horizon: float,
+           used: set[tuple[str, str, str]]) -> list[tuple[str, str, str, Depth]]:
+    """The depth gauges of every active queue (holding messages, or created or used since `horizon`),
+    read from the queues' message counters: the stored count first, then, for the queues that hold
+    messages, the same small indexed ranges GetQueueAttributes counts, and the oldest message by
+    the (queue, expiry) index. Nothing here reads a queue's messages one by one."""
+    stored = {int(row[0]): int(row[1] or 0) for row in conn.execute(
+        "SELECT queue_id, SUM(messages) FROM sqs_queue_counters GROUP BY queue_id").fetchall()}
+    out: list[tuple[str, str, str, Depth]] = []
+    for queue_id, account, region, name, created_at in conn.execute(
+            "SELECT id, account_id, region, name, created_at FROM sqs_queues").fetchall():
+        if stored.get(int(queue_id), 0) > 0:
+            counts = bookkeeping.counts(conn, queue_id, now)
+            out.append((account, region, name, Depth(
+                counts["ApproximateNumberOfMessages"], counts["ApproximateNumberOfMessagesNotVisible"],
+                counts["ApproximateNumberOfMessagesDelayed"], oldest_age(conn, queue_id, now))))
+        elif created_at >= horizon or (account, region, name) in used:
+            out.append((account, region, name, Depth()))
+    return out
+
+
+def oldest_age(conn: Connection, queue_id: int, now: float) -> float:
+    """ApproximateAgeOfOldestMessage: seconds since the oldest stored message was sent, passing over
+    messages received three times or more (AWS leaves such poison pills out of the metric). A queue's
+    messages expire in the order they were sent, so the (queue_id, expires_at) index walks them
+    oldest first and the first one kept is the answer."""
+    row = conn.execute(
+        "SELECT sent_at FROM sqs_messages WHERE queue_id = ? AND expires_at > ? AND receive_count < 3"
+        " ORDER BY expires_at LIMIT 1", (queue_id, now)).fetchone()
+    return max(0.0, now - float(row[0])) if row is not None else 0.0
