@@ -107,9 +107,10 @@ class ServerProcess:
             assert response.status == 200
 
     def client(self, service: str, region: str = "us-east-1", **kwargs: Any) -> Any:
+        kwargs.setdefault("config", CLIENT_CONFIG)
         return boto3.client(
             service, endpoint_url=self.url, region_name=region, aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret", config=CLIENT_CONFIG, **kwargs,
+            aws_secret_access_key="secret", **kwargs,
         )
 
     def legacy_sqs_client(self, region: str = "us-east-1", access_key: str = "AKIDEXAMPLE",

@@ -2,8 +2,9 @@
 happen on purpose, reproducibly, so a handler's idempotency and ordering assumptions are tested.
 
 `FaultInjector` holds the active rules (stored by `fault_store`, validated by `fault_rules`) and makes
-every decision. A decision belongs to a *stream*: one rule on one resource. The k-th draw of a stream
-is a hash of (seed, rule position, resource, k), so the same seed and the same sequence of requests
+every decision. A decision belongs to a *stream*: one rule on one resource (the one the rule names; for `*`,
+the first the delivery path names). The k-th draw of a stream is a hash of (seed, rule position,
+resource, k), so the same seed and the same sequence of requests
 give the same faults, whatever else the server is doing meanwhile (no global random state).
 
 The server applies the API faults (`throttle`, `error`) once, in its request path; each delivery path
@@ -163,7 +164,9 @@ class FaultInjector:
                 continue
             if rule.resource != "*" and rule.resource not in resources:
                 continue
-            stream = resources[0] if resources else "*"
+            # A rule naming its resource draws from that name's stream, so a rerun reproduces it even
+            # where the first resource is made up anew each run (a mapping's UUID, a receipt handle).
+            stream = rule.resource if rule.resource != "*" else (resources[0] if resources else "*")
             index = self._draws.get((position, stream), 0)
             self._draws[(position, stream)] = index + 1
             draw = _draw(self.seed, position, stream, index)

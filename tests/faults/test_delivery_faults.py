@@ -182,7 +182,8 @@ def handler(event, context):
 
 def test_held_back_kinesis_batches_keep_the_shards_order(fresh_server: ServerProcess, unique: str) -> None:
     kinesis, lam, sqs = fresh_server.client("kinesis"), fresh_server.client("lambda"), fresh_server.client("sqs")
-    stream = f"ordered-{unique}"
+    # A fixed name: the rule names the stream, so seed 7 holds back the 1st and 4th of the four batches.
+    stream = "ordered"
     kinesis.create_stream(StreamName=stream, ShardCount=1)
     kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 0.2})
     for n in range(8):
@@ -206,4 +207,4 @@ def test_held_back_kinesis_batches_keep_the_shards_order(fresh_server: ServerPro
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
     assert seen == [str(n) for n in range(8)]
     [(matched, held)] = fault_counts(fresh_server)
-    assert matched >= 4 and held > 0
+    assert matched >= 4 and held >= 2

@@ -83,9 +83,9 @@ def test_an_sns_dead_letter_queue_is_redriven_only_once_an_sqs_queue_names_it(
     assert [e["Message"] for e in envelopes] == ["invoice 0", "invoice 1", "invoice 2"]
     assert sorted(e["MessageId"] for e in envelopes) == sorted(ids)
     assert {e["UnsubscribeURL"].endswith(subscription.split(":")[-1]) for e in envelopes} == {True}
-    # SNS's failure details (the error SQS answered) travel with each message through the move.
-    assert {m["MessageAttributes"]["ErrorCode"]["StringValue"] for m in moved} == {"QueueDoesNotExist"}
-    assert sorted(m["MessageAttributes"]["RequestID"]["StringValue"] for m in moved) == sorted(ids)
+    # The dead-lettered copy is the subscriber's message alone, without error attributes (recorded
+    # against AWS), and the move keeps it that way.
+    assert [m for m in moved if m.get("MessageAttributes")] == []
     tasks = eventually(lambda: [t for t in sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
                                 if t["Status"] == "COMPLETED"])
     assert tasks[0]["ApproximateNumberOfMessagesMoved"] == 3

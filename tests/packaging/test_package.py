@@ -171,7 +171,9 @@ def test_the_installed_wheel_serves_from_anywhere(installed: Path, installed_ser
 
 
 def test_make_run_installs_the_server_alone_and_takes_a_port(tmp_path: Path) -> None:
-    planned = subprocess.run(["make", "-n", "run", "PORT=4567", f"VENV={tmp_path / 'venv'}"], cwd=ROOT,
+    # --no-print-directory: under `make test` (MAKELEVEL set) make would add "Leaving directory" lines.
+    planned = subprocess.run(["make", "--no-print-directory", "-n", "run", "PORT=4567", f"VENV={tmp_path / 'venv'}"],
+                             cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
     installs = [line for line in planned.splitlines() if " pip install " in line]
     assert installs and all("[" not in line for line in installs), installs  # no extras: no test tools
