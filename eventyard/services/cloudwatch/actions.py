@@ -9,8 +9,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.access import Caller
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.cloudwatch import history
+from eventyard.services.cloudwatch.alarms import alarm_arn
 from eventyard.services.cloudwatch.transitions import LAMBDA_ACTION, SNS_ACTION, STATE_EVENT
 
 if TYPE_CHECKING:
@@ -38,7 +40,8 @@ class AlarmActions:
         payload = timer.payload
         region, account = _target(payload["action"])
         await self.platform.call("sns", "Publish", {"TopicArn": payload["action"], "Subject": payload["subject"],
-                                                    "Message": payload["message"]}, region=region, account_id=account)
+                                                    "Message": payload["message"]}, region=region, account_id=account,
+                                 caller=self._as_cloudwatch(payload))
         await self._record(payload, "Succeeded", {"publishedMessage": payload["message"]})
 
     async def _invoke(self, timer: Timer) -> None:
@@ -46,8 +49,15 @@ class AlarmActions:
         region, account = _target(payload["action"])
         await self.platform.call("lambda", "Invoke", {
             "FunctionName": payload["action"], "InvocationType": "Event",
-            "Payload": json.dumps(payload["payload"]).encode()}, region=region, account_id=account)
+            "Payload": json.dumps(payload["payload"]).encode()}, region=region, account_id=account,
+            caller=self._as_cloudwatch(payload))
         await self._record(payload, "Succeeded", {})
+
+    def _as_cloudwatch(self, payload: dict[str, Any]) -> Caller | None:
+        """Alarm actions run as cloudwatch.amazonaws.com for the alarm: a topic or function of another
+        account must let it in by its resource policy, as on AWS."""
+        source = alarm_arn(payload["region"], payload["account_id"], payload["alarm_name"])
+        return self.platform.service_caller("cloudwatch.amazonaws.com", source, payload["account_id"])
 
     async def _put_event(self, timer: Timer) -> None:
         payload = timer.payload

@@ -14,6 +14,7 @@ from eventyard.services.cloudwatch.actions import AlarmActions
 from eventyard.services.cloudwatch.evaluator import AlarmEvaluator, first_evaluation
 from eventyard.services.cloudwatch.metric_api import get_metric_statistics, list_metrics, put_metric_data_points
 from eventyard.services.cloudwatch.metric_data import get_metric_data
+from eventyard.services.cross_account import refuse_other_accounts
 from eventyard.storage import Connection
 
 MAX_TAGS = 50
@@ -32,6 +33,11 @@ class CloudWatchProvider(Provider):
 
     def now(self) -> float:
         return float(self.platform.clock.now())
+
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        """Alarms and rules have no resource policy: another account's are never reachable by ARN."""
+        refuse_other_accounts(ctx, f"cloudwatch:{operation}", params, ("ResourceARN",),
+                              lambda message: AwsError("AccessDenied", message, 403))
 
     async def start(self) -> None:
         self.actions.register()

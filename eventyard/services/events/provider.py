@@ -15,7 +15,7 @@ from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.events import archives, buses, ingest, rules, schedule_expressions, store
+from eventyard.services.events import access, archives, buses, ingest, rules, schedule_expressions, store
 from eventyard.services.events import metrics as events_metrics
 from eventyard.services.events.arns import DEFAULT_BUS, bus_name, parse_arn, rule_key
 from eventyard.services.events.delivery import Deliverer, Failure
@@ -43,6 +43,9 @@ class EventsProvider(MoreOperations, Provider):
 
     def now(self) -> float:
         return float(self.platform.clock.now())
+
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        await access.authorize(self.platform, ctx, operation, params)
 
     async def start(self) -> None:
         await self.platform.db.read(self.index.load)

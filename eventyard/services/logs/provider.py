@@ -7,6 +7,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
+from eventyard.services.cross_account import refuse_other_accounts
 from eventyard.services.logs import listings, store
 from eventyard.services.logs import metrics as log_metrics
 from eventyard.services.logs.admission import Admission, admit
@@ -48,6 +49,11 @@ class LogsProvider(FilterOperations, GroupOperations, InsightsOperations, Policy
 
     def now(self) -> float:
         return self.platform.clock.now()
+
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        """Log groups have no resource policy: another account's are never reachable by ARN."""
+        refuse_other_accounts(ctx, f"logs:{operation}", params, ("logGroupIdentifier", "resourceArn", "logGroupArn"),
+                              lambda message: AwsError("AccessDeniedException", message))
 
     async def start(self) -> None:
         self.register_filter_work()

@@ -17,6 +17,7 @@ from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
+from eventyard.services.cross_account import refuse_other_accounts
 from eventyard.services.pipes import config, store
 from eventyard.services.pipes.errors import already_exists, in_transition, not_found, tagged_resource_not_found
 from eventyard.services.pipes.runner import PipeRunner
@@ -43,6 +44,11 @@ class PipesProvider(Provider):
 
     def now(self) -> float:
         return float(self.platform.clock.now())
+
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        """Pipes have no resource policy: another account's are never reachable by ARN."""
+        refuse_other_accounts(ctx, f"pipes:{operation}", params, ("resourceArn",),
+                              lambda message: AwsError("AccessDeniedException", message, 403))
 
     async def start(self) -> None:
         self.platform.timers.register(SETTLE_TIMER, self._settle, RetryPolicy(max_attempts=10))

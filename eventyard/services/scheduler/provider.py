@@ -11,10 +11,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers, tracing
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
+from eventyard.services.cross_account import refuse_other_accounts
 from eventyard.services.events import store
 from eventyard.services.events.arns import bus_arn
 from eventyard.services.events.delivery import Deliverer, Failure
@@ -40,6 +42,11 @@ class SchedulerProvider(Provider):
 
     def now(self) -> float:
         return float(self.platform.clock.now())
+
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        """Schedule groups have no resource policy: another account's are never reachable by ARN."""
+        refuse_other_accounts(ctx, f"scheduler:{operation}", params, ("ResourceArn",),
+                              lambda message: AwsError("AccessDeniedException", message, 403))
 
     async def start(self) -> None:
         self.deliverer.register()

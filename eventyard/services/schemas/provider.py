@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from eventyard.runtime.ids import new_uuid
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
+from eventyard.services.cross_account import refuse_other_accounts
 from eventyard.services.schemas import bindings, discoverers, store
 from eventyard.services.schemas.documents import parse_content, to_json_schema
 from eventyard.services.schemas.errors import bad_request, forbidden, not_found, precondition_failed
@@ -56,6 +57,11 @@ class SchemasProvider(Provider):
     def __init__(self, platform: Any) -> None:
         super().__init__(platform)
         self.intake = Intake(platform)
+
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        """Tags of another account's registry, schema or discoverer are never reachable by ARN
+        (registry policies are stored, not evaluated: a registry is found by name in the caller's account)."""
+        refuse_other_accounts(ctx, f"schemas:{operation}", params, ("ResourceArn",), forbidden)
 
     async def start(self) -> None:
         await self.intake.reload()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.access import Caller, arn_account
 from eventyard.runtime.fault_rules import FaultRule
 from eventyard.runtime.faults import resource_names
 from eventyard.runtime.ids import new_uuid
@@ -215,9 +216,15 @@ class Dispatcher:
         headers = {"x-amzn-trace-id": document["TraceHeader"]} if document.get("TraceHeader") else None
         try:
             return await self.platform.call("sqs", "SendMessage", params, region=region, account_id=account,
-                                            headers=headers)
+                                            headers=headers, caller=self._as_sns(document))
         except AwsError as error:
             raise _classify(error) from error
+
+    def _as_sns(self, document: dict[str, Any]) -> Caller | None:
+        """SNS delivers as sns.amazonaws.com for the topic: a queue or function of another account
+        must let it in by its resource policy (usually with aws:SourceArn), as on AWS."""
+        topic_arn = str(document.get("TopicArn") or "")
+        return self.platform.service_caller("sns.amazonaws.com", topic_arn, arn_account(topic_arn) or "")
 
     async def _to_http(self, job: Job, subscription: Subscription, topic: topic_store.Topic) -> None:
         document = job.document
@@ -257,7 +264,8 @@ class Dispatcher:
         try:
             answer = await self.platform.call("lambda", "Invoke", {"FunctionName": subscription.endpoint,
                                                                    "InvocationType": "Event", "Payload": payload},
-                                              region=region, account_id=account, headers=headers)
+                                              region=region, account_id=account, headers=headers,
+                                              caller=self._as_sns(job.document))
         except AwsError as error:
             raise _classify(error) from error
         return delivery_status.Outcome(int(answer.get("StatusCode") or 202), {"lambdaRequestId": new_uuid()})

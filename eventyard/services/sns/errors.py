@@ -66,3 +66,8 @@ def violations_error(violations: list[Violation], scalar_members: frozenset[str]
             return invalid_parameter(first.member, "no value for required parameter")
         return invalid_parameter(first.member, first.constraint)
     return AwsError("ValidationError", coral_message(violations), 400)
+
+
+def authorization_error(message: str) -> AwsError:
+    """A caller another account's topic policy does not admit (runtime/access.py words it)."""
+    return AwsError("AuthorizationError", message, 403)

@@ -17,7 +17,7 @@ from eventyard.runtime.partitions import root_principal
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.sns import batch, outbox, publish, signing
+from eventyard.services.sns import access, batch, outbox, publish, signing
 from eventyard.services.sns import metrics as sns_metrics
 from eventyard.services.sns import subscriptions as subscription_store
 from eventyard.services.sns import topics as topic_store
@@ -64,6 +64,9 @@ class SnsProvider(MobileOperations, Provider):
     async def _sweep_dedup(self) -> None:
         now = self.now()
         await self.platform.db.write(lambda conn: conn.execute("DELETE FROM sns_dedup WHERE expires_at < ?", (now,)))
+
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        await access.authorize(self.platform, ctx, operation, params)
 
     async def _write(self, fn: Callable[[Connection], T]) -> T:
         return await self.platform.db.write(fn)

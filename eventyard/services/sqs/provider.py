@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from eventyard.protocol.errors import AwsError
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.sqs import batches, inspection, listing, messages, move_tasks, trace_hops
+from eventyard.services.sqs import access, batches, inspection, listing, messages, move_tasks, trace_hops
 from eventyard.services.sqs import queues as queue_store
 from eventyard.services.sqs.faults import ReceiveFaults
 from eventyard.services.sqs.message_attributes import (
@@ -46,6 +46,9 @@ class SqsProvider(Provider):
         self.metrics = SqsMetrics(platform)
 
     # -- plumbing --------------------------------------------------------------------------
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        await access.authorize(self.platform, ctx, operation, params)
+
     def now(self) -> float:
         return self.platform.clock.now()
 
@@ -435,3 +438,5 @@ def _message_view(message: ReceivedMessage, wanted_system: set[str], wanted_user
         view["MessageAttributes"] = user
         view["MD5OfMessageAttributes"] = attributes_md5(user)
     return view
+
+

@@ -133,10 +133,11 @@ def _add_query_traits(raw: dict[str, Any]) -> None:
             op["output"]["resultWrapper"] = f"{op_name}Result"
 
 
-# Two errors carry another name in JSON's `__type` than their query code (recorded: botocore reads
+# These errors carry another name in JSON's `__type` than their query code (recorded: botocore reads
 # the query code from x-amzn-query-error as Code, and the `__type` as QueryErrorCode).
 JSON_TYPE_NAMES = {"InvalidParameterValue": "InvalidParameterValueException",
-                   "MissingParameter": "MissingRequiredParameterException"}
+                   "MissingParameter": "MissingRequiredParameterException",
+                   "AccessDenied": "AccessDeniedException"}
 # Query responses word a missing queue for "this wsdl version" (recorded).
 QUERY_MESSAGES = {"QueueDoesNotExist": "The specified queue does not exist for this wsdl version."}
 

@@ -67,7 +67,8 @@ class ExecutionDriver:
         self.checkpoint: dict[str, Any] = json.loads(row["checkpoint"])
         self.history = History(self.platform.clock.now, next_id=row["next_event_id"])
         self.lane = Lane(row["last_event_id"])
-        self.host = ServiceHost(runner, row["region"], row["account_id"], self.arn, trace.downstream(row))
+        self.host = ServiceHost(runner, row["region"], row["account_id"], self.arn, trace.downstream(row),
+                                row.get("role_arn"))
         self.interp = runner.interpreter(row, self.host, self.history)
         self.states: dict[str, Any] = self.interp.definition["States"]
         self.flushed = 0  # history.events[:flushed] are committed

@@ -16,8 +16,10 @@ POLL = 0.02  # how often a sleeping branch re-reads the (possibly test-advanced)
 
 
 class ServiceHost:
-    def __init__(self, runner: Runner, region: str, account: str, execution_arn: str, trace: str | None = None) -> None:
+    def __init__(self, runner: Runner, region: str, account: str, execution_arn: str, trace: str | None = None,
+                 role_arn: str | None = None) -> None:
         self.runner = runner
+        self.role_arn = role_arn  # the execution role its tasks act as toward other accounts' resources
         self.trace = trace  # the X-Amzn-Trace-Id its tasks send (trace.downstream)
         self.region = region
         self.account = account

@@ -118,8 +118,10 @@ async def call(host: ServiceHost, service: str, action: str, params: Any, prefix
     try:
         request = _to_python(operation, params)
         headers = {"x-amzn-trace-id": host.trace} if host.trace else None  # the execution's trace goes on
+        # Tasks act as the execution role: another account's resource must grant it (runtime/access.py).
+        caller = platform.role_caller(host.role_arn, "states") if host.role_arn else None
         result = await platform.call(service, operation.name, request, region=host.region, account_id=host.account,
-                                     headers=headers)
+                                     headers=headers, caller=caller)
     except AwsError as err:
         raise _task_error(err, label, service, sdk) from None
     out = _to_json(operation, result)

@@ -11,6 +11,7 @@ from eventyard.asl import definition as asl_definition
 from eventyard.asl.errors import InvalidDefinition
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
+from eventyard.services.cross_account import refuse_other_accounts
 from eventyard.services.iam.trust import service_may_assume
 from eventyard.services.stepfunctions import execution_logs, machines, names
 from eventyard.services.stepfunctions.core import page
@@ -35,7 +36,17 @@ async def _check_role(platform: Any, role_arn: str, region: str) -> None:
                                                 "regional one is authorized to assume the provided role.")
 
 
+# Parameters that name a state machine, execution, activity or Map Run by ARN.
+_RESOURCE_PARAMETERS = ("stateMachineArn", "executionArn", "resourceArn", "mapRunArn", "activityArn",
+                        "stateMachineAliasArn", "stateMachineVersionArn")
+
+
 class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOperations, TestStateOperations):
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        """Step Functions has no resource policies: another account's resources are never reachable."""
+        refuse_other_accounts(ctx, f"states:{operation}", params, _RESOURCE_PARAMETERS,
+                              lambda message: AwsError("AccessDeniedException", message))
+
     # -- state machines --------------------------------------------------------------------------
     async def create_state_machine(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names.validate_name(params["name"])

@@ -214,7 +214,7 @@ class Runner:
     async def run_express(self, row: dict[str, Any]) -> tuple[asl_execution.Outcome, list[dict[str, Any]]]:
         history = History(self.platform.clock.now)
         lane = Lane()
-        host = ServiceHost(self, row["region"], row["account_id"], row["arn"], trace.downstream(row))
+        host = ServiceHost(self, row["region"], row["account_id"], row["arn"], trace.downstream(row), row.get("role_arn"))
         interp = self.interpreter(row, host, history)
         asl_execution.record_start(interp, row["input"], row["role_arn"], lane)
         outcome = await asl_execution.run(interp, interp.definition["StartAt"], parse_keeping_text(row["input"]), {},
