@@ -43,6 +43,16 @@ class Platform:
         return {"QueueUrl": "http://queue"} if operation == "GetQueueUrl" else {}
 
 
+class AsyncEventMetrics:
+    """The asynchronous-event metrics async_invoke records, by name."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def async_event(self, name: str, job: dict[str, Any]) -> None:
+        self.names.append(name)
+
+
 class Provider:
     """The provider surface async_invoke uses, with scripted invocation outcomes."""
 
@@ -51,6 +61,7 @@ class Provider:
         self.outcomes = outcomes
         self.config = config
         self.runs: list[float] = []
+        self.metrics = AsyncEventMetrics()
 
     async def event_invoke_config(self, *_: Any) -> dict[str, Any]:
         return dict(self.config, _FunctionArn=f"{ARN}:$LATEST")
@@ -125,6 +136,7 @@ def test_failed_event_invokes_retry_after_one_then_two_minutes_then_reach_the_de
                                             "condition": "RetriesExhausted", "approximateInvokeCount": 3}
         assert record["requestPayload"] == {"n": 1} and record["responsePayload"]["errorMessage"] == "boom"
         assert record["timestamp"] == "2023-11-14T22:16:20.000Z"  # the ManualClock's moment, not the wall's
+        assert provider.metrics.names == ["AsyncEventsDropped"]
     asyncio.run(scenario())
 
 

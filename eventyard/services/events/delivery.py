@@ -12,11 +12,14 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
+from eventyard.runtime.access import Caller, Decision, arn_account, crosses_accounts, refusal_message
 from eventyard.runtime.timers import RetryLater, Timer
+from eventyard.services.events import access as events_access
 from eventyard.services.events import connections, faults, http_targets, store
 from eventyard.services.events import metrics as events_metrics
 from eventyard.services.events.arns import parse_arn
@@ -34,6 +37,8 @@ BASE_DELAY = 1.0
 MAX_DELAY = 300.0
 THROTTLING = {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
               "TooManyRequestsException", "ProvisionedThroughputExceededException", "KMSThrottlingException"}
+# A target's resource policy refused the delivery (another account's queue, topic, function, stream).
+NO_PERMISSIONS = {"AccessDenied", "AccessDeniedException", "AuthorizationError"}
 NOT_FOUND = {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "NotFound", "NotFoundException",
              "ResourceNotFoundException", "StateMachineDoesNotExist", "UnknownServiceException"}
 
@@ -56,6 +61,8 @@ def backoff(attempt: int) -> float:
 def classify(error: AwsError) -> Failure:
     if error.code in THROTTLING:
         return Failure("THROTTLING", error.message, True)
+    if error.code in NO_PERMISSIONS:
+        return Failure("NO_PERMISSIONS", error.message, False)
     if error.code in NOT_FOUND:
         return Failure("RESOURCE_NOT_FOUND", error.message or error.code, False)
     if error.status >= 500:
@@ -89,7 +96,7 @@ class Deliverer:
             error = failure
         except AwsError as aws_error:
             error = classify(aws_error)
-        events_metrics.attempted(self.platform.metrics, payload, succeeded=False)
+        events_metrics.attempted(self.platform.metrics, payload, succeeded=False, throttled=error.code == "THROTTLING")
         await self.failed(timer, payload, error)
 
     async def failed(self, timer: Timer, payload: dict[str, Any], error: Failure) -> None:
@@ -111,12 +118,20 @@ class Deliverer:
             self.platform.timers.wake()
             return
         dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
-        events_metrics.gave_up(self.platform.metrics, payload, dead_lettered=bool(dlq))
         if not dlq:
+            events_metrics.gave_up(self.platform.metrics, payload, "dropped")
             log.info("event %s to %s dropped after %d attempt(s): %s", payload["event"].get("id"),
                      target["Arn"], attempt, error.message)
             return
-        await self.send_to_dlq(dlq, payload, error, attempt)
+        try:
+            await self.send_to_dlq(dlq, payload, error, attempt)
+        except AwsError as refused:  # the queue is gone or refuses: the event is lost (5xx: ours, retried)
+            if refused.status >= 500:
+                raise
+            events_metrics.gave_up(self.platform.metrics, payload, "dead_letter_refused")
+            log.warning("dead-letter queue %s refused event %s: %s", dlq, payload["event"].get("id"), refused.message)
+            return
+        events_metrics.gave_up(self.platform.metrics, payload, "dead_lettered")
 
     async def send_to_dlq(self, dlq: str, payload: dict[str, Any], error: Failure, attempt: int) -> None:
         _, region, account, name = parse_arn(dlq)
@@ -150,7 +165,7 @@ class Deliverer:
         if body is None:
             return  # a JSON template that rendered to something not JSON: AWS skips the target silently
         headers = self._trace(payload)
-        call = self.platform.call
+        call = partial(self.platform.call, caller=self._acting_for(payload))
         if service == "sqs":
             params: dict[str, Any] = {"QueueUrl": f"{self.platform.settings.public_url}/{account}/{resource}",
                                       "MessageBody": body}
@@ -162,6 +177,7 @@ class Deliverer:
             await call("sns", "Publish", {"TopicArn": arn, "Message": body}, region=region, account_id=account,
                        headers=headers)
         elif service == "events" and resource.startswith("event-bus/"):
+            await self._may_put_events(payload, arn)
             await self.cross_bus(account, region, resource.split("/", 1)[1], event, payload.get("trace"))
         elif service == "events" and resource.startswith("api-destination/"):
             await self._api_destination(payload, account, region, resource, body)
@@ -187,6 +203,29 @@ class Deliverer:
             await self._log_group(account, region, resource, event, body, headers)
         else:
             raise Failure("UNSUPPORTED_OPERATION", f"Target type {service} is not supported by Eventyard.", False)
+
+    def _acting_for(self, payload: dict[str, Any]) -> Caller | None:
+        """Who a delivery acts as toward a target of another account (authentication on): the target's
+        role when it names one (Scheduler's always do), else events.amazonaws.com for the rule."""
+        role = payload["target"].get("RoleArn")
+        if role:
+            return self.platform.role_caller(role, "events")
+        source = payload.get("rule_arn") or payload.get("schedule_arn") or ""
+        return self.platform.service_caller("events.amazonaws.com", source, arn_account(source) or "")
+
+    async def _may_put_events(self, payload: dict[str, Any], bus: str) -> None:
+        """An event-bus target of another account takes the event only if its bus policy lets the
+        sender (the rule's account, or the target's role) call events:PutEvents, as on AWS."""
+        acting = self._acting_for(payload)
+        if acting is None:
+            return
+        if acting.service:  # the bus policy names the sending account, for the rule (aws:SourceArn)
+            acting = Caller(acting.account_id, f"arn:aws:iam::{acting.account_id}:root", source_arn=acting.source_arn,
+                            source_account=acting.account_id)
+        if crosses_accounts(acting, arn_account(bus) or ""):
+            decision = await events_access.check(self.platform, acting, "events:PutEvents", bus)
+            if decision is not Decision.ALLOWED:
+                raise Failure("NO_PERMISSIONS", refusal_message(acting, "events:PutEvents", bus, decision), False)
 
     async def _log_group(self, account: str, region: str, resource: str, event: dict[str, Any], body: str,
                          headers: dict[str, str]) -> None:

@@ -1,25 +1,70 @@
 """EventBridge's and Scheduler's CloudWatch metrics, recorded in memory per period.
 
-AWS/Events, by RuleName and by (EventBusName, RuleName): MatchedEvents and TriggeredRules when an
-event matches a rule; InvocationAttempts for every attempt to reach a target; Invocations once per
-target invocation that succeeded or failed for good; FailedInvocations and DeadLetterInvocations
-when EventBridge gives up. AWS/Scheduler (account-wide and by ScheduleGroup): InvocationAttemptCount,
-TargetErrorCount, InvocationDroppedCount and InvocationsSentToDeadLetterCount. Deliveries of both go
-through the same durable delivery timers, whose payload says which service they belong to.
+AWS/Events, for a rule by RuleName and by (EventBusName, RuleName), some also account-wide (no
+dimensions) and by EventBusName, as AWS lists them:
+- when an event matches rules: MatchedEvents (account-wide once per event, and per rule) and
+  TriggeredRules;
+- per attempt to reach a target: InvocationAttempts, SuccessfulInvocationAttempts or (after the first)
+  RetryInvocationAttempts; the first attempt also counts InvocationsCreated (account-wide) and
+  IngestionToInvocationStartLatency; a successful one IngestionToInvocationCompleteLatency;
+- once per target invocation that succeeded or failed for good: Invocations; when EventBridge gives
+  up: FailedInvocations, or with a dead-letter queue DeadLetterInvocations and InvocationsSentToDlq,
+  or InvocationsFailedToBeSentToDlq (and FailedInvocations) when the queue refused the event.
+
+AWS/Scheduler (account-wide and by ScheduleGroup): InvocationAttemptCount, TargetErrorCount,
+TargetErrorThrottledCount, InvocationDroppedCount (the retry policy is used up),
+InvocationsSentToDeadLetterCount and InvocationsFailedToBeSentToDeadLetterCount.
+
+Deliveries of both go through the same durable delivery timers, whose payload says which service they
+belong to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from eventyard.runtime.metric_store import Dimensions
 from eventyard.runtime.metrics import MetricsRecorder
 
 EVENTS = "AWS/Events"
 SCHEDULER = "AWS/Scheduler"
 
+# Which dimension sets each AWS/Events metric is published with (see `Source`).
+RULE = "rule"  # (RuleName), (EventBusName, RuleName)
+WIDE = "wide"  # account-wide, and the rule's
+BUS = "bus"  # account-wide, (EventBusName), and the rule's
+LATENCY = "latency"  # account-wide, (EventBusName), (EventBusName, RuleName)
 
-def _rule_scopes(bus: str, rule: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+# How a given-up delivery ended, and the metrics each service counts for it.
+GAVE_UP: dict[str, tuple[tuple[str, str], ...]] = {
+    "dropped": ((EVENTS, "Invocations"), (EVENTS, "FailedInvocations"), (SCHEDULER, "InvocationDroppedCount")),
+    "dead_lettered": ((EVENTS, "Invocations"), (EVENTS, "DeadLetterInvocations"), (EVENTS, "InvocationsSentToDlq"),
+                      (SCHEDULER, "InvocationDroppedCount"), (SCHEDULER, "InvocationsSentToDeadLetterCount")),
+    "dead_letter_refused": ((EVENTS, "Invocations"), (EVENTS, "FailedInvocations"),
+                            (EVENTS, "InvocationsFailedToBeSentToDlq"), (SCHEDULER, "InvocationDroppedCount"),
+                            (SCHEDULER, "InvocationsFailedToBeSentToDeadLetterCount")),
+}
+SCOPE = {"Invocations": WIDE, "InvocationAttempts": BUS, "SuccessfulInvocationAttempts": BUS,
+         "RetryInvocationAttempts": BUS, "IngestionToInvocationStartLatency": LATENCY,
+         "IngestionToInvocationCompleteLatency": LATENCY}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a delivery's metrics go: its service's namespace, account, region and dimension sets."""
+
+    namespace: str
+    account: str
+    region: str
+    scopes: dict[str, tuple[Dimensions, ...]]
+
+    def dimensions(self, name: str) -> tuple[Dimensions, ...]:
+        return self.scopes[SCOPE.get(name, RULE)] if self.namespace == EVENTS else self.scopes[RULE]
+
+
+def _rule_scopes(bus: str, rule: str) -> tuple[Dimensions, ...]:
     return (("RuleName", rule),), (("EventBusName", bus), ("RuleName", rule))
 
 
@@ -39,42 +84,68 @@ def matched(recorder: MetricsRecorder, items: Iterable[Any]) -> None:
                 recorder.count(EVENTS, "TriggeredRules", dims, account_id=account, region=region, timestamp=now)
 
 
-def _source(payload: dict[str, Any]) -> tuple[str, str, str, tuple[tuple[tuple[str, str], ...], ...]]:
-    """(namespace, account, region, dimension sets) of a delivery timer's payload."""
+def source(payload: dict[str, Any]) -> Source:
+    """The namespace, account, region and dimension sets of a delivery timer's payload."""
     if "schedule_arn" in payload:  # arn:aws:scheduler:region:account:schedule/group/name
         parts = payload["schedule_arn"].split(":")
         group = parts[5].split("/")[1] if len(parts) > 5 and "/" in parts[5] else "default"
-        return SCHEDULER, parts[4], parts[3], ((), (("ScheduleGroup", group),))
+        return Source(SCHEDULER, parts[4], parts[3], {RULE: ((), (("ScheduleGroup", group),))})
     parts = payload.get("rule_arn", "").split(":")  # arn:aws:events:region:account:rule/[bus/]name
     path = parts[5].split("/")[1:] if len(parts) > 5 else ["default"]
     bus, rule = (path[0], path[1]) if len(path) > 1 else ("default", path[0])
-    return EVENTS, parts[4] if len(parts) > 4 else "", parts[3] if len(parts) > 3 else "", _rule_scopes(bus, rule)
+    rule_scopes = _rule_scopes(bus, rule)
+    on_bus: Dimensions = (("EventBusName", bus),)
+    return Source(EVENTS, parts[4] if len(parts) > 4 else "", parts[3] if len(parts) > 3 else "", {
+        RULE: rule_scopes, WIDE: ((), *rule_scopes), BUS: ((), on_bus, *rule_scopes),
+        LATENCY: ((), on_bus, rule_scopes[1])})
 
 
-def _count(recorder: MetricsRecorder, payload: dict[str, Any], events_name: str | None,
-           scheduler_name: str | None) -> None:
+def _record(recorder: MetricsRecorder, where: Source, names: Iterable[tuple[str, str]], now: float,
+            value: float = 1.0, unit: str = "Count") -> None:
+    for namespace, name in names:
+        if namespace != where.namespace:
+            continue
+        for dims in where.dimensions(name):
+            if unit == "Count":
+                recorder.count(namespace, name, dims, value, account_id=where.account, region=where.region,
+                               timestamp=now)
+            else:
+                recorder.observe(namespace, name, dims, value, unit, account_id=where.account, region=where.region,
+                                 timestamp=now)
+
+
+def attempted(recorder: MetricsRecorder, payload: dict[str, Any], succeeded: bool, throttled: bool = False) -> None:
+    """One attempt to reach a target (`throttled`: the target refused it as too many requests)."""
     if not recorder.enabled:
         return
-    namespace, account, region, scopes = _source(payload)
-    name = events_name if namespace == EVENTS else scheduler_name
-    if name is None or not account:
+    where = source(payload)
+    if not where.account:
         return
     now = recorder.clock.now()
-    for dims in scopes:
-        recorder.count(namespace, name, dims, account_id=account, region=region, timestamp=now)
-
-
-def attempted(recorder: MetricsRecorder, payload: dict[str, Any], succeeded: bool) -> None:
-    _count(recorder, payload, "InvocationAttempts", "InvocationAttemptCount")
+    first = int(payload.get("attempt", 1)) == 1
+    names = [(EVENTS, "InvocationAttempts"), (SCHEDULER, "InvocationAttemptCount")]
+    if not first:
+        names.append((EVENTS, "RetryInvocationAttempts"))
     if succeeded:
-        _count(recorder, payload, "Invocations", None)
+        names += [(EVENTS, "SuccessfulInvocationAttempts"), (EVENTS, "Invocations")]
     else:
-        _count(recorder, payload, None, "TargetErrorCount")
+        names.append((SCHEDULER, "TargetErrorCount"))
+        if throttled:
+            names.append((SCHEDULER, "TargetErrorThrottledCount"))
+    if first and where.namespace == EVENTS:
+        recorder.count(EVENTS, "InvocationsCreated", (), account_id=where.account, region=where.region, timestamp=now)
+    _record(recorder, where, names, now)
+    since = max(0.0, now - float(payload.get("ingested", now))) * 1000
+    if first:
+        _record(recorder, where, [(EVENTS, "IngestionToInvocationStartLatency")], now, since, "Milliseconds")
+    if succeeded:
+        _record(recorder, where, [(EVENTS, "IngestionToInvocationCompleteLatency")], now, since, "Milliseconds")
 
 
-def gave_up(recorder: MetricsRecorder, payload: dict[str, Any], dead_lettered: bool) -> None:
-    _count(recorder, payload, "Invocations", None)
-    if dead_lettered:
-        _count(recorder, payload, "DeadLetterInvocations", "InvocationsSentToDeadLetterCount")
-    else:
-        _count(recorder, payload, "FailedInvocations", "InvocationDroppedCount")
+def gave_up(recorder: MetricsRecorder, payload: dict[str, Any], outcome: str) -> None:
+    """A delivery given up on: `outcome` is "dropped", "dead_lettered" or "dead_letter_refused"."""
+    if not recorder.enabled:
+        return
+    where = source(payload)
+    if where.account:
+        _record(recorder, where, GAVE_UP[outcome], recorder.clock.now())

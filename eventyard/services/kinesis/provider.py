@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,7 +15,7 @@ from eventyard.runtime.faults import resource_names
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.kinesis import consumers, names, records, shards, subscribe, trace_hops
+from eventyard.services.kinesis import access, consumers, names, records, shards, subscribe, trace_hops
 from eventyard.services.kinesis import metrics as kinesis_metrics
 from eventyard.services.kinesis import streams as stream_store
 from eventyard.services.kinesis.iterators import (
@@ -50,6 +51,9 @@ class KinesisProvider(Provider):
     # -- plumbing --------------------------------------------------------------------------
     def now(self) -> float:
         return float(self.platform.clock.now())
+
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        await access.authorize(self.platform, ctx, operation, params)
 
     def _key(self, ctx: RequestContext, params: dict[str, Any]) -> StreamKey:
         return stream_store.key_from_params(params, ctx.region, ctx.account_id)
@@ -244,7 +248,7 @@ class KinesisProvider(Provider):
                     "OnDemandStreamCountLimit": stream_store.ON_DEMAND_STREAM_LIMIT}
         return await self._write(run)
 
-    # -- resource policies (stored and returned; Eventyard does not evaluate IAM) ------------
+    # -- resource policies (evaluated for other accounts' callers: access.py) -----------------
     def _policy_key(self, ctx: RequestContext, arn: str) -> StreamKey:
         if "/consumer/" in arn:
             region, account, stream_name, _ = names.parse_consumer_arn(arn)
@@ -372,6 +376,7 @@ class KinesisProvider(Provider):
 
     # -- records ---------------------------------------------------------------------------
     async def put_record(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()  # PutRecord.Latency: the operation's own time, not the clock's
         key = self._key(ctx, params)
         entry = Entry(params["Data"], params["PartitionKey"], params.get("ExplicitHashKey"))
         stored, _ = self._duplicated(key, "PutRecord", [entry])
@@ -384,13 +389,15 @@ class KinesisProvider(Provider):
             return stream, stored_results[0]
 
         stream, result = await self._write(run)
-        kinesis_metrics.put(self.platform.metrics, stream, [len(entry.data)], int("ErrorCode" in result), batch=False)
+        kinesis_metrics.put(self.platform.metrics, stream, [len(entry.data)], [result], False,
+                            (time.perf_counter() - started) * 1000)
         if "ErrorCode" in result:
             raise AwsError(result["ErrorCode"], result["ErrorMessage"])
         self._notify(stream.id)
         return {**result, "EncryptionType": stream.encryption_type}
 
     async def put_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
         key = self._key(ctx, params)
         missing = [i for i, r in enumerate(params["Records"], 1) if r.get("PartitionKey") is None]
         if missing:  # the current model leaves it optional; the service still needs it
@@ -410,7 +417,8 @@ class KinesisProvider(Provider):
         stream, results = await self._write(run)
         self._notify(stream.id)
         failed = sum(1 for r in results if "ErrorCode" in r)
-        kinesis_metrics.put(self.platform.metrics, stream, [len(e.data) for e in entries], failed, batch=True)
+        kinesis_metrics.put(self.platform.metrics, stream, [len(e.data) for e in entries], results, True,
+                            (time.perf_counter() - started) * 1000)
         return {"FailedRecordCount": failed, "Records": results, "EncryptionType": stream.encryption_type}
 
     def _duplicated(self, key: StreamKey, operation: str, entries: list[Entry]) -> tuple[list[Entry], list[int]]:
@@ -430,7 +438,7 @@ class KinesisProvider(Provider):
         return {"ShardIterator": await self._write(run)}
 
     async def get_records(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        now = self.now()
+        started, now = time.perf_counter(), self.now()
         iterator = decode_iterator(params["ShardIterator"], now)
         limit = params.get("Limit", 10000)
 
@@ -447,7 +455,8 @@ class KinesisProvider(Provider):
 
         read_from: list[Stream] = []
         batch = await self._write(run)
-        kinesis_metrics.got(self.platform.metrics, read_from[-1], batch.records, now)
+        kinesis_metrics.got(self.platform.metrics, read_from[-1], names.shard_id(iterator.shard_index), batch.records,
+                            now, (time.perf_counter() - started) * 1000)
         result: dict[str, Any] = {"Records": batch.records, "MillisBehindLatest": batch.millis_behind_latest}
         if batch.next_position is not None:
             result["NextShardIterator"] = encode_iterator(
@@ -500,7 +509,7 @@ class KinesisProvider(Provider):
     async def subscribe_to_shard(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         position_spec = params["StartingPosition"]
 
-        def run(conn: Connection, now: float) -> tuple[int, int, int]:
+        def run(conn: Connection, now: float) -> tuple[Stream, str, int, int]:
             stream, consumer = consumers.locate(conn, {"ConsumerARN": params["ConsumerARN"]}, ctx.region,
                                                 ctx.account_id, now)
             if consumer.status != "ACTIVE":
@@ -510,9 +519,12 @@ class KinesisProvider(Provider):
             shard = shards.get(conn, stream, params["ShardId"])
             position = records.iterator_position(conn, stream, shard, position_spec["Type"],
                                                  position_spec.get("SequenceNumber"), position_spec.get("Timestamp"))
-            return stream.id, shard.index, position
+            return stream, consumer.name, shard.index, position
 
-        stream_id, shard_index, position = await self._write(run)
-        stream = subscribe.events(self.platform.db.read, self._wait_for_records, self.platform.clock,
-                                  self._event_shape, stream_id, shard_index, position)
-        return {"EventStream": stream}
+        stream, consumer_name, shard_index, position = await self._write(run)
+        kinesis_metrics.subscribed(self.platform.metrics, stream, consumer_name)
+        events = subscribe.events(self.platform.db.read, self._wait_for_records, self.platform.clock,
+                                  self._event_shape, stream.id, shard_index, position,
+                                  lambda batch: kinesis_metrics.pushed(self.platform.metrics, stream, consumer_name,
+                                                                       batch.records, batch.millis_behind_latest))
+        return {"EventStream": events}

@@ -42,7 +42,8 @@ def _read_batch(conn: Connection, stream_id: int, shard_index: int, position: in
 
 
 async def events(read: Reader, wait: Waiter, clock: Any, event_shape: Shape, stream_id: int, shard_index: int,
-                 position: int) -> AsyncIterator[bytes]:
+                 position: int, on_event: Callable[[Batch], None] | None = None) -> AsyncIterator[bytes]:
+    """The subscription's event stream; `on_event` hears of each SubscribeToShardEvent sent (metrics)."""
     started = clock.now()
     yield eventstream.event("initial-response", {})
     last_sent: float | None = None
@@ -63,6 +64,8 @@ async def events(read: Reader, wait: Waiter, clock: Any, event_shape: Shape, str
             else:  # the gap before the next record: AT or AFTER it resumes there; null once a closed shard is done
                 document["ContinuationSequenceNumber"] = names.gap_number(stream.id, shard_index, position)
             yield eventstream.event("SubscribeToShardEvent", write_json(event_shape, document))
+            if on_event is not None:
+                on_event(batch)
             last_sent = now
             if finished:
                 return

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
+from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.timers import RetryLater, Timer
 from eventyard.storage import Connection
@@ -66,7 +68,8 @@ async def handle(provider: Any, timer: Timer) -> None:
         if on_success:
             doc = destinations.record(now, job["request_id"], function_arn, "Success", job["attempt"], payload,
                                       result.payload, result.version, None)
-            await destinations.send(platform, on_success, doc, True, job["trace"])
+            await _refusal_counted(provider, job, "DestinationDeliveryFailures",
+                                   destinations.send(platform, on_success, doc, True, job["trace"]))
         return
     if job["attempt"] <= max_retries:
         following = dict(job, attempt=job["attempt"] + 1)
@@ -83,13 +86,29 @@ async def _fail(provider: Any, job: dict[str, Any], payload: bytes, function_arn
 
     platform = provider.platform
     now = platform.clock.now()
+    provider.metrics.async_event("AsyncEventsDropped", job)
     if on_failure:
         doc = destinations.record(now, job["request_id"], function_arn, condition, attempts, payload,
                                   result.payload if result else None, result.version if result else "$LATEST",
                                   result.function_error if result else None)
-        await destinations.send(platform, on_failure, doc, False, job["trace"])
+        await _refusal_counted(provider, job, "DestinationDeliveryFailures",
+                               destinations.send(platform, on_failure, doc, False, job["trace"]))
         return
     dlq = await provider.dead_letter_target(job["region"], job["account_id"], job["function"])
     if dlq:
         message = result.payload.decode("utf-8", "replace") if result else condition
-        await destinations.send_to_dlq(platform, dlq, payload, job["request_id"], "200", message)
+        await _refusal_counted(provider, job, "DeadLetterErrors",
+                               destinations.send_to_dlq(platform, dlq, payload, job["request_id"], "200", message))
+
+
+async def _refusal_counted(provider: Any, job: dict[str, Any], metric: str, sending: Awaitable[None]) -> None:
+    """Send to a destination or dead-letter target. One that refuses (gone, or a wrong ARN: a 4xx)
+    loses the record, as on AWS, and counts in `metric`; an error of ours (5xx) raises, and the
+    attempt is retried."""
+    try:
+        await sending
+    except AwsError as error:
+        if error.status >= 500:
+            raise
+        log.warning("async invoke of %s: %s refused the record: %s", job["function"], metric, error.message)
+        provider.metrics.async_event(metric, job)

@@ -23,5 +23,10 @@ def _as_recorded(violation: Violation) -> Violation:
     return violation
 
 
-def on_violations(violations: list[Violation]) -> AwsError:
-    return coral_validation_error([_as_recorded(v) for v in violations])
+def on_violations(violations: list[Violation]) -> AwsError | None:
+    """The front end's error, less Runtime's enum: Lambda judges the runtime itself (runtimes.py)."""
+    kept = [_as_recorded(v) for v in violations if not (v.path == "runtime" and v.constraint.startswith(_ENUM))]
+    return coral_validation_error(kept) if kept else None
+
+
+_ENUM = "Member must satisfy enum value set"

@@ -269,7 +269,8 @@ class KinesisPoller(ShardWalker):
                 "Records": [kinesis_record(r, shard_id, self.stream_arn, self.region, role) for r in batch]}
             if window is not None:
                 event.update(tumbling.event_fields(window, self.tumbling, shard_id, self.stream_arn, final, early))
-            self.provider.metrics.iterator_age(ref.region, ref.account_id, ref.name, batch, self.platform.clock.now())
+            self.provider.metrics.iterator_age(ref.region, ref.account_id, ref.name, batch, self.platform.clock.now(),
+                                               ref.qualifier)
             payload = json.dumps(event).encode()
             trace = await self._trace(batch)
             result = await self.platform.faults.esm_batch(mapping_resources(self.key, self.config), lambda: (

@@ -15,7 +15,7 @@ from eventyard.runtime import tracing
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.iam.trust import service_may_assume
-from eventyard.services.lambda_ import async_invoke, faults, functions, invocation_trace, permissions
+from eventyard.services.lambda_ import access, async_invoke, faults, functions, invocation_trace, permissions, runtimes
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.function_urls import FunctionUrlOperations, delete_for
 from eventyard.services.lambda_.functions import LATEST, Resolved
@@ -69,6 +69,9 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
     def now(self) -> float:
         return self.platform.clock.now()
 
+    async def authorize(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
+        await access.authorize(self.platform, ctx, operation, params)
+
     async def check_role(self, ctx: RequestContext, role_arn: str) -> None:
         """AWS refuses an execution role that does not exist or does not trust lambda.amazonaws.com."""
         if not await service_may_assume(self.platform, role_arn, "lambda.amazonaws.com", ctx.region):
@@ -83,6 +86,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
         ref = self.ref(ctx, params)
         if params.get("PackageType") == "Image":
             raise AwsError("InvalidParameterValueException", "Eventyard runs zip packages only (PackageType Zip).")
+        runtimes.check(params.get("Runtime"))
         await self.check_role(ctx, params["Role"])
         code = await asyncio.to_thread(resolve_code, self.code_root, params["Code"], self.local_code_root)
         now = self.now()
@@ -164,6 +168,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
     async def update_function_configuration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
         now = self.now()
+        runtimes.check(params.get("Runtime"))
         if "Role" in params:
             await self.check_role(ctx, params["Role"])
         if params.get("Environment") is not None:
@@ -454,7 +459,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
                                      trace=ctx.trace_header)
             await self.platform.db.write(run)
             self.platform.timers.wake()
-            self.metrics.async_received(ref.region, ref.account_id, ref.name)
+            self.metrics.async_received(ref.region, ref.account_id, ref.name, ref.qualifier)
             return {"StatusCode": 202}
         result = await self.run_invocation(ref.region, ref.account_id, ref.name, ref.qualifier, payload,
                                            ctx.trace_header, ctx.request_id,
@@ -480,7 +485,8 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
         started = self.now()
         incoming, segment = invocation_trace.begin(trace, started)  # the function is its calls' Parent
         result = await self.metrics.measured(region, account_id, name, self.pool.invoke(
-            resolved, region, invoked, payload, str(incoming.child(segment)), reserved, client_context, request_id))
+            resolved, region, invoked, payload, str(incoming.child(segment)), reserved, client_context, request_id),
+            qualifier, resolved.version)
         self._write_logs(region, account_id, result,
                          invocation_trace.hop(incoming, segment, started, invoked, account_id, region, result))
         return result

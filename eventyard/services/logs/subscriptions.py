@@ -27,6 +27,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.timers import RetryPolicy, Timer
+from eventyard.services.logs import metrics as log_metrics
 from eventyard.services.logs.filter_patterns import FilterPattern, compile_filter_pattern
 from eventyard.storage import Connection, Row
 
@@ -222,6 +223,17 @@ async def deliver(platform: Platform, timer: Timer) -> None:
         return  # the filter was deleted or now sends elsewhere
     destination = parse_destination(payload["destination"])
     data = encode(data_message(payload))
+    where = (platform.metrics, payload["account_id"], payload["region"], payload["group"], payload["filter"],
+             destination.kind, len(payload["events"]))
+    try:
+        await _send(platform, destination, payload, data)
+    except AwsError as error:
+        log_metrics.refused(*where, error.code)
+        raise
+    log_metrics.forwarded(*where, len(data))
+
+
+async def _send(platform: Platform, destination: Destination, payload: dict[str, Any], data: bytes) -> None:
     if destination.kind == "lambda":
         body = json.dumps({"awslogs": {"data": base64.b64encode(data).decode()}}).encode()
         await platform.call("lambda", "Invoke", {"FunctionName": destination.arn, "InvocationType": "Event",

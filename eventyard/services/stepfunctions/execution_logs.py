@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.services.stepfunctions.metrics import HistoryMetrics
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -138,12 +139,14 @@ class ExecutionLogs:
         self.platform = platform
         self.queue: asyncio.Queue[Batch] = asyncio.Queue()
         self.streams: set[tuple[str, str, str, str]] = set()
+        self.metrics = HistoryMetrics(platform.metrics)  # task metrics read the same committed events
 
     def start(self) -> None:
         self.platform.supervisor.job("stepfunctions:execution-logs", self._ship_forever)
 
     def ship(self, target: LogTarget | None, execution_arn: str, redrive_count: int,
              events: list[dict[str, Any]]) -> None:
+        self.metrics.record(execution_arn, events)
         if target is None:
             return
         config = target.config

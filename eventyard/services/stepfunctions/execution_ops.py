@@ -12,6 +12,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.runtime import tracing
 from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions import machines, map_runs, names, trace
+from eventyard.services.stepfunctions import metrics as sfn_metrics
 from eventyard.services.stepfunctions.core import ProviderCore, check_input, page
 from eventyard.services.stepfunctions.execution_logs import LogTarget
 from eventyard.services.stepfunctions.schema import HISTORY_UPSERT
@@ -151,6 +152,7 @@ class ExecutionOperations(ProviderCore):
                                                outcome.status))
 
         await self._write(write)
+        sfn_metrics.express_ran(self.platform.metrics, row)
         self.runner.logs.ship(row["log_target"], row["arn"], 0, events)
 
     async def start_sync_execution(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
