@@ -16,7 +16,7 @@ from eventyard.protocol.base import HttpRequest, HttpResponse, ParsedRequest
 from eventyard.protocol.errors import AwsError, UnknownOperation
 from eventyard.protocol.json_protocol import coral_validation_error
 from eventyard.protocol.rpc_v2_cbor import CborCodec
-from eventyard.protocol.validation import ViolationHandler, enforce
+from eventyard.protocol.validation import ViolationHandler
 
 AMZ_CBOR_CONTENT_TYPE = "application/x-amz-cbor-1.1"
 
@@ -37,13 +37,7 @@ class AmzCborProtocol:
         operation = self._operations.get(name)
         if operation is None:
             raise UnknownOperation(message=f"Operation {name or target} is not supported.")
-        document = self.codec.decode(request.body)
-        shape = operation.input_shape
-        if shape is None:
-            return ParsedRequest(operation, {})
-        params = self.codec.read(shape, document)
-        enforce(shape, params, self.on_violations)
-        return ParsedRequest(operation, params)
+        return self.codec.parse(operation, request.body, self.on_violations)
 
     def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:
         shape = operation.output_shape

@@ -59,6 +59,16 @@ class CborCodec:
         return bytes(cbor2.dumps(document))
 
     # -- shapes -----------------------------------------------------------------------------
+    def parse(self, operation: OperationModel, body: bytes, on_violations: ViolationHandler) -> ParsedRequest:
+        """A request body of `operation`: decoded, read into Python values and validated."""
+        shape = operation.input_shape
+        document = self.decode(body)
+        if shape is None:
+            return ParsedRequest(operation, {})
+        params = self.read(shape, document)
+        enforce(shape, params, on_violations)
+        return ParsedRequest(operation, params)
+
     def read(self, shape: Shape, value: Any) -> Any:
         """Decoded CBOR -> Python values typed by the shape (bytes for blobs, floats for timestamps)."""
         if value is None:
@@ -164,13 +174,7 @@ class RpcV2CborProtocol:
         operation = self._operations.get(match.group(2))
         if operation is None:
             raise UnknownOperation(message=f"Operation {match.group(2)} is not supported.")
-        document = self.codec.decode(request.body)
-        shape = operation.input_shape
-        if shape is None:
-            return ParsedRequest(operation, {})
-        params = self.codec.read(shape, document)
-        enforce(shape, params, self.on_violations)
-        return ParsedRequest(operation, params)
+        return self.codec.parse(operation, request.body, self.on_violations)
 
     def serialize(self, operation: OperationModel, result: dict[str, Any] | None, request_id: str) -> HttpResponse:
         shape = operation.output_shape
