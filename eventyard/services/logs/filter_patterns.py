@@ -7,7 +7,7 @@ The same patterns serve metric filters, subscription filters, FilterLogEvents an
 - JSON: `{ $.level = "ERROR" && $.latency > 500 }` (`json_patterns`);
 - space-delimited: `[ip, user, ..., status_code = 4*, bytes > 1000]`: the event is split on spaces,
   text inside "" or [] being one field; `...` stands for any number of fields; each named field may
-  carry comparisons joined by `&&` / `||`;
+  carry comparisons joined by `&&` / `||`; `[]` matches every event;
 - regex: `%ERROR|WARN%` (`log_regex`), also as a value in JSON and space-delimited patterns.
 A match answers the values the pattern extracted, named as AWS names them (`$status_code`,
 `$.latency`): metric values and dimensions read them.
@@ -188,6 +188,10 @@ class _Column:
 
 
 def _delimited_pattern(text: str, body: str) -> FilterPattern:
+    if not body.strip():
+        # `[]` names no field and sets no condition: AWS accepts it (recorded for subscription filters),
+        # and with nothing to test every event matches.
+        return FilterPattern(text, "delimited", lambda message: FilterMatch())
     _check_regex_count(body)
     columns = [_column(part) for part in _split_columns(body)]
     names = [c.name for c in columns if c.name is not None]

@@ -10,7 +10,8 @@ least once, retried with backoff, and survives a crash.
 On creation AWS checks the destination: a function must allow CloudWatch Logs to invoke it (a
 resource policy for `logs.amazonaws.com`), a stream must be ACTIVE and receives AWS's
 CONTROL_MESSAGE. Destinations of services Eventyard does not serve (Firehose) fail that check with
-AWS's words.
+AWS's words. Before any lookup, a stream destination needs `roleArn` and another account's function
+is refused (AWS reaches those through a logs destination), as recorded.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ KINESIS_REFUSED = ("Could not deliver test message to specified Kinesis stream. 
 FIREHOSE_REFUSED = ("Could not deliver test message to specified Firehose stream. Check if the given Firehose "
                     "stream is in ACTIVE state.")
 CONTROL_TEXT = "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."
+CROSS_ACCOUNT_LAMBDA = ("Cross-account lambda invocation passing is not allowed. You must use DestinationPolicies to "
+                        "create cross account lambda triggers.")
+NOT_FOUND = "The specified subscription filter does not exist."
 
 
 def compiled(pattern: str) -> FilterPattern:
@@ -74,6 +78,19 @@ def parse_destination(arn: str) -> Destination:
     if service == "logs" and resource.startswith("destination:"):
         raise AwsError("ResourceNotFoundException", "The specified destination does not exist.")
     raise AwsError("InvalidParameterException", f"Invalid destination ARN: {arn}")
+
+
+def admit_destination(arn: str, role_arn: str | None, account_id: str) -> Destination:
+    """The destination checks that need no lookup. AWS makes them before it looks for the log group
+    (recorded: another account's function is refused even for a missing group)."""
+    vendor = arn.split(":", 3)[2] if arn.count(":") >= 3 else ""
+    if vendor in {"kinesis", "firehose"} and not role_arn:
+        raise AwsError("InvalidParameterException", f"destinationArn for vendor {vendor} cannot be used without roleArn")
+    destination = parse_destination(arn)
+    if destination.kind == "lambda" and destination.account_id != account_id:
+        # Another account's function is reached only through a logs destination (PutDestination).
+        raise AwsError("AccessDeniedException", CROSS_ACCOUNT_LAMBDA)
+    return destination
 
 
 async def check_destination(platform: Platform, destination: Destination, group_arn: str, now: float) -> None:
@@ -144,7 +161,7 @@ def put(conn: Connection, group_id: int, params: dict[str, Any], now: float) -> 
 def delete(conn: Connection, group_id: int, name: str) -> None:
     if conn.execute("DELETE FROM logs_subscription_filters WHERE group_id=? AND name=?",
                     (group_id, name)).rowcount == 0:
-        raise AwsError("ResourceNotFoundException", "The specified resource does not exist.")
+        raise AwsError("ResourceNotFoundException", NOT_FOUND)
 
 
 def describe(row: Row) -> dict[str, Any]:
