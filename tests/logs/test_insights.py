@@ -103,7 +103,10 @@ def test_queries_are_described_and_stopped(server: ServerProcess, app_group: str
     done = query(logs, app_group, "stats count(*)")
     described = logs.describe_queries(logGroupName=app_group)["queries"]
     mine = next(q for q in described if q["queryId"] == done["queryId"])
-    assert mine["status"] == "Complete" and mine["queryString"] == "stats count(*)"
+    # AWS stores the query behind its source and time range, in milliseconds (the end's last one included)
+    start, end = BASE_MS // 1000 - 60, BASE_MS // 1000 + 3600
+    assert mine["status"] == "Complete"
+    assert mine["queryString"] == f'SOURCE "{app_group}" START={start}000 END={end}999 | stats count(*)'
     assert mine["logGroupName"] == app_group and mine["queryLanguage"] == "CWLI"
     assert all(q["status"] == "Complete" for q in logs.describe_queries(status="Complete")["queries"])
     with pytest.raises(ClientError) as caught:  # a finished query cannot be stopped
@@ -124,7 +127,11 @@ def test_bad_queries_get_aws_errors(server: ServerProcess, app_group: str, uniqu
         return {k: caught.value.response["Error"][k] for k in ("Code", "Message")}
 
     assert error(queryString="fields @message | bogus")["Code"] == "MalformedQueryException"
-    assert error(logGroupName=f"/none/{unique}") == {
+    with pytest.raises(ClientError) as caught:  # the refusal names its request, in the Java SDK's words
+        logs.start_query(logGroupName=f"/none/{unique}", startTime=0, endTime=10, queryString="fields @message")
+    request_id = caught.value.response["ResponseMetadata"]["RequestId"]
+    assert caught.value.response["Error"] == {
         "Code": "ResourceNotFoundException",
-        "Message": f"Log group '/none/{unique}' does not exist for account ID '000000000000'"}
+        "Message": f"Log group '/none/{unique}' does not exist for account ID '000000000000' (Service: AWSLogs; "
+        f"Status Code: 400; Error Code: ResourceNotFoundException; Request ID: {request_id}; Proxy: null)"}
     assert error(logGroupName=None)["Code"] == "InvalidParameterException"

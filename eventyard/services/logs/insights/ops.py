@@ -43,8 +43,7 @@ class InsightsOperations(Provider):
                 found = conn.execute("SELECT id FROM logs_groups WHERE account_id=? AND region=? AND name=?",
                                      (ctx.account_id, ctx.region, name)).fetchone()
                 if found is None:
-                    raise AwsError("ResourceNotFoundException",
-                                   f"Log group '{name}' does not exist for account ID '{ctx.account_id}'")
+                    raise _missing_group(ctx, name)
             running = conn.execute("SELECT COUNT(*) FROM logs_queries WHERE account_id=? AND status IN"
                                    " ('Scheduled', 'Running')", (ctx.account_id,)).fetchone()[0]
             if running >= MAX_CONCURRENT:
@@ -123,3 +122,11 @@ def _name_of(identifier: str) -> str:
     if identifier.startswith("arn:"):
         return identifier.split(":log-group:", 1)[-1].removesuffix(":*")
     return identifier
+
+
+def _missing_group(ctx: RequestContext, name: str) -> AwsError:
+    """StartQuery's refusal as recorded: the service behind Insights wraps AWS's message in the Java
+    SDK's exception text, our request id in place of AWS's."""
+    code = "ResourceNotFoundException"
+    return AwsError(code, f"Log group '{name}' does not exist for account ID '{ctx.account_id}' (Service: AWSLogs;"
+                    f" Status Code: 400; Error Code: {code}; Request ID: {ctx.request_id}; Proxy: null)")

@@ -73,7 +73,7 @@ def results_of(row: Row) -> dict[str, Any]:
 
 def describe(row: Row) -> dict[str, Any]:
     groups = json.loads(row["log_groups"])
-    out: dict[str, Any] = {"queryLanguage": "CWLI", "queryId": row["query_id"], "queryString": row["query_string"],
+    out: dict[str, Any] = {"queryLanguage": "CWLI", "queryId": row["query_id"], "queryString": stored_text(row),
                            "status": row["status"], "createTime": int(row["created_at"] * 1000)}
     if groups:
         out["logGroupName"] = groups[0]
@@ -82,6 +82,14 @@ def describe(row: Row) -> dict[str, Any]:
     if row["statistics"]:
         out["bytesScanned"] = json.loads(row["statistics"])["bytesScanned"]
     return out
+
+
+def stored_text(row: Row) -> str:
+    """The query as AWS stores it: its log groups and time range (in milliseconds, the end's last one
+    included) put before the text. Recorded for one group (`SOURCE "g" START=1700000000000
+    END=1700003600999 | fields @message`); several groups are listed the same way, one after another."""
+    sources = " ".join(f'"{name}"' for name in json.loads(row["log_groups"]))
+    return f"SOURCE {sources} START={row['start_time']}000 END={row['end_time']}999 | {row['query_string']}"
 
 
 # -- running -----------------------------------------------------------------------------------
