@@ -94,17 +94,18 @@ def test_subscription_filter_refusals_in_aws_order_and_words(server: ServerProce
 def test_metric_filters_are_listed_by_prefix_across_groups(server: ServerProcess, unique: str) -> None:
     logs = server.client("logs")
     prefix = f"by-prefix-{unique}"
-    for i in range(2):
-        logs.create_log_group(logGroupName=f"/rec-mf-{i}/{unique}")
-        logs.put_metric_filter(logGroupName=f"/rec-mf-{i}/{unique}", filterName=f"{prefix}-{i}",
+    groups = [f"/rec-mf-b/{unique}", f"/rec-mf-a/{unique}"]  # the first filter's group sorts last
+    for i, group in enumerate(groups):
+        logs.create_log_group(logGroupName=group)
+        logs.put_metric_filter(logGroupName=group, filterName=f"{prefix}-{i}",
                                filterPattern=f"filterPattern{i}", metricTransformations=[
                                    {"metricNamespace": f"namespace{i}", "metricName": f"metric{i}",
                                     "metricValue": str(i)}])
-    logs.put_metric_filter(logGroupName=f"/rec-mf-0/{unique}", filterName=f"other-{unique}", filterPattern="",
+    logs.put_metric_filter(logGroupName=groups[0], filterName=f"other-{unique}", filterPattern="",
                            metricTransformations=[{"metricNamespace": "n", "metricName": "m", "metricValue": "1"}])
-    found = logs.describe_metric_filters(filterNamePrefix=prefix)["metricFilters"]
-    assert [(f["filterName"], f["logGroupName"]) for f in found] == [
-        (f"{prefix}-0", f"/rec-mf-0/{unique}"), (f"{prefix}-1", f"/rec-mf-1/{unique}")]
+    found = logs.describe_metric_filters(filterNamePrefix=prefix)["metricFilters"]  # in filter-name order
+    assert [(f["filterName"], f["logGroupName"]) for f in found] == [(f"{prefix}-0", groups[0]),
+                                                                      (f"{prefix}-1", groups[1])]
 
 
 def test_a_metric_namespace_may_hold_a_colon(server: ServerProcess, unique: str) -> None:

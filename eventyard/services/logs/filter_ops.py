@@ -48,8 +48,10 @@ class FilterOperations(Provider):
                                                                   params.get("logGroupName")))
         # AWS's reference says the prefix counts only with logGroupName; a recording without one
         # (LocalStack's test_describe_metric_filters_by_prefix) answered exactly the filters carrying
-        # the prefix, across groups. We follow the recording.
+        # the prefix, across groups, in filter-name order whatever the groups' names. We follow it.
         prefix = params.get("filterNamePrefix") or ""
+        if not params.get("logGroupName"):
+            rows = sorted(rows, key=lambda r: (r["name"], r["group_name"]))
         described = [metric_filters.describe(r) for r in rows if r["name"].startswith(prefix)]
         if params.get("metricName"):
             described = [d for d in described if any(
