@@ -19,199 +19,46 @@ listings page identically. Change signals travel between nodes with LISTEN/NOTIF
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import random
-import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import psycopg
 import psycopg.errors
 from psycopg import sql as pgsql
-from psycopg.adapt import Dumper, Loader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from eventyard.storage.interface import (
     Connection,
-    Cursor,
     Isolation,
     Listener,
     Migration,
     StorageUnavailable,
     split_sql,
 )
+from eventyard.storage.pg_connection import (
+    LEVELS,
+    RETRYABLE,
+    configure,
+    translate_ddl,
+    unavailable,
+)
+from eventyard.storage.pg_transactions import BEGIN, MAX_ATTEMPTS, READ_ONLY, Link, Readers, attempt
+from eventyard.storage.pg_writers import GroupWriters
 from eventyard.storage.signals import LocalSignals
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-WRITERS = 8  # connections (and threads) for writes: enough to overlap round trips on a few cores
+WRITERS = 4  # writer threads, a connection each: each commits what queued up meanwhile as one group
 READERS = 4
-MAX_ATTEMPTS = 30  # of a write whose transaction keeps losing to concurrent ones
-MAX_DUPLICATE_RETRIES = 3
+SYNC_CONNECTIONS = 2  # for `run_sync` (start-up, migrations' neighbours, tests)
 CHANNEL = "eventyard"  # the one LISTEN channel; payloads say node, signal channel and key
 MIGRATION_LOCK = 0x6576_6E74  # advisory lock id: one node at a time applies migrations
 ANNOUNCE_PAUSE = 0.005  # between batches of announcements: wake-ups on other nodes wait at most this more
-
-_LEVELS = {Isolation.SERIALIZABLE: psycopg.IsolationLevel.SERIALIZABLE,
-           Isolation.SNAPSHOT: psycopg.IsolationLevel.REPEATABLE_READ,
-           Isolation.COMMITTED: psycopg.IsolationLevel.READ_COMMITTED}
-# Conflicts a fresh snapshot resolves: run the transaction again.
-_RETRYABLE = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected, psycopg.errors.UniqueViolation)
-_TEXT = re.compile(r"\bTEXT\b", re.I)
-_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?|%")
-
-
-# -- SQL -----------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=4096)
-def to_psycopg(sql: str) -> str:
-    """Portable SQL (`?` placeholders) in psycopg's spelling (`%s`; a literal `%` doubled everywhere,
-    since psycopg reads `%` even inside string literals). A `?` inside a literal stays a `?`."""
-
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token == "?":
-            return "%s"
-        return token.replace("%", "%%")
-
-    return _TOKENS.sub(replace, sql)
-
-
-def translate_ddl(sql: str) -> str:
-    """Text columns compare bytes, as SQLite's do (the database's own collation may be a locale's)."""
-    return _TEXT.sub('TEXT COLLATE "C"', sql)
-
-
-# -- rows: like sqlite3.Row (by name or position, dict(row), keys()) ------------------------------
-@functools.lru_cache(maxsize=2048)
-def _row_class(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
-    index: dict[str, int] = {}
-    for position in reversed(range(len(names))):  # the first column of a name wins, as in sqlite3.Row
-        index[names[position]] = position
-        index[names[position].lower()] = position
-    get = tuple.__getitem__
-
-    def getitem(self: tuple[Any, ...], key: Any) -> Any:
-        if isinstance(key, str):
-            found = index.get(key)
-            key = index[key.lower()] if found is None else found
-        return get(self, key)
-
-    def keys(self: tuple[Any, ...]) -> list[str]:
-        return list(names)
-
-    return type("PgRow", (tuple,), {"__slots__": (), "__getitem__": getitem, "keys": keys})
-
-
-# PostgreSQL text cannot hold NUL, which SQLite stores (a name a client made up, a message body):
-# parameters carry it as a noncharacter no AWS text contains, and rows give NUL back.
-NUL, NUL_STAND_IN = "\x00", "\U0010fffe"
-
-
-def _parameters(parameters: Iterable[Any]) -> tuple[Any, ...]:
-    values = tuple(parameters)
-    for value in values:
-        if value.__class__ is str and NUL in value:
-            return tuple(v.replace(NUL, NUL_STAND_IN) if v.__class__ is str else v for v in values)
-    return values
-
-
-def _row_factory(cursor: Any) -> Callable[[Any], Any]:
-    description = cursor.description
-    if description is None:
-        return tuple
-    row_class = _row_class(tuple(column.name for column in description))
-
-    def make(values: Any) -> Any:
-        for value in values:
-            if value.__class__ is str and NUL_STAND_IN in value:
-                return row_class(v.replace(NUL_STAND_IN, NUL) if v.__class__ is str else v for v in values)
-        return row_class(values)
-
-    return make
-
-
-class _Cursor(psycopg.Cursor[Any]):
-    """fetchone/fetchall of a statement without rows answer None/[] (sqlite3's way), not an error."""
-
-    def fetchone(self) -> Any:
-        return None if self.description is None else super().fetchone()
-
-    def fetchall(self) -> list[Any]:
-        return [] if self.description is None else super().fetchall()
-
-
-class _BoolAsInt(Dumper):
-    """Flags are BIGINT 0/1 columns in the portable schema; Python's True is stored as 1."""
-
-    oid = psycopg.adapters.types["int8"].oid
-
-    def dump(self, obj: Any) -> bytes:
-        return b"1" if obj else b"0"
-
-
-class _NumericAsNumber(Loader):
-    """SUM and AVG answer NUMERIC: an int when whole, else a float (what SQLite answers)."""
-
-    def load(self, data: Any) -> Any:
-        text = bytes(data).decode()
-        return int(text) if text.lstrip("-").isdigit() else float(text)
-
-
-def _configure(conn: psycopg.Connection[Any]) -> None:
-    conn.cursor_factory = _Cursor
-    conn.row_factory = _row_factory
-    conn.adapters.register_dumper(bool, _BoolAsInt)
-    conn.adapters.register_loader("numeric", _NumericAsNumber)
-
-
-class PgConnection:
-    """One transaction's `Connection`: portable SQL in, sqlite3-like rows out, commit hooks."""
-
-    backend = "postgresql"
-    __slots__ = ("_conn", "committed", "rolled_back")
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._conn = conn
-        self.committed: list[Callable[[], object]] = []
-        self.rolled_back: list[Callable[[], object]] = []
-
-    def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
-        return self._conn.execute(to_psycopg(sql), _parameters(parameters))  # type: ignore[return-value]
-
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor:
-        cursor = self._conn.cursor()
-        cursor.executemany(to_psycopg(sql), [_parameters(p) for p in parameters])
-        return cursor  # type: ignore[return-value]
-
-    def on_commit(self, callback: Callable[[], object], /) -> None:
-        self.committed.append(callback)
-
-    def on_rollback(self, callback: Callable[[], object], /) -> None:
-        self.rolled_back.append(callback)
-
-    def settle(self, committed: bool) -> None:
-        for callback in self.committed if committed else self.rolled_back:
-            try:
-                callback()
-            except Exception:
-                log.exception("commit hook failed")
-
-
-# -- errors --------------------------------------------------------------------------------------
-def unavailable(error: BaseException) -> BaseException:
-    """Conditions that pass (connection lost, server shutting down, disk full, pool exhausted) as the
-    portable StorageUnavailable; anything else unchanged."""
-    if isinstance(error, (psycopg.OperationalError, PoolTimeout)):
-        translated = StorageUnavailable(f"PostgreSQL: {str(error).strip() or type(error).__name__}")
-        translated.__cause__ = error
-        return translated
-    return error
 
 
 # -- the database --------------------------------------------------------------------------------
@@ -223,16 +70,14 @@ class PostgresDatabase:
         self.url = url
         self.node_id = uuid.uuid4().hex
         ensure_database(url)
-        kwargs: dict[str, Any] = {"autocommit": False}
-        self._writers = ConnectionPool(url, min_size=1, max_size=writers, kwargs=kwargs, configure=self._configure_writer,
-                                       open=False, name="eventyard-write", timeout=30)
-        self._readers = ConnectionPool(url, min_size=1, max_size=readers, kwargs=kwargs, configure=self._configure_reader,
-                                       open=False, name="eventyard-read", timeout=30)
-        self._write_threads: ThreadPoolExecutor | None = None
-        self._read_threads: ThreadPoolExecutor | None = None
+        self._writer_count, self._reader_count = writers, readers
+        self._sync = ConnectionPool(url, min_size=1, max_size=SYNC_CONNECTIONS, kwargs={"autocommit": True},
+                                    configure=configure, open=False, name="eventyard-sync", timeout=30)
+        self._group_writers: GroupWriters | None = None
+        self._readers: Readers | None = None
         self.signals = LocalSignals()
         self._bus: _NotificationBus | None = None
-        self._pools_open = False
+        self._pool_open = False
 
     @property
     def path(self) -> str:
@@ -242,38 +87,37 @@ class PostgresDatabase:
         return make_conninfo("", **params)
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.backend, "path": self.path, "node": self.node_id}
+        described: dict[str, Any] = {"backend": self.backend, "path": self.path, "node": self.node_id}
+        if self._group_writers is not None:
+            stats = self._group_writers.stats
+            described["group_commit"] = {"groups": stats.groups, "requests": stats.requests, "reruns": stats.reruns}
+        return described
 
-    @staticmethod
-    def _configure_writer(conn: psycopg.Connection[Any]) -> None:
-        _configure(conn)
-        conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+    def _connect(self) -> psycopg.Connection[Any]:
+        """A connection of a writer or reader thread: transactions are begun explicitly (pg_transactions)."""
+        conn = psycopg.connect(self.url, autocommit=True)
+        configure(conn)
+        return conn
 
-    @staticmethod
-    def _configure_reader(conn: psycopg.Connection[Any]) -> None:
-        _configure(conn)
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot per read function
-        conn.read_only = True  # a read function that writes is a bug: fail loudly
-
-    def _open_pools(self) -> None:
-        if not self._pools_open:
+    def _open_pool(self) -> None:
+        if not self._pool_open:
             try:
-                for pool in (self._writers, self._readers):
-                    pool.open(wait=True, timeout=30)
+                self._sync.open(wait=True, timeout=30)
             except PoolTimeout as error:
                 raise StorageUnavailable(f"PostgreSQL at {self.path} does not answer: {error}") from error
-            self._pools_open = True
+            self._pool_open = True
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
-        self._open_pools()
+        self._open_pool()
         try:
             self.signals.bind(asyncio.get_running_loop())
         except RuntimeError:
             self.signals.bind(None)
-        if self._write_threads is None:
-            self._write_threads = ThreadPoolExecutor(self._writers.max_size, thread_name_prefix="eventyard-pg-write")
-            self._read_threads = ThreadPoolExecutor(self._readers.max_size, thread_name_prefix="eventyard-pg-read")
+        if self._group_writers is None:
+            self._group_writers = GroupWriters(self._connect, self._writer_count)
+            self._group_writers.start()
+            self._readers = Readers(self._connect, self._reader_count)
         if self._bus is None:
             self._bus = _NotificationBus(self.url, self.node_id, self.signals)
             self._bus.start()
@@ -282,81 +126,48 @@ class PostgresDatabase:
         if self._bus is not None:
             self._bus.stop()
             self._bus = None
-        for threads in (self._write_threads, self._read_threads):
-            if threads is not None:
-                threads.shutdown(wait=True)
-        self._write_threads = self._read_threads = None
-        for pool in (self._writers, self._readers):
-            pool.close()
-        self._pools_open = False
+        if self._group_writers is not None:
+            self._group_writers.stop()
+            self._group_writers = None
+        if self._readers is not None:
+            self._readers.stop()
+            self._readers = None
+        self._sync.close()
+        self._pool_open = False
 
     # -- the interface -----------------------------------------------------------------------------
     async def write(self, fn: Callable[[Connection], T], *, isolation: Isolation = Isolation.SERIALIZABLE) -> T:
-        if self._write_threads is None:
+        """`fn` in a transaction committed before this returns: grouped with the writes of the same
+        isolation level that queued up meanwhile (`pg_writers.py`), and run again alone when PostgreSQL
+        refuses it for a concurrent transaction."""
+        if self._group_writers is None:
             return self.run_sync(fn)
-        level = _LEVELS[isolation]
-        loop = asyncio.get_running_loop()
-        backoff = 0.002
-        duplicates = 0
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return await loop.run_in_executor(self._write_threads, self._attempt, self._writers, fn, level)
-            except _RETRYABLE as error:
-                if isinstance(error, psycopg.errors.UniqueViolation):
-                    # A key a concurrent transaction took (invisible to our snapshot) is found on a fresh
-                    # one; a function that inserts a duplicate itself keeps failing: that is its bug.
-                    duplicates += 1
-                    if duplicates > MAX_DUPLICATE_RETRIES:
-                        raise
-                if attempt == MAX_ATTEMPTS:
-                    raise StorageUnavailable(f"PostgreSQL: gave up after {attempt} conflicting attempts: {error}") \
-                        from error
-                await asyncio.sleep(random.uniform(0, backoff))  # full jitter: the losers spread out
-                backoff = min(0.2, backoff * 2)
-        raise AssertionError("unreachable")
+        result: T = await self._group_writers.submit(fn, LEVELS[isolation])
+        return result
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
-        if self._read_threads is None:
-            self._open_pools()
-            return self._attempt(self._readers, fn)
-        return await asyncio.get_running_loop().run_in_executor(self._read_threads, self._attempt, self._readers, fn)
+        if self._readers is None:
+            return self._run_on_pool(fn, READ_ONLY)
+        result: T = await self._readers.read(fn)
+        return result
 
     def run_sync(self, fn: Callable[[Connection], T]) -> T:
         """Run one function in its own transaction on the calling thread (start-up, tests)."""
-        self._open_pools()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for number in range(1, MAX_ATTEMPTS + 1):
             try:
-                return self._attempt(self._writers, fn, psycopg.IsolationLevel.SERIALIZABLE)
-            except _RETRYABLE:
-                if attempt == MAX_ATTEMPTS:
+                return self._run_on_pool(fn, BEGIN[psycopg.IsolationLevel.SERIALIZABLE])
+            except RETRYABLE:
+                if number == MAX_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
 
-    def _attempt(self, pool: ConnectionPool[Any], fn: Callable[[Connection], T],
-                 level: psycopg.IsolationLevel | None = None) -> T:
-        """One try of `fn` in one transaction: committed and its commit hooks run, or rolled back
-        and its rollback hooks run (before any retry)."""
+    def _run_on_pool(self, fn: Callable[[Connection], T], begin: bytes) -> T:
+        self._open_pool()
         try:
-            with pool.connection() as raw:
-                if level is not None and raw.isolation_level != level:
-                    raw.isolation_level = level  # taken by the next BEGIN: no round trip
-                view = PgConnection(raw)
-                try:
-                    result = fn(view)
-                    raw.commit()
-                except BaseException:
-                    if not raw.closed:
-                        try:
-                            raw.rollback()
-                        except psycopg.Error:
-                            pass  # the connection is broken: the pool discards it
-                    view.settle(False)
-                    raise
-                view.settle(True)
+            with self._sync.connection() as raw:
+                result: T = attempt(Link(lambda: raw), fn, begin)
                 return result
-        except _RETRYABLE:
-            raise
-        except (psycopg.OperationalError, PoolTimeout) as error:
+        except PoolTimeout as error:
             raise unavailable(error) from None
 
     def migrate(self, migrations: Iterable[Migration]) -> list[str]:

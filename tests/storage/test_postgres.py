@@ -18,7 +18,9 @@ from eventyard.services.sqs.messages import OutgoingMessage
 from eventyard.services.sqs.names import QueueKey
 from eventyard.services.sqs.schema import MIGRATIONS as SQS_MIGRATIONS
 from eventyard.storage import Connection, Isolation, Migration, PostgresDatabase, StorageUnavailable
-from eventyard.storage.postgres import _LEVELS, PgConnection, to_psycopg
+from eventyard.storage.pg_connection import LEVELS, PgConnection, configure, to_psycopg
+from eventyard.storage.pg_transactions import Link
+from eventyard.storage.pg_writers import GroupWriters, _Request
 from tests.storage_backends import new_postgres_database
 
 T = TypeVar("T")
@@ -39,13 +41,13 @@ def db(url: str) -> Iterator[PostgresDatabase]:
 
 
 class Session:
-    """One scripted session: statements run in its own transaction until `commit`/`rollback`, configured as
-    the database's writers are, at the isolation a `Database.write` would ask for."""
+    """One scripted session: statements run in its own transaction until `commit`/`rollback`, with the
+    database's rows and types, at the isolation a `Database.write` would ask for."""
 
     def __init__(self, url: str, isolation: Isolation = Isolation.SERIALIZABLE) -> None:
         self.raw = psycopg.connect(url)
-        PostgresDatabase._configure_writer(self.raw)
-        self.raw.isolation_level = _LEVELS[isolation]
+        configure(self.raw)
+        self.raw.isolation_level = LEVELS[isolation]
         self.conn = PgConnection(self.raw)
 
     def run(self, fn: Callable[[Connection], T]) -> T:
@@ -283,3 +285,39 @@ def test_write_skew_between_two_default_writes_is_refused(db: PostgresDatabase, 
         b.commit()
     a.close()
     b.close()
+
+
+def test_a_group_whose_commit_conflicts_runs_each_member_again_alone(db: PostgresDatabase, url: str) -> None:
+    """Group commit: when PostgreSQL refuses a group's transaction for a concurrent one (a serialization
+    failure, which psycopg also counts as an OperationalError), nothing of it committed and each member
+    runs again in a transaction of its own — it is not a lost connection (503)."""
+    db.run_sync(lambda c: c.executemany("INSERT INTO items (name) VALUES (?)", [("x",), ("y",)]))
+    other = Session(url)
+    assert other.run(lambda c: c.execute("SELECT n FROM items WHERE name = 'y'").fetchone()[0]) == 0
+    other.run(lambda c: c.execute("UPDATE items SET n = 1 WHERE name = 'x'"))
+    runs: list[str] = []
+
+    def skewed(conn: Connection) -> int:  # reads x and writes y, while `other` read y and wrote x
+        runs.append("skewed")
+        value = int(conn.execute("SELECT n FROM items WHERE name = 'x'").fetchone()[0])
+        conn.execute("UPDATE items SET n = ? WHERE name = 'y'", (value + 1,))
+        return value
+
+    def commits_the_other(conn: Connection) -> str:  # `other` commits before the group does
+        runs.append("commits")
+        if not other.raw.closed:
+            other.commit()
+            other.close()
+        return "done"
+
+    writers = GroupWriters(db._connect, 1)
+    link = Link(db._connect)
+    try:
+        outcomes = writers._run_group(link, psycopg.IsolationLevel.SERIALIZABLE, [
+            _Request(skewed, psycopg.IsolationLevel.SERIALIZABLE, None, None),  # type: ignore[arg-type]
+            _Request(commits_the_other, psycopg.IsolationLevel.SERIALIZABLE, None, None)])  # type: ignore[arg-type]
+    finally:
+        link.close()
+    assert outcomes == [(True, 1), (True, "done")]  # the rerun read x as `other` committed it
+    assert runs == ["skewed", "commits", "skewed", "commits"] and writers.stats.reruns == 1
+    assert db.run_sync(lambda c: c.execute("SELECT n FROM items WHERE name = 'y'").fetchone()[0]) == 2

@@ -4,7 +4,9 @@
   insert and delete. GetQueueAttributes then counts only small indexed ranges: the messages that are
   hidden (in flight or delayed: `available_at > now`) and those expired but not yet swept;
   everything else is visible. A counter is split into a few shards, so concurrent writers on
-  PostgreSQL rarely update the same row.
+  PostgreSQL rarely update the same row. Each thread keeps one shard: a transaction (which may group
+  many requests) then holds one counter row per queue, so two transactions never lock a queue's
+  rows in opposite orders (a deadlock).
 - **FIFO group heads.** The oldest stored message of each message group carries `is_head = 1`. A
   FIFO receive reads the heads that are visible, oldest first (a partial index holds only heads),
   so its cost follows the number of groups in flight, never the queue's depth. Deleting a head
@@ -16,14 +18,22 @@ Every statement that inserts or deletes messages goes through `added` / `forget`
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from eventyard.storage import Connection
 
-COUNTER_SHARDS = 8
-_shard_picker = random.Random()
+COUNTER_SHARDS = 16
+_thread = threading.local()
+
+
+def _shard() -> int:
+    shard: int | None = getattr(_thread, "shard", None)
+    if shard is None:  # drawn when the thread first counts (`random` is reseeded in forked workers)
+        shard = _thread.shard = random.randrange(COUNTER_SHARDS)
+    return shard
 
 
 def added(conn: Connection, queue_id: int, count: int = 1) -> None:
@@ -32,7 +42,7 @@ def added(conn: Connection, queue_id: int, count: int = 1) -> None:
         conn.execute(
             "INSERT INTO sqs_queue_counters (queue_id, shard, messages) VALUES (?, ?, ?)"
             " ON CONFLICT (queue_id, shard) DO UPDATE SET messages = sqs_queue_counters.messages + excluded.messages",
-            (queue_id, _shard_picker.randrange(COUNTER_SHARDS), count),
+            (queue_id, _shard(), count),
         )
 
 
