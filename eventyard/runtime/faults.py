@@ -100,6 +100,7 @@ class FaultInjector:
         self._draws: dict[tuple[int, str], int] = {}
         self._pending: dict[int, list[int]] = {}  # position -> [matched, fired] not yet written
         self._changed = asyncio.Event()
+        self._flushing = asyncio.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self, supervisor: Supervisor) -> None:
@@ -115,12 +116,15 @@ class FaultInjector:
             self._adopt(await self.db.read(fault_store.load))
 
     async def flush(self) -> None:
-        if not self._pending:
-            return
-        pending, self._pending = self._pending, {}
-        counts = {position: (c[0], c[1]) for position, c in pending.items()}
-        generation = self.generation
-        await self.db.write(lambda conn: fault_store.add_counts(conn, generation, counts))
+        # One flush at a time: `describe` must not read the stored counts while the sync loop's write
+        # of the counts it just took is still on its way (they would be missing from the answer).
+        async with self._flushing:
+            if not self._pending:
+                return
+            pending, self._pending = self._pending, {}
+            counts = {position: (c[0], c[1]) for position, c in pending.items()}
+            generation = self.generation
+            await self.db.write(lambda conn: fault_store.add_counts(conn, generation, counts))
 
     def _adopt(self, stored: fault_store.StoredFaults) -> None:
         if stored.generation != self.generation:

@@ -183,3 +183,33 @@ def test_a_batch_is_held_back_on_the_clock(tmp_path: Path) -> None:
 def test_documents_that_cannot_be_used_are_refused(document: dict[str, object]) -> None:
     with pytest.raises(FaultRuleError):
         parse_document(document, SERVICES)
+
+
+def test_the_counts_answered_include_those_a_sync_is_still_writing(tmp_path: Path) -> None:
+    """GET /_eventyard/faults flushes and then reads the stored counts: a flush the sync loop started a
+    moment before (its write not yet committed) must be waited for, or its counts are missing."""
+    db, _, faults = injector(tmp_path)
+    put(faults, 1, {"service": "sqs", "fault": "throttle"})
+    assert faults.fire("sqs", "throttle", ("orders",), "SendMessage") is not None
+
+    async def scenario() -> dict[str, object]:
+        write = db.write
+        entered, release = asyncio.Event(), asyncio.Event()
+
+        async def held_write(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+            entered.set()
+            await release.wait()
+            return await write(fn, *args, **kwargs)
+
+        db.write = held_write  # type: ignore[method-assign]
+        syncing = asyncio.create_task(faults.flush())  # the sync loop took the counts; its write waits
+        await entered.wait()
+        db.write = write  # type: ignore[method-assign]
+        described = asyncio.create_task(faults.describe())
+        await asyncio.wait({described}, timeout=1.0)  # without waiting for the flush it answers now
+        release.set()
+        await syncing
+        return await described
+
+    rules = asyncio.run(scenario())["rules"]
+    assert isinstance(rules, list) and [rule["matched"] for rule in rules] == [1]
