@@ -137,7 +137,8 @@ def _statements_of(document: Any) -> tuple[dict[str, Any], ...]:
     return tuple(s for s in items if isinstance(s, dict) and s.get("Effect") in ("Allow", "Deny"))
 
 
-def _strings(value: Any) -> list[str]:
+def policy_strings(value: Any) -> list[str]:
+    """A policy element's string values: one string or a list of them (anything else holds none)."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
@@ -148,9 +149,9 @@ def _strings(value: Any) -> list[str]:
 def _applies(statement: Mapping[str, Any], caller: Caller, action: str, resource: str,
              keys: Mapping[str, str]) -> bool:
     return (_matches_element(statement, "Principal", lambda p: _principal_matches(p, caller))
-            and _matches_element(statement, "Action", lambda a: any(_action_matches(p, action) for p in _strings(a)))
+            and _matches_element(statement, "Action", lambda a: any(_action_matches(p, action) for p in policy_strings(a)))
             and _matches_element(statement, "Resource",
-                                 lambda r: any(_glob(p, resource) for p in _strings(r)), missing=True)
+                                 lambda r: any(_glob(p, resource) for p in policy_strings(r)), missing=True)
             and _conditions_hold(statement.get("Condition"), keys))
 
 
@@ -177,9 +178,9 @@ def _principal_matches(principal: Any, caller: Caller) -> bool:
         return False
     if caller.service:
         # "AWS": "*" is everyone, as "*" is; a service is named under "Service".
-        return "*" in _strings(principal.get("AWS")) or any(
-            _service_matches(name, caller.principal) for name in _strings(principal.get("Service")))
-    return any(_aws_principal_matches(name, caller) for name in _strings(principal.get("AWS")))
+        return "*" in policy_strings(principal.get("AWS")) or any(
+            _service_matches(name, caller.principal) for name in policy_strings(principal.get("Service")))
+    return any(_aws_principal_matches(name, caller) for name in policy_strings(principal.get("AWS")))
 
 
 def _service_matches(named: str, service: str) -> bool:

@@ -12,6 +12,7 @@ package free of engine-specific SQL.
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -133,3 +134,31 @@ def skip_locked(conn: Connection) -> str:
 def split_sql(script: str) -> list[str]:
     """A migration's statements (migrations hold no `;` inside literals)."""
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+class CommitHooks:
+    """The commit and rollback hooks of one request's connection (both backends keep them alike):
+    `settle` runs one list once the transaction's outcome is known, and forgets both."""
+
+    __slots__ = ("committed", "rolled_back")
+
+    def __init__(self) -> None:
+        self.committed: list[Callable[[], object]] = []
+        self.rolled_back: list[Callable[[], object]] = []
+
+    def on_commit(self, callback: Callable[[], object], /) -> None:
+        self.committed.append(callback)
+
+    def on_rollback(self, callback: Callable[[], object], /) -> None:
+        self.rolled_back.append(callback)
+
+    def settle(self, committed: bool) -> None:
+        for callback in self.committed if committed else self.rolled_back:
+            try:
+                callback()
+            except Exception:  # the transaction's outcome stands; a hook's bug is only logged
+                _log.exception("commit hook failed")
+        self.committed, self.rolled_back = [], []
+
+
+_log = logging.getLogger("eventyard.storage")

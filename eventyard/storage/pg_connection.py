@@ -10,7 +10,6 @@ be left out of its group's transaction.
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -21,9 +20,7 @@ from psycopg import pq
 from psycopg.adapt import Dumper, Loader
 from psycopg_pool import PoolTimeout
 
-from eventyard.storage.interface import Cursor, Isolation, StorageUnavailable
-
-log = logging.getLogger(__name__)
+from eventyard.storage.interface import CommitHooks, Cursor, Isolation, StorageUnavailable
 
 LEVELS = {Isolation.SERIALIZABLE: psycopg.IsolationLevel.SERIALIZABLE,
           Isolation.SNAPSHOT: psycopg.IsolationLevel.REPEATABLE_READ,
@@ -165,17 +162,16 @@ def configure(conn: psycopg.Connection[Any]) -> None:
     conn.adapters.register_loader("numeric", _NumericAsNumber)
 
 
-class PgConnection:
+class PgConnection(CommitHooks):
     """One request's `Connection`: portable SQL in, sqlite3-like rows out, commit hooks, and whether
     it changed anything (`wrote`)."""
 
     backend = "postgresql"
-    __slots__ = ("_conn", "committed", "rolled_back", "wrote")
+    __slots__ = ("_conn", "wrote")
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        super().__init__()
         self._conn = conn
-        self.committed: list[Callable[[], object]] = []
-        self.rolled_back: list[Callable[[], object]] = []
         self.wrote = False
 
     def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
@@ -189,20 +185,6 @@ class PgConnection:
         cursor = self._conn.cursor()
         cursor.executemany(to_psycopg(sql), [_parameters(p) for p in parameters])
         return cursor  # type: ignore[return-value]
-
-    def on_commit(self, callback: Callable[[], object], /) -> None:
-        self.committed.append(callback)
-
-    def on_rollback(self, callback: Callable[[], object], /) -> None:
-        self.rolled_back.append(callback)
-
-    def settle(self, committed: bool) -> None:
-        for callback in self.committed if committed else self.rolled_back:
-            try:
-                callback()
-            except Exception:
-                log.exception("commit hook failed")
-        self.committed, self.rolled_back = [], []
 
 
 # -- errors --------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from eventyard.storage.checkpoints import Checkpointer
 from eventyard.storage.interface import (
+    CommitHooks,
     Connection,
     Cursor,
     Isolation,
@@ -56,36 +57,21 @@ _UNAVAILABLE = ("database is locked", "database or disk is full", "disk i/o erro
 _STOP = object()
 
 
-class SqliteConnection:
+class SqliteConnection(CommitHooks):
     """One request's view of a SQLite connection: the portable `Connection`, with its commit hooks."""
 
     backend = "sqlite"
-    __slots__ = ("_conn", "committed", "rolled_back")
+    __slots__ = ("_conn",)
 
     def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
         self._conn = conn
-        self.committed: list[Callable[[], object]] = []
-        self.rolled_back: list[Callable[[], object]] = []
 
     def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
         return self._conn.execute(sql, parameters)
 
     def executemany(self, sql: str, parameters: Any, /) -> Cursor:
         return self._conn.executemany(sql, parameters)
-
-    def on_commit(self, callback: Callable[[], object], /) -> None:
-        self.committed.append(callback)
-
-    def on_rollback(self, callback: Callable[[], object], /) -> None:
-        self.rolled_back.append(callback)
-
-    def settle(self, committed: bool) -> None:
-        for callback in self.committed if committed else self.rolled_back:
-            try:
-                callback()
-            except Exception:  # the transaction's outcome stands; a hook's bug is only logged
-                log.exception("commit hook failed")
-        self.committed, self.rolled_back = [], []
 
 
 def translate_ddl(sql: str) -> str:

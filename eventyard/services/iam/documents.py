@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from eventyard.runtime.access import policy_strings
 from eventyard.services.iam.errors import malformed_policy
 
 VERSIONS = {"2008-10-17", "2012-10-17"}
@@ -71,23 +72,15 @@ def check_trust_policy(text: str) -> None:
             raise malformed_policy("Has prohibited field Resource")
         if "Principal" not in statement and "NotPrincipal" not in statement:
             raise malformed_policy("Missing required field Principal")
-        actions = _strings(statement.get("Action", statement.get("NotAction")))
+        actions = policy_strings(statement.get("Action", statement.get("NotAction")))
         if not actions or any(a.lower() not in _ASSUME_ACTIONS for a in actions):
             raise malformed_policy("AssumeRole policy may only specify STS AssumeRole actions.")
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
 
 
 def _allows_assume_role(statement: dict[str, Any]) -> bool:
     if statement.get("Effect") != "Allow" or "Action" not in statement:
         return False
-    return any(a.lower() in {"sts:assumerole", "sts:*", "*"} for a in _strings(statement["Action"]))
+    return any(a.lower() in {"sts:assumerole", "sts:*", "*"} for a in policy_strings(statement["Action"]))
 
 
 def _principals(statement: dict[str, Any], key: str) -> Iterable[str]:
@@ -95,7 +88,7 @@ def _principals(statement: dict[str, Any], key: str) -> Iterable[str]:
     if principal == "*":
         return ["*"]
     if isinstance(principal, dict):
-        return _strings(principal.get(key)) + (["*"] if principal.get("AWS") == "*" and key != "AWS" else [])
+        return policy_strings(principal.get(key)) + (["*"] if principal.get("AWS") == "*" and key != "AWS" else [])
     return []
 
 
