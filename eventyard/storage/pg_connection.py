@@ -21,6 +21,7 @@ from psycopg.adapt import Dumper, Loader
 from psycopg_pool import PoolTimeout
 
 from eventyard.storage.interface import CommitHooks, Cursor, Isolation, StorageUnavailable
+from eventyard.storage.pg_pipeline import NUL, NUL_STAND_IN, Pipe, Result, numbered, without_nul
 
 LEVELS = {Isolation.SERIALIZABLE: psycopg.IsolationLevel.SERIALIZABLE,
           Isolation.SNAPSHOT: psycopg.IsolationLevel.REPEATABLE_READ,
@@ -81,20 +82,15 @@ def _row_class(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
 
 
 # PostgreSQL text cannot hold NUL, which SQLite stores (a name a client made up, a message body):
-# parameters carry it as a noncharacter no AWS text contains, and rows give NUL back.
-NUL, NUL_STAND_IN = "\x00", "\U0010fffe"
-
-
-def _parameters(parameters: Iterable[Any]) -> tuple[Any, ...]:
-    values = tuple(parameters)
-    for value in values:
-        if value.__class__ is str and NUL in value:
-            return tuple(v.replace(NUL, NUL_STAND_IN) if v.__class__ is str else v for v in values)
-    return values
+# parameters carry it as a noncharacter no AWS text contains (NUL_STAND_IN), and rows give NUL back.
 
 
 def _row_factory(cursor: Any) -> Callable[[Any], Any]:
-    result = cursor.pgresult
+    return row_maker(cursor.pgresult)
+
+
+def row_maker(result: Any) -> Callable[[Any], Any]:
+    """Rows of `result` (a PGresult) as sqlite3-like tuples, NUL given back in text."""
     if not result or not result.nfields:
         return tuple
     # The names straight from the result: `cursor.description` would build Column objects per statement.
@@ -164,26 +160,37 @@ def configure(conn: psycopg.Connection[Any]) -> None:
 
 class PgConnection(CommitHooks):
     """One request's `Connection`: portable SQL in, sqlite3-like rows out, commit hooks, and whether
-    it changed anything (`wrote`)."""
+    it changed anything (`wrote`). Inside a `Pipe` (the writers' and readers' transactions) statements
+    go straight to libpq (pg_pipeline.py); otherwise through psycopg's cursors (scripted sessions)."""
 
     backend = "postgresql"
-    __slots__ = ("_conn", "wrote")
+    __slots__ = ("_conn", "_pipe", "wrote")
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], pipe: Pipe | None = None) -> None:
         super().__init__()
         self._conn = conn
+        self._pipe = pipe
         self.wrote = False
 
     def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
-        statement, writes = _prepared(sql)
+        if self._pipe is not None:
+            statement, writes = numbered(sql)
+            if writes:
+                self.wrote = True
+            return self._pipe.execute(statement, parameters)
+        psycopg_sql, writes = _prepared(sql)
         if writes:
             self.wrote = True
-        return self._conn.execute(statement, _parameters(parameters))  # type: ignore[return-value]
+        return self._conn.execute(psycopg_sql, without_nul(parameters))  # type: ignore[return-value]
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor:
         self.wrote = True
+        if self._pipe is not None:
+            statement = numbered(sql)[0]
+            results = [self._pipe.execute(statement, p) for p in parameters]
+            return results[-1] if results else Result(None)
         cursor = self._conn.cursor()
-        cursor.executemany(to_psycopg(sql), [_parameters(p) for p in parameters])
+        cursor.executemany(to_psycopg(sql), [without_nul(p) for p in parameters])
         return cursor  # type: ignore[return-value]
 
 

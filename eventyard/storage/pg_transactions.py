@@ -24,14 +24,14 @@ import psycopg
 import psycopg.errors
 
 from eventyard.storage.interface import Connection, StorageUnavailable
-from eventyard.storage.pg_connection import RETRYABLE, PgConnection, unavailable
+from eventyard.storage.pg_connection import RETRYABLE, PgConnection, row_maker, unavailable
+from eventyard.storage.pg_pipeline import Pipe
 
 MAX_ATTEMPTS = 30  # of a write whose transaction keeps losing to concurrent ones
 MAX_DUPLICATE_RETRIES = 3
 
 BEGIN = {level: f"BEGIN ISOLATION LEVEL {level.name.replace('_', ' ')}".encode() for level in psycopg.IsolationLevel}
 READ_ONLY = b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"  # one snapshot for every statement of a read
-COMMIT = b"COMMIT"
 
 Connect = Callable[[], psycopg.Connection[Any]]
 Outcome = tuple[bool, Any]  # (True, the function's result) or (False, the exception to raise)
@@ -68,30 +68,21 @@ class Link:
             self._raw = None
 
 
-def drain(pipeline: psycopg.Pipeline) -> None:
-    """Collect the answers still on their way (errors included), so the pipeline ends cleanly."""
-    try:
-        pipeline.sync()
-    except psycopg.Error:
-        pass
-
-
 def attempt(link: Link, fn: Callable[[Connection], Any], begin: bytes) -> Any:
     """One try of `fn` in one transaction: committed and its commit hooks run, or rolled back and its
     rollback hooks run (before any retry)."""
     try:
         raw = link.connection()
-        view = PgConnection(raw)
+        pipe = Pipe(raw, row_maker)
+        view = PgConnection(raw, pipe)
         try:
-            with raw.pipeline() as pipeline:
-                try:
-                    raw.execute(begin)
-                    result = fn(view)
-                    raw.execute(COMMIT)
-                except BaseException:
-                    drain(pipeline)
-                    raise
-            # leaving the pipeline waited for every answer: the COMMIT's too (or raised its error)
+            try:
+                pipe.command(begin)
+                result = fn(view)
+            except BaseException:
+                pipe.close()
+                raise
+            pipe.commit()  # sends what is still queued, waits for every answer: the COMMIT's too
         except BaseException:
             link.rollback()
             view.settle(False)

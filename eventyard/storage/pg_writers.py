@@ -27,8 +27,9 @@ from typing import Any
 import psycopg
 
 from eventyard.storage.interface import Connection
-from eventyard.storage.pg_connection import RETRYABLE, PgConnection, unavailable
-from eventyard.storage.pg_transactions import BEGIN, COMMIT, Connect, Link, Outcome, drain, run_alone
+from eventyard.storage.pg_connection import RETRYABLE, PgConnection, row_maker, unavailable
+from eventyard.storage.pg_pipeline import Pipe
+from eventyard.storage.pg_transactions import BEGIN, Connect, Link, Outcome, run_alone
 
 MAX_TAKE = 128  # writes one thread takes at once (split by isolation level, then into groups)
 # The largest group per isolation level. A serializable transaction's reads are tracked, and many in
@@ -147,24 +148,23 @@ class GroupWriters:
         """Run the group's functions in one pipelined transaction and commit it (raises when it cannot
         commit); `views` collects the connections of the members whose changes are in it."""
         outcomes: list[Outcome] = []
-        with raw.pipeline() as pipeline:
-            try:
-                raw.execute(BEGIN[level])
-                for request in group:
-                    view = PgConnection(raw)
-                    views.append(view)
-                    try:
-                        outcomes.append((True, request.fn(view)))
-                    except Exception as error:
-                        if view.wrote or isinstance(error, psycopg.Error):
-                            raise _GroupSpoiled from error
-                        views.pop().settle(False)  # it changed nothing: leave it out, the group goes on
-                        outcomes.append((False, error))
-                raw.execute(COMMIT)
-            except BaseException:
-                drain(pipeline)
-                raise
-        # leaving the pipeline waited for every answer: the COMMIT's too (or raised its error)
+        pipe = Pipe(raw, row_maker)
+        try:
+            pipe.command(BEGIN[level])
+            for request in group:
+                view = PgConnection(raw, pipe)
+                views.append(view)
+                try:
+                    outcomes.append((True, request.fn(view)))
+                except Exception as error:
+                    if view.wrote or isinstance(error, psycopg.Error):
+                        raise _GroupSpoiled from error
+                    views.pop().settle(False)  # it changed nothing: leave it out, the group goes on
+                    outcomes.append((False, error))
+        except BaseException:
+            pipe.close()
+            raise
+        pipe.commit()  # sends what is still queued, waits for every answer: the COMMIT's too
         return outcomes
 
 
