@@ -21,6 +21,7 @@ from eventyard.runtime.credentials import CredentialStore, configured_access_key
 from eventyard.runtime.faults import FaultInjector
 from eventyard.runtime.leases import Leases
 from eventyard.runtime.metrics import MetricsRecorder
+from eventyard.runtime.ports import Ports
 from eventyard.runtime.supervisor import Supervisor
 from eventyard.runtime.timers import TimerService
 from eventyard.services.base import RequestContext, Service
@@ -49,6 +50,8 @@ class Platform:
         self.credentials = CredentialStore()
         self.credentials.register(configured_access_keys(settings.access_keys, settings.access_keys_file,
                                                          settings.account_id))
+        # What services offer each other besides their operations (runtime/ports.py); filled as they are created.
+        self.ports = Ports()
         self.services: dict[str, Service] = {}
         for factory in service_factories:
             service = factory(self)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from eventyard.services.events import schedule_expressions as se
-from eventyard.services.events.transform import MISSING, json_path, render_template
+from eventyard.services import schedule_expressions as se
+from eventyard.services.transform import MISSING, json_path, render_template
 
 
 def at(text: str) -> float:

@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from eventyard.services.events.transform import render_input
+from eventyard.services.transform import render_input
 from tests.conftest import ServerProcess
 from tests.events.conftest import bodies, make_queue, put, receive
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.access import Caller
+from eventyard.runtime.ports import SERVICE_EVENTS
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.cloudwatch import history
 from eventyard.services.cloudwatch.alarms import alarm_arn
@@ -61,10 +62,10 @@ class AlarmActions:
 
     async def _put_event(self, timer: Timer) -> None:
         payload = timer.payload
-        events = self.platform.services.get("events")
+        events = self.platform.ports.find(SERVICE_EVENTS)  # EventBridge's intake for AWS services' events
         if events is None:
             return
-        await events.provider.put_service_event(  # type: ignore[attr-defined]
+        await events.put_service_event(
             payload["account_id"], payload["region"], "aws.cloudwatch", "CloudWatch Alarm State Change",
             payload["detail"], payload["resources"])
 

@@ -10,21 +10,21 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.access import Caller, Decision, arn_account, crosses_accounts, refusal_message
+from eventyard.runtime.ports import DeliveryFailure as Failure
+from eventyard.runtime.ports import ToBus
 from eventyard.runtime.timers import RetryLater, Timer
 from eventyard.services.events import access as events_access
 from eventyard.services.events import connections, faults, http_targets, store
 from eventyard.services.events import metrics as events_metrics
 from eventyard.services.events.arns import parse_arn
 from eventyard.services.events.ingest import DELIVERY_TIMER
-from eventyard.services.events.transform import MISSING, iso_seconds, json_path, render_input
+from eventyard.services.transform import MISSING, iso_seconds, json_path, render_input
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -41,16 +41,6 @@ THROTTLING = {"Throttling", "ThrottlingException", "ThrottledException", "Reques
 NO_PERMISSIONS = {"AccessDenied", "AccessDeniedException", "AuthorizationError"}
 NOT_FOUND = {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "NotFound", "NotFoundException",
              "ResourceNotFoundException", "StateMachineDoesNotExist", "UnknownServiceException"}
-
-CrossBus = Callable[[str, str, str, dict[str, Any], str | None], Awaitable[None]]
-
-
-@dataclass
-class Failure(Exception):
-    code: str  # AWS's DLQ ERROR_CODE vocabulary
-    message: str
-    retryable: bool
-
 
 def backoff(attempt: int) -> float:
     """Exponential with jitter, as AWS describes: half fixed, half random."""
@@ -71,7 +61,7 @@ def classify(error: AwsError) -> Failure:
 
 
 class Deliverer:
-    def __init__(self, platform: Platform, cross_bus: CrossBus, kind: str = DELIVERY_TIMER) -> None:
+    def __init__(self, platform: Platform, cross_bus: ToBus, kind: str = DELIVERY_TIMER) -> None:
         self.platform = platform
         self.kind = kind
         self.cross_bus = cross_bus

@@ -22,7 +22,7 @@ from eventyard.runtime.ids import new_uuid
 from eventyard.services.events import store
 from eventyard.services.events.arns import bus_arn
 from eventyard.services.events.index import BusKey, RoutingIndex
-from eventyard.services.events.transform import iso_time
+from eventyard.services.transform import iso_time
 from eventyard.storage import Connection
 
 DELIVERY_TIMER = "events.delivery"

@@ -12,17 +12,18 @@ from eventyard.patterns import InvalidEvent, InvalidPattern, compile_event_patte
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.ids import new_uuid
+from eventyard.runtime.ports import PUT_EVENTS_HOOK
 from eventyard.runtime.timers import RetryPolicy, Timer
-from eventyard.services import paging
+from eventyard.services import paging, schedule_expressions
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.events import access, archives, buses, ingest, rules, schedule_expressions, store
+from eventyard.services.events import access, archives, buses, ingest, rules, store
 from eventyard.services.events import metrics as events_metrics
 from eventyard.services.events.arns import DEFAULT_BUS, bus_name, parse_arn, rule_key
 from eventyard.services.events.delivery import Deliverer, Failure
 from eventyard.services.events.index import RoutingIndex
 from eventyard.services.events.ingest import Accepted
 from eventyard.services.events.operations_more import MoreOperations
-from eventyard.services.events.transform import iso_time
+from eventyard.services.transform import iso_time
 from eventyard.storage import Connection
 
 T = TypeVar("T")
@@ -37,9 +38,6 @@ class EventsProvider(MoreOperations, Provider):
         self.index = RoutingIndex()
         self._routing_changed = asyncio.Event()
         self.deliverer = Deliverer(platform, self._cross_bus)
-        # The schema registry's hook: screens entries (opt-in validation), observes accepted events
-        # (discovery); see services/schemas/intake.py. None while no registry is served.
-        self.intake_hook: Any = None
 
     def now(self) -> float:
         return float(self.platform.clock.now())
@@ -214,10 +212,13 @@ class EventsProvider(MoreOperations, Provider):
         now = self.now()
         results: list[dict[str, Any]] = []
         accepted: list[Accepted] = []
+        # The schema registry's hook (services/schemas/intake.py): screens entries (opt-in validation),
+        # observes accepted events (discovery).
+        hook = self.platform.ports.find(PUT_EVENTS_HOOK)
         for entry in entries:
             problem = ingest.check_entry(entry)
-            if problem is None and self.intake_hook is not None:
-                problem = await self.intake_hook.screen(ctx.account_id, ctx.region, entry)
+            if problem is None and hook is not None:
+                problem = await hook.screen(ctx.account_id, ctx.region, entry)
             if problem is not None:
                 results.append({"ErrorCode": problem[0], "ErrorMessage": problem[1]})
                 continue
@@ -231,8 +232,8 @@ class EventsProvider(MoreOperations, Provider):
             accepted.append(Accepted(bus, event, entry.get("TraceHeader") or ctx.trace_header))
             results.append({"EventId": event["id"]})
         await self._accept(accepted, now)
-        if self.intake_hook is not None:
-            self.intake_hook.observe(accepted)
+        if hook is not None:
+            hook.observe(accepted)
         failed = sum(1 for r in results if "ErrorCode" in r)
         return {"FailedEntryCount": failed, "Entries": results}
 

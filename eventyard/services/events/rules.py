@@ -11,7 +11,8 @@ from typing import Any
 from eventyard.patterns import InvalidPattern, compile_event_pattern
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
-from eventyard.services.events import buses, schedule_expressions, store, transform
+from eventyard.services import schedule_expressions, transform
+from eventyard.services.events import buses, store
 from eventyard.services.events.arns import DEFAULT_BUS, bus_name, rule_arn, rule_key
 from eventyard.storage import Connection
 

@@ -1,4 +1,5 @@
-"""Calling a pipe's enrichment and target through the services' own operations (`Platform.call`).
+"""Calling a pipe's enrichment and target through the services' own operations (`Platform.call`),
+and API destinations through EventBridge's `API_DESTINATIONS` port (runtime/ports.py).
 
 Targets with a batch API (SQS, SNS, event buses, Kinesis, CloudWatch Logs) get the events through
 it, in order; Lambda and Step Functions get the whole batch as one JSON array (AWS: "the batch is
@@ -14,8 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
-from eventyard.services.events import http_targets
-from eventyard.services.events.delivery import destination_and_connection
+from eventyard.runtime.ports import API_DESTINATIONS, ApiDestinationCalls
 from eventyard.services.pipes.config import Arn, parse_arn, target_kind
 from eventyard.services.pipes.templates import as_text, dynamic
 from eventyard.services.sources.records import failed_identifiers
@@ -66,7 +66,7 @@ class Caller:
         self.identifiers = identifiers  # the source items behind the current batch
         # The events before the stage's input template: dynamic (`$.`) parameters read these.
         self.originals: list[Any] = []
-        self.oauth = http_targets.OAuthTokens()
+        self._destinations: ApiDestinationCalls | None = None  # EventBridge's, for this batch
         self.trace: str | None = None  # the X-Amzn-Trace-Id the enrichment and the target receive
 
     def _dynamic(self, value: Any, index: int, event: Any) -> Any:
@@ -113,11 +113,6 @@ class Caller:
 
     async def _http(self, arn: Arn, parameters: dict[str, Any], event: Any, index: int) -> Any:
         name = arn.resource.split("/")[1]
-        try:
-            destination, connection = await self.platform.db.read(
-                lambda conn: destination_and_connection(conn, arn.account, arn.region, name))
-        except AwsError as error:
-            raise StageFailed(error.message) from error
         resolved = {
             "PathParameterValues": [str(self._dynamic(v, index, event))
                                     for v in parameters.get("PathParameterValues") or []],
@@ -126,8 +121,12 @@ class Caller:
             "QueryStringParameters": {k: str(self._dynamic(v, index, event))
                                       for k, v in (parameters.get("QueryStringParameters") or {}).items()},
         }
-        outcome = await http_targets.invoke(destination, connection, {"HttpParameters": resolved}, as_text(event),
-                                            self.oauth, self.platform.clock.now())
+        if self._destinations is None:
+            self._destinations = self.platform.ports.get(API_DESTINATIONS).calls()
+        try:
+            outcome = await self._destinations.invoke(arn.account, arn.region, name, resolved, as_text(event))
+        except AwsError as error:  # the destination or its connection does not exist
+            raise StageFailed(error.message) from error
         if not outcome.ok:
             raise StageFailed(f"API destination {arn.text} answered {outcome.status or outcome.reason}")
         return _json(outcome.body)

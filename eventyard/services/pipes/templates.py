@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from eventyard.services.events.transform import MISSING, iso_time, json_path, render_template
 from eventyard.services.sources.records import parsed_view
+from eventyard.services.transform import MISSING, iso_time, json_path, render_template
 
 
 @dataclass(frozen=True)

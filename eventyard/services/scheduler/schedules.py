@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.partitions import arn
-from eventyard.services.events import schedule_expressions as se
+from eventyard.services import schedule_expressions as se
 from eventyard.services.events import store
 from eventyard.storage import Connection
 

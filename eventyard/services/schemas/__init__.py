@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from eventyard.protocol.models import service_model
 from eventyard.protocol.rest_json import RestJsonProtocol
+from eventyard.runtime.ports import PUT_EVENTS_HOOK
 from eventyard.services.base import Service
 from eventyard.services.schemas.errors import violations_error
 from eventyard.services.schemas.provider import SchemasProvider
@@ -18,11 +19,13 @@ if TYPE_CHECKING:
 
 
 def create_service(platform: Platform) -> Service:
+    provider = SchemasProvider(platform)
+    platform.ports.provide(PUT_EVENTS_HOOK, provider.intake)  # EventBridge's PutEvents asks the registry
     return Service(
         name="schemas",
         signing_name="schemas",
         target_prefix=None,
-        provider=SchemasProvider(platform),
+        provider=provider,
         protocols=[RestJsonProtocol(service_model("schemas"), on_violations=violations_error)],
         migrations=MIGRATIONS,
     )

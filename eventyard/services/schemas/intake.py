@@ -2,7 +2,7 @@
 opt-in validation of PutEvents entries against a registry's schemas.
 
 EventBridge's PutEvents hands every entry to `screen` before accepting it and every accepted event
-to `observe` afterwards (`EventsProvider.intake_hook`). Both return at once for a bus that neither
+to `observe` afterwards (the PUT_EVENTS_HOOK port, runtime/ports.py). Both return at once for a bus that neither
 a started discoverer watches nor a registry validates, so an ordinary PutEvents pays two set lookups.
 
 Discovery runs beside the request path: observed events are queued in memory and a supervised loop
@@ -29,7 +29,6 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from eventyard.services.events.transform import iso_time
 from eventyard.services.schemas import discoverers, store
 from eventyard.services.schemas.documents import to_json_schema
 from eventyard.services.schemas.inference import (
@@ -40,6 +39,7 @@ from eventyard.services.schemas.inference import (
     merge_documents,
     schema_name,
 )
+from eventyard.services.transform import iso_time
 from eventyard.storage import Connection
 
 log = logging.getLogger(__name__)

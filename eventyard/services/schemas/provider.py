@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from eventyard.runtime.ids import new_uuid
 from eventyard.services import paging
@@ -65,9 +65,6 @@ class SchemasProvider(Provider):
 
     async def start(self) -> None:
         await self.intake.reload()
-        events = self.platform.services.get("events")
-        if events is not None:  # EventBridge hands PutEvents entries to the registry (intake.py)
-            cast(Any, events.provider).intake_hook = self.intake
 
         async def step() -> None:
             await self.intake.discover()

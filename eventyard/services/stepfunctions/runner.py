@@ -24,6 +24,7 @@ from eventyard.asl import timestamps
 from eventyard.asl.history import History, Lane
 from eventyard.asl.interpreter import Interpreter
 from eventyard.asl.templates import parse_keeping_text, to_json
+from eventyard.runtime.ports import SERVICE_EVENTS
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services.stepfunctions import map_runs, trace
 from eventyard.services.stepfunctions import metrics as sfn_metrics
@@ -205,11 +206,11 @@ class Runner:
             log.debug("status event for %s not delivered", arn, exc_info=True)
 
     async def _send_service_event(self, account: str, region: str, arn: str, detail: dict[str, Any]) -> None:
-        """Put an `aws.states` event on the default bus through the events provider's intake for
-        service events (PutEvents refuses `aws.*` sources from clients, as AWS does)."""
-        provider: Any = self.platform.services["events"].provider
-        await provider.put_service_event(account, region, "aws.states", "Step Functions Execution Status Change",
-                                         detail, [arn])
+        """Put an `aws.states` event on the default bus through EventBridge's intake for service events
+        (the SERVICE_EVENTS port: PutEvents refuses `aws.*` sources from clients, as AWS does)."""
+        events = self.platform.ports.get(SERVICE_EVENTS)
+        await events.put_service_event(account, region, "aws.states", "Step Functions Execution Status Change",
+                                       detail, [arn])
 
     async def run_express(self, row: dict[str, Any]) -> tuple[asl_execution.Outcome, list[dict[str, Any]]]:
         history = History(self.platform.clock.now)
