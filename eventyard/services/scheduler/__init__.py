@@ -1,5 +1,6 @@
 """Amazon EventBridge Scheduler (`scheduler`, rest-json): schedule groups and one-time or recurring
-schedules that invoke targets, fired from durable timers. Shares EventBridge's storage."""
+schedules that invoke targets, fired from durable timers and delivered through EventBridge's target
+delivery (the TARGET_DELIVERY port)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import TYPE_CHECKING
 from eventyard.protocol.models import service_model
 from eventyard.protocol.rest_json import RestJsonProtocol
 from eventyard.services.base import Service
-from eventyard.services.events.schema import MIGRATIONS
 from eventyard.services.scheduler.provider import SchedulerProvider
+from eventyard.services.scheduler.schema import MIGRATIONS
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -22,5 +23,5 @@ def create_service(platform: Platform) -> Service:
         target_prefix=None,
         provider=SchedulerProvider(platform),
         protocols=[RestJsonProtocol(service_model("scheduler"))],
-        migrations=MIGRATIONS,  # the same tables as EventBridge; ids are applied once
+        migrations=MIGRATIONS,
     )

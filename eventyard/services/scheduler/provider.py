@@ -1,7 +1,7 @@
 """EventBridge Scheduler operations and the firing of schedules from durable timers.
 
-A firing becomes one delivery timer (the events Deliverer, with Scheduler's defaults and DLQ
-attributes), so retries and the DLQ behave as for EventBridge rules. A timer that fires late (the
+A firing becomes one delivery timer, delivered by EventBridge's target delivery (the TARGET_DELIVERY
+port, with Scheduler's DLQ attributes), so retries and the DLQ behave as for EventBridge rules. A timer that fires late (the
 server was down) delivers once and books the next future firing: missed intermediate firings are
 not replayed. `at()` schedules with ActionAfterCompletion=DELETE are deleted after their firing.
 """
@@ -12,15 +12,14 @@ import random
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
-from eventyard.runtime import timers, tracing
+from eventyard.runtime import partitions, timers, tracing
+from eventyard.runtime.ports import TARGET_DELIVERY, DeliveryFailure
 from eventyard.runtime.timers import RetryPolicy, Timer
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.cross_account import refuse_other_accounts
-from eventyard.services.events import store
-from eventyard.services.events.arns import bus_arn
-from eventyard.services.events.delivery import Deliverer, Failure
 from eventyard.services.scheduler import schedules as sch
+from eventyard.services.scheduler import store
 
 DELIVERY_TIMER = "scheduler.delivery"
 
@@ -36,10 +35,6 @@ def _jitter(doc: dict[str, Any]) -> float:
 class SchedulerProvider(Provider):
     unsupported_error_code = "ValidationException"
 
-    def __init__(self, platform: Any) -> None:
-        super().__init__(platform)
-        self.deliverer = Deliverer(platform, self._to_bus, kind=DELIVERY_TIMER)
-
     def now(self) -> float:
         return float(self.platform.clock.now())
 
@@ -49,17 +44,17 @@ class SchedulerProvider(Provider):
                               lambda message: AwsError("AccessDeniedException", message, 403))
 
     async def start(self) -> None:
-        self.deliverer.register()
+        self.platform.ports.get(TARGET_DELIVERY).register(DELIVERY_TIMER, self._to_bus)
         self.platform.timers.register(sch.FIRE_TIMER, self._fire, RetryPolicy(max_attempts=10))
 
     async def _to_bus(self, account: str, region: str, bus: str, entry: dict[str, Any], trace: str | None) -> None:
         """An event-bus target: PutEvents with the target's EventBridgeParameters and Input as Detail."""
         answer = await self.platform.call("events", "PutEvents", {"Entries": [{
-            **entry, "EventBusName": bus_arn(account, region, bus)}]},
+            **entry, "EventBusName": partitions.arn("events", region, account, f"event-bus/{bus}")}]},
             region=region, account_id=account, headers={"x-amzn-trace-id": trace} if trace else None)
         for result in answer.get("Entries", []):
             if "ErrorCode" in result:
-                raise Failure("SDK_CLIENT_ERROR", f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}", False)
+                raise DeliveryFailure("SDK_CLIENT_ERROR", f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}", False)
 
     async def _fire(self, timer: Timer) -> None:
         p = timer.payload

@@ -13,7 +13,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.runtime import timers
 from eventyard.runtime.partitions import arn
 from eventyard.services import schedule_expressions as se
-from eventyard.services.events import store
+from eventyard.services.scheduler import store
 from eventyard.storage import Connection
 
 GROUP = "schedule-group"
@@ -64,8 +64,7 @@ def delete_group(conn: Connection, account: str, region: str, name: str, now: fl
     group = get_group(conn, account, region, name, now)
     store.delete(conn, GROUP, account, region, name)
     store.remove_tags(conn, group["Arn"])
-    conn.execute("DELETE FROM events_resources WHERE kind = ? AND account_id = ? AND region = ?"
-                 " AND substr(name, 1, ?) = ?", (SCHEDULE, account, region, len(name) + 1, f"{name}/"))
+    store.delete_prefixed(conn, SCHEDULE, account, region, f"{name}/")
 
 
 def _validate(params: dict[str, Any]) -> se.Expression:
