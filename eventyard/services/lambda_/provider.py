@@ -12,6 +12,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime import tracing
+from eventyard.runtime.ports import LOG_AGENT, AgentLogs
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.iam.trust import service_may_assume
@@ -23,8 +24,6 @@ from eventyard.services.lambda_.layers import LayerOperations
 from eventyard.services.lambda_.metrics import LambdaMetrics
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
 from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
-from eventyard.services.logs import metrics as log_metrics
-from eventyard.services.logs import store as log_store
 from eventyard.storage import Connection, Row
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
@@ -44,7 +43,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
         self.local_code_root = platform.settings.lambda_code_root  # the local-directory mode's folders
         self.layer_root = root / "layers"
         self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.local_url, self.layer_root)
-        self._pending_logs: list[tuple[str, str, str, str, list[tuple[int, str]]]] = []
+        self._pending_logs: list[AgentLogs] = []
         self._pending_hops: list[tracing.Hop] = []
         self.metrics = LambdaMetrics(platform, self.pool)
         self._log_flush: asyncio.Task[None] | None = None
@@ -502,22 +501,26 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
     def _write_logs(self, region: str, account_id: str, result: InvokeResult, hop: tracing.Hop | None = None) -> None:
         """Queue an invocation's log lines (and its trace hop); one write at a time carries everything queued
         so far, so busy functions share a commit instead of paying one each (logs are not acknowledged writes)."""
-        self._pending_logs.append((account_id, region, result.log_group, result.stream_name, result.log_lines))
+        logs = AgentLogs(account_id, region, result.log_group, result.stream_name, result.log_lines)
+        agent = self.platform.ports.find(LOG_AGENT)  # CloudWatch Logs', when the platform has it
+        if agent is not None:
+            self._pending_logs.append(logs)
+            agent.received(logs)
         if hop is not None:
             self._pending_hops.append(hop)
-        log_metrics.ingested(self.platform.metrics, account_id, region, result.log_group, result.log_lines, emf_format=True)
         if self._log_flush is None or self._log_flush.done():
             self._log_flush = asyncio.get_running_loop().create_task(self.flush_logs())
 
     async def flush_logs(self) -> None:
-        while self._pending_logs:
+        while self._pending_logs or self._pending_hops:
             batch, self._pending_logs = self._pending_logs, []
             hops, self._pending_hops = self._pending_hops, []
             now = self.now()
+            agent = self.platform.ports.find(LOG_AGENT)
 
             def run(conn: Connection) -> None:
-                for account_id, region, group, stream, lines in batch:
-                    log_store.append(conn, account_id, region, group, stream, lines, now)
+                if agent is not None:
+                    agent.append(conn, batch, now)
                 tracing.record_many(conn, hops)
             try:
                 await self.platform.db.write(run)

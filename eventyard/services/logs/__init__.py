@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from eventyard.protocol.models import service_model
 from eventyard.services.base import Service
+from eventyard.services.logs import agent
 from eventyard.services.logs.monitoring_schema import MIGRATIONS as MONITORING_MIGRATIONS
 from eventyard.services.logs.provider import LogsProvider
 from eventyard.services.logs.schema import MIGRATIONS
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def create_service(platform: Platform) -> Service:
+    agent.provide(platform)  # Lambda's log agent writes through it
     return Service(
         name="logs",
         signing_name="logs",
