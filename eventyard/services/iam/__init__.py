@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from eventyard.protocol.models import service_model
 from eventyard.protocol.query_protocol import QueryProtocol
 from eventyard.services.base import Service
+from eventyard.services.iam import identities
 from eventyard.services.iam.errors import violations_error
 from eventyard.services.iam.provider import IamProvider
 from eventyard.services.iam.schema import MIGRATIONS
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def create_service(platform: Platform) -> Service:
+    identities.provide(platform)  # STS reads users, keys and roles through it
     return Service(
         name="iam",
         signing_name="iam",

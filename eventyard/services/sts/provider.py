@@ -1,6 +1,6 @@
 """AWS STS over its query protocol: who is calling, and temporary credentials for a role or a session.
 
-Roles live in IAM's tables (STS and IAM are one identity system on AWS too). AssumeRole checks that
+Users, keys and roles are IAM's, read through its IDENTITIES port (runtime/ports.py). AssumeRole checks that
 the role exists, as AWS does (a missing role is AccessDenied); with `--auth sigv4` it also checks
 that the role's trust policy names the caller. The credentials it returns sign requests like any
 other key (registered in the server's credential store) until `Expiration` on the server's clock.
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.runtime.ports import IDENTITIES, Identities, RoleIdentity
 from eventyard.services.base import Provider, RequestContext
-from eventyard.services.iam import access_keys, documents, entities, names
-from eventyard.services.iam.entities import Entity
 from eventyard.services.sts import sessions
 from eventyard.services.sts.sessions import Session, SessionCredentials
 from eventyard.storage import Connection
@@ -32,17 +31,15 @@ class Caller:
     is_root: bool = False
 
 
-def identify(conn: Connection, ctx: RequestContext) -> Caller:
+def identify(conn: Connection, ctx: RequestContext, iam: Identities) -> Caller:
     """Who signed the request: an STS session, an IAM user's access key, or the account's root."""
     key = ctx.access_key or ""
     session = sessions.find(conn, key) if key.startswith("ASIA") else None
     if session is not None:
         return Caller(session.account_id, session.principal_arn, session.user_id, is_session=True)
-    access_key = access_keys.find(conn, key) if key.startswith("AKIA") else None
-    if access_key is not None:
-        user = entities.find(conn, access_key.account_id, "user", access_key.user_key)
-        if user is not None:
-            return Caller(user.account_id, user.arn, user.entity_id)
+    user = iam.key_owner(conn, key) if key.startswith("AKIA") else None
+    if user is not None:
+        return Caller(user.account_id, user.arn, user.user_id)
     return Caller(ctx.account_id, f"arn:aws:iam::{ctx.account_id}:root", ctx.account_id, is_root=True)
 
 
@@ -58,6 +55,11 @@ class StsProvider(Provider):
         super().__init__(platform)
         self.credentials = SessionCredentials(platform.db, platform.clock)
 
+    @property
+    def iam(self) -> Identities:
+        identities: Identities = self.platform.ports.get(IDENTITIES)
+        return identities
+
     async def start(self) -> None:
         self.platform.credentials.register(self.credentials)
         self.platform.supervisor.every("sts:expired-sessions", SWEEP_INTERVAL, self._sweep)
@@ -70,18 +72,19 @@ class StsProvider(Provider):
         await self.platform.db.write(lambda conn: sessions.sweep(conn, now))
 
     async def get_caller_identity(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        caller = await self.platform.db.read(lambda conn: identify(conn, ctx))
+        iam = self.iam
+        caller = await self.platform.db.read(lambda conn: identify(conn, ctx, iam))
         return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
 
     async def get_access_key_info(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         key = params["AccessKeyId"]
+        iam = self.iam
 
         def account(conn: Connection) -> str:
             session = sessions.find(conn, key)
             if session is not None:
                 return session.account_id
-            access_key = access_keys.find(conn, key)
-            return access_key.account_id if access_key is not None else ctx.account_id
+            return iam.key_account(conn, key) or ctx.account_id
 
         return {"Account": await self.platform.db.read(account)}
 
@@ -90,18 +93,18 @@ class StsProvider(Provider):
         duration = params.get("DurationSeconds", 3600)
         enforce_trust = bool(getattr(self.platform.settings, "auth_enabled", False))
         now = self.platform.clock.now()
+        iam = self.iam
 
-        def issue(conn: Connection) -> tuple[Session, Entity]:
-            caller = identify(conn, ctx)
-            role = _role(conn, role_arn)
-            if role is None or (enforce_trust and not documents.trusts_principal(role.trust_policy or "", caller.arn,
-                                                                                  caller.account_id)):
+        def issue(conn: Connection) -> tuple[Session, RoleIdentity]:
+            caller = identify(conn, ctx, iam)
+            role = iam.role(conn, role_arn)
+            if role is None or (enforce_trust and not iam.trusts(role, caller.arn, caller.account_id)):
                 raise _denied(caller, role_arn)
             if duration > (role.max_session_duration or 3600):
                 raise AwsError("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set "
                                                   "for this role.", 400)
             arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
-            return sessions.issue(conn, role.account_id, arn, f"{role.entity_id}:{session_name}", now, duration), role
+            return sessions.issue(conn, role.account_id, arn, f"{role.role_id}:{session_name}", now, duration), role
 
         session, role = await self.platform.db.write(issue)
         out: dict[str, Any] = {"Credentials": session.credentials_shape(),
@@ -116,9 +119,10 @@ class StsProvider(Provider):
     async def get_session_token(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         duration = params.get("DurationSeconds", 43200)
         now = self.platform.clock.now()
+        iam = self.iam
 
         def issue(conn: Connection) -> Session:
-            caller = identify(conn, ctx)
+            caller = identify(conn, ctx, iam)
             if caller.is_session:
                 raise AwsError("AccessDenied", "Cannot call GetSessionToken with session credentials", 403)
             lasts = min(duration, ROOT_SESSION_LIMIT) if caller.is_root else duration
@@ -126,10 +130,3 @@ class StsProvider(Provider):
 
         return {"Credentials": (await self.platform.db.write(issue)).credentials_shape()}
 
-
-def _role(conn: Connection, role_arn: str) -> Entity | None:
-    parsed = names.parse_role_arn(role_arn)
-    if parsed is None:
-        return None
-    role = entities.find(conn, parsed[0], "role", parsed[1])
-    return role if role is not None and role.arn == role_arn else None
