@@ -178,7 +178,7 @@ async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
                 else:
                     await _dispatch(host, resource, parts, params)
                     await _mark_dispatched(host, request.task_token)
-            return await _await_token(host, future, request.task_token, request.heartbeat)
+            return await _await_token(host, future, request.task_token, request.heartbeat, activity)
         if activity:
             await _enqueue_activity(host, request)
         else:
@@ -190,7 +190,7 @@ async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
             if request.on_submitted is not None:
                 request.on_submitted(result)
         assert future is not None and request.task_token is not None
-        return await _await_token(host, future, request.task_token, request.heartbeat)
+        return await _await_token(host, future, request.task_token, request.heartbeat, activity)
     finally:
         if request.task_token is not None:
             host.runner.tokens.pop(request.task_token, None)
@@ -232,7 +232,7 @@ async def _mark_dispatched(host: ServiceHost, token: str) -> None:
 async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: Any,
                     submitted: Callable[[Any], None] | None = None) -> Any:
     if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
-        out = await _lambda(host, {"FunctionName": resource, "Payload": params})
+        out = await _lambda(host, {"FunctionName": resource, "Payload": params}, optimized=False)
         return out["Payload"]
     if not resource.startswith("arn:aws:states:::") or len(parts) < 7:
         raise StatesError("States.Runtime", f"Unsupported resource {resource}")
@@ -256,7 +256,7 @@ async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: 
     raise StatesError("States.Runtime", f"The resource {resource} is not supported by Eventyard")
 
 
-async def _lambda(host: ServiceHost, params: dict[str, Any]) -> dict[str, Any]:
+async def _lambda(host: ServiceHost, params: dict[str, Any], optimized: bool = True) -> dict[str, Any]:
     payload = params.get("Payload")
     body = payload if isinstance(payload, str) else json.dumps(payload if payload is not None else {})
     request = {k: v for k, v in params.items() if k != "Payload"}
@@ -269,7 +269,10 @@ async def _lambda(host: ServiceHost, params: dict[str, Any]) -> dict[str, Any]:
         value = raw
     if out.get("FunctionError"):
         error = value.get("errorType", "Exception") if isinstance(value, dict) else "Exception"
-        raise StatesError(error, raw)
+        # the optimized integration re-serializes the error payload it parsed (compactly), as AWS
+        # recorded; a plain function ARN passes the function's own bytes on
+        compact = optimized and isinstance(value, dict)
+        raise StatesError(error, json.dumps(value, separators=(",", ":"), ensure_ascii=False) if compact else raw)
     version = out.get("ExecutedVersion", "$LATEST")
     request_id = str(uuid.uuid4())  # one request: the header and the SDK's metadata name the same id
     return {"ExecutedVersion": version, "Payload": value,
@@ -370,9 +373,11 @@ def _sync_result(described: dict[str, Any], parsed: bool) -> dict[str, Any]:
     return out
 
 
-async def _await_token(host: ServiceHost, future: asyncio.Future[Any], token: str, heartbeat: float | None) -> Any:
-    """Wait for SendTaskSuccess/Failure; with HeartbeatSeconds, a silence that long is
-    States.HeartbeatTimeout (each SendTaskHeartbeat restarts the count)."""
+async def _await_token(host: ServiceHost, future: asyncio.Future[Any], token: str, heartbeat: float | None,
+                       activity: bool = False) -> Any:
+    """Wait for SendTaskSuccess/Failure; with HeartbeatSeconds, a silence that long times the task
+    out (each SendTaskHeartbeat restarts the count): States.HeartbeatTimeout for an activity, and
+    States.Timeout for a .waitForTaskToken integration, as AWS recorded (TaskTimedOut, ExecutionFailed)."""
     if heartbeat is None:
         return await future
     host.runner.heartbeats.setdefault(token, host.now())
@@ -387,7 +392,7 @@ async def _await_token(host: ServiceHost, future: asyncio.Future[Any], token: st
             if future.done():
                 return future.result()
             if host.now() >= host.runner.heartbeats[token] + heartbeat:
-                raise StatesError("States.HeartbeatTimeout", None)
+                raise StatesError("States.HeartbeatTimeout" if activity else "States.Timeout", None)
     finally:
         host.runner.heartbeats.pop(token, None)
 
