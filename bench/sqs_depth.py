@@ -1,8 +1,9 @@
 """SQS with deep queues: does one big queue slow everyone else down, and does FIFO receive slow with depth?
 
 Rows:
-- SendMessage latency on a small queue, idle, then while another process polls GetQueueAttributes(All)
-  on a 200,000-message queue as fast as it can (the unrelated send's p50 should stay within 2x): once
+- SendMessage latency on a small queue, idle and while another process polls GetQueueAttributes(All)
+  on a 200,000-message queue as fast as it can, in alternating rounds (the unrelated send's p50 should
+  stay within 2x): once
   with prepared requests (the server's own time, the harshest ratio), once with boto3 clients on both
   sides (as SDK users see it);
 - GetQueueAttributes(All) latency on that queue;
@@ -12,7 +13,7 @@ Rows:
 The load generator is not the bottleneck: requests are signed once and sent as prepared bytes over
 kept-alive connections (a few microseconds of client work each), and the poller runs in its own process.
 
-    python bench/sqs_depth.py [--depths 1000,50000,200000] [--samples 400]
+    python bench/sqs_depth.py [--depths 1000,50000,200000] [--samples 400] [--rounds 8] [--no-fifo]
 """
 
 from __future__ import annotations
@@ -95,8 +96,9 @@ def fill(port: int, url: str, count: int, fifo: bool = False) -> None:
         proc.join()
 
 
-def _poll_worker(port: int, url: str, stop: Any, polls: Any, sdk: bool) -> None:
-    """GetQueueAttributes(All) as fast as one client can: prepared bytes, or boto3 (as the issue measured)."""
+def _poll_worker(port: int, url: str, stop: Any, polling: Any, polls: Any, sdk: bool) -> None:
+    """GetQueueAttributes(All) as fast as one client can while `polling` is set: prepared bytes, or boto3
+    (as the issue measured). Paused rounds leave the server idle without restarting the process."""
     if sdk:
         client = _boto3(port)
         poll: Any = lambda: client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])  # noqa: E731
@@ -104,11 +106,12 @@ def _poll_worker(port: int, url: str, stop: Any, polls: Any, sdk: bool) -> None:
         wire = Wire(port)
         prepared = wire.prepare("GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["All"]})
         poll = lambda: wire.send(prepared)  # noqa: E731
-    count = 0
     while not stop.is_set():
+        if not polling.wait(0.05):
+            continue
         poll()
-        count += 1
-    polls.value = count
+        with polls.get_lock():
+            polls.value += 1
 
 
 def _boto3(port: int) -> Any:
@@ -129,39 +132,56 @@ def send_latencies(wire: Wire, url: str, samples: int, sdk: Any = None) -> list[
     return out
 
 
-def polled_sends(peer: Peer, wire: Wire, small: str, deep: str, samples: int, sdk: bool) -> list[tuple[str, str]]:
-    """The unrelated queue's SendMessage latency idle, then while one client polls the deep queue."""
+def polled_sends(peer: Peer, wire: Wire, small: str, deep: str, samples: int, sdk: bool,
+                 rounds: int) -> list[tuple[str, str]]:
+    """The unrelated queue's SendMessage latency idle and while one client polls the deep queue, in
+    alternating rounds: the machine's load drifts (other work on a shared machine), and measuring all
+    idle samples first and all polled ones after would fold that drift into the ratio."""
     sender = _boto3(peer.port) if sdk else None
     send_latencies(wire, small, 50, sender)  # warm up
-    idle = send_latencies(wire, small, samples, sender)
-    stop, polls = mp.Event(), mp.Value("q", 0)
-    poller = mp.Process(target=_poll_worker, args=(peer.port, deep, stop, polls, sdk))
+    stop, polling, polls = mp.Event(), mp.Event(), mp.Value("q", 0)
+    poller = mp.Process(target=_poll_worker, args=(peer.port, deep, stop, polling, polls, sdk))
     poller.start()
-    time.sleep(1.0)
-    poll_started = time.monotonic()
-    loaded = send_latencies(wire, small, samples, sender)
-    stop.set()
-    poller.join()
-    poll_rate = polls.value / (time.monotonic() - poll_started + 1.0)
+    idle: list[float] = []
+    loaded: list[float] = []
+    ratios = []
+    polled_seconds = 0.0
+    try:
+        for _ in range(rounds):
+            idle_round = send_latencies(wire, small, samples // rounds, sender)
+            polling.set()
+            time.sleep(0.3)  # the poller reaches its pace
+            started = time.monotonic()
+            loaded_round = send_latencies(wire, small, samples // rounds, sender)
+            polled_seconds += time.monotonic() - started + 0.3
+            polling.clear()
+            time.sleep(0.1)  # its last request answered: the next idle round is idle
+            idle += idle_round
+            loaded += loaded_round
+            ratios.append(statistics.median(loaded_round) / statistics.median(idle_round))
+    finally:
+        stop.set()
+        poller.join()
     how = "boto3 clients" if sdk else "prepared requests"
     return [
         (f"SendMessage p50 / p99, idle, {how} (ms)", f"{statistics.median(idle):.2f} / {_percentile(idle, 0.99):.2f}"),
         (f"SendMessage p50 / p99, deep queue polled, {how} (ms)",
          f"{statistics.median(loaded):.2f} / {_percentile(loaded, 0.99):.2f}"),
         ("  ratio of p50s (target <= 2x)", f"{statistics.median(loaded) / statistics.median(idle):.2f}x"),
-        ("  GetQueueAttributes(All) polls/s meanwhile", f"{poll_rate:.0f}"),
+        ("  ratio of p50s in each round", " ".join(f"{r:.2f}x" for r in ratios)),
+        ("  GetQueueAttributes(All) polls/s meanwhile", f"{polls.value / polled_seconds:.0f}"),
     ]
 
 
-def head_of_line(peer: Peer, samples: int, depth: int) -> list[tuple[str, str]]:
+def head_of_line(peer: Peer, samples: int, depth: int, rounds: int) -> list[tuple[str, str]]:
     wire = Wire(peer.port)
     deep = wire.call("CreateQueue", {"QueueName": "deep"})["QueueUrl"]
     small = wire.call("CreateQueue", {"QueueName": "small"})["QueueUrl"]
     started = time.monotonic()
     fill(peer.port, deep, depth)
     print(f"# filled {depth} messages in {time.monotonic() - started:.1f}s")
-    rows = polled_sends(peer, wire, small, deep, samples, sdk=False)
-    rows += polled_sends(peer, wire, small, deep, samples, sdk=True)
+    rows = polled_sends(peer, wire, small, deep, samples, sdk=False, rounds=rounds)
+    rows += polled_sends(peer, wire, small, deep, samples, sdk=True, rounds=rounds)
     attributes = [_timed(lambda: wire.call("GetQueueAttributes", {"QueueUrl": deep, "AttributeNames": ["All"]}))
                   for _ in range(100)]
     visible = wire.call("GetQueueAttributes", {"QueueUrl": deep, "AttributeNames": ["All"]})["Attributes"][
@@ -204,12 +224,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--depths", default="1000,50000,200000")
     parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=8, help="alternating idle and polled rounds")
     parser.add_argument("--no-fifo", action="store_true", help="only the head-of-line rows")
     args = parser.parse_args()
     depths = [int(d) for d in args.depths.split(",")]
     peer = eventyard().start()
     try:
-        rows = head_of_line(peer, args.samples, max(depths))
+        rows = head_of_line(peer, args.samples, max(depths), args.rounds)
         if not args.no_fifo:
             rows += fifo_receive(peer, depths, args.samples)
     finally:
