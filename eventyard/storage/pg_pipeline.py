@@ -92,27 +92,94 @@ def session(conn: psycopg.Connection[Any]) -> _Session:
     return found
 
 
+# Reads whose answer may change within a transaction without it writing: locks, sequences, clocks.
+_VOLATILE = re.compile(rb"\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)\b|random|nextval|setval|currval|lastval|clock_timestamp|"
+                       rb"statement_timestamp|timeofday|uuid|txid|pg_", re.I)
+_WRITES_TABLE = re.compile(rb"\s*(?:INSERT\s+INTO|UPDATE)\s+([A-Za-z_][A-Za-z0-9_]*)", re.I)
+_WORDS = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_EVERYTHING = b""
+
+
+@functools.lru_cache(maxsize=4096)
+def _effect(sql: bytes) -> tuple[frozenset[bytes] | None, bytes | None]:
+    """A read's words (the tables it may read are among them), None when its answer must not be shared;
+    and the table a write changes: one named table for INSERT and UPDATE, `_EVERYTHING` for the rest
+    (a DELETE may cascade to other tables), None for a read."""
+    head = sql.lstrip()[:6].upper()
+    if head == b"SELECT" and b"pg_notify" not in sql:
+        return (None if _VOLATILE.search(sql) else frozenset(w.lower() for w in _WORDS.findall(sql))), None
+    written = _WRITES_TABLE.match(sql)
+    return None, (written.group(1).lower() if written else _EVERYTHING)
+
+
+class _Reads:
+    """The reads a transaction made, by statement and parameters, until it writes a table they name.
+
+    In a group every member was taken before the first one ran, so an answer read for an earlier
+    member was read while a later one's request was in flight: sharing it is that request reading
+    at that moment. Under REPEATABLE READ and SERIALIZABLE the snapshot is the transaction's anyway."""
+
+    __slots__ = ("_known",)
+
+    def __init__(self) -> None:
+        self._known: dict[Any, tuple[Result, frozenset[bytes]]] = {}
+
+    def find(self, sql: bytes, parameters: Sequence[Any]) -> tuple[Result | None, Any]:
+        words, written = _effect(sql)
+        if written is not None:
+            self._forget(written)
+            return None, None
+        if words is None:
+            return None, None
+        try:
+            key = (sql, tuple(parameters), tuple(map(type, parameters)))
+            found = self._known.get(key)
+        except TypeError:  # a parameter that cannot be a key (a list): not shared
+            return None, None
+        return (found[0] if found is not None else None), (key, words)
+
+    def keep(self, key: Any, result: Result) -> None:
+        statement_key, words = key
+        self._known[statement_key] = (result, words)
+
+    def _forget(self, table: bytes) -> None:
+        if not self._known:
+            return
+        if table == _EVERYTHING:
+            self._known.clear()
+            return
+        for key in [k for k, (_, words) in self._known.items() if table in words]:
+            del self._known[key]
+
+
 class Result:
     """A statement's answer, once it arrived: rows (sqlite3-like), or a row count."""
 
-    __slots__ = ("_pipe", "_name", "_result", "_rows", "_position")
+    __slots__ = ("_pipe", "_name", "_result", "_rows", "_position", "_source")
 
-    def __init__(self, pipe: Pipe | None, name: bytes = b"") -> None:
+    def __init__(self, pipe: Pipe | None, name: bytes = b"", source: Result | None = None) -> None:
         self._name = name
         self._pipe = pipe  # None: a statement never sent (executemany of nothing)
         self._result: pq.abc.PGresult | None = None
         self._rows: list[Any] | None = None
         self._position = 0
+        self._source = source  # the same read earlier in the transaction, whose answer this shares
 
     def _arrived(self) -> pq.abc.PGresult | None:
-        if self._result is None and self._pipe is not None:
-            self._pipe.sync()
+        if self._result is None:
+            if self._source is not None:
+                self._result = self._source._arrived()
+            elif self._pipe is not None:
+                self._pipe.sync()
         return self._result
 
     def _all(self) -> list[Any]:
         if self._rows is None:
-            result = self._arrived()
-            self._rows = self._pipe.load(result, self._name) if self._pipe and result and result.status == _ROWS else []
+            if self._source is not None:
+                self._rows = self._source._all()
+            else:
+                result = self._arrived()
+                self._rows = self._pipe.load(result, self._name) if self._pipe and result and result.status == _ROWS else []
         return self._rows
 
     @property
@@ -130,7 +197,7 @@ class Result:
 
     def fetchall(self) -> list[Any]:
         rows = self._all()
-        rest = rows[self._position:] if self._position else rows
+        rest = rows[self._position:]  # a copy: a repeated read shares the rows
         self._position = len(rows)
         return rest
 
@@ -151,6 +218,7 @@ class Pipe:
         self._pgconn = self._session.pgconn
         self._make_row = make_row
         self._waiting: deque[_Waiting] = deque()
+        self._reads = _Reads()
         self._blocking = self._pgconn.nonblocking
         self._pgconn.enter_pipeline_mode()
         self._pgconn.nonblocking = 1
@@ -163,6 +231,17 @@ class Pipe:
         self._waiting.append((None, None))
 
     def execute(self, sql: bytes, parameters: Sequence[Any]) -> Result:
+        """Queue a statement. A read this transaction made already, of tables it has not written since,
+        shares that answer instead of another round trip (`_Reads`)."""
+        known, key = self._reads.find(sql, parameters)
+        if known is not None:
+            return Result(self, b"", known)
+        result = self._send(sql, parameters)
+        if key is not None:
+            self._reads.keep(key, result)
+        return result
+
+    def _send(self, sql: bytes, parameters: Sequence[Any]) -> Result:
         values: Sequence[Any] = ()
         types: tuple[int, ...] = ()
         formats: Sequence[pq.Format] | None = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -58,6 +59,7 @@ READERS = 4
 SYNC_CONNECTIONS = 2  # for `run_sync` (start-up, migrations' neighbours, tests)
 CHANNEL = "eventyard"  # the one LISTEN channel; payloads say node, signal channel and key
 MIGRATION_LOCK = 0x6576_6E74  # advisory lock id: one node at a time applies migrations
+SWITCH_INTERVAL = 0.0005  # seconds a thread may keep the GIL while another wants it (see `start`)
 ANNOUNCE_PAUSE = 0.005  # between batches of announcements: wake-ups on other nodes wait at most this more
 
 
@@ -109,6 +111,10 @@ class PostgresDatabase:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
+        # The writer and reader threads wait for PostgreSQL several times per group and then need the
+        # GIL back from the event loop, which keeps it up to the switch interval (5 ms by default): a
+        # group of 10 sends then waited tens of ms for the GIL, not for PostgreSQL.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._open_pool()
         try:
             self.signals.bind(asyncio.get_running_loop())

@@ -107,3 +107,26 @@ def test_statements_beyond_the_cache_are_deallocated_and_parsed_again(db: Postgr
         return [*answers, prepared]
 
     assert db.run_sync(many) == [0, 2, 4, 6, 8, 10, 7, 3]
+
+
+def test_a_repeated_read_shares_its_answer_until_the_transaction_writes_a_table_it_names(
+        db: PostgresDatabase, syncs: list[int]) -> None:
+    db.migrate([Migration("t-0002", "CREATE TABLE other (k TEXT PRIMARY KEY)")])
+    db.run_sync(lambda c: c.execute("INSERT INTO items (name, n) VALUES (?, ?)", ("q", 1)))
+    syncs.clear()
+    read = "SELECT n FROM items WHERE name = ?"
+
+    def run(conn: Connection) -> list[Any]:
+        first = conn.execute(read, ("q",)).fetchone()[0]  # waits: 1
+        conn.execute("INSERT INTO other (k) VALUES (?)", ("a",))  # another table: the read still stands
+        again = conn.execute(read, ("q",)).fetchone()[0]  # shared, no wait
+        conn.execute("UPDATE items SET n = 5 WHERE name = ?", ("q",))
+        changed = conn.execute(read, ("q",)).fetchone()[0]  # read again: 2
+        locked = [conn.execute("SELECT n FROM items WHERE name = ? FOR UPDATE", ("q",)).fetchone()[0]  # 3, 4
+                  for _ in range(2)]
+        conn.execute("DELETE FROM other WHERE k = ?", ("zzz",))  # a delete may cascade anywhere
+        after_delete = conn.execute(read, ("q",)).fetchone()[0]  # 5
+        return [first, again, changed, *locked, after_delete]
+
+    assert db.run_sync(run) == [1, 1, 5, 5, 5, 5]
+    assert syncs == [6]  # and the COMMIT's
