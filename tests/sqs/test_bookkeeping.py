@@ -5,6 +5,7 @@ what GetQueueAttributes and a FIFO receive cost does not grow with the queue's d
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,15 @@ def test_a_fifo_receive_costs_the_same_at_any_depth(store: Store) -> None:
             for message in got:
                 messages.delete(store.conn, queue, message.receipt_handle, store.clock.now())
     assert max(costs["deep.fifo"]) < 1.5 * max(costs["shallow.fifo"]) + 500, costs
+
+
+def test_a_process_threads_count_on_shards_of_their_own() -> None:
+    """Two threads on one counter row wait for each other's commit on PostgreSQL: each thread takes its
+    own shard (drawn at random, 8 writer threads shared a row in most processes)."""
+    taken: list[int] = []
+    threads = [threading.Thread(target=lambda: taken.append(bookkeeping._shard())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(taken)) == 8 and all(0 <= s < bookkeeping.COUNTER_SHARDS for s in taken)

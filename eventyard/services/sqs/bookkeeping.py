@@ -17,22 +17,29 @@ Every statement that inserts or deletes messages goes through `added` / `forget`
 
 from __future__ import annotations
 
+import itertools
+import os
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from eventyard.storage import Connection
 
-COUNTER_SHARDS = 16
+COUNTER_SHARDS = 64
 _thread = threading.local()
+_next_shard: dict[int, Iterator[int]] = {}  # by process: forked workers each draw their own start
 
 
 def _shard() -> int:
+    """The thread's shard: a process's threads take consecutive shards from a random start, so no two
+    of them share a row (they waited for each other's commits when drawn at random), and two
+    processes' threads rarely do."""
     shard: int | None = getattr(_thread, "shard", None)
-    if shard is None:  # drawn when the thread first counts (`random` is reseeded in forked workers)
-        shard = _thread.shard = random.randrange(COUNTER_SHARDS)
+    if shard is None:  # `random` is reseeded in forked workers
+        shards = _next_shard.setdefault(os.getpid(), itertools.count(random.randrange(COUNTER_SHARDS)))
+        shard = _thread.shard = next(shards) % COUNTER_SHARDS
     return shard
 
 
