@@ -6,7 +6,8 @@ queue, so every accepted event is committed with its delivery). The load comes f
 generator, Debian's `wrk` package) with Lua request scripts, so the client is not the bottleneck;
 the requests carry a SigV4-shaped Authorization header as every SDK sends (the server does not check
 signatures unless authentication is on). Reported per phase: calls/s, messages/s, and CPU seconds per
-second of wall time used by the server processes, PostgreSQL's processes and wrk.
+second of wall time used by the server processes, PostgreSQL's processes and wrk, the same per call
+(µs), and the load average as each phase ended (the machine is shared: other work moves every figure).
 
     python bench/nodes.py [--seconds 10] [--connections 32] [--configs sqlite,pg1,pg2,pg3]
 
@@ -82,6 +83,7 @@ class Result:
     server_cpu: float
     postgres_cpu: float
     client_cpu: float
+    load: float  # the machine's 1-minute load average when the phase ended
 
 
 def postgres_cpu_seconds() -> float:
@@ -181,7 +183,7 @@ def measure(config: str, seconds: int, connections: int, threads: int) -> list[R
             server_cpu = (peer.cpu_seconds() - server_before) / duration
             pg_cpu = (postgres_cpu_seconds() - pg_before) / duration
             results.append(Result(config, phase.name, requests / duration, items / duration, errors, server_cpu, pg_cpu,
-                                  client_cpu / duration))
+                                  client_cpu / duration, os.getloadavg()[0]))
             print(f"  {config:7} {phase.name:20} {requests / duration:9.0f} calls/s {items / duration:9.0f} items/s"
                   f"  errors {errors}", flush=True)
     finally:
@@ -207,13 +209,16 @@ def main() -> int:
         results += measure(config, args.seconds, args.connections, args.threads)
     print(f"\n{nproc()} cores, {args.connections} connections, {args.seconds} s per phase; CPU = CPU-seconds per second;"
           f" load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine skews it)")
-    print("| configuration | call | calls/s | items/s | server CPU | PostgreSQL CPU | wrk CPU | errors |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| configuration | call | calls/s | items/s | server CPU | server µs/call | PostgreSQL CPU | PostgreSQL µs/call"
+          " | wrk CPU | load | errors |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     names = {"sqlite": "SQLite, 1 process", "pg1": "PostgreSQL, 1 worker", "pg2": "PostgreSQL, 2 workers",
              "pg3": "PostgreSQL, 3 workers"}
     for r in results:
+        per_call = 1e6 / max(r.calls_per_s, 1e-9)  # CPU-seconds per second over calls per second
         print(f"| {names.get(r.config, r.config)} | {r.phase} | {r.calls_per_s:.0f} | {r.items_per_s:.0f} |"
-              f" {r.server_cpu:.2f} | {r.postgres_cpu:.2f} | {r.client_cpu:.2f} | {r.errors} |")
+              f" {r.server_cpu:.2f} | {r.server_cpu * per_call:.0f} | {r.postgres_cpu:.2f} | {r.postgres_cpu * per_call:.0f} |"
+              f" {r.client_cpu:.2f} | {r.load:.1f} | {r.errors} |")
     return 0
 
 
