@@ -379,7 +379,11 @@ class Interpreter:
             return now + float(seconds)
         if "SecondsPath" in state:
             path = state["SecondsPath"]
-            value = templates.select_field(path, effective, scope, "SecondsPath")
+            try:
+                value = templates.resolve_path(path, effective, scope)
+            except PathNotFound:  # AWS's own wording for this field, not "Invalid path"
+                raise scope.runtime_error(
+                    f"The SecondsPath parameter does not reference an input value: {path}") from None
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
                 raise scope.runtime_error(
                     f"The SecondsPath parameter cannot be parsed as a long value: {path} == {to_json(value)}")

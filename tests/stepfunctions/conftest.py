@@ -67,3 +67,14 @@ def run_to_end(sfn: Any, machine: str, input_: Any = None, timeout: float = 20.0
 
 def history_types(sfn: Any, arn: str) -> list[str]:
     return [e["type"] for e in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]]
+
+
+@pytest.fixture
+def sfn_client_no_validation(server: Any) -> Any:
+    """A client that sends what botocore would refuse, to see the server's own validation."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("stepfunctions", endpoint_url=server.url, region_name="us-east-1",
+                        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
+                        config=Config(parameter_validation=False, retries={"max_attempts": 1}))

@@ -72,7 +72,8 @@ def test_execution_timeout_seconds_ends_a_long_wait_as_timed_out(fresh_server: A
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
     fresh_server.advance_clock(6)
     done = finished(sfn, arn, timeout=15)
-    assert (done["status"], done["error"]) == ("TIMED_OUT", "States.Timeout")
+    # AWS describes an execution its TimeoutSeconds ended with no error (LocalStack's recording)
+    assert done["status"] == "TIMED_OUT" and "error" not in done
     types = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
     assert types[-1] == "ExecutionTimedOut"
 

@@ -79,3 +79,40 @@ def test_a_token_task_missing_its_heartbeat_times_out_with_states_timeout(fresh_
     events = sfn.get_execution_history(executionArn=arn)["events"]
     timed_out = [e for e in events if e["type"] == "TaskTimedOut"]
     assert timed_out[0]["taskTimedOutEventDetails"]["error"] == "States.Timeout"
+
+
+def test_a_seconds_path_selecting_nothing_fails_with_aws_wording(sfn: Any, make_machine: Any) -> None:
+    machine = make_machine({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.input.waitSeconds",
+                                                            "End": True}}})
+    done = run_to_end(sfn, machine, {})
+    assert (done["status"], done["error"]) == ("FAILED", "States.Runtime")
+    assert done["cause"] == ("An error occurred while executing the state 'W' (entered at the event id #2). "
+                             "The SecondsPath parameter does not reference an input value: $.input.waitSeconds")
+
+
+def test_a_sync_express_execution_answers_as_recorded(server: Any, make_machine: Any) -> None:
+    from tests.stepfunctions.conftest import sfn_client
+    sfn = sfn_client(server)
+    context = make_machine({"StartAt": "Q", "States": {"Q": {"Type": "Pass", "Parameters": {"execution.$": "$$.Execution"},
+                                                            "End": True}}}, type_="EXPRESS")
+    answer = sfn.start_sync_execution(stateMachineArn=context, input="{}")
+    assert "RedriveCount" not in json.loads(answer["output"])["execution"]  # AWS: none for a sync run
+    failing = make_machine({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "c"}}},
+                           type_="EXPRESS")
+    failed = sfn.start_sync_execution(stateMachineArn=failing, input="{}")
+    assert failed["status"] == "FAILED" and "output" not in failed
+    assert failed["outputDetails"] == {"included": True}
+
+
+def test_start_execution_sync_with_a_null_input_and_a_failing_child(sfn: Any, make_machine: Any) -> None:
+    child = make_machine({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "SomeFailure",
+                                                            "Cause": "it failed"}}})
+    parent = make_machine({"StartAt": "S", "States": {"S": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+        "Parameters": {"StateMachineArn.$": "$.arn", "Input.$": "$.input"}, "End": True}}})
+    done = run_to_end(sfn, parent, {"arn": child, "input": None})
+    assert (done["status"], done["error"]) == ("FAILED", "States.TaskFailed")
+    cause = json.loads(done["cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"], cause["Input"]) == ("FAILED", "SomeFailure",
+                                                                                 "it failed", "{}")
+    assert cause["InputDetails"] == {"Included": True} and "executionArn" not in cause

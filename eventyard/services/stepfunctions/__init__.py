@@ -9,6 +9,7 @@ from eventyard.protocol.models import service_model
 from eventyard.services.base import Service
 from eventyard.services.stepfunctions.provider import StepFunctionsProvider
 from eventyard.services.stepfunctions.schema import MIGRATIONS
+from eventyard.services.stepfunctions.wire_errors import on_violations
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -20,6 +21,6 @@ def create_service(platform: Platform) -> Service:
         signing_name="states",
         target_prefix="AWSStepFunctions",
         provider=StepFunctionsProvider(platform),
-        protocols=[JsonProtocol(service_model("stepfunctions"))],
+        protocols=[JsonProtocol(service_model("stepfunctions"), on_violations=on_violations)],
         migrations=MIGRATIONS,
     )

@@ -69,7 +69,8 @@ def _describe(row: Row) -> dict[str, Any]:
         out["output"] = row["output"]
         out["outputDetails"] = {"included": True}
     for key in ("error", "cause"):
-        if row[key] is not None:
+        # AWS describes an execution its own TimeoutSeconds ended without an error (recorded)
+        if row[key] is not None and row["status"] != "TIMED_OUT":
             out[key] = row[key]
     if row["version_arn"]:
         out["stateMachineVersionArn"] = row["version_arn"]
@@ -162,15 +163,16 @@ class ExecutionOperations(ProviderCore):
         if row["type"] != "EXPRESS":
             raise AwsError("StateMachineTypeNotSupported",
                            "This operation is not supported by this type of state machine")
+        row["synchronous"] = True
         outcome, events = await self.runner.run_express(row)
         await self._store_express(row, outcome, events)
         out: dict[str, Any] = {"executionArn": row["arn"], "stateMachineArn": row["machine_arn"], "name": row["name"],
                                "startDate": now, "stopDate": self.now(), "status": outcome.status, "input": row["input"],
                                "inputDetails": {"included": True}, "billingDetails": {
                                    "billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}}
+        out["outputDetails"] = {"included": True}  # AWS: on a failure too, with no output
         if outcome.status == "SUCCEEDED":
             out["output"] = to_json(outcome.output)
-            out["outputDetails"] = {"included": True}
         else:
             if outcome.error is not None:
                 out["error"] = outcome.error
@@ -182,8 +184,7 @@ class ExecutionOperations(ProviderCore):
 
     async def describe_execution(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["executionArn"]
-        if ":express:" not in arn:
-            names.check_arn(arn, "execution")
+        names.check_arn(arn, "execution")  # AWS keeps no EXPRESS execution to describe
         return _describe(await self._read(lambda conn: get_execution(conn, arn)))
 
     async def describe_state_machine_for_execution(self, ctx: RequestContext, params: dict[str, Any]
@@ -289,6 +290,7 @@ class ExecutionOperations(ProviderCore):
 
     async def get_execution_history(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["executionArn"]
+        names.check_arn(arn, "execution")
 
         def read(conn: Connection) -> list[Any]:
             get_execution(conn, arn)

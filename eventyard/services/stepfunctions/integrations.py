@@ -332,7 +332,8 @@ SYNC_FIELDS = (("executionArn", "ExecutionArn"), ("input", "Input"), ("inputDeta
 
 async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any],
                            submitted: Callable[[Any], None] | None = None) -> Any:
-    params = _stringify(params, "Input")
+    # a null Input is no input: the child starts with {} as AWS's does
+    params = _stringify({k: v for k, v in params.items() if not (k == "Input" and v is None)}, "Input")
     started = await call(host, "stepfunctions", "StartExecution", params, "StepFunctions")
     if action == "startExecution":
         return started
@@ -347,9 +348,10 @@ async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any
         if described["status"] != "RUNNING":
             break
         await asyncio.sleep(0.05)
-    if described["status"] != "SUCCEEDED":
-        raise StatesError("States.TaskFailed", json.dumps(described))
-    return _sync_result(described, parsed=action.endswith(":2"))
+    result = _sync_result(described, parsed=action.endswith(":2"))
+    if described["status"] != "SUCCEEDED":  # the cause: the child's description as the task would answer it
+        raise StatesError("States.TaskFailed", json.dumps(result, separators=(",", ":")))
+    return result
 
 
 def _millis(value: Any) -> Any:

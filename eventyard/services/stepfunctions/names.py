@@ -42,4 +42,6 @@ def check_arn(arn: str, kind: str) -> None:
     if parts[0] != "arn" or len(parts) < 3:
         raise AwsError("InvalidArn", f"Invalid Arn: 'Invalid ARN prefix: {arn}'")
     if len(parts) < 7 or parts[2] != "states" or parts[5] != kind:
-        raise AwsError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {arn}'")
+        # AWS names the resource type it refused (recorded: an express execution's 'express')
+        named = parts[5] if len(parts) >= 7 and parts[2] == "states" else arn
+        raise AwsError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {named}'")

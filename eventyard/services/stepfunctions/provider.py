@@ -36,6 +36,27 @@ async def _check_role(platform: Any, role_arn: str, region: str) -> None:
                                                 "regional one is authorized to assume the provided role.")
 
 
+def _check_version_description(params: dict[str, Any]) -> None:
+    if params.get("versionDescription") is not None and not params.get("publish"):
+        raise AwsError("ValidationException", "Version description can only be set when publish is true")
+
+
+def _check_routes(routes: list[dict[str, Any]]) -> None:
+    """An alias's routes as AWS checks them before looking anything up: version ARNs, each once,
+    weights adding up to 100 (each message lists what it received)."""
+    arns = [r["stateMachineVersionArn"] for r in routes]
+    if any(not (names.split_qualified(a)[1] or "").isdigit() for a in arns):
+        raise AwsError("ValidationException", "Routing configuration must contain state machine version ARNs. "
+                       f"Received: [{', '.join(arns)}]")
+    if len(set(arns)) != len(arns):
+        raise AwsError("ValidationException", "Routing configuration must contain distinct state machine version "
+                       f"ARNs. Received: [{', '.join(arns)}]")
+    weights = [r["weight"] for r in routes]
+    if sum(weights) != 100:
+        raise AwsError("ValidationException", "Sum of routing configuration weights must equal 100. "
+                       f"Received: [{', '.join(str(w) for w in weights)}]")
+
+
 # Parameters that name a state machine, execution, activity or Map Run by ARN.
 _RESOURCE_PARAMETERS = ("stateMachineArn", "executionArn", "resourceArn", "mapRunArn", "activityArn",
                         "stateMachineAliasArn", "stateMachineVersionArn")
@@ -50,6 +71,7 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
     # -- state machines --------------------------------------------------------------------------
     async def create_state_machine(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         names.validate_name(params["name"])
+        _check_version_description(params)
         text = params["definition"]
         kind = params.get("type", "STANDARD")
         _parse_definition(text, express=kind == "EXPRESS")
@@ -87,6 +109,7 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
     async def update_state_machine(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["stateMachineArn"]
         names.check_arn(arn, "stateMachine")
+        _check_version_description(params)
         text = params.get("definition")
         if text is not None:
             _parse_definition(text)
@@ -126,6 +149,7 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
     # -- versions and aliases --------------------------------------------------------------------
     async def publish_state_machine_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = params["stateMachineArn"]
+        names.check_arn(arn, "stateMachine")
         now = self.now()
 
         def run(conn: Connection) -> dict[str, Any]:
@@ -157,18 +181,19 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
         arn = params["stateMachineVersionArn"]
 
         def run(conn: Connection) -> None:
-            used = conn.execute("SELECT routing FROM sfn_aliases").fetchall()
-            if any(arn in r["routing"] for r in used):
+            used = conn.execute("SELECT name, routing FROM sfn_aliases ORDER BY name").fetchall()
+            referencing = [r["name"] for r in used
+                           if any(route["stateMachineVersionArn"] == arn for route in json.loads(r["routing"]))]
+            if referencing:
                 raise AwsError("ConflictException", f"Version to be deleted must not be referenced by an alias. "
-                               f"Current list of aliases referencing this version: [{arn}]")
+                               f"Current list of aliases referencing this version: [{', '.join(referencing)}]")
             conn.execute("DELETE FROM sfn_versions WHERE arn = ?", (arn,))
 
         await self._write(run)
         return {}
 
     def _check_routing(self, conn: Connection, machine: str, routes: list[dict[str, Any]]) -> None:
-        if not 1 <= len(routes) <= 2 or sum(r["weight"] for r in routes) != 100:
-            raise AwsError("ValidationException", "Sum of routing configuration weights must be equal to 100.")
+        _check_routes(routes)
         for route in routes:
             version = machines.version_row(conn, route["stateMachineVersionArn"])
             if version["machine_arn"] != machine:
@@ -177,6 +202,7 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
 
     async def create_state_machine_alias(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         routes = params["routingConfiguration"]
+        _check_routes(routes)
         machine = names.split_qualified(routes[0]["stateMachineVersionArn"])[0]
         arn = f"{machine}:{params['name']}"
         now = self.now()
@@ -210,7 +236,9 @@ class StepFunctionsProvider(ExecutionOperations, ActivityOperations, MapRunOpera
         now = self.now()
 
         def run(conn: Connection) -> dict[str, Any]:
-            row = machines.alias_row(conn, arn)
+            row = conn.execute("SELECT * FROM sfn_aliases WHERE arn = ?", (arn,)).fetchone()
+            if row is None:
+                raise AwsError("ResourceNotFound", "Request references a resource that does not exist.")
             routes = params.get("routingConfiguration") or json.loads(row["routing"])
             self._check_routing(conn, row["machine_arn"], routes)
             conn.execute("UPDATE sfn_aliases SET routing = ?, description = ?, updated_at = ? WHERE arn = ?",

@@ -116,8 +116,9 @@ class Runner:
         machine_arn = row["machine_arn"]
         definition = json.loads(row["definition"])
         execution = {"Id": row["arn"], "Input": json.loads(row["input"]), "Name": row["name"],
-                     "RoleArn": row["role_arn"], "StartTime": timestamps.format_epoch(row["started_at"]),
-                     "RedriveCount": row.get("redrive_count", 0)}
+                     "RoleArn": row["role_arn"], "StartTime": timestamps.format_epoch(row["started_at"])}
+        if not row.get("synchronous"):  # AWS: a StartSyncExecution's context object has no RedriveCount
+            execution["RedriveCount"] = row.get("redrive_count", 0)
         interp = Interpreter(definition, execution, {"Id": machine_arn, "Name": machine_arn.split(":")[6]}, host,
                              history, token_factory=lambda: str(uuid.uuid4()), region=host.region)
         interp.map_runs = map_runs.ExecutionMapRuns(self.map_runs, row["arn"], machine_arn)
