@@ -96,12 +96,19 @@ def fill(port: int, url: str, count: int, fifo: bool = False) -> None:
         proc.join()
 
 
-def _poll_worker(port: int, url: str, stop: Any, polling: Any, polls: Any, sdk: bool) -> None:
+def _spin() -> None:
+    sum(range(2000))  # about as long as a prepared request's round trip, and no request at all
+
+
+def _poll_worker(port: int, url: str, stop: Any, polling: Any, polls: Any, how: str) -> None:
     """GetQueueAttributes(All) as fast as one client can while `polling` is set: prepared bytes, or boto3
-    (as the issue measured). Paused rounds leave the server idle without restarting the process."""
-    if sdk:
+    (as the issue measured); or, as a control, a process as busy that sends nothing ("spin"). Paused
+    rounds leave the server idle without restarting the process."""
+    if how == "spin":
+        poll: Any = _spin
+    elif how == "boto3":
         client = _boto3(port)
-        poll: Any = lambda: client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])  # noqa: E731
+        poll = lambda: client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])  # noqa: E731
     else:
         wire = Wire(port)
         prepared = wire.prepare("GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["All"]})
@@ -133,14 +140,15 @@ def send_latencies(wire: Wire, url: str, samples: int, sdk: Any = None) -> list[
 
 
 def polled_sends(peer: Peer, wire: Wire, small: str, deep: str, samples: int, sdk: bool,
-                 rounds: int) -> list[tuple[str, str]]:
+                 rounds: int, poller_kind: str | None = None) -> list[tuple[str, str]]:
     """The unrelated queue's SendMessage latency idle and while one client polls the deep queue, in
     alternating rounds: the machine's load drifts (other work on a shared machine), and measuring all
     idle samples first and all polled ones after would fold that drift into the ratio."""
     sender = _boto3(peer.port) if sdk else None
     send_latencies(wire, small, 50, sender)  # warm up
     stop, polling, polls = mp.Event(), mp.Event(), mp.Value("q", 0)
-    poller = mp.Process(target=_poll_worker, args=(peer.port, deep, stop, polling, polls, sdk))
+    kind = poller_kind or ("boto3" if sdk else "prepared")
+    poller = mp.Process(target=_poll_worker, args=(peer.port, deep, stop, polling, polls, kind))
     poller.start()
     idle: list[float] = []
     loaded: list[float] = []
@@ -163,13 +171,15 @@ def polled_sends(peer: Peer, wire: Wire, small: str, deep: str, samples: int, sd
         stop.set()
         poller.join()
     how = "boto3 clients" if sdk else "prepared requests"
+    busy = "a busy process that sends nothing beside it (control)" if kind == "spin" else "deep queue polled"
     return [
         (f"SendMessage p50 / p99, idle, {how} (ms)", f"{statistics.median(idle):.2f} / {_percentile(idle, 0.99):.2f}"),
-        (f"SendMessage p50 / p99, deep queue polled, {how} (ms)",
+        (f"SendMessage p50 / p99, {busy}, {how} (ms)",
          f"{statistics.median(loaded):.2f} / {_percentile(loaded, 0.99):.2f}"),
         ("  ratio of p50s (target <= 2x)", f"{statistics.median(loaded) / statistics.median(idle):.2f}x"),
         ("  ratio of p50s in each round", " ".join(f"{r:.2f}x" for r in ratios)),
-        ("  GetQueueAttributes(All) polls/s meanwhile", f"{polls.value / polled_seconds:.0f}"),
+        ("  GetQueueAttributes(All) polls/s meanwhile" if kind != "spin" else "  busy loops/s meanwhile",
+         f"{polls.value / polled_seconds:.0f}"),
     ]
 
 
@@ -182,6 +192,8 @@ def head_of_line(peer: Peer, samples: int, depth: int, rounds: int) -> list[tupl
     print(f"# filled {depth} messages in {time.monotonic() - started:.1f}s")
     rows = polled_sends(peer, wire, small, deep, samples, sdk=False, rounds=rounds)
     rows += polled_sends(peer, wire, small, deep, samples, sdk=True, rounds=rounds)
+    # the control: how much of the boto3 row is two cores shared by three busy processes, not the server
+    rows += polled_sends(peer, wire, small, deep, samples, sdk=True, rounds=rounds, poller_kind="spin")
     attributes = [_timed(lambda: wire.call("GetQueueAttributes", {"QueueUrl": deep, "AttributeNames": ["All"]}))
                   for _ in range(100)]
     visible = wire.call("GetQueueAttributes", {"QueueUrl": deep, "AttributeNames": ["All"]})["Attributes"][
