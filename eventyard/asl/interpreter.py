@@ -59,6 +59,7 @@ class Interpreter:
     inspection: dict[str, Any] = field(default_factory=dict)
     mocks: dict[str, tuple[str, Any]] = field(default_factory=dict)  # TestState: state name -> its mocked result
     retrier_count: int = 0  # TestState: the retries the inspected state already had
+    map_iteration_failures: int = 0  # TestState: how many of a mocked Map's iterations failed
     caught: StatesError | None = None  # TestState: the error the inspected state's Catch took
     token_factory: Callable[[], str] | None = None
     task_tokens: dict[str, Any] = field(default_factory=dict)
@@ -212,7 +213,7 @@ class Interpreter:
     def finish_selected(self, state: dict[str, Any], raw: Any, result: Any, scope: Scope,
                          jsonata: bool) -> tuple[Any, dict[str, Any] | None]:
         """Output of a state with a result (Task, Map, Parallel): ResultSelector, then the language's finish."""
-        if state.get("Type") != "Map":
+        if state.get("Type") not in ("Map", "Parallel"):  # AWS inspects neither's raw result
             self.inspect(scope, "result", result)
         if jsonata:
             return self._finish_jsonata(state, raw, result, scope, result)
@@ -443,6 +444,8 @@ class Interpreter:
                     index, rule = retrier
                     count = retries.get(index, 0) if self.inspected != name else self.retrier_count
                     max_attempts = rule.get("MaxAttempts", 3)
+                    if count >= max_attempts:  # TestState names the retrier that is spent
+                        self.inspect(scope, "errorDetails", {"retryIndex": index})
                     if count < max_attempts:
                         retries[index] = count + 1
                         delay = rule.get("IntervalSeconds", 1) * rule.get("BackoffRate", 2.0) ** count

@@ -71,6 +71,7 @@ async def run_map(interp: Engine, frame: Frame, name: str, state: dict[str, Any]
             _inspect_limits(interp, state, raw, scope, jsonata)
             if mock[0] == "error":
                 raise StatesError(*mock[1])
+            _check_mocked_failures(interp, state, raw, scope, jsonata, mock[1])
             return mock[1]
         return await MapAttempt(interp, frame, name, state, raw, scope, jsonata).run()
 
@@ -81,7 +82,13 @@ async def run_map(interp: Engine, frame: Frame, name: str, state: dict[str, Any]
 
 
 def _inspect_limits(interp: Engine, state: dict[str, Any], raw: Any, scope: Scope, jsonata: bool) -> None:
-    """TestState's inspection of a Map: its concurrency and the tolerated failures it was given."""
+    """TestState's inspection of a Map: a JSONPath Map's input and items, its concurrency and the
+    tolerated failures it was given."""
+    if not jsonata and "ItemsPath" in state:
+        effective = interp.input_path(state, raw, scope)
+        interp.inspect(scope, "afterInputPath", effective)
+        interp.inspect(scope, "afterItemsPath", templates.select_field(state["ItemsPath"], effective, scope,
+                                                                       "ItemsPath"))
     interp.inspect(scope, "maxConcurrency", int(_number_field(state, "MaxConcurrency", raw, scope, jsonata, 0)))
     if "ToleratedFailureCount" in state or "ToleratedFailureCountPath" in state:
         interp.inspect(scope, "toleratedFailureCount",
@@ -89,6 +96,23 @@ def _inspect_limits(interp: Engine, state: dict[str, Any], raw: Any, scope: Scop
     if "ToleratedFailurePercentage" in state or "ToleratedFailurePercentagePath" in state:
         interp.inspect(scope, "toleratedFailurePercentage",
                        float(_number_field(state, "ToleratedFailurePercentage", raw, scope, jsonata, 0, False)))
+
+
+def _check_mocked_failures(interp: Engine, state: dict[str, Any], raw: Any, scope: Scope, jsonata: bool,
+                           results: Any) -> None:
+    """TestState's mapIterationFailureCount against the Map's tolerance (AWS ignores it for a Map
+    that tolerates nothing explicitly, as recorded)."""
+    failures = interp.map_iteration_failures
+    exceeded = False
+    if "ToleratedFailureCount" in state or "ToleratedFailureCountPath" in state:
+        exceeded = failures > _number_field(state, "ToleratedFailureCount", raw, scope, jsonata, 0)
+    if "ToleratedFailurePercentage" in state or "ToleratedFailurePercentagePath" in state:
+        total = len(results) if isinstance(results, list) and results else 1
+        limit = _number_field(state, "ToleratedFailurePercentage", raw, scope, jsonata, 0, False)
+        exceeded = exceeded or failures * 100 / total > limit
+    if exceeded:
+        raise StatesError("States.ExceedToleratedFailureThreshold",
+                          "The specified tolerated failure threshold was exceeded")
 
 
 class MapAttempt:

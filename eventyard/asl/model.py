@@ -139,6 +139,7 @@ class Engine(Protocol):
     units: UnitStore | None
     map_runs: MapRunRecorder | None
     token_factory: Callable[[], str] | None
+    map_iteration_failures: int  # TestState: how many of a mocked Map's iterations failed
 
     async def run_frame(self, frame: Frame, start: str, input_: Any) -> Any: ...
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,10 +54,10 @@ def tested_state(params: dict[str, Any]) -> TestedState:
             asl_definition.parse(params["definition"])
         except InvalidDefinition as err:
             raise _invalid(err.message) from None
-        states = parsed.get("States") or {}
-        if params["stateName"] not in states:
-            raise AwsError("ValidationException", f"State '{params['stateName']}' not found in the definition.")
-        name, state = params["stateName"], states[params["stateName"]]
+        state = _find_state(parsed, params["stateName"])
+        if state is None:
+            raise AwsError("ValidationException", "State not found in definition")
+        name = params["stateName"]
     else:
         name, state = TEST_STATE, parsed
     machine: dict[str, Any] = {"StartAt": name, "States": {name: dict(state)}}
@@ -74,6 +75,24 @@ def tested_state(params: dict[str, Any]) -> TestedState:
     except InvalidDefinition as err:
         raise _invalid(err.message) from None
     return TestedState(name, state, machine)
+
+
+def _find_state(machine: Any, name: str) -> dict[str, Any] | None:
+    """A state by name, at the top level or inside a Map's processor or a Parallel's branches."""
+    states = machine.get("States") if isinstance(machine, dict) else None
+    if not isinstance(states, dict):
+        return None
+    if isinstance(states.get(name), dict):
+        return dict(states[name])
+    for state in states.values():
+        if not isinstance(state, dict):
+            continue
+        inner = [state.get("ItemProcessor"), state.get("Iterator"), *(state.get("Branches") or [])]
+        for machine_inside in inner:
+            found = _find_state(machine_inside, name)
+            if found is not None:
+                return found
+    return None
 
 
 def mock_of(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, Any] | None:
@@ -144,29 +163,39 @@ class TestStateOperations(ProviderCore):
         interp = Interpreter(tested.machine, execution, state_machine, host, history, region=ctx.region,
                              inspected=tested.name, retrier_count=(params.get("stateConfiguration") or {}).get(
                                  "retrierRetryCount", 0),
-                             mocks={tested.name: mock} if mock is not None else {})
+                             mocks={tested.name: mock} if mock is not None else {},
+                             map_iteration_failures=(params.get("stateConfiguration") or {}).get(
+                                 "mapIterationFailureCount") or 0)
         frame = Frame(tested.machine["States"], tested.machine.get("QueryLanguage", "JSONPath"), dict(variables),
                       Lane(), top=True)
-        out = await self._run(interp, frame, tested, value)
+        render = _spaced_json if tested.state.get("Type") in ("Map", "Parallel") else to_json
+        out = await self._run(interp, frame, tested, value, render)
         if params.get("inspectionLevel") in ("DEBUG", "TRACE") and interp.inspection:
             out["inspectionData"] = {k: v if k in ("errorDetails", "maxConcurrency", "toleratedFailureCount",
-                                                   "toleratedFailurePercentage") else to_json(v)
+                                                   "toleratedFailurePercentage") else render(v)
                                      for k, v in interp.inspection.items()}
         return out
 
-    async def _run(self, interp: Interpreter, frame: Frame, tested: TestedState, value: Any) -> dict[str, Any]:
+    async def _run(self, interp: Interpreter, frame: Frame, tested: TestedState, value: Any,
+                   render: Callable[[Any], str]) -> dict[str, Any]:
         try:
             nxt, output = await interp.run_state(frame, tested.name, tested.machine["States"][tested.name], value)
         except Retriable as retriable:
             return _failed("RETRIABLE", retriable.error)
         except StatesError as err:
             return _failed("FAILED", err)
-        out: dict[str, Any] = {"status": "SUCCEEDED", "output": to_json(output)}
+        out: dict[str, Any] = {"status": "SUCCEEDED", "output": render(output)}
         if nxt is not None:
             out["nextState"] = nxt
             if interp.caught is not None:  # AWS: the caught error, and where the Catch goes
                 out.update(_failed("CAUGHT_ERROR", interp.caught))
         return out
+
+
+def _spaced_json(value: Any) -> str:
+    """AWS's TestState prints a Map's or Parallel's data with a space after each ',' and ':'
+    (recorded: '[1, 4, 9]', '[{"branch1": "result"}, ...]'), unlike histories."""
+    return json.dumps(json.loads(to_json(value)), ensure_ascii=False)
 
 
 def _failed(status: str, err: Any) -> dict[str, Any]:
