@@ -328,10 +328,15 @@ class Pipe:
         return pgconn.get_result()
 
     # -- ending ------------------------------------------------------------------------------------
-    def commit(self, sql: bytes = b"COMMIT") -> None:
+    def commit(self) -> None:
         """Queue the COMMIT, send everything, raise the first error; the pipeline ends either way."""
+        self.command(b"COMMIT")
+        self.finish()
+
+    def finish(self) -> None:
+        """Send everything queued, raise the first error; the pipeline ends either way. Without a BEGIN,
+        what was queued ran as one implicit transaction, committed at the Sync."""
         try:
-            self.command(sql)
             self.sync()
         finally:
             self.close()
