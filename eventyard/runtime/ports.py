@@ -170,6 +170,20 @@ class LogAgent(Protocol):
 LOG_AGENT: Port[LogAgent] = Port("logs:agent")
 
 
+# -- SQS (services/sqs) ------------------------------------------------------------------------
+class QueueSends(Protocol):
+    """SQS's SendMessage inside another service's transaction: SNS writes its deliveries to queues
+    with the publish that makes them."""
+
+    def send(self, conn: Connection, queue_arn: str, params: dict[str, Any], trace_header: str | None,
+             now: float) -> Callable[[], None]:
+        """Send `params` (SendMessage's, Python types) as the queue's account; SendMessage's AwsError,
+        raised before anything is written, when SQS refuses. Answers what to run after the COMMIT."""
+
+
+QUEUE_SENDS: Port[QueueSends] = Port("sqs:queue-sends")
+
+
 # -- IAM (services/iam) ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Principal:

@@ -211,3 +211,23 @@ def test_deleted_queue_is_a_client_error_sent_straight_to_the_dlq(sns: Any, sqs:
     assert dead["Body"] == "orphan"
     # Raw delivery: the dead-letter queue gets the message attributes the subscriber would have.
     assert dead["MessageAttributes"] == {"tag": {"DataType": "String", "StringValue": "kept"}}
+
+
+def test_sqs_deliveries_are_committed_with_the_publish(sns: Any, sqs: Any, topic_arn: str, make_queue: Any) -> None:
+    """A standard topic's deliveries to SQS queues are written in the publish's own transaction
+    (services/sns/direct.py): when Publish answers, every queue holds the message already, with the
+    envelope (or raw body) the outbox would have sent."""
+    queues = [make_queue() for _ in range(40)]
+    for n, (_, arn) in enumerate(queues):
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn,
+                      Attributes={"RawMessageDelivery": "true" if n % 2 else "false"})
+    message_id = sns.publish(TopicArn=topic_arn, Message="at once")["MessageId"]
+    for n, (url, _) in reversed(list(enumerate(queues))):  # the last subscription's delivery first
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        assert len(got) == 1, f"queue {n} was empty when Publish answered"
+        if n % 2:
+            assert got[0]["Body"] == "at once"
+        else:
+            envelope = json.loads(got[0]["Body"])
+            assert (envelope["MessageId"], envelope["Message"], envelope["TopicArn"]) == (message_id, "at once", topic_arn)
+            assert envelope["Signature"] and "Action=Unsubscribe" in envelope["UnsubscribeURL"]

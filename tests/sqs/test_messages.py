@@ -285,3 +285,23 @@ def test_delete_and_visibility_batches(sqs: Any, queue_url: str) -> None:
     assert len(deleted["Successful"]) == 2 and deleted.get("Failed", []) == []
     remaining = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     assert [m["MessageId"] for m in remaining] == [received[0]["MessageId"]]
+
+
+def test_delete_batch_of_a_standard_queue_answers_each_entry(sqs: Any, queue_url: str) -> None:
+    """One statement deletes a standard queue's batch; a malformed handle still fails alone, and a
+    handle given twice (its message deleted by the first) succeeds twice, as on AWS."""
+    sqs.send_message_batch(QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": str(i)} for i in range(4)])
+    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(received) == 4
+    handles = [m["ReceiptHandle"] for m in received]
+    deleted = sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+        {"Id": "a", "ReceiptHandle": handles[0]}, {"Id": "bad", "ReceiptHandle": "garbage"},
+        {"Id": "b", "ReceiptHandle": handles[1]}, {"Id": "again", "ReceiptHandle": handles[1]},
+        {"Id": "c", "ReceiptHandle": handles[2]},
+    ])
+    assert sorted(e["Id"] for e in deleted["Successful"]) == ["a", "again", "b", "c"]
+    assert [(e["Id"], e["Code"], e["SenderFault"]) for e in deleted["Failed"]] == [("bad", "ReceiptHandleIsInvalid", True)]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("0", "1")
+    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handles[3], VisibilityTimeout=0)
+    assert [m["MessageId"] for m in sqs.receive_message(QueueUrl=queue_url)["Messages"]] == [received[3]["MessageId"]]

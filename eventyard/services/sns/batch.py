@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.sns import outbox, publish
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.topics import Topic
 from eventyard.storage import Connection
+
+if TYPE_CHECKING:
+    from eventyard.services.sns.direct import DirectSqs
 
 MAX_ENTRIES = 10
 _ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -42,13 +45,13 @@ def validate_entries(entries: list[dict[str, Any]]) -> None:
 
 def publish_entries(conn: Connection, filters: FilterIndex, topic: Topic, entries: list[dict[str, Any]],
                     now: float, trace_header: str | None, claimed: list[outbox.Claimed] | None = None,
-                    filtered: Counter[str] | None = None) -> tuple[dict[str, Any], int]:
+                    filtered: Counter[str] | None = None, direct: DirectSqs | None = None) -> tuple[dict[str, Any], int]:
     # An invalid entry fails the whole request before anything is published (recorded against AWS).
     prepared = [publish.prepare(topic, entry, now, trace_header, topic.arn) for entry in entries]
     successful: list[dict[str, Any]] = []
     scheduled = 0
     for entry, outgoing in zip(entries, prepared, strict=True):
-        message_id, sequence, count = publish.fan_out(conn, filters, topic, outgoing, now, claimed, filtered)
+        message_id, sequence, count = publish.fan_out(conn, filters, topic, outgoing, now, claimed, filtered, direct)
         scheduled += count
         result = {"Id": entry["Id"], "MessageId": message_id}
         if sequence:

@@ -172,9 +172,14 @@ class Dispatcher:
                                  self.public_url, topic.signature_version)
 
     def _payload(self, job: Job, subscription: Subscription, topic: topic_store.Topic) -> str:
-        if subscription.raw and job.document["Type"] == "Notification":
-            return envelope.protocol_message(job.document, subscription.protocol)
-        return json.dumps(self._signed(job, subscription, topic), indent=2)
+        return self.body(job.document, subscription, topic)
+
+    def body(self, document: dict[str, Any], subscription: Subscription, topic: topic_store.Topic) -> str:
+        """What the subscriber receives: the raw message, or the signed JSON envelope."""
+        if subscription.raw and document["Type"] == "Notification":
+            return envelope.protocol_message(document, subscription.protocol)
+        return json.dumps(envelope.envelope(document, subscription.protocol, subscription.arn, self.signer,
+                                            self.public_url, topic.signature_version), indent=2)
 
     async def _deliver(self, job: Job, subscription: Subscription, topic: topic_store.Topic) -> None:
         protocol = subscription.protocol
@@ -205,22 +210,15 @@ class Dispatcher:
         if parts is None:
             raise DeliveryFailed("InvalidParameter", f"not a queue ARN: {queue_arn}", False)
         region, account, name = parts
-        params["QueueUrl"] = f"{self.public_url}/{account}/{name}"
-        # A FIFO topic's group id goes to FIFO queues only; a standard topic's group id (SQS fair
-        # queues) goes to any queue (both recorded against AWS).
-        fifo_topic = bool(document.get("SequenceNumber"))
-        if document.get("MessageGroupId") and (name.endswith(".fifo") or not fifo_topic):
-            params["MessageGroupId"] = document["MessageGroupId"]
-            if name.endswith(".fifo"):
-                params["MessageDeduplicationId"] = document["MessageDeduplicationId"]
+        queue_params(params, self.public_url, account, name, document)
         headers = {"x-amzn-trace-id": document["TraceHeader"]} if document.get("TraceHeader") else None
         try:
             return await self.platform.call("sqs", "SendMessage", params, region=region, account_id=account,
-                                            headers=headers, caller=self._as_sns(document))
+                                            headers=headers, caller=self.as_sns(document))
         except AwsError as error:
             raise _classify(error) from error
 
-    def _as_sns(self, document: dict[str, Any]) -> Caller | None:
+    def as_sns(self, document: dict[str, Any]) -> Caller | None:
         """SNS delivers as sns.amazonaws.com for the topic: a queue or function of another account
         must let it in by its resource policy (usually with aws:SourceArn), as on AWS."""
         topic_arn = str(document.get("TopicArn") or "")
@@ -265,7 +263,7 @@ class Dispatcher:
             answer = await self.platform.call("lambda", "Invoke", {"FunctionName": subscription.endpoint,
                                                                    "InvocationType": "Event", "Payload": payload},
                                               region=region, account_id=account, headers=headers,
-                                              caller=self._as_sns(job.document))
+                                              caller=self.as_sns(job.document))
         except AwsError as error:
             raise _classify(error) from error
         return delivery_status.Outcome(int(answer.get("StatusCode") or 202), {"lambdaRequestId": new_uuid()})
@@ -308,6 +306,18 @@ class Dispatcher:
             sns_metrics.dead_lettered(self.platform.metrics, job.topic.key, sent=False)
         else:
             sns_metrics.dead_lettered(self.platform.metrics, job.topic.key, sent=True)
+
+
+def queue_params(params: dict[str, Any], public_url: str, account: str, name: str, document: dict[str, Any]) -> None:
+    """Complete a delivery's SendMessage parameters: the queue's URL, and the message's group."""
+    params["QueueUrl"] = f"{public_url}/{account}/{name}"
+    # A FIFO topic's group id goes to FIFO queues only; a standard topic's group id (SQS fair
+    # queues) goes to any queue (both recorded against AWS).
+    fifo_topic = bool(document.get("SequenceNumber"))
+    if document.get("MessageGroupId") and (name.endswith(".fifo") or not fifo_topic):
+        params["MessageGroupId"] = document["MessageGroupId"]
+        if name.endswith(".fifo"):
+            params["MessageDeduplicationId"] = document["MessageDeduplicationId"]
 
 
 def _injected_failure(rule: FaultRule) -> DeliveryFailed:

@@ -14,6 +14,7 @@ from eventyard.protocol.values import iso8601
 from eventyard.runtime import timers, tracing
 from eventyard.runtime.ids import new_uuid
 from eventyard.runtime.partitions import root_principal
+from eventyard.runtime.ports import QUEUE_SENDS
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services import paging
 from eventyard.services.base import Provider, RequestContext
@@ -22,6 +23,7 @@ from eventyard.services.sns import metrics as sns_metrics
 from eventyard.services.sns import subscriptions as subscription_store
 from eventyard.services.sns import topics as topic_store
 from eventyard.services.sns.delivery import Dispatcher
+from eventyard.services.sns.direct import DirectSqs
 from eventyard.services.sns.errors import invalid_parameter
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.mobile_provider import MobileOperations
@@ -241,20 +243,25 @@ class SnsProvider(MobileOperations, Provider):
         trace = ctx.trace_header
         claimed: list[outbox.Claimed] = []
         filtered: Counter[str] = Counter()  # filter policies that turned the message away, by reason
+        direct = self._direct()
 
         def run(conn: Connection) -> tuple[tuple[str, str | None, int], Fanned]:
             del claimed[:]
             filtered.clear()
+            if direct is not None:
+                direct.reset()
             topic = topic_store.get(conn, key.arn, ctx.region)
             outgoing = publish.prepare(topic, params, now, trace, topic.arn)
-            answer = publish.fan_out(conn, self.filters, topic, outgoing, now, claimed, filtered)
-            if incoming is not None:
-                tracing.record(conn, tracing.Hop(incoming, tracing.new_segment(), now, "sns", "Publish", topic.arn,
-                                                 ctx.account_id,
-                                                 ctx.region, ref=answer[0]))
+            if incoming is not None and not topic.fifo:  # before the SQS hops of direct deliveries (same time)
+                _hop(conn, incoming, now, topic, ctx, outgoing.document["MessageId"])
+            answer = publish.fan_out(conn, self.filters, topic, outgoing, now, claimed, filtered, direct)
+            if incoming is not None and topic.fifo:  # a duplicate answers (and is traced as) the first message
+                _hop(conn, incoming, now, topic, ctx, answer[0])
             return answer, self._fanned(conn, topic, claimed)
 
         (message_id, sequence, _), fanned = await self._write(run)
+        if direct is not None:
+            direct.committed()
         self._deliver_now(claimed, fanned)
         sns_metrics.published(self.platform.metrics, key, (len(params["Message"].encode()),), filtered)
         return {"MessageId": message_id, **({"SequenceNumber": sequence} if sequence else {})}
@@ -265,6 +272,13 @@ class SnsProvider(MobileOperations, Provider):
         if claimed and self.platform.db.shared:
             timers.own(conn, [c.timer.id for c in claimed], self.platform.node_id)
         return topic, {c.subscription_arn: self.filters.subscription(topic.arn, c.subscription_arn) for c in claimed}
+
+    def _direct(self) -> DirectSqs | None:
+        """A request's deliveries to SQS made inside its publish transaction (direct.py), when SQS runs here."""
+        sends = self.platform.ports.find(QUEUE_SENDS)
+        if self.dispatcher is None or sends is None:
+            return None
+        return DirectSqs(self.dispatcher, sends, self.filters)
 
     def _deliver_now(self, claimed: list[outbox.Claimed], fanned: Fanned) -> None:
         """After COMMIT: start the claimed deliveries at once rather than on the timer loop's next claim."""
@@ -280,15 +294,21 @@ class SnsProvider(MobileOperations, Provider):
 
         claimed: list[outbox.Claimed] = []
         filtered: Counter[str] = Counter()
+        direct = self._direct()
 
         def run(conn: Connection) -> tuple[dict[str, Any], Fanned]:
             del claimed[:]
             filtered.clear()
+            if direct is not None:
+                direct.reset()
             topic = topic_store.get(conn, key.arn, ctx.region)
-            result, _ = batch.publish_entries(conn, self.filters, topic, entries, now, trace, claimed, filtered)
+            result, _ = batch.publish_entries(conn, self.filters, topic, entries, now, trace, claimed, filtered,
+                                              direct)
             return result, self._fanned(conn, topic, claimed)
 
         result, fanned = await self._write(run)
+        if direct is not None:
+            direct.committed()
         self._deliver_now(claimed, fanned)
         done = {entry["Id"] for entry in result.get("Successful", [])}
         sns_metrics.published(self.platform.metrics, key, (len(e["Message"].encode()) for e in entries if e["Id"] in done),
@@ -317,6 +337,12 @@ class SnsProvider(MobileOperations, Provider):
         if self.signer is not None and name == self.signer.certificate_name:
             return HttpResponse(200, self.signer.certificate_pem, {"content-type": "application/x-pem-file"})
         return _json(404, {"error": f"no such endpoint {request.path}"})
+
+
+def _hop(conn: Connection, incoming: tracing.TraceHeader, now: float, topic: topic_store.Topic, ctx: RequestContext,
+         message_id: str) -> None:
+    tracing.record(conn, tracing.Hop(incoming, tracing.new_segment(), now, "sns", "Publish", topic.arn,
+                                     ctx.account_id, ctx.region, ref=message_id))
 
 
 def _topic_in_region(arn: str, parameter: str, region: str) -> TopicKey:

@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventyard.protocol.values import iso8601
 from eventyard.runtime.ids import new_uuid
@@ -22,6 +22,9 @@ from eventyard.services.sns.errors import invalid_parameter, invalid_value
 from eventyard.services.sns.filters import FilterIndex
 from eventyard.services.sns.topics import Topic, next_sequence_number
 from eventyard.storage import Connection
+
+if TYPE_CHECKING:
+    from eventyard.services.sns.direct import DirectSqs
 
 MAX_MESSAGE_BYTES = 256 * 1024
 DEDUP_WINDOW = 300.0  # FIFO topics drop a repeated deduplication id for five minutes
@@ -181,10 +184,11 @@ def prepare(topic: Topic | None, params: dict[str, Any], now: float, trace_heade
 
 def fan_out(conn: Connection, filters: FilterIndex, topic: Topic, outgoing: Outgoing,
             now: float, claimed: list[outbox.Claimed] | None = None,
-            filtered: Counter[str] | None = None) -> tuple[str, str | None, int]:
-    """Commit the message and one delivery per matching subscription (or find it a duplicate).
+            filtered: Counter[str] | None = None, direct: DirectSqs | None = None) -> tuple[str, str | None, int]:
+    """Commit the message and one delivery per matching subscription (or find it a duplicate); with
+    `direct`, the SQS deliveries it can make in this transaction are made here instead (direct.py).
 
-    Returns (MessageId, SequenceNumber, deliveries scheduled)."""
+    Returns (MessageId, SequenceNumber, deliveries made or scheduled)."""
     document = outgoing.document
     sequence = None
     if topic.fifo:
@@ -204,6 +208,9 @@ def fan_out(conn: Connection, filters: FilterIndex, topic: Topic, outgoing: Outg
                      (topic.arn, outgoing.dedup_id, document["MessageId"], sequence, now + DEDUP_WINDOW))
     body = document["Messages"]["default"] if document.get("Messages") else document["Message"]
     targets = filters.matching(conn, topic.arn, document["MessageAttributes"], body, filtered)
+    matched = len(targets)
+    if direct is not None and targets:
+        targets = direct.deliver(conn, topic, document, targets, now)
     # Only FIFO topics order a group's deliveries; a standard topic's group id just travels along.
     outbox.enqueue(conn, document, targets, outgoing.group_id if topic.fifo else None, now, claimed)
-    return document["MessageId"], sequence, len(targets)
+    return document["MessageId"], sequence, matched

@@ -256,7 +256,10 @@ def receive(conn: Connection, queue: Queue, max_messages: int, visibility_timeou
         (queue.id, now, now, max_messages * 2 if dead_letter is not None else max_messages),
     ).fetchall()
     received: list[ReceivedMessage] = []
-    claims = []
+    claimed: list[int] = []
+    # One fresh token for this receive's claims: each handle still names its own message (by seq), and
+    # a later receive of any of them mints another token, which is what makes an old handle stale.
+    token = new_token()
     for row in rows:
         if len(received) >= max_messages:
             break
@@ -265,19 +268,20 @@ def receive(conn: Connection, queue: Queue, max_messages: int, visibility_timeou
             if queue.fifo:
                 break  # the group's order now continues only after the moved message
             continue
-        token = new_token()
-        claims.append((now + visibility_timeout, now, token, row["seq"]))
+        claimed.append(row["seq"])
         received.append(_received(queue, row, token, now))
-    conn.executemany(
-        "UPDATE sqs_messages SET available_at = ?, receive_count = receive_count + 1,"
-        " first_received_at = COALESCE(first_received_at, ?), receipt_token = ? WHERE seq = ?",
-        claims,
-    )
+    if claimed:
+        conn.execute(
+            "UPDATE sqs_messages SET available_at = ?, receive_count = receive_count + 1,"
+            " first_received_at = COALESCE(first_received_at, ?), receipt_token = ?"
+            f" WHERE seq IN ({','.join('?' * len(claimed))})",
+            (now + visibility_timeout, now, token, *claimed),
+        )
     if queue.fifo and attempt_id:
         conn.execute(
             "INSERT INTO sqs_receive_attempts (queue_id, attempt_id, handles, expires_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (queue_id, attempt_id) DO UPDATE SET handles = excluded.handles, expires_at = excluded.expires_at",
-            (queue.id, attempt_id, json.dumps([[c[3], c[2]] for c in claims]), now + RECEIVE_ATTEMPT_WINDOW),
+            (queue.id, attempt_id, json.dumps([[seq, token] for seq in claimed]), now + RECEIVE_ATTEMPT_WINDOW),
         )
     return received
 
@@ -373,6 +377,22 @@ def delete(conn: Connection, queue: Queue, handle: str, now: float) -> None:
                            "Reason: The receipt handle has expired.")
     else:
         bookkeeping.delete_where(conn, "seq = ? AND queue_id = ?", (seq, queue.id))
+
+
+def delete_standard(conn: Connection, queue: Queue, handles: list[str]) -> list[AwsError | None]:
+    """DeleteMessageBatch on a standard queue: every well-formed handle's message deleted by one statement
+    (a message deleted already is no error there, as on AWS); each malformed handle answers its error."""
+    outcomes: list[AwsError | None] = []
+    seqs: list[int] = []
+    for handle in handles:
+        try:
+            seqs.append(parse_receipt_handle(handle, queue)[0])
+            outcomes.append(None)
+        except AwsError as error:
+            outcomes.append(error)
+    if seqs:  # by primary key: `+queue_id` keeps SQLite from walking the queue's index instead
+        bookkeeping.delete_where(conn, f"seq IN ({','.join('?' * len(seqs))}) AND +queue_id = ?", (*seqs, queue.id))
+    return outcomes
 
 
 def change_visibility(conn: Connection, queue: Queue, handle: str, timeout: int, now: float) -> None:

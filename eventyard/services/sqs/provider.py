@@ -172,23 +172,7 @@ class SqsProvider(Provider):
 
     # -- sending ---------------------------------------------------------------------------
     def _outgoing(self, ctx: RequestContext, params: dict[str, Any]) -> OutgoingMessage:
-        system = validate_message_attributes(params.get("MessageSystemAttributes", {})) \
-            if params.get("MessageSystemAttributes") else {}
-        for name in system:
-            if name != "AWSTraceHeader":
-                raise AwsError("InvalidParameterValue",
-                               f"Message system attribute name '{name}' is invalid.")
-        # The X-Ray header of the request becomes the message's AWSTraceHeader, as with the X-Ray SDK.
-        if "AWSTraceHeader" not in system and ctx.trace_header:
-            system["AWSTraceHeader"] = {"DataType": "String", "StringValue": ctx.trace_header}
-        return OutgoingMessage(
-            body=params["MessageBody"],
-            attributes=validate_message_attributes(params.get("MessageAttributes", {})),
-            system_attributes=system,
-            delay_seconds=params.get("DelaySeconds"),
-            group_id=params.get("MessageGroupId"),
-            dedup_id=params.get("MessageDeduplicationId"),
-        )
+        return outgoing_message(params, ctx.trace_header)
 
     async def send_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         outgoing = self._outgoing(ctx, params)
@@ -302,6 +286,10 @@ class SqsProvider(Provider):
         batches.check_batch(entries, "DeleteMessageBatchRequestEntry")
 
         def delete_all(conn: Connection, queue: Queue, now: float) -> dict[str, Any]:
+            if not queue.fifo:  # one statement for the batch (a FIFO handle's expiry is checked one by one)
+                handles = [entry["ReceiptHandle"] for entry in entries]
+                return batches.results(entries, [o or {} for o in messages.delete_standard(conn, queue, handles)])
+
             def delete_one(entry: dict[str, Any]) -> dict[str, Any]:
                 messages.delete(conn, queue, entry["ReceiptHandle"], now)
                 return {}
@@ -387,6 +375,27 @@ class SqsProvider(Provider):
     async def queue_summaries(self, account_id: str, region: str | None = None) -> list[inspection.QueueSummary]:
         """Every queue of the account (one region, or all) with its dead-letter target, in one read."""
         return await self.platform.db.read(lambda conn: inspection.summaries(conn, account_id, region))
+
+
+def outgoing_message(params: dict[str, Any], trace_header: str | None) -> OutgoingMessage:
+    """A SendMessage request's (or batch entry's) message, its attributes checked; the X-Ray header of
+    the request becomes the message's AWSTraceHeader, as with the X-Ray SDK."""
+    system = validate_message_attributes(params.get("MessageSystemAttributes", {})) \
+        if params.get("MessageSystemAttributes") else {}
+    for name in system:
+        if name != "AWSTraceHeader":
+            raise AwsError("InvalidParameterValue",
+                           f"Message system attribute name '{name}' is invalid.")
+    if "AWSTraceHeader" not in system and trace_header:
+        system["AWSTraceHeader"] = {"DataType": "String", "StringValue": trace_header}
+    return OutgoingMessage(
+        body=params["MessageBody"],
+        attributes=validate_message_attributes(params.get("MessageAttributes", {})),
+        system_attributes=system,
+        delay_seconds=params.get("DelaySeconds"),
+        group_id=params.get("MessageGroupId"),
+        dedup_id=params.get("MessageDeduplicationId"),
+    )
 
 
 def _arn_key(arn: str) -> QueueKey:
