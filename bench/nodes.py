@@ -86,9 +86,9 @@ class Result:
     load: float  # the machine's 1-minute load average when the phase ended
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU used so far by every PostgreSQL process on this machine (the server's backends included)."""
-    total, ticks = 0.0, os.sysconf("SC_CLK_TCK")
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU used so far by each PostgreSQL process on this machine (the server's backends included), by pid."""
+    used, ticks = {}, os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -99,8 +99,14 @@ def postgres_cpu_seconds() -> float:
         if "(postgres)" not in raw:
             continue
         fields = raw.rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+        used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """CPU-seconds PostgreSQL's processes used since `before`: a process that ended meanwhile (another
+    engineer's test backend) is left out instead of subtracting its whole life from the sum."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres_cpu_seconds().items())
 
 
 def run_wrk(url: str, phase: Phase, seconds: int, connections: int, threads: int) -> tuple[int, int, int, float, float]:
@@ -181,7 +187,7 @@ def measure(config: str, seconds: int, connections: int, threads: int) -> list[R
             server_before, pg_before = peer.cpu_seconds(), postgres_cpu_seconds()
             requests, items, errors, duration, client_cpu = run_wrk(peer.url, phase, seconds, connections, threads)
             server_cpu = (peer.cpu_seconds() - server_before) / duration
-            pg_cpu = (postgres_cpu_seconds() - pg_before) / duration
+            pg_cpu = postgres_cpu_since(pg_before) / duration
             results.append(Result(config, phase.name, requests / duration, items / duration, errors, server_cpu, pg_cpu,
                                   client_cpu / duration, os.getloadavg()[0]))
             print(f"  {config:7} {phase.name:20} {requests / duration:9.0f} calls/s {items / duration:9.0f} items/s"
