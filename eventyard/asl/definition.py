@@ -131,7 +131,8 @@ class _Checker:
             return
         kind = state.get("Type")
         if kind not in STATE_TYPES:
-            self.add("SCHEMA_VALIDATION_FAILED", f"The value for the field 'Type' must be one of {sorted(STATE_TYPES)}"
+            self.add("SCHEMA_VALIDATION_FAILED", "The field 'Type' should have one of these values: "
+                     "[Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]"
                      if kind else "These fields are required: [Type]", f"{at}/Type" if kind else at)
             return
         lang = str(state.get("QueryLanguage", language))
@@ -141,6 +142,8 @@ class _Checker:
         _check_transitions(state, kind, states, at, self.diags)
         _check_paths(state, at, self.diags, lang)
         if kind == "Parallel":
+            if state.get("Branches") == []:
+                self.add("SCHEMA_VALIDATION_FAILED", "Value cannot be empty", f"{at}/Branches")
             for i, branch in enumerate(state.get("Branches", [])):
                 self.machine(branch, f"{at}/Branches[{i}]", str(branch.get("QueryLanguage", lang)))
         if kind == "Map":

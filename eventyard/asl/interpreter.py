@@ -8,6 +8,7 @@ executions, TestState and the engine's own tests with a manual clock.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import json
 import random
@@ -59,6 +60,7 @@ class Interpreter:
     inspection: dict[str, Any] = field(default_factory=dict)
     mocks: dict[str, tuple[str, Any]] = field(default_factory=dict)  # TestState: state name -> its mocked result
     retrier_count: int = 0  # TestState: the retries the inspected state already had
+    context_override: dict[str, Any] | None = None  # TestState: the context object it was given, as given
     map_iteration_failures: int = 0  # TestState: how many of a mocked Map's iterations failed
     caught: StatesError | None = None  # TestState: the error the inspected state's Catch took
     token_factory: Callable[[], str] | None = None
@@ -93,6 +95,8 @@ class Interpreter:
         return state.get("QueryLanguage", frame.query_language)
 
     def _context(self, frame: Frame, name: str, entered: float, retry_count: int | None = None) -> dict[str, Any]:
+        if self.context_override is not None:  # a Task's token joins it where the task waits for one
+            return {k: copy.deepcopy(v) for k, v in self.context_override.items() if k != "Task"}
         state: dict[str, Any] = {"EnteredTime": timestamps.format_epoch(entered), "Name": name}
         if retry_count is not None:  # AWS: only states that can retry (Task, Parallel, Map) carry RetryCount
             state["RetryCount"] = retry_count

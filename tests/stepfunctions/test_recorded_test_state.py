@@ -69,3 +69,89 @@ def test_a_spent_retrier_is_named_in_the_error_details(sfn: Any) -> None:
         "retrierRetryCount": 1}, mock={"errorOutput": {"error": "E", "cause": "c"}})
     assert answer["status"] == "FAILED"
     assert answer["inspectionData"]["errorDetails"] == {"retryIndex": 0}
+
+
+def _mock_error(sfn: Any, resource: str, result: Any, mode: str | None = None) -> str:
+    mock: dict[str, Any] = {"result": json.dumps(result)}
+    if mode:
+        mock["fieldValidationMode"] = mode
+    with pytest.raises(ClientError) as err:
+        run_test_state(sfn, {"Type": "Task", "Resource": resource, "End": True}, input="{}", mock=mock)
+    return str(err.value.response["Error"]["Message"])
+
+
+@pytest.mark.parametrize(("resource", "result", "message"), [
+    ("arn:aws:states:::events:putEvents", {"Entries": "not a list"}, "Field 'Entries' must be an array"),
+    ("arn:aws:states:::events:putEvents", {"Entries": [{"EventId": "a"}, {"EventId": ["b"]}]},
+     "Field 'EventId' must be a string"),
+    ("arn:aws:states:::states:startExecution", {}, "Required field 'ExecutionArn' is missing"),
+    ("arn:aws:states:::states:startExecution", {"executionArn": "a", "startDate": "b"},
+     "Required field 'ExecutionArn' is missing"),
+    ("arn:aws:states:::states:startExecution", {"ExecutionArn": "a", "StartDate": 1764103483},
+     "Field 'StartDate' must be a string"),
+    ("arn:aws:states:::lambda:invoke", {"StatusCode": "200"}, "Field 'StatusCode' must be a number"),
+    ("arn:aws:states:::aws-sdk:s3:getObject", {"StorageClass": "Papyrus"}, "Field 'StorageClass' is not an expected value"),
+    ("arn:aws:states:::aws-sdk:kms:encrypt", {"CiphertextBlob": 123}, "Field 'CiphertextBlob' must be a string"),
+    ("arn:aws:states:::aws-sdk:lambda:getFunction", {"Configuration": {"MemorySize": 127}},
+     "Field 'MemorySize' is less than the minimum value"),
+])
+def test_a_mocked_result_is_checked_against_the_api(sfn: Any, resource: str, result: Any, message: str) -> None:
+    assert _mock_error(sfn, resource, result) == f"Mock result schema validation error: {message}"
+
+
+def test_present_and_none_modes_check_less(sfn: Any) -> None:
+    start = "arn:aws:states:::states:startExecution"
+    assert _mock_error(sfn, start, {"ExecutionArn": 1}, "PRESENT") == (
+        "Mock result schema validation error: Field 'ExecutionArn' must be a string")
+    for mode, result in (("PRESENT", {}), ("NONE", {"StartDate": True}), ("STRICT", {"ExecutionArn": "a",
+                                                                                  "StartDate": "b", "x": 1})):
+        answer = run_test_state(sfn, {"Type": "Task", "Resource": start, "End": True}, input="{}",
+                                mock={"result": json.dumps(result), "fieldValidationMode": mode})
+        assert answer["status"] == "SUCCEEDED", (mode, answer)
+
+
+@pytest.mark.parametrize(("context", "message"), [
+    ({"Execution": {"Id": 1}}, "Execution.Id must be a string"),
+    ({"Map": {}}, "'Map' field is not supported when mocking a Context object"),
+    ({"Execution": {"pokemon": "squirtle"}}, "Field 'pokemon' is not allowed"),
+    ({"Pokedex": {}}, "Field 'Pokedex' is not allowed"),
+])
+def test_a_given_context_is_checked(sfn: Any, context: Any, message: str) -> None:
+    with pytest.raises(ClientError) as err:
+        run_test_state(sfn, {"Type": "Pass", "End": True}, input="{}", context=json.dumps(context))
+    assert err.value.response["Error"]["Message"] == f"Invalid Context object provided: {message}"
+
+
+def test_a_given_context_is_the_whole_context_object_and_gives_the_token(sfn: Any) -> None:
+    state = {"Type": "Pass", "Parameters": {"ctx.$": "$$"}, "End": True}
+    empty = run_test_state(sfn, state, input="{}", context='{"Execution": {}, "State": {}, "StateMachine": {}}')
+    assert json.loads(empty["output"]) == {"ctx": {"Execution": {}, "State": {}, "StateMachine": {}}}
+    wait = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True,
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"TaskToken.$": "$$.Task.Token"}}}
+    answer = run_test_state(sfn, wait, input="{}", inspectionLevel="DEBUG", mock={"result": "{}"},
+                            context=json.dumps({"State": {"Name": "MyTaskState"}, "Task": {"Token": "abcd123"}}))
+    assert json.loads(answer["inspectionData"]["afterParameters"])["MessageBody"]["TaskToken"] == "abcd123"
+
+
+def _refusal(sfn: Any, definition: Any, **params: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as err:
+        run_test_state(sfn, definition, **params)
+    return err.value.response["Error"]["Code"], err.value.response["Error"]["Message"]
+
+
+def test_mocks_of_maps_and_parallels_are_checked_as_aws_checks_them(sfn: Any) -> None:
+    assert _refusal(sfn, MAP, input=INPUT, stateConfiguration={"mapIterationFailureCount": 1}) == (
+        "ValidationException", "TestState does not support MapIterationFailureCount when a mock is not specified.")
+    assert _refusal(sfn, MAP, input=INPUT, stateConfiguration={"mapIterationFailureCount": 4},
+                    mock={"result": "[1,1,1]"}) == (
+        "ValidationException", "Map iteration failure count must be less than or equal to the number of Map iterations")
+    writer = dict(MAP, ResultWriter={"Resource": "arn:aws:states:::s3:putObject", "Arguments": {"Bucket": "b",
+                                                                                             "Prefix": "p"}})
+    assert _refusal(sfn, writer, input=INPUT, mock={"result": '["an array"]'}) == (
+        "ValidationException", "Mocked result must be a JSON object.")
+    assert _refusal(sfn, {"Type": "Parallel", "Branches": [], "End": True}, input="{}", mock={"result": "[]"}) == (
+        "InvalidDefinition",
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/StateName/Branches'")
+    assert _refusal(sfn, {"Type": "Nope", "End": True}, input="{}") == (
+        "InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should "
+        "have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map] at /States/StateName/Type'")

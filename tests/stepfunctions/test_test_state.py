@@ -85,9 +85,11 @@ def test_a_state_of_a_whole_machine_with_variables_and_context(sfn: Any) -> None
               "Next": "C"},
         "C": {"Type": "Succeed"}}}
     answer = run_test_state(sfn, machine, stateName="B", variables='{"seen": 7}',
-                        context='{"Execution": {"Id": "given-id"}}')
+                        context='{"Execution": {"Id": "given-id"}, "StateMachine": {"Name": "given-sm"}}')
     output = json.loads(answer["output"])
-    assert (answer["status"], answer["nextState"], output["v"], output["id"]) == ("SUCCEEDED", "C", 7, "given-id")
+    # AWS: a given context is the whole context object (recorded: {"Execution": {}} stays empty)
+    assert (answer["status"], answer["nextState"], output["v"], output["id"], output["sm"]) == (
+        "SUCCEEDED", "C", 7, "given-id", "given-sm")
     plain = json.loads(run_test_state(sfn, machine, stateName="B", variables='{"seen": 1}')["output"])
     assert plain["id"].startswith("arn:aws:states:us-east-1:000000000000:express:")
     assert plain["id"].split(":")[-2] == plain["sm"]

@@ -21,6 +21,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.stepfunctions.core import ProviderCore
 from eventyard.services.stepfunctions.host import ServiceHost
+from eventyard.services.stepfunctions.mock_validation import check_mock_result
 
 WITHOUT_MOCK = {"Pass", "Fail", "Succeed"}  # AWS refuses a mock for these
 TEST_STATE = "StateName"  # AWS: the name a lone state runs under (its messages and context say it)
@@ -99,13 +100,14 @@ def mock_of(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, Any] | 
     """The mocked outcome, checked as AWS checks it."""
     mock = params.get("mock")
     kind = state.get("Type")
+    failures = (params.get("stateConfiguration") or {}).get("mapIterationFailureCount")
     if not mock:
+        if failures is not None:
+            raise AwsError("ValidationException",
+                           "TestState does not support MapIterationFailureCount when a mock is not specified.")
         if kind in ("Map", "Parallel"):
             raise _invalid("TestState API does not support Map or Parallel states. Supported state types include: "
                            "[Task, Wait, Pass, Succeed, Fail, Choice]")
-        if (params.get("stateConfiguration") or {}).get("mapIterationFailureCount") is not None:
-            raise AwsError("ValidationException",
-                           "TestState does not support MapIterationFailureCount when a mock is not specified.")
         return None
     if kind in WITHOUT_MOCK:
         raise AwsError("ValidationException", f"State type '{kind}' is not supported when a mock is specified")
@@ -124,26 +126,72 @@ def mock_of(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, Any] | 
         if len(result) != len(state.get("Branches") or []):
             raise AwsError("ValidationException", "Mocked result must contain the same number of items as number "
                                                   "of Parallel branches.")
-    if kind == "Map" and not isinstance(result, list) and "ResultWriter" not in state:
-        raise AwsError("ValidationException", "Mocked result must be an array.")
+    if kind == "Map":
+        _check_map_mock(state, result, failures)
+    if kind == "Task":
+        check_mock_result(state.get("Resource"), result, mock.get("fieldValidationMode") or "STRICT")
     return "result", result
 
 
-def _context(ctx: RequestContext, params: dict[str, Any], value: Any, now: float) -> tuple[dict[str, Any],
-                                                                                          dict[str, Any]]:
+def _check_map_mock(state: dict[str, Any], result: Any, failures: int | None) -> None:
+    """A Map's mocked result: its iterations' results, or the ResultWriter's object."""
+    if "ResultWriter" in state:
+        if not isinstance(result, dict):
+            raise AwsError("ValidationException", "Mocked result must be a JSON object.")
+    elif not isinstance(result, list):
+        raise AwsError("ValidationException", "Mocked result must be an array.")
+    if isinstance(result, list) and failures is not None and failures > len(result):
+        raise AwsError("ValidationException",
+                       "Map iteration failure count must be less than or equal to the number of Map iterations")
+
+
+def _context(ctx: RequestContext, value: Any, now: float, role_arn: str | None) -> tuple[dict[str, Any],
+                                                                                        dict[str, Any]]:
     """The context object's Execution and StateMachine: AWS runs the test as an EXPRESS execution of
-    a state machine of its own; a given `context` overrides parts of them."""
+    a state machine of its own."""
     machine, execution = str(uuid.uuid4()), str(uuid.uuid4())
     prefix = f"arn:aws:states:{ctx.region}:{ctx.account_id}"
     executed = {"Id": f"{prefix}:express:{machine}:{execution}", "Input": value, "Name": execution,
-                "RoleArn": params.get("roleArn"), "StartTime": timestamps.format_epoch(now)}
-    state_machine = {"Id": f"{prefix}:stateMachine:{machine}", "Name": machine}
-    given = _json(params["context"], AwsError("ValidationException", "Context must be valid JSON")) \
-        if params.get("context") else {}
-    if isinstance(given, dict):
-        executed.update(given.get("Execution") or {})
-        state_machine.update(given.get("StateMachine") or {})
-    return executed, state_machine
+                "RoleArn": role_arn, "StartTime": timestamps.format_epoch(now)}
+    return executed, {"Id": f"{prefix}:stateMachine:{machine}", "Name": machine}
+
+
+# What a given context object may hold (AWS: anything else "is not allowed"), and each field's type
+CONTEXT_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "Execution": {"Id": (str,), "Input": (object,), "Name": (str,), "RoleArn": (str,), "StartTime": (str,),
+                  "RedriveCount": (int,)},
+    "State": {"EnteredTime": (str,), "Name": (str,), "RetryCount": (int,)},
+    "StateMachine": {"Id": (str,), "Name": (str,)},
+    "Task": {"Token": (str,)}}
+TYPE_NAMES = {str: "a string", int: "a number"}
+
+
+def given_context(text: str | None) -> dict[str, Any] | None:
+    """The `context` a test gives, checked as AWS checks it; it stands for the whole context object."""
+    if not text:
+        return None
+    given = _json(text, AwsError("ValidationException", "Context must be valid JSON"))
+    if not isinstance(given, dict):
+        raise _context_error("The context object must be a JSON object")
+    for key, part in given.items():
+        if key == "Map":
+            raise _context_error("'Map' field is not supported when mocking a Context object")
+        allowed = CONTEXT_FIELDS.get(key)
+        if allowed is None:
+            raise _context_error(f"Field '{key}' is not allowed")
+        if not isinstance(part, dict):
+            raise _context_error(f"{key} must be an object")
+        for field, value in part.items():
+            if field not in allowed:
+                raise _context_error(f"Field '{field}' is not allowed")
+            kinds = allowed[field]
+            if object not in kinds and (isinstance(value, bool) or not isinstance(value, kinds)):
+                raise _context_error(f"{key}.{field} must be {TYPE_NAMES[kinds[0]]}")
+    return given
+
+
+def _context_error(message: str) -> AwsError:
+    return AwsError("ValidationException", f"Invalid Context object provided: {message}")
 
 
 class TestStateOperations(ProviderCore):
@@ -159,8 +207,11 @@ class TestStateOperations(ProviderCore):
             if params.get("variables") else {}
         history = History(self.platform.clock.now)
         host = ServiceHost(self.runner, ctx.region, ctx.account_id, "test-state")
-        execution, state_machine = _context(ctx, params, value, self.now())
+        given = given_context(params.get("context"))
+        execution, state_machine = _context(ctx, value, self.now(), params.get("roleArn"))
+        token = ((given or {}).get("Task") or {}).get("Token")
         interp = Interpreter(tested.machine, execution, state_machine, host, history, region=ctx.region,
+                             context_override=given, token_factory=(lambda: token) if token else None,
                              inspected=tested.name, retrier_count=(params.get("stateConfiguration") or {}).get(
                                  "retrierRetryCount", 0),
                              mocks={tested.name: mock} if mock is not None else {},
