@@ -61,6 +61,7 @@ class Interpreter:
     mocks: dict[str, tuple[str, Any]] = field(default_factory=dict)  # TestState: state name -> its mocked result
     retrier_count: int = 0  # TestState: the retries the inspected state already had
     context_override: dict[str, Any] | None = None  # TestState: the context object it was given, as given
+    context_state_name: str | None = None  # TestState: the name AWS's context gives any tested state
     map_iteration_failures: int = 0  # TestState: how many of a mocked Map's iterations failed
     caught: StatesError | None = None  # TestState: the error the inspected state's Catch took
     token_factory: Callable[[], str] | None = None
@@ -97,7 +98,8 @@ class Interpreter:
     def _context(self, frame: Frame, name: str, entered: float, retry_count: int | None = None) -> dict[str, Any]:
         if self.context_override is not None:  # a Task's token joins it where the task waits for one
             return {k: copy.deepcopy(v) for k, v in self.context_override.items() if k != "Task"}
-        state: dict[str, Any] = {"EnteredTime": timestamps.format_epoch(entered), "Name": name}
+        state: dict[str, Any] = {"EnteredTime": timestamps.format_epoch(entered),
+                                 "Name": self.context_state_name or name}
         if retry_count is not None:  # AWS: only states that can retry (Task, Parallel, Map) carry RetryCount
             state["RetryCount"] = retry_count
         ctx = {"Execution": self.execution, "StateMachine": self.state_machine, "State": state}

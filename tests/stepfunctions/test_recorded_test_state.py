@@ -155,3 +155,13 @@ def test_mocks_of_maps_and_parallels_are_checked_as_aws_checks_them(sfn: Any) ->
     assert _refusal(sfn, {"Type": "Nope", "End": True}, input="{}") == (
         "InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should "
         "have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map] at /States/StateName/Type'")
+
+
+def test_a_named_state_sees_aws_test_state_name_and_its_variables_are_inspected(sfn: Any) -> None:
+    machine = {"StartAt": "State0", "States": {"State0": {"Type": "Pass", "Parameters": {"name.$": "$$.State.Name",
+                                                                                        "v.$": "$seen"},
+                                                         "End": True}}}
+    answer = run_test_state(sfn, machine, stateName="State0", input="{}", variables='{"seen": 7}',
+                            inspectionLevel="TRACE")
+    assert json.loads(answer["output"]) == {"name": "StateName", "v": 7}
+    assert json.loads(answer["inspectionData"]["variables"]) == {"seen": 7}

@@ -212,6 +212,7 @@ class TestStateOperations(ProviderCore):
         token = ((given or {}).get("Task") or {}).get("Token")
         interp = Interpreter(tested.machine, execution, state_machine, host, history, region=ctx.region,
                              context_override=given, token_factory=(lambda: token) if token else None,
+                             context_state_name=TEST_STATE,
                              inspected=tested.name, retrier_count=(params.get("stateConfiguration") or {}).get(
                                  "retrierRetryCount", 0),
                              mocks={tested.name: mock} if mock is not None else {},
@@ -221,6 +222,8 @@ class TestStateOperations(ProviderCore):
                       Lane(), top=True)
         render = _spaced_json if tested.state.get("Type") in ("Map", "Parallel") else to_json
         out = await self._run(interp, frame, tested, value, render)
+        if variables:  # AWS shows the variables the test was given with the inspected data
+            interp.inspection.setdefault("variables", variables)
         if params.get("inspectionLevel") in ("DEBUG", "TRACE") and interp.inspection:
             out["inspectionData"] = {k: v if k in ("errorDetails", "maxConcurrency", "toleratedFailureCount",
                                                    "toleratedFailurePercentage") else render(v)
