@@ -49,13 +49,27 @@ class Queue:
         return self.attributes.get("DeduplicationScope") == "messageGroup"
 
 
+_PARSED: dict[str, dict[str, str]] = {}  # a row's attributes or tags text -> parsed (bounded below)
+
+
+def _text_map(text: str) -> dict[str, str]:
+    """Every operation reads its queue's row: its attributes and tags are parsed once per distinct text,
+    and each caller gets its own copy (some change theirs)."""
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        parsed = _PARSED[text] = json.loads(text)
+    return dict(parsed)
+
+
 def _from_row(row: Row) -> Queue:
     return Queue(
         id=row["id"],
         key=QueueKey(row["account_id"], row["region"], row["name"]),
         fifo=bool(row["fifo"]),
-        attributes=json.loads(row["attributes"]),
-        tags=json.loads(row["tags"]),
+        attributes=_text_map(row["attributes"]),
+        tags=_text_map(row["tags"]),
         created_at=row["created_at"],
         modified_at=row["modified_at"],
         last_purge_at=row["last_purge_at"],
