@@ -486,7 +486,9 @@ class Interpreter:
                     self.caught = err
                 rule = catcher[1]
                 error_output: dict[str, Any] = {"Error": err.error, "Cause": err.cause}
-                if err.cause is None:
+                if err.cause is None and err.error == "States.Timeout":
+                    error_output["Cause"] = ""  # AWS: a timed-out task's caught error has an empty cause
+                elif err.cause is None:
                     error_output.pop("Cause")
                 if jsonata:
                     states = self.states_var(scope, raw, errorOutput=error_output)

@@ -103,6 +103,21 @@ def test_task_timeout_raises_states_timeout() -> None:
     assert "TaskTimedOut" in result.types
 
 
+def test_a_caught_task_timeout_has_an_empty_cause() -> None:
+    """AWS's recording: a Catch of a timed-out task outputs {"Error": "States.Timeout", "Cause": ""}."""
+    host = ManualHost()
+
+    async def slow(request: TaskRequest) -> Any:
+        await asyncio.sleep(3600)
+
+    host.tasks["arn:aws:states:::lambda:invoke"] = slow
+    result = run({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 5, "End": True,
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled"}]},
+        "Handled": {"Type": "Pass", "End": True}}}, {}, host)
+    assert result.output == {"Error": "States.Timeout", "Cause": ""}
+
+
 def test_parallel_with_a_failing_branch_fails_the_state_and_catch_handles_it() -> None:
     result = run({"StartAt": "P", "States": {
         "P": {"Type": "Parallel", "Branches": [

@@ -98,6 +98,13 @@ def test_standard_executions_send_status_changes_to_the_default_bus(server: Any,
     assert (start["stopDate"], start["output"], start["outputDetails"]) == (None, None, None)
     failure = seen[(failed, "FAILED")]["detail"]
     assert (failure["error"], failure["cause"], failure["output"]) == ("Oops", "why", None)
+    # the version, alias and redrive fields, null when there are none (as AWS recorded)
+    assert {k: detail[k] for k in ("stateMachineVersionArn", "stateMachineAliasArn", "redriveCount", "redriveDate",
+                                   "redriveStatus", "redriveStatusReason")} == {
+        "stateMachineVersionArn": None, "stateMachineAliasArn": None, "redriveCount": 0, "redriveDate": None,
+        "redriveStatus": "NOT_REDRIVABLE", "redriveStatusReason": "Execution is SUCCEEDED and cannot be redriven"}
+    assert start["redriveStatusReason"] == "Execution is RUNNING and cannot be redriven"
+    assert (failure["redriveStatus"], failure["redriveStatusReason"]) == ("REDRIVABLE", None)
 
 
 def test_express_executions_send_no_status_change_events(server: Any, sfn: Any, make_machine: Any,

@@ -198,7 +198,8 @@ class Runner:
         detail = {"executionArn": arn, "stateMachineArn": row["machine_arn"], "name": row["name"],
                   "status": row["status"], "startDate": int(row["started_at"] * 1000),
                   "stopDate": int(stopped * 1000) if stopped else None,
-                  "input": row["input"], "output": output, "inputDetails": {"included": True},
+                  "input": row["input"], "output": output, **_version_and_redrive(row),
+                  "inputDetails": {"included": True},
                   "outputDetails": {"included": True} if output is not None else None,
                   "error": row.get("error"), "cause": row.get("cause")}
         try:
@@ -222,3 +223,16 @@ class Runner:
         outcome = await asl_execution.run(interp, interp.definition["StartAt"], parse_keeping_text(row["input"]), {},
                                           lane)
         return outcome, history.events
+
+
+def _version_and_redrive(row: dict[str, Any]) -> dict[str, Any]:
+    """What a status change event says of the version, alias and redrives (recorded: null when none)."""
+    status = row["status"]
+    redrivable = status in ("FAILED", "ABORTED", "TIMED_OUT")
+    redriven = row.get("redrive_at")
+    return {"stateMachineVersionArn": row.get("version_arn") or None,
+            "stateMachineAliasArn": row.get("alias_arn") or None,
+            "redriveCount": row.get("redrive_count") or 0,
+            "redriveDate": int(redriven * 1000) if redriven else None,
+            "redriveStatus": "REDRIVABLE" if redrivable else "NOT_REDRIVABLE",
+            "redriveStatusReason": None if redrivable else f"Execution is {status} and cannot be redriven"}
