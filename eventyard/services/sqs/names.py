@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlparse
 
 from eventyard.protocol.errors import AwsError
@@ -55,6 +56,13 @@ _REGION_HOSTS = (re.compile(r"^sqs\.([a-z]{2}(?:-[a-z]+)+-\d+)\."), re.compile(r
 
 
 def key_from_url(url: str, region: str, account_id: str = "") -> QueueKey:
+    """The queue a QueueUrl names (every SQS request names one: parsed once per distinct URL; a URL
+    that names no queue raises each time, and errors are not kept)."""
+    return _key_from_url(url, region, account_id)
+
+
+@lru_cache(maxsize=4096)
+def _key_from_url(url: str, region: str, account_id: str) -> QueueKey:
     """The queue a QueueUrl names. Every form a client sends works: Eventyard's
     `/queue/<region>/<account>/<name>`, `/<account>/<name>` (the request's region), AWS's hosts that
     name a region, and a bare queue name (the caller's account), which AWS accepts too. The request's
