@@ -129,6 +129,8 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
         if waits_for_token:
             token = resumed["token"] if resumed else interp.token_factory() if interp.token_factory else None
             context["Task"] = {"Token": token}
+        elif ".sync" in resource and interp.token_factory:  # AWS gives a .sync task a token it does not wait for
+            context["Task"] = {"Token": interp.token_factory()}
         task_scope = Scope(raw, context, scope.variables, scope.state_name, scope.entered_event_id)
         parameters, effective = _parameters(interp, state, raw, task_scope, jsonata)
         timeout = _seconds(state, "TimeoutSeconds", effective, task_scope, jsonata)

@@ -116,3 +116,15 @@ def test_start_execution_sync_with_a_null_input_and_a_failing_child(sfn: Any, ma
     assert (cause["Status"], cause["Error"], cause["Cause"], cause["Input"]) == ("FAILED", "SomeFailure",
                                                                                  "it failed", "{}")
     assert cause["InputDetails"] == {"Included": True} and "executionArn" not in cause
+
+
+def test_a_sync_task_has_a_task_token_in_its_context(sfn: Any, make_machine: Any) -> None:
+    """AWS's recording: a startExecution.sync task may pass $$.Task.Token on (it does not wait for it)."""
+    child = make_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    parent = make_machine({"StartAt": "S", "States": {"S": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child, "Input": {"TaskToken.$": "$$.Task.Token"}}, "End": True}}})
+    done = run_to_end(sfn, parent, {})
+    assert done["status"] == "SUCCEEDED", done
+    token = json.loads(done["output"])["Output"]["TaskToken"]
+    assert isinstance(token, str) and token
