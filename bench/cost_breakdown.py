@@ -8,7 +8,8 @@ little (it still slows caches; the load average is printed):
 
 1. **In-process** (the ASGI app driven directly, no sockets), one request at a time so each layer's
    time is its own: every thread's CPU clock (`time.pthread_getcpuclockid`) around N requests, and
-   thread-CPU timers around the layers: the app call (ASGI adapter, door, routing), the wire protocol's
+   thread-CPU timers around the layers: the ASGI call (request and response conversion), the app's
+   handling (door checks, routing), the wire protocol's
    parse and serialize, the provider's dispatch on the event loop (validation, provider logic, the
    hand-off to the writer), and on the writer thread the request's transaction function (its SQL)
    apart from the rest of the writer's work (BEGIN/COMMIT, group bookkeeping, waking the loop). Work a
@@ -124,6 +125,9 @@ def instrument(app: EventyardApp, timers: Timers) -> None:
 
 
 # -- driving the ASGI app -----------------------------------------------------------------------------
+ACTIVE: list[Timers] = []  # while measuring: the timers `call` adds the whole ASGI call to
+
+
 async def call(app: Any, request: Request) -> tuple[int, bytes]:
     body = request.body.encode()
     headers = [(b"host", b"127.0.0.1:4566"), (b"content-length", str(len(body)).encode())]
@@ -147,7 +151,10 @@ async def call(app: Any, request: Request) -> tuple[int, bytes]:
         else:
             answer["body"] += message.get("body", b"")
 
+    started = time.thread_time()
     await app(scope, receive, send)
+    if ACTIVE:
+        ACTIVE[0].spent["asgi"] += time.thread_time() - started
     return answer["status"], answer["body"]
 
 
@@ -303,12 +310,14 @@ async def measure(app: EventyardApp, workload: Workload, steps: int, driver: flo
     await wait_idle(app)
     timers = Timers()
     instrument(app, timers)
+    ACTIVE.append(timers)
     before = threads_cpu()
     try:
         for n in range(steps):
             await workload.step(app, context, n)
         await wait_idle(app)
     finally:
+        ACTIVE.clear()
         for name in ("handle", "_call_service"):
             app.__dict__.pop(name, None)
         assert app.platform is not None
@@ -331,10 +340,15 @@ async def driver_cost(steps: int) -> float:
         await send({"type": "http.response.body", "body": b"{}"})
 
     request = sqs("SendMessage", {"QueueUrl": "x", "MessageBody": BODY})
+    timers = Timers()
+    ACTIVE.append(timers)
     started = time.thread_time()
-    for _ in range(steps):
-        await ok(empty, request)
-    return (time.thread_time() - started) / steps
+    try:
+        for _ in range(steps):
+            await ok(empty, request)
+    finally:
+        ACTIVE.clear()
+    return (time.thread_time() - started - timers.spent["asgi"]) / steps
 
 
 async def storage_floors(app: EventyardApp, calls: int) -> dict[str, tuple[float, float]]:
@@ -440,18 +454,19 @@ async def _setup_remote(peer: Peer, key: str) -> Any:
 # -- report -------------------------------------------------------------------------------------------
 def report(workload: Workload, b: Breakdown, wire: float | None, http_floor_us: float | None) -> str:
     us, per_item = b.per_step, workload.items_per_step
-    app, call = us(b.spent.get("app", 0)), us(b.spent.get("call", 0))
+    asgi, app, call = us(b.spent.get("asgi", 0)), us(b.spent.get("app", 0)), us(b.spent.get("call", 0))
     parse, serialize = us(b.spent.get("parse", 0)), us(b.spent.get("serialize", 0))
     loop, writer = us(b.threads.get("loop", 0)), us(b.threads.get("writer", 0))
     readers, other = us(b.threads.get("readers", 0)), us(b.threads.get("other", 0))
     transaction = us(b.spent.get("transaction", 0))
     driver = b.driver * 1e6 * workload.requests_per_step
     rows = [
-        ("ASGI adapter, door checks, routing (event loop)", app - call),
+        ("ASGI adapter: request and response conversion (event loop)", asgi - app),
+        ("door checks, routing, signature shape (event loop)", app - call),
         ("protocol parse (event loop)", parse),
         ("protocol serialize (event loop)", serialize),
         ("validation, provider logic, storage hand-off (event loop, in dispatch)", call - parse - serialize),
-        ("work left behind: deliveries, timers, metrics (event loop, after the answer)", loop - app - driver),
+        ("work left behind: deliveries, timers, recorder loops (event loop, after the answer)", loop - asgi - driver),
         ("transaction functions: the provider's SQL (writer thread)", transaction),
         ("BEGIN/COMMIT, group bookkeeping, waking the loop (writer thread)", writer - transaction),
         ("reads (reader threads)", readers),
