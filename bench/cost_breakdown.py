@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -511,6 +512,7 @@ async def in_process(chosen: list[str], table: dict[str, Workload], steps: int) 
     finally:
         await startup.put({"type": "lifespan.shutdown"})
         await life
+        shutil.rmtree(data, ignore_errors=True)
     return results, floors
 
 
