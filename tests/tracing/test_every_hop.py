@@ -153,3 +153,19 @@ def test_a_schedule_starts_a_trace_its_target_continues(fresh_server: ServerProc
     fired, sent = path(fresh_server, root, 2)["hops"]
     assert (fired["service"], fired["resource"], fired["detail"]) == ("scheduler", schedule, {"target": arn})
     assert (sent["parent"], sent["id"]) == (fired["segment"], message["MessageId"])
+
+
+def test_an_express_executions_hop_shows_how_it_ended(server: ServerProcess, unique: str) -> None:
+    """AWS describes no EXPRESS execution (DescribeExecution refuses its ARN), so the trace cannot ask
+    for its outcome the way it does for a STANDARD one: the hop is written when the execution ends,
+    with the outcome in it."""
+    sfn = server.client("stepfunctions")
+    machine = sfn.create_state_machine(name=f"express-{unique}", roleArn=SFN_ROLE, type="EXPRESS", definition=json.dumps({
+        "StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))
+    execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}",
+                                    traceHeader=header(f"1-00000004-{unique}{unique}"[:35]))["executionArn"]
+    deadline = time.monotonic() + 30
+    while (hop := path(server, execution, 1)["hops"][0])["outcome"] != "SUCCEEDED":
+        assert time.monotonic() < deadline, f"the express execution's hop stayed {hop['outcome']}"
+        time.sleep(0.05)
+    assert (hop["service"], hop["id"]) == ("states", execution)
