@@ -1,106 +1,23 @@
-"""Resource documents and tags: the storage every EventBridge and Scheduler module writes through.
+"""Resource documents and tags in EventBridge's own tables (schema.py), through the document tables
+both EventBridge and Scheduler use (services/documents.py).
 
 Functions of a connection, run inside `platform.db.write`, so each API call is one transaction."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
+from eventyard.services.documents import DEFAULT_LIMIT, DocumentTables, in_memory
 
-from eventyard.protocol.errors import AwsError
-from eventyard.services import paging
-from eventyard.storage import Connection
+_TABLES = DocumentTables("events_resources", "events_tags", "events")
 
+get = _TABLES.get
+put = _TABLES.put
+delete = _TABLES.delete
+list_docs = _TABLES.list_docs
+get_tags = _TABLES.get_tags
+set_tags = _TABLES.set_tags
+remove_tags = _TABLES.remove_tags
+docs_after = _TABLES.docs_after
+listing = _TABLES.listing
 
-def get(conn: Connection, kind: str, account: str, region: str, name: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT doc FROM events_resources WHERE kind = ? AND account_id = ? AND region = ? AND name = ?",
-        (kind, account, region, name),
-    ).fetchone()
-    return None if row is None else dict(json.loads(row[0]))
-
-
-def put(conn: Connection, kind: str, account: str, region: str, name: str, doc: dict[str, Any]) -> None:
-    conn.execute(
-        "INSERT INTO events_resources (kind, account_id, region, name, doc) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (kind, account_id, region, name) DO UPDATE SET doc = excluded.doc",
-        (kind, account, region, name, json.dumps(doc)),
-    )
-
-
-def delete(conn: Connection, kind: str, account: str, region: str, name: str) -> bool:
-    return conn.execute(
-        "DELETE FROM events_resources WHERE kind = ? AND account_id = ? AND region = ? AND name = ?",
-        (kind, account, region, name),
-    ).rowcount > 0
-
-
-def list_docs(conn: Connection, kind: str, account: str | None = None, region: str | None = None,
-              prefix: str = "") -> list[dict[str, Any]]:
-    sql = "SELECT doc FROM events_resources WHERE kind = ?"
-    args: list[Any] = [kind]
-    if account is not None:
-        sql += " AND account_id = ? AND region = ?"
-        args += [account, region]
-    if prefix:
-        sql += " AND substr(name, 1, ?) = ?"
-        args += [len(prefix), prefix]
-    sql += " ORDER BY name"
-    return [dict(json.loads(row[0])) for row in conn.execute(sql, args)]
-
-
-def get_tags(conn: Connection, arn: str) -> list[dict[str, str]]:
-    return [{"Key": r[0], "Value": r[1]} for r in
-            conn.execute("SELECT key, value FROM events_tags WHERE arn = ? ORDER BY key", (arn,))]
-
-
-def set_tags(conn: Connection, arn: str, tags: list[dict[str, str]]) -> None:
-    conn.executemany("INSERT INTO events_tags (arn, key, value) VALUES (?, ?, ?)"
-                     " ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value",
-                     [(arn, t["Key"], t["Value"]) for t in tags])
-
-
-def remove_tags(conn: Connection, arn: str, keys: list[str] | None = None) -> None:
-    if keys is None:
-        conn.execute("DELETE FROM events_tags WHERE arn = ?", (arn,))
-    else:
-        conn.executemany("DELETE FROM events_tags WHERE arn = ? AND key = ?", [(arn, k) for k in keys])
-
-
-DEFAULT_LIMIT = 100
-
-
-def _token_error(token: str) -> AwsError:
-    return AwsError("ValidationException", "The NextToken provided is invalid.")
-
-
-def docs_after(conn: Connection, kind: str, account: str, region: str, prefix: str,
-               after: paging.Key | None, count: int) -> list[tuple[str, dict[str, Any]]]:
-    """Up to `count` (name, document) pairs of one kind whose name sorts after `after`, by name."""
-    where = "kind = ? AND account_id = ? AND region = ?"
-    args: list[Any] = [kind, account, region]
-    if prefix:
-        where += " AND substr(name, 1, ?) = ?"
-        args += [len(prefix), prefix]
-    sql, key_args = paging.keyset_sql("SELECT name, doc FROM events_resources", where, ["name"], after)
-    rows = conn.execute(sql, [*args, *key_args, count]).fetchall()
-    return [(row[0], dict(json.loads(row[1]))) for row in rows]
-
-
-def listing(conn: Connection, kind: str, account: str, region: str, token: str | None, limit: int | None,
-            prefix: str = "", keep: Callable[[dict[str, Any]], bool] | None = None,
-            default: int = DEFAULT_LIMIT) -> paging.Page[dict[str, Any]]:
-    """One page of the documents of `kind`, by name, after the page `token` ended."""
-    listing_name = f"events:{kind}"
-    after = paging.unseal(token, listing_name, _token_error) if token else None
-    found = paging.page(lambda key, count: docs_after(conn, kind, account, region, prefix, key, count),
-                        lambda pair: (pair[0],), limit or default, after,
-                        None if keep is None else (lambda pair: keep(pair[1])), listing_name)
-    return paging.Page([doc for _, doc in found.items], found.next_token)
-
-
-def in_memory(items: list[Any], token: str | None, limit: int | None, listing_name: str,
-              default: int = DEFAULT_LIMIT) -> paging.Page[Any]:
-    """A page of a list held in one document (a rule's targets), in its stored order."""
-    return paging.in_memory(items, token, limit or default, listing_name, _token_error)
+__all__ = ["DEFAULT_LIMIT", "delete", "docs_after", "get", "get_tags", "in_memory", "list_docs", "listing", "put",
+           "remove_tags", "set_tags"]
