@@ -485,22 +485,26 @@ class Interpreter:
                 if self.inspected == name:
                     self.caught = err
                 rule = catcher[1]
-                error_output: dict[str, Any] = {"Error": err.error, "Cause": err.cause}
-                if err.cause is None and err.error == "States.Timeout":
-                    error_output["Cause"] = ""  # AWS: a timed-out task's caught error has an empty cause
-                elif err.cause is None:
-                    error_output.pop("Cause")
-                if jsonata:
-                    states = self.states_var(scope, raw, errorOutput=error_output)
-                    assigned = templates.assign_jsonata(rule["Assign"], scope, states) if "Assign" in rule else None
-                    output = templates.jsonata_value(rule["Output"], scope, states, "Output") \
-                        if "Output" in rule else error_output
-                else:
-                    assigned = templates.assign_jsonpath(rule["Assign"], error_output, scope) \
-                        if "Assign" in rule else None
-                    path = rule.get("ResultPath", "$")
-                    output = raw if "ResultPath" in rule and path is None else jsonpath.assign(raw, path, error_output)
+                output, assigned = self._caught(scope, raw, rule, err, jsonata)
                 return rule["Next"], output, assigned
+
+    def _caught(self, scope: Scope, raw: Any, rule: dict[str, Any], err: StatesError,
+                jsonata: bool) -> tuple[Any, Any]:
+        """A catcher's output and assigned variables for the error it caught."""
+        error_output: dict[str, Any] = {"Error": err.error, "Cause": err.cause}
+        if err.cause is None and err.error == "States.Timeout":
+            error_output["Cause"] = ""  # AWS: a timed-out task's caught error has an empty cause
+        elif err.cause is None:
+            error_output.pop("Cause")
+        if jsonata:
+            states = self.states_var(scope, raw, errorOutput=error_output)
+            assigned = templates.assign_jsonata(rule["Assign"], scope, states) if "Assign" in rule else None
+            output = templates.jsonata_value(rule["Output"], scope, states, "Output") \
+                if "Output" in rule else error_output
+            return output, assigned
+        assigned = templates.assign_jsonpath(rule["Assign"], error_output, scope) if "Assign" in rule else None
+        path = rule.get("ResultPath", "$")
+        return (raw if "ResultPath" in rule and path is None else jsonpath.assign(raw, path, error_output)), assigned
 
     # -- Task, Parallel, Map: their own modules ---------------------------------------------------
     async def _run_task(self, frame: Frame, name: str, state: dict[str, Any], raw: Any, scope: Scope,
