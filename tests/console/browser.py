@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from tests import debian_packages
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -28,7 +29,7 @@ LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 
 
 def browser_required() -> bool:
-    return bool(os.environ.get("CI")) or bool(os.environ.get("EVENTYARD_REQUIRE_BROWSER"))
+    return debian_packages.required() or bool(os.environ.get("EVENTYARD_REQUIRE_BROWSER"))
 
 
 def _installed() -> bool:
@@ -37,20 +38,7 @@ def _installed() -> bool:
 
 def ensure_browser() -> str | None:
     """Install chromium and chromedriver if missing; None when ready, else why not."""
-    if _installed():
-        return None
-    if shutil.which("apt-get") is None:
-        return "chromium is not installed and this machine has no apt-get to install it"
-    if os.geteuid() != 0:
-        return "chromium is not installed and installing it needs root (apt-get install chromium chromium-driver)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    lock = ["-o", "DPkg::Lock::Timeout=600"]
-    for command in (["apt-get", *lock, "update", "-q"],
-                    ["apt-get", *lock, "install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"]):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
-        if done.returncode != 0:
-            return f"{' '.join(command)} failed: {done.stderr.strip()[-500:]}"
-    return None if _installed() else "apt-get ran but /usr/bin/chromium or /usr/bin/chromedriver is still missing"
+    return debian_packages.ensure(["chromium", "chromium-driver"], _installed)
 
 
 def start_driver(profile: str) -> Any:

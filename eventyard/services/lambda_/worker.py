@@ -22,6 +22,7 @@ from eventyard.services.lambda_.runtime_api import PREFIX, Reply, RuntimeApiServ
 from eventyard.services.lambda_.task_paths import TaskPaths
 
 NODE_CLIENT = Path(__file__).with_name("node_runtime.js")
+RUBY_CLIENT = Path(__file__).with_name("ruby_runtime.rb")
 INIT_TIMEOUT = 10.0  # AWS's init phase limit for on-demand functions
 
 
@@ -55,6 +56,12 @@ def runtime_command(runtime: str, handler: str, task_root: str, python: str | No
             raise AwsError("InvalidRuntimeException",
                            f"The runtime {runtime} needs Node.js, which is not installed on this host.", 502)
         return [node, str(NODE_CLIENT), handler]
+    if runtime.startswith("ruby"):
+        ruby = shutil.which("ruby")
+        if ruby is None:
+            raise AwsError("InvalidRuntimeException",
+                           f"The runtime {runtime} needs Ruby, which is not installed on this host.", 502)
+        return [ruby, str(RUBY_CLIENT)]
     if runtime.startswith("provided") or not runtime:
         bootstrap = Path(task_root) / "bootstrap"
         if not bootstrap.exists():
