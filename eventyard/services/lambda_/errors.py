@@ -8,6 +8,7 @@ from dataclasses import replace
 from eventyard.protocol.errors import AwsError
 from eventyard.protocol.json_protocol import coral_validation_error
 from eventyard.protocol.validation import Violation
+from eventyard.services.lambda_.names import RESOURCE_PATTERN
 
 _RECORDED_ENUM_ORDER = {
     "[BUFFERED, RESPONSE_STREAM]": "[RESPONSE_STREAM, BUFFERED]",  # InvokeMode
@@ -17,6 +18,9 @@ _RECORDED_ENUM_ORDER = {
 
 
 def _as_recorded(violation: Violation) -> Violation:
+    if violation.path == "resource" and violation.constraint.startswith(_PATTERN):
+        # Lambda prints the resource pattern it had when recorded, not the SDK model's newer one
+        return replace(violation, constraint=f"{_PATTERN}: {RESOURCE_PATTERN}")
     for model_order, recorded in _RECORDED_ENUM_ORDER.items():
         if violation.constraint.endswith(model_order):
             return replace(violation, constraint=violation.constraint.replace(model_order, recorded))
@@ -30,3 +34,4 @@ def on_violations(violations: list[Violation]) -> AwsError | None:
 
 
 _ENUM = "Member must satisfy enum value set"
+_PATTERN = "Member must satisfy regular expression pattern"

@@ -16,7 +16,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
-from eventyard.services.lambda_ import functions
+from eventyard.services.lambda_ import functions, tagging
 from eventyard.services.lambda_.kinesis_poller import KinesisPoller
 from eventyard.services.lambda_.names import function_arn, parse_ref
 from eventyard.services.lambda_.pollers import SqsPoller
@@ -137,6 +137,7 @@ class EsmRunner:
                            "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
         if params.get("FilterCriteria"):
             _check_filters(params["FilterCriteria"])
+        tagging.check_count(params.get("Tags") or {})
         key = str(uuid.uuid4())
         now = self.platform.clock.now()
         config: dict[str, Any] = {
@@ -177,6 +178,9 @@ class EsmRunner:
             conn.execute("INSERT INTO lambda_event_source_mappings (uuid, account_id, region, function_name, config,"
                          " position, created_at) VALUES (?,?,?,?,?,?,?)", (
                              key, ctx.account_id, ctx.region, ref.name, json.dumps(stored), json.dumps(position), now))
+            if params.get("Tags"):
+                tagging.write(conn, tagging.Target("event-source-mapping", config["EventSourceMappingArn"]),
+                              params["Tags"])
         await self.platform.db.write(run)
         self._sync(key, stored, ctx.region, ctx.account_id)
         return config  # AWS answers "Creating"; the mapping is "Enabled" right after
@@ -229,8 +233,12 @@ class EsmRunner:
 
     async def delete(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         row = await self._row(params["UUID"])
-        await self.platform.db.write(lambda c: c.execute(
-            "DELETE FROM lambda_event_source_mappings WHERE uuid=?", (params["UUID"],)))
+        arn = json.loads(row["config"]).get("EventSourceMappingArn", "")
+
+        def run(conn: Connection) -> None:
+            conn.execute("DELETE FROM lambda_event_source_mappings WHERE uuid=?", (params["UUID"],))
+            tagging.forget(conn, arn)
+        await self.platform.db.write(run)
         self._stop_poller(params["UUID"])
         self._ownership_changed.set()
         return dict(json.loads(row["config"]), State="Deleting")

@@ -16,7 +16,7 @@ from eventyard.runtime.ports import LOG_AGENT, AgentLogs
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.iam.trust import service_may_assume
-from eventyard.services.lambda_ import access, async_invoke, faults, functions, invocation_trace, permissions, runtimes
+from eventyard.services.lambda_ import access, async_invoke, faults, functions, invocation_trace, permissions, runtimes, tagging
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.function_urls import FunctionUrlOperations, delete_for
 from eventyard.services.lambda_.functions import LATEST, Resolved
@@ -83,6 +83,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
     # -- functions ---------------------------------------------------------------------------
     async def create_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
+        tagging.check_count(params.get("Tags") or {})
         if params.get("PackageType") == "Image":
             raise AwsError("InvalidParameterValueException", "Eventyard runs zip packages only (PackageType Zip).")
         runtimes.check(params.get("Runtime"))
@@ -230,31 +231,20 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
         return _page(items, params.get("Marker"), params.get("MaxItems", 50), "Aliases", "NextMarker")
 
     # -- tags, concurrency, permissions ------------------------------------------------------
-    def _tag_ref(self, ctx: RequestContext, arn: str) -> FunctionRef:
-        return parse_ref(arn, ctx.region, ctx.account_id)
-
     async def tag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        ref = self._tag_ref(ctx, params["Resource"])
-
-        def run(conn: Connection) -> None:
-            tags = json.loads(functions.meta(conn, ref)["tags"])
-            tags.update(params["Tags"])
-            functions.set_meta(conn, ref, "tags", json.dumps(tags))
-        await self.platform.db.write(run)
+        item = tagging.target(params["Resource"], ctx.region, ctx.account_id)
+        await self.platform.db.write(lambda c: tagging.add(c, item, params["Tags"]))
 
     async def untag_resource(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        ref = self._tag_ref(ctx, params["Resource"])
-
-        def run(conn: Connection) -> None:
-            tags = json.loads(functions.meta(conn, ref)["tags"])
-            for key in params["TagKeys"]:
-                tags.pop(key, None)
-            functions.set_meta(conn, ref, "tags", json.dumps(tags))
-        await self.platform.db.write(run)
+        item = tagging.target(params["Resource"], ctx.region, ctx.account_id)
+        if not params.get("TagKeys"):
+            raise AwsError("ValidationException", "1 validation error detected: Value null at 'tagKeys' failed to "
+                                                  "satisfy constraint: Member must not be null")
+        await self.platform.db.write(lambda c: tagging.remove(c, item, params["TagKeys"]))
 
     async def list_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        ref = self._tag_ref(ctx, params["Resource"])
-        return {"Tags": json.loads((await self.platform.db.read(lambda c: functions.meta(c, ref)))["tags"])}
+        item = tagging.target(params["Resource"], ctx.region, ctx.account_id)
+        return {"Tags": await self.platform.db.read(lambda c: tagging.read(c, item))}
 
     async def put_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)

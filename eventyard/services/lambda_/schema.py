@@ -101,4 +101,43 @@ MIGRATIONS = [
         )
         """,
     ),
+    Migration(
+        "lambda-0004-resource-settings",
+        # Tags of resources other than functions (event source mappings, code signing configs) by ARN;
+        # code signing configs and a function's link to one; a function's recursive-loop setting;
+        # layer version policies; provisioned concurrency per version or alias.
+        """
+        CREATE TABLE lambda_resource_tags (
+            arn TEXT PRIMARY KEY,
+            tags TEXT NOT NULL
+        );
+        CREATE TABLE lambda_code_signing_configs (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            csc_id TEXT NOT NULL,
+            config TEXT NOT NULL,               -- CodeSigningConfig
+            PRIMARY KEY (account_id, region, csc_id)
+        );
+        ALTER TABLE lambda_function_meta ADD COLUMN code_signing_config TEXT;
+        ALTER TABLE lambda_function_meta ADD COLUMN recursive_loop TEXT;
+        CREATE TABLE lambda_layer_policies (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            sid TEXT NOT NULL,
+            statement TEXT NOT NULL,
+            added_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (account_id, region, name, version, sid)
+        );
+        CREATE TABLE lambda_provisioned_concurrency (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            qualifier TEXT NOT NULL,
+            config TEXT NOT NULL,
+            PRIMARY KEY (account_id, region, name, qualifier)
+        )
+        """,
+    ),
 ]
