@@ -67,8 +67,17 @@ def runtime_command(runtime: str, handler: str, task_root: str, python: str | No
         if not bootstrap.exists():
             raise AwsError("InvalidRuntimeException", "Couldn't find valid bootstrap(s): [/var/task/bootstrap "
                            "/opt/bootstrap]", 502)
-        return [str(bootstrap)]
+        return [*shell_for(bootstrap), str(bootstrap)]
     raise AwsError("InvalidRuntimeException", f"The runtime {runtime} is not supported by Eventyard.", 502)
+
+
+def shell_for(bootstrap: Path) -> list[str]:
+    """A `#!/bin/sh` bootstrap runs on bash, as in AWS's images, where /bin/sh is bash: the bash-isms
+    such scripts use (`source`, `set -o pipefail`) would fail on a host whose sh is dash."""
+    with bootstrap.open("rb") as script:
+        first = script.readline(128).split()
+    bash = shutil.which("bash")
+    return [bash] if first[:1] == [b"#!/bin/sh"] and bash else []
 
 
 class Worker:
