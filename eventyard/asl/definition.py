@@ -166,6 +166,10 @@ class _Checker:
         if resource is None:
             self.add("SCHEMA_VALIDATION_FAILED", "These fields are required: [Resource]", at)
             return
+        credentials = state.get("Credentials")
+        if isinstance(credentials, dict) and "RoleArn" not in credentials and "RoleArn.$" not in credentials:
+            self.add("SCHEMA_VALIDATION_FAILED", "The field 'RoleArn' is required but was missing",
+                     f"{at}/Credentials")
         if not self.express or not isinstance(resource, str):
             return
         # AWS: EXPRESS state machines run no callbacks, no .sync jobs and no activities

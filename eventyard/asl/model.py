@@ -27,11 +27,13 @@ class TaskRequest:
     task_token: str | None
     context: dict[str, Any]
     lane: Lane
-    credentials: Any = None
+    credentials: str | None = None  # the role ARN of the task's Credentials (evaluated)
     started_at: float | None = None  # when the task started: TimeoutSeconds counts from here
     resumed: bool = False  # a durable token task picked up again after a restart: its token is not new
     # a .waitForTaskToken call was made (the service's answer): AWS records TaskSubmitted
     on_submitted: Callable[[Any], None] | None = None
+    # an activity worker took the task (GetActivityTask, with its workerName): AWS records ActivityStarted
+    on_started: Callable[[str | None], None] | None = None
 
 
 class Suspend(Exception):
@@ -123,6 +125,9 @@ class Host(Protocol):
     async def sleep_until(self, when: float) -> None: ...
 
     async def run_task(self, request: TaskRequest, interpreter: Engine) -> Any: ...
+
+    async def resource_exists(self, resource: str) -> bool:
+        """Whether a task's resource (an activity ARN) exists: AWS checks before scheduling it."""
 
 
 Attempt = Callable[[Scope], Awaitable[Any]]

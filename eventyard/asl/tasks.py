@@ -46,35 +46,49 @@ def is_lambda_function(resource: str) -> bool:
     return len(parts) > 6 and parts[2] == "lambda" and parts[5] == "function"
 
 
+def _limits(details: dict[str, Any], timeout: float | None, heartbeat: float | None) -> dict[str, Any]:
+    if timeout is not None:
+        details["timeoutInSeconds"] = int(timeout)
+    if heartbeat is not None:
+        details["heartbeatInSeconds"] = int(heartbeat)
+    return details
+
+
 class TaskEvents:
-    """The history events of one Task attempt: Task* events, or LambdaFunction* ones for a plain
-    Lambda function ARN."""
+    """The history events of one Task attempt: Task* events, LambdaFunction* ones for a plain
+    Lambda function ARN, Activity* ones for an activity ARN."""
 
     def __init__(self, interp: Engine, frame: Frame, resource: str) -> None:
         self.interp, self.lane = interp, frame.lane
         self.resource = resource
         self.kind, self.short = resource_type(resource)
         self.legacy_lambda = is_lambda_function(resource)
+        # The event family AWS records: LambdaFunction*, Activity* or Task*.
+        self.prefix = "LambdaFunction" if self.legacy_lambda else "Activity" if self.kind == "activity" else "Task"
 
-    def scheduled(self, parameters: Any, timeout: float | None, heartbeat: float | None) -> None:
-        history = self.interp.history
-        if self.legacy_lambda:
-            details: dict[str, Any] = {"input": to_json(parameters), "inputDetails": {"truncated": False},
-                                       "resource": self.resource}
-            if timeout is not None:
-                details["timeoutInSeconds"] = int(timeout)
-            history.add(self.lane, "LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", details)
-            history.add(self.lane, "LambdaFunctionStarted")
+    def _add(self, stage: str, details: dict[str, Any] | None = None) -> None:
+        key = f"{self.prefix[0].lower()}{self.prefix[1:]}{stage}EventDetails"
+        self.interp.history.add(self.lane, f"{self.prefix}{stage}", None if details is None else key, details)
+
+    def scheduled(self, parameters: Any, timeout: float | None, heartbeat: float | None,
+                  role_arn: str | None = None) -> None:
+        """The Scheduled event (with the task's Credentials role as `taskCredentials`), and Started
+        except for an activity (that one starts when a worker takes it: `activity_started`)."""
+        credentials = {} if role_arn is None else {"taskCredentials": {"roleArn": role_arn}}
+        if self.prefix != "Task":
+            details = {"input": to_json(parameters), "inputDetails": {"truncated": False}, "resource": self.resource}
+            # AWS records no HeartbeatSeconds for a Lambda function task.
+            self._add("Scheduled", {**_limits(details, timeout, None if self.legacy_lambda else heartbeat),
+                                    **credentials})
+            if self.legacy_lambda:
+                self._add("Started")
             return
         scheduled: dict[str, Any] = {"resourceType": self.kind, "resource": self.short, "region": self.interp.region,
-                                     "parameters": to_json(parameters)}
-        if timeout is not None:
-            scheduled["timeoutInSeconds"] = int(timeout)
-        if heartbeat is not None:
-            scheduled["heartbeatInSeconds"] = int(heartbeat)
-        history.add(self.lane, "TaskScheduled", "taskScheduledEventDetails", scheduled)
-        history.add(self.lane, "TaskStarted", "taskStartedEventDetails", {"resourceType": self.kind,
-                                                                          "resource": self.short})
+                                     "parameters": to_json(parameters), **credentials}
+        self.interp.history.add(self.lane, "TaskScheduled", "taskScheduledEventDetails",
+                                _limits(scheduled, timeout, heartbeat))
+        self.interp.history.add(self.lane, "TaskStarted", "taskStartedEventDetails",
+                                {"resourceType": self.kind, "resource": self.short})
 
     def submitted(self, output: Any) -> None:
         """A .waitForTaskToken call went out; the state now waits for its token."""
@@ -82,26 +96,25 @@ class TaskEvents:
             "resourceType": self.kind, "resource": self.short, "output": to_json(output),
             "outputDetails": {"truncated": False}})
 
+    def activity_started(self, worker_name: str | None) -> None:
+        """A worker took the activity task (GetActivityTask, with its workerName if it gave one)."""
+        self._add("Started", {} if worker_name is None else {"workerName": worker_name})
+
+    def _resource_fields(self) -> dict[str, Any]:
+        return {"resourceType": self.kind, "resource": self.short} if self.prefix == "Task" else {}
+
     def failed(self, err: StatesError) -> None:
-        details: dict[str, Any] = {} if self.legacy_lambda else {"resourceType": self.kind, "resource": self.short}
+        details = self._resource_fields()
         if err.error is not None:
             details["error"] = err.error
         if err.cause is not None:
             details["cause"] = err.cause
         timed_out = err.error in ("States.Timeout", "States.HeartbeatTimeout")
-        prefix = "LambdaFunction" if self.legacy_lambda else "Task"
-        kind = "TimedOut" if timed_out else "Failed"
-        self.interp.history.add(self.lane, f"{prefix}{kind}", f"{prefix[0].lower()}{prefix[1:]}{kind}EventDetails",
-                                details)
+        self._add("TimedOut" if timed_out else "Failed", details)
 
     def succeeded(self, result: Any) -> None:
-        output = {"output": to_json(result), "outputDetails": {"truncated": False}}
-        if self.legacy_lambda:
-            self.interp.history.add(self.lane, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
-                                    output)
-        else:
-            self.interp.history.add(self.lane, "TaskSucceeded", "taskSucceededEventDetails",
-                                    {"resourceType": self.kind, "resource": self.short, **output})
+        self._add("Succeeded", {**self._resource_fields(), "output": to_json(result),
+                                "outputDetails": {"truncated": False}})
 
     def check_size(self, result: Any) -> None:
         """AWS: a task result over 256 KiB fails the task (a Catch on States.ALL takes it)."""
@@ -135,13 +148,18 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
         parameters, effective = _parameters(interp, state, raw, task_scope, jsonata)
         timeout = _seconds(state, "TimeoutSeconds", effective, task_scope, jsonata)
         heartbeat = _seconds(state, "HeartbeatSeconds", effective, task_scope, jsonata)
+        role_arn = _role_arn(interp, state, raw, effective, task_scope, jsonata)
+        if events.kind == "activity" and not resumed and not await interp.host.resource_exists(resource):
+            raise task_scope.runtime_error(f"The activity {resource} does not exist.")
         if not resumed:
-            events.scheduled(parameters, timeout, heartbeat)
+            events.scheduled(parameters, timeout, heartbeat, role_arn)
         started_at = resumed["started_at"] if resumed else interp.host.now()
         request = TaskRequest(resource, parameters, name, timeout, heartbeat, token, context, frame.lane,
-                              state.get("Credentials"), started_at, resumed is not None)
+                              role_arn, started_at, resumed is not None)
         if resource.endswith(".waitForTaskToken") or ".sync" in resource:
             request.on_submitted = events.submitted
+        if events.kind == "activity":
+            request.on_started = events.activity_started
         if token is not None and not resumed and frame.hooks is not None:
             progress = dict(frame.progress or {})
             await frame.hooks.task(Checkpoint(name, raw, frame.variables, resume={
@@ -159,6 +177,21 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
         return interp.finish_selected(state, raw, result, scope, jsonata)
 
     return await interp.with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
+
+
+def _role_arn(interp: Engine, state: dict[str, Any], raw: Any, effective: Any, scope: Scope,
+              jsonata: bool) -> str | None:
+    """The role of the task's `Credentials` (RoleArn, RoleArn.$ or a JSONata expression), evaluated
+    like Parameters/Arguments; None without Credentials."""
+    credentials = state.get("Credentials")
+    if not isinstance(credentials, dict):
+        return None
+    if jsonata:
+        value = templates.jsonata_value(credentials, scope, interp.states_var(scope, raw), "Credentials")
+    else:
+        value = templates.payload(credentials, effective, scope)
+    role = value.get("RoleArn") if isinstance(value, dict) else None
+    return None if role is None else role if isinstance(role, str) else to_json(role)
 
 
 def _parameters(interp: Engine, state: dict[str, Any], raw: Any, scope: Scope, jsonata: bool) -> tuple[Any, Any]:

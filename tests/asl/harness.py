@@ -41,6 +41,9 @@ class ManualHost:
             raise AssertionError(f"no fake for {request.resource}")
         return await fn(request)
 
+    async def resource_exists(self, resource: str) -> bool:
+        return resource in self.tasks
+
 
 @dataclass
 class Result:

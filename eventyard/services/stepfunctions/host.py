@@ -36,4 +36,15 @@ class ServiceHost:
             await asyncio.sleep(min(POLL if remaining < 1 else 0.2, remaining))
 
     async def run_task(self, request: TaskRequest, interpreter: Engine) -> Any:
-        return await run_task(self, request)
+        token, started = request.task_token, request.on_started
+        if token is None or started is None:
+            return await run_task(self, request)
+        self.runner.activity_workers[token] = started  # GetActivityTask reports the worker taking it
+        try:
+            return await run_task(self, request)
+        finally:
+            self.runner.activity_workers.pop(token, None)
+
+    async def resource_exists(self, resource: str) -> bool:
+        return await self.runner.platform.db.read(lambda conn: conn.execute(
+            "SELECT 1 FROM sfn_activities WHERE arn = ?", (resource,)).fetchone()) is not None

@@ -62,7 +62,13 @@ class ActivityOperations(ProviderCore):
         return {"activities": chunk, **({"nextToken": token} if token else {})}
 
     async def get_activity_task(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        arn = params["activityArn"]
+        task = await self._take_activity_task(params["activityArn"])
+        started = self.runner.activity_workers.get(task.get("taskToken", ""))
+        if started is not None:  # the execution records ActivityStarted (with the workerName given)
+            started(params.get("workerName"))
+        return task
+
+    async def _take_activity_task(self, arn: str) -> dict[str, Any]:
         names.check_arn(arn, "activity")
         await self._read(lambda conn: _activity(conn, arn))
         queue = self.runner.activity_queues.setdefault(arn, asyncio.Queue())
