@@ -86,7 +86,7 @@ def test_a_window_passes_state_between_invocations_and_ends_with_a_flagged_final
     assert failed["data"] == ["nostate"] and failed["info"]["state"] == {"seen": ["c"]}
     record = failure_record(fresh_server, dest_url)
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
-    assert "functionError" not in record["responseContext"] and record["KinesisBatchInfo"]["batchSize"] == 1
+    assert record["responseContext"]["functionError"] is None and record["KinesisBatchInfo"]["batchSize"] == 1
 
     fresh_server.advance_clock(WINDOW)
     [final] = invocations(fresh_server, seen_url, 1)

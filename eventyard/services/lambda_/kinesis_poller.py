@@ -312,10 +312,10 @@ class KinesisPoller(ShardWalker):
             },
         }
         if outcome is not None:
-            response: dict[str, Any] = {"statusCode": 200, "executedVersion": outcome.version}
-            if outcome.function_error:
-                response["functionError"] = outcome.function_error
-            document["responseContext"] = response
+            # AWS records functionError as null when the function answered but the batch failed on
+            # its batchItemFailures report.
+            document["responseContext"] = {"statusCode": 200, "executedVersion": outcome.version,
+                                           "functionError": outcome.function_error}
         try:
             await destinations.send(self.platform, self.on_failure, document, False)
         except AwsError as exc:
