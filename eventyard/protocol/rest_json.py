@@ -244,7 +244,7 @@ class RestJsonProtocol:
             status = int(shape.metadata.get("error", {}).get("httpStatusCode", status))
             members = shape.members
             message_key = "Message" if "Message" in members and "message" not in members else "message"
-            if "Type" in members:
+            if "Type" in members and not ("Type" in extra and extra["Type"] is None):  # None: AWS sends no Type
                 body["Type"] = "User" if error.sender_fault else "Server"
             body[message_key] = error.message
             for name, value in extra.items():

@@ -35,3 +35,10 @@ def on_violations(violations: list[Violation]) -> AwsError | None:
 
 _ENUM = "Member must satisfy enum value set"
 _PATTERN = "Member must satisfy regular expression pattern"
+
+
+def untyped(code: str, message: str, status: int = 400) -> AwsError:
+    """An error AWS answers without the `Type` member its shape has (recorded for some of Lambda's)."""
+    error = AwsError(code, message, status)
+    error.fields = {"Type": None}  # type: ignore[attr-defined]
+    return error

@@ -18,12 +18,14 @@ from eventyard.services.base import Provider, RequestContext
 from eventyard.services.iam.trust import service_may_assume
 from eventyard.services.lambda_ import access, async_invoke, faults, functions, invocation_trace, permissions, runtimes, tagging
 from eventyard.services.lambda_.code import resolve_code
+from eventyard.services.lambda_.code_signing import CodeSigningOperations
 from eventyard.services.lambda_.function_urls import FunctionUrlOperations, delete_for
 from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
 from eventyard.services.lambda_.metrics import LambdaMetrics
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
 from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
+from eventyard.services.lambda_.recursion import RecursionOperations
 from eventyard.storage import Connection, Row
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_WORKERS = int(os.environ.get("EVENTYARD_LAMBDA_MAX_WORKERS", "10"))
 
 
-class LambdaProvider(FunctionUrlOperations, LayerOperations, Provider):
+class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperations, RecursionOperations, Provider):
     unsupported_error_code = "UnknownOperationException"
 
     def __init__(self, platform: Any) -> None:
