@@ -9,8 +9,7 @@ import asyncio
 import base64
 import json
 import uuid
-from collections.abc import Callable
-from email.utils import formatdate
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel
@@ -21,7 +20,9 @@ from eventyard.protocol.errors import AwsError
 from eventyard.protocol.json_protocol import read_json, write_json
 from eventyard.protocol.models import service_model
 from eventyard.protocol.validation import coral_message, validate
-from eventyard.runtime import tracing
+from eventyard.services.stepfunctions import sdk_metadata
+from eventyard.services.stepfunctions.put_events_task import put_events
+from eventyard.services.stepfunctions.start_execution_task import start_execution
 
 if TYPE_CHECKING:
     from eventyard.services.stepfunctions.host import ServiceHost
@@ -42,8 +43,10 @@ def _operation(service: str, action: str) -> OperationModel:
     raise StatesError("States.Runtime", f"The resource provided {action} is not a valid operation for {service}")
 
 
-def _match_keys(shape: Any, value: Any) -> Any:
-    """aws-sdk integrations name every member in PascalCase (`TaskToken`), whatever the API's case."""
+def _match_keys(shape: Any, value: Any, sdk: bool = False) -> Any:
+    """aws-sdk integrations name every member in PascalCase (`TaskToken`), whatever the API's case,
+    and send JSON given for a string member as its text (AWS's implicit JSON serialisation:
+    `"Input": {"key": "value"}` for StartExecution's string Input)."""
     if shape is None:
         return value
     if shape.type_name == "structure" and isinstance(value, dict):
@@ -51,12 +54,14 @@ def _match_keys(shape: Any, value: Any) -> Any:
         out = {}
         for key, item in value.items():
             name = members.get(key.lower(), key)
-            out[name] = _match_keys(shape.members.get(name), item)
+            out[name] = _match_keys(shape.members.get(name), item, sdk)
         return out
     if shape.type_name == "list" and isinstance(value, list):
-        return [_match_keys(shape.member, item) for item in value]
+        return [_match_keys(shape.member, item, sdk) for item in value]
     if shape.type_name == "map" and isinstance(value, dict):
-        return {k: _match_keys(shape.value, v) for k, v in value.items()}
+        return {k: _match_keys(shape.value, v, sdk) for k, v in value.items()}
+    if sdk and shape.type_name == "string" and isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return value
 
 
@@ -72,12 +77,12 @@ def _pascal(shape: Any, value: Any) -> Any:
     return value
 
 
-def _to_python(operation: OperationModel, params: Any) -> dict[str, Any]:
+def _to_python(operation: OperationModel, params: Any, sdk: bool = False) -> dict[str, Any]:
     shape = operation.input_shape
     if shape is None:
         return {}
     try:
-        value = read_json(shape, _match_keys(shape, params if isinstance(params, dict) else {}))
+        value = read_json(shape, _match_keys(shape, params if isinstance(params, dict) else {}, sdk))
     except Exception as exc:  # noqa: BLE001 - a wire type error is a validation error
         raise AwsError("ValidationException", str(exc)) from None
     violations = validate(shape, value)
@@ -86,24 +91,32 @@ def _to_python(operation: OperationModel, params: Any) -> dict[str, Any]:
     return value
 
 
-def _to_json(operation: OperationModel, result: dict[str, Any]) -> Any:
+def _to_json(operation: OperationModel, result: dict[str, Any], sdk: bool = False) -> Any:
     shape = operation.output_shape
-    return _member_json(shape, result) if shape is not None else {}
+    return _member_json(shape, result, sdk) if shape is not None else {}
 
 
-def _member_json(shape: Any, value: Any) -> Any:
+def _member_json(shape: Any, value: Any, sdk: bool = False) -> Any:
     """A result as JSON keyed by member names (Step Functions shows `FunctionError`, not the HTTP
-    header `X-Amz-Function-Error` the wire protocol puts it in)."""
+    header `X-Amz-Function-Error` the wire protocol puts it in); aws-sdk integrations show times
+    as ISO 8601 instants."""
     if value is None:
         return None
     if shape.type_name == "structure":
-        return {name: _member_json(shape.members[name], item) for name, item in value.items()
+        return {name: _member_json(shape.members[name], item, sdk) for name, item in value.items()
                 if name in shape.members and item is not None}
     if shape.type_name == "list":
-        return [_member_json(shape.member, item) for item in value]
+        return [_member_json(shape.member, item, sdk) for item in value]
     if shape.type_name == "map":
-        return {key: _member_json(shape.value, item) for key, item in value.items()}
+        return {key: _member_json(shape.value, item, sdk) for key, item in value.items()}
+    if sdk and shape.type_name == "timestamp":
+        return sdk_metadata.iso_instant(_epoch(value))
     return write_json(shape, value)
+
+
+def _epoch(value: Any) -> Any:
+    """A domain time (epoch seconds, or a datetime) as epoch seconds."""
+    return value.timestamp() if hasattr(value, "timestamp") else value
 
 
 async def call(host: ServiceHost, service: str, action: str, params: Any, prefix: str | None = None,
@@ -116,7 +129,7 @@ async def call(host: ServiceHost, service: str, action: str, params: Any, prefix
                           f"Service {service} is not available in Eventyard (Service: {label}, Status Code: 400)")
     operation = _operation(service, action)
     try:
-        request = _to_python(operation, params)
+        request = _to_python(operation, params, sdk)
         headers = {"x-amzn-trace-id": host.trace} if host.trace else None  # the execution's trace goes on
         # Tasks act as the execution role: another account's resource must grant it (runtime/access.py).
         caller = platform.role_caller(host.role_arn, "states") if host.role_arn else None
@@ -124,7 +137,7 @@ async def call(host: ServiceHost, service: str, action: str, params: Any, prefix
                                      headers=headers, caller=caller)
     except AwsError as err:
         raise _task_error(err, label, service, sdk) from None
-    out = _to_json(operation, result)
+    out = _to_json(operation, result, sdk)
     return _pascal(operation.output_shape, out) if sdk else out
 
 
@@ -159,7 +172,6 @@ def _stringify(params: dict[str, Any], *keys: str) -> dict[str, Any]:
 async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
     resource = request.resource
     parts = resource.split(":")
-    params = request.parameters
     waits = resource.endswith(".waitForTaskToken")
     if waits:
         resource = resource[: -len(".waitForTaskToken")]
@@ -176,13 +188,13 @@ async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
                 if activity:
                     await _enqueue_activity(host, request)
                 else:
-                    await _dispatch(host, resource, parts, params)
+                    await _dispatch(host, resource, parts, request)
                     await _mark_dispatched(host, request.task_token)
             return await _await_token(host, future, request.task_token, request.heartbeat, activity)
         if activity:
             await _enqueue_activity(host, request)
         else:
-            result = await _dispatch(host, resource, parts, params, request.on_submitted)
+            result = await _dispatch(host, resource, parts, request, request.on_submitted)
             if future is None:
                 return result
             assert request.task_token is not None
@@ -229,10 +241,13 @@ async def _mark_dispatched(host: ServiceHost, token: str) -> None:
             "UPDATE sfn_task_tokens SET dispatched = 1 WHERE token = ?", (token,)))
 
 
-async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: Any,
+async def _dispatch(host: ServiceHost, resource: str, parts: list[str], request: TaskRequest,
                     submitted: Callable[[Any], None] | None = None) -> Any:
+    params = request.parameters
     if len(parts) >= 7 and parts[2] == "lambda" and parts[5] == "function":
-        out = await _lambda(host, {"FunctionName": resource, "Payload": params}, optimized=False)
+        # a function ARN is invoked with the state's effective input as JSON (a string too)
+        payload = json.dumps(params, separators=(",", ":"), ensure_ascii=False)
+        out = await _lambda(host, {"FunctionName": resource, "Payload": payload}, optimized=False)
         return out["Payload"]
     if not resource.startswith("arn:aws:states:::") or len(parts) < 7:
         raise StatesError("States.Runtime", f"Unsupported resource {resource}")
@@ -244,16 +259,24 @@ async def _dispatch(host: ServiceHost, resource: str, parts: list[str], params: 
         return await _lambda(host, params)
     if service == "sqs" and action == "sendMessage":
         sent = await call(host, "sqs", "SendMessage", _stringify(params, "MessageBody"), "SQS")
-        return _with_sdk_metadata(host, sent, "application/x-amz-json-1.0")
+        return sdk_metadata.with_sdk_metadata(host, sent, "application/x-amz-json-1.0")
     if service == "sns" and action == "publish":
         published = await call(host, "sns", "Publish", _stringify(params, "Message"), "SNS")
-        return _with_sdk_metadata(host, published, "text/xml", _sns_publish_length)
+        return sdk_metadata.with_sdk_metadata(host, published, "text/xml", sdk_metadata.sns_publish_length)
     if service == "events" and action == "putEvents":
-        entries = [_stringify(e, "Detail") for e in params.get("Entries", [])]
-        return await call(host, "events", "PutEvents", {**params, "Entries": entries}, "EventBridge")
+        return await put_events(_caller(host), params, request.context)
     if service == "states" and action.startswith("startExecution"):
-        return await _start_execution(host, action, params, submitted)
+        # a .sync task's own token ($$.Task.Token) may be answered to end it early
+        token = request.context.get("Task", {}).get("Token") if ".sync" in action else None
+        return await start_execution(host, _caller(host), action, params, token, submitted)
     raise StatesError("States.Runtime", f"The resource {resource} is not supported by Eventyard")
+
+
+def _caller(host: ServiceHost) -> Callable[[str, str, Any, str], Awaitable[Any]]:
+    """`call` bound to this execution, for the integrations kept in modules of their own."""
+    async def bound(service: str, action: str, params: Any, prefix: str) -> Any:
+        return await call(host, service, action, params, prefix)
+    return bound
 
 
 async def _lambda(host: ServiceHost, params: dict[str, Any], optimized: bool = True) -> dict[str, Any]:
@@ -275,104 +298,12 @@ async def _lambda(host: ServiceHost, params: dict[str, Any], optimized: bool = T
         raise StatesError(error, json.dumps(value, separators=(",", ":"), ensure_ascii=False) if compact else raw)
     version = out.get("ExecutedVersion", "$LATEST")
     request_id = str(uuid.uuid4())  # one request: the header and the SDK's metadata name the same id
-    return {"ExecutedVersion": version, "Payload": value,
-            "SdkHttpMetadata": _sdk_http_metadata(host, version, len(raw.encode()), out.get("StatusCode", 200),
-                                                  request_id),
-            "SdkResponseMetadata": {"RequestId": request_id}, "StatusCode": out.get("StatusCode", 200)}
-
-
-def _json_length(result: dict[str, Any], request_id: str) -> int:
-    return len(json.dumps(result, separators=(",", ":")).encode())
-
-
-def _sns_publish_length(result: dict[str, Any], request_id: str) -> int:
-    """The length of SNS's XML Publish answer as AWS formats it (two-space indentation)."""
-    lines = ['<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">', "  <PublishResult>",
-             f"    <MessageId>{result.get('MessageId', '')}</MessageId>"]
-    if result.get("SequenceNumber"):
-        lines.append(f"    <SequenceNumber>{result['SequenceNumber']}</SequenceNumber>")
-    lines += ["  </PublishResult>", "  <ResponseMetadata>", f"    <RequestId>{request_id}</RequestId>",
-              "  </ResponseMetadata>", "</PublishResponse>"]
-    return len(("\n".join(lines) + "\n").encode())
-
-
-def _with_sdk_metadata(host: ServiceHost, result: dict[str, Any], content_type: str,
-                       length_of: Callable[[dict[str, Any], str], int] = _json_length) -> dict[str, Any]:
-    """An answer with the Java SDK's response metadata, as AWS's optimized integrations pass it on
-    (the body length is that of AWS's answer on the wire)."""
-    request_id = str(uuid.uuid4())
-    length = length_of(result, request_id)
-    headers = {"x-amzn-RequestId": request_id, "connection": "keep-alive", "Content-Length": str(length),
-               "Date": formatdate(host.now(), usegmt=True), "Content-Type": content_type}
-    return {**result, "SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()},
-                                          "HttpHeaders": headers, "HttpStatusCode": 200},
-            "SdkResponseMetadata": {"RequestId": request_id}}
-
-
-def _sdk_http_metadata(host: ServiceHost, version: str, length: int, status: int, request_id: str) -> dict[str, Any]:
-    """The Invoke answer's HTTP metadata as AWS's optimized Lambda integration passes it on (the
-    Java SDK's headers: each once as a value and once as a list of values)."""
-    now = host.now()
-    received = tracing.parse(host.trace)
-    root = received.root if received else f"1-{int(now):08x}-{uuid.uuid4().hex[:24]}"
-    trace = f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled={(received and received.sampled) or '0'}"
-    headers = {"Connection": "keep-alive", "Content-Length": str(length), "Content-Type": "application/json",
-               "Date": formatdate(now, usegmt=True), "X-Amz-Executed-Version": version,
-               "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": request_id,
-               "X-Amzn-Trace-Id": trace}
-    return {"AllHttpHeaders": {k: [v] for k, v in headers.items()}, "HttpHeaders": headers, "HttpStatusCode": status}
-
-
-# What a .sync task answers of DescribeExecution (the Java SDK's names), in this order
-SYNC_FIELDS = (("executionArn", "ExecutionArn"), ("input", "Input"), ("inputDetails", "InputDetails"),
-               ("name", "Name"), ("output", "Output"), ("outputDetails", "OutputDetails"),
-               ("startDate", "StartDate"), ("stateMachineArn", "StateMachineArn"), ("status", "Status"),
-               ("stopDate", "StopDate"), ("error", "Error"), ("cause", "Cause"))
-
-
-async def _start_execution(host: ServiceHost, action: str, params: dict[str, Any],
-                           submitted: Callable[[Any], None] | None = None) -> Any:
-    # a null Input is no input: the child starts with {} as AWS's does
-    params = _stringify({k: v for k, v in params.items() if not (k == "Input" and v is None)}, "Input")
-    started = await call(host, "stepfunctions", "StartExecution", params, "StepFunctions")
-    if action == "startExecution":
-        return started
-    if submitted is not None:  # AWS: TaskSubmitted carries the StartExecution answer, SDK-shaped
-        submitted(_with_sdk_metadata(host, {"ExecutionArn": started["executionArn"],
-                                            "StartDate": _millis(started["startDate"])},
-                                     "application/x-amz-json-1.0"))
-    described: dict[str, Any] = {}
-    while True:  # .sync: follow the child execution to its end
-        described = await call(host, "stepfunctions", "DescribeExecution",
-                               {"executionArn": started["executionArn"]}, "StepFunctions")
-        if described["status"] != "RUNNING":
-            break
-        await asyncio.sleep(0.05)
-    result = _sync_result(described, parsed=action.endswith(":2"))
-    if described["status"] != "SUCCEEDED":  # the cause: the child's description as the task would answer it
-        raise StatesError("States.TaskFailed", json.dumps(result, separators=(",", ":")))
-    return result
-
-
-def _millis(value: Any) -> Any:
-    return round(float(value) * 1000) if isinstance(value, (int, float)) else value
-
-
-def _sync_result(described: dict[str, Any], parsed: bool) -> dict[str, Any]:
-    """DescribeExecution as a .sync task answers it; .sync:2 parses Input and Output."""
-    out: dict[str, Any] = {}
-    for source, name in SYNC_FIELDS:
-        if source not in described:
-            continue
-        value = described[source]
-        if source in ("inputDetails", "outputDetails"):
-            value = {"Included": value.get("included", True)}
-        elif source in ("startDate", "stopDate"):
-            value = _millis(value)
-        elif source in ("input", "output") and parsed and isinstance(value, str):
-            value = json.loads(value)
-        out[name] = value
-    return out
+    log = out.get("LogResult")
+    status = out.get("StatusCode", 200)
+    return {"ExecutedVersion": version, **({"LogResult": log} if log is not None else {}), "Payload": value,
+            "SdkHttpMetadata": sdk_metadata.lambda_http_metadata(host, version, len(raw.encode()), status,
+                                                                 request_id, log),
+            "SdkResponseMetadata": {"RequestId": request_id}, "StatusCode": status}
 
 
 async def _await_token(host: ServiceHost, future: asyncio.Future[Any], token: str, heartbeat: float | None,
