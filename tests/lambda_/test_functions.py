@@ -94,10 +94,12 @@ def test_function_logs_are_readable_with_the_logs_api(server: Any, lam: Any, mak
     assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["logGroupName"] == group
     messages = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=stream,
                                                           startFromHead=True)["events"]]
-    assert messages[0] == f"START RequestId: {request_id} Version: $LATEST"
-    assert "second version" in messages and messages[-1].startswith(f"REPORT RequestId: {request_id}")
+    # As AWS records them: INIT_START first on a cold start, every line keeps its newline
+    assert messages[0].startswith("INIT_START Runtime Version: ")
+    assert messages[1] == f"START RequestId: {request_id} Version: $LATEST\n"
+    assert "second version\n" in messages and messages[-1].startswith(f"REPORT RequestId: {request_id}")
     found = logs.filter_log_events(logGroupName=group, filterPattern="second")["events"]
-    assert [e["message"] for e in found] == ["second version"]
+    assert [e["message"] for e in found] == ["second version\n"]
 
 
 def test_event_invoke_configs_are_put_updated_listed_and_deleted(lam: Any, make_function: Any) -> None:

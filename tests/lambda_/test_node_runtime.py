@@ -98,7 +98,9 @@ def test_console_lines_carry_time_request_id_and_level(lam: Any, node_function: 
                                        "console.error('two\\nlines'); return 1; };\n"})
     answer = lam.invoke(FunctionName=name, LogType="Tail", Payload=b"{}")
     request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
-    lines = base64.b64decode(answer["LogResult"]).decode().split("\n")
-    logged = [line for line in lines if f"\t{request_id}\t" in line]
-    assert [line.split("\t", 1)[1] for line in logged] == [f"{request_id}\tINFO\t{{}}", f"{request_id}\tERROR\ttwo\rlines"]
+    tail = base64.b64decode(answer["LogResult"]).decode()
+    # a multi-line message is one record (a telemetry frame), its newlines kept, as in AWS
+    assert f"\t{request_id}\tERROR\ttwo\nlines\n" in tail
+    logged = [line for line in tail.split("\n") if f"\t{request_id}\t" in line]
+    assert [line.split("\t", 1)[1] for line in logged] == [f"{request_id}\tINFO\t{{}}", f"{request_id}\tERROR\ttwo"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", logged[0].split("\t")[0])

@@ -16,7 +16,9 @@ import sys
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
-PROBE = "import sys, awslambdaric; print('%d.%d.%d' % sys.version_info[:3])"
+# The version, and whether the interpreter has its own boto3 (else python_sdk.py offers the server's).
+PROBE = ("import sys, importlib.util, awslambdaric; "
+         "print('%d.%d.%d' % sys.version_info[:3], importlib.util.find_spec('boto3') is not None)")
 PROBE_TIMEOUT = 15.0
 
 
@@ -25,6 +27,7 @@ class PythonChoice:
     executable: str
     version: str  # the full version of `executable`, e.g. "3.11.7"
     fallback_reason: str | None = None  # why the declared version is not the one that runs
+    has_sdk: bool = True  # boto3 importable from the interpreter's own site-packages
 
 
 def own_version() -> str:
@@ -69,7 +72,8 @@ async def choose(runtime: str) -> PythonChoice:
             return PythonChoice(sys.executable, own, f"{candidate} did not answer in time: {fallback}.")
     except OSError as exc:
         return PythonChoice(sys.executable, own, f"{candidate} could not be run ({exc}): {fallback}.")
-    version = out.decode(errors="replace").strip()
+    answer = out.decode(errors="replace").split()
+    version = answer[0] if answer else ""
     if process.returncode != 0:
         detail = err.decode(errors="replace").strip().splitlines()
         missing = "awslambdaric" in err.decode(errors="replace")
@@ -79,4 +83,4 @@ async def choose(runtime: str) -> PythonChoice:
         return PythonChoice(sys.executable, own, f"{candidate} {why} ({line}): {fallback}.")
     if not (version.startswith(declared + ".") or version == declared):
         return PythonChoice(sys.executable, own, f"{candidate} is Python {version}, not {declared}: {fallback}.")
-    return PythonChoice(candidate, version)
+    return PythonChoice(candidate, version, has_sdk=answer[1:2] == ["True"])

@@ -33,14 +33,30 @@ function errorDoc(err) {
 }
 
 // As AWS's runtime does: console lines carry the time, the request id and the level, and a
-// multi-line message stays one log event (its newlines become carriage returns).
+// multi-line message stays one log event: a frame on the telemetry pipe when the platform gives one
+// (type 0xa55a0003, length, timestamp in microseconds, message; big-endian), else one stdout line
+// whose newlines become carriage returns.
 let currentRequestId;
+const telemetryFd = process.env._LAMBDA_TELEMETRY_LOG_FD ? Number(process.env._LAMBDA_TELEMETRY_LOG_FD) : null;
+delete process.env._LAMBDA_TELEMETRY_LOG_FD;
+
+function writeFrame(text) {
+  const message = Buffer.from(text, "utf8");
+  const header = Buffer.alloc(16);
+  header.writeUInt32BE(0xa55a0003, 0);
+  header.writeUInt32BE(message.length, 4);
+  header.writeBigUInt64BE(BigInt(Date.now()) * 1000n, 8);
+  fs.writeSync(telemetryFd, Buffer.concat([header, message]));
+}
+
 function patchConsole() {
   const levels = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
   for (const [method, level] of Object.entries(levels)) {
     console[method] = (...args) => {
-      const message = util.format(...args).replace(/\n/g, "\r");
-      process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message}\n`);
+      const message = util.format(...args);
+      const prefix = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t`;
+      if (telemetryFd !== null) writeFrame(`${prefix}${message}\n`);
+      else process.stdout.write(`${prefix}${message.replace(/\n/g, "\r")}\n`);
     };
   }
 }

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -18,10 +17,13 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_token, new_uuid
+from eventyard.services.lambda_ import platform_lines
 from eventyard.services.lambda_.functions import Resolved
-from eventyard.services.lambda_.interpreters import Interpreters
+from eventyard.services.lambda_.interpreters import Interpreters, PythonChoice
+from eventyard.services.lambda_.python_sdk import PythonSdk
+from eventyard.services.lambda_.role_credentials import PLACEHOLDER, RoleCredentials
 from eventyard.services.lambda_.task_paths import TaskPaths
-from eventyard.services.lambda_.worker import INIT_TIMEOUT, Invocation, Worker, decode_error, runtime_command
+from eventyard.services.lambda_.worker import INIT_TIMEOUT, Invocation, Worker, runtime_command
 
 IDLE_SECONDS = 300.0  # an idle environment is reclaimed after this long
 REAP_INTERVAL = 10.0  # how often idle environments are looked for
@@ -43,9 +45,10 @@ class InvokeResult:
     stream_name: str
     log_group: str
     duration_ms: float
+    tail_from: int = 0  # the tail starts after the environment's INIT_START line
 
     def tail(self) -> str:
-        text = "".join(f"{message}\n" for _, message in self.log_lines).encode()
+        text = "".join(message for _, message in self.log_lines[self.tail_from:]).encode()
         return base64.b64encode(text[-4096:]).decode()
 
 
@@ -56,11 +59,6 @@ def trace_id(header: str | None) -> str:
     return f"Root=1-{now:08x}-{new_token(96)};Parent={new_token(64)};Sampled=0"
 
 
-def _iso_now() -> str:
-    moment = dt.datetime.now(dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 class WorkerPool:
     def __init__(self, max_workers: int, public_url: str, layer_root: Path) -> None:
         self.max_workers = max_workers
@@ -69,6 +67,8 @@ class WorkerPool:
         self.workers: list[Worker] = []
         self._closing: set[asyncio.Task[None]] = set()  # environments being shut down
         self.interpreters = Interpreters()
+        self.python_sdk = PythonSdk(layer_root.parent / "python-sdk")
+        self.credentials: RoleCredentials | None = None  # the provider's, when it has STS to ask
         self._reaper: asyncio.Task[None] | None = None
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -80,8 +80,11 @@ class WorkerPool:
         self.workers = [w for w in self.workers if not w.dead]
         if reserved is not None and self.busy_for(function_arn) >= reserved:
             raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
-        for worker in self.workers:
+        for worker in list(self.workers):
             if not worker.busy and worker.key == key:
+                if self.credentials is not None and not self.credentials.fresh(worker.credentials):
+                    self._drop(worker)  # its role session ends soon: a new environment gets a new one
+                    continue
                 worker.busy = True
                 return worker
         if sum(1 for w in self.workers if w.busy) >= self.max_workers:
@@ -120,14 +123,19 @@ class WorkerPool:
         await asyncio.gather(*self._closing, return_exceptions=True)
 
     # -- invoking ----------------------------------------------------------------------------
-    def environment(self, resolved: Resolved, region: str, worker: Worker, log_group: str) -> dict[str, str]:
+    def environment(self, resolved: Resolved, region: str, worker: Worker, log_group: str,
+                    python: PythonChoice | None = None) -> dict[str, str]:
         config = resolved.config
         task_root = resolved.code["dir"]
         runtime = config.get("Runtime", "")
         layers = resolved.code.get("layers_dir") or ""
         python_path = [task_root]
         if layers:
-            python_path += [f"{layers}/python", f"{layers}/python/lib/python3.11/site-packages"]
+            minor = ".".join((python.version if python else "3.11").split(".")[:2])
+            python_path += [f"{layers}/python", f"{layers}/python/lib/python{minor}/site-packages"]
+        sdk = self.python_sdk.path() if python is not None and not python.has_sdk else None
+        if sdk:  # last, as AWS's /var/runtime: a bundled boto3 wins
+            python_path.append(sdk)
         env = {
             "PATH": f"{layers}/bin:" * bool(layers) + os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "en_US.UTF-8", "TZ": ":UTC",
@@ -139,8 +147,7 @@ class WorkerPool:
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": worker.stream_name,
-            "AWS_ACCESS_KEY_ID": "AKIAEVENTYARDLAMBDA", "AWS_SECRET_ACCESS_KEY": "eventyard",
-            "AWS_SESSION_TOKEN": "eventyard",
+            **(worker.credentials.variables if worker.credentials else PLACEHOLDER),
             # The function's SDK calls reach Eventyard, not AWS.
             "AWS_ENDPOINT_URL": self.public_url,
             "_HANDLER": config.get("Handler", ""),
@@ -174,12 +181,15 @@ class WorkerPool:
             worker.stream_name = f"{day}/[{resolved.version}]{worker.id}"
             worker.paths = paths = TaskPaths(resolved.code["dir"], resolved.code.get("layers_dir"))
             try:
+                if self.credentials is not None:
+                    worker.credentials = await self.credentials.issue(config["Role"], config["FunctionName"], region)
                 runtime = config.get("Runtime", "")
-                python = (await self.interpreters.python(runtime)).executable if runtime.startswith("python") \
-                    else None
-                command = runtime_command(runtime, config.get("Handler", ""), resolved.code["dir"], python)
-                env = self.environment(resolved, region, worker, log_group)
-                await worker.start(with_exec_wrapper(command, runtime, env, paths), env, resolved.code["dir"])
+                python = await self.interpreters.python(runtime) if runtime.startswith("python") else None
+                command = runtime_command(runtime, config.get("Handler", ""), resolved.code["dir"],
+                                          python.executable if python else None)
+                env = self.environment(resolved, region, worker, log_group, python)
+                await worker.start(with_exec_wrapper(command, runtime, env, paths), env, resolved.code["dir"],
+                                   telemetry=runtime.startswith(("python", "nodejs")))
             except BaseException:
                 worker.dead = True
                 self.workers.remove(worker)
@@ -206,10 +216,12 @@ class WorkerPool:
         cold = worker.cold
         worker.cold = False
         lines: list[tuple[int, str]] = []
-        pre = worker.take_lines()
-        stamp = lambda: int(time.time() * 1000)  # noqa: E731 - log stamps are wall-clock, like the handler's
-        lines.extend((stamp(), line) for line in pre)
-        lines.append((stamp(), f"START RequestId: {request_id} Version: {resolved.version}"))
+        if cold:
+            config = resolved.config
+            arn = (config.get("RuntimeVersionConfig") or {}).get("RuntimeVersionArn", "")
+            lines.append((worker.started_wall_ms, platform_lines.init_start(config.get("Runtime", ""), arn)))
+        lines.extend(worker.take_lines())  # what the init phase printed
+        lines.append((_stamp(), platform_lines.start(request_id, resolved.version)))
         worker.current = invocation  # an init error or a crash before /next answers this invocation
         worker.queue.put_nowait(invocation)
         delivered = asyncio.ensure_future(invocation.delivered.wait())
@@ -226,45 +238,43 @@ class WorkerPool:
             except TimeoutError:
                 outcome = None
         delivered.cancel()
-        duration = (time.monotonic() - started) * 1000
-        lines.extend((stamp(), line) for line in worker.take_lines())
-        function_error: str | None = None
-        if outcome is None:  # AWS: the environment is stopped at the timeout
-            worker.kill()
-            message = f"Task timed out after {timeout:.2f} seconds"
-            lines.append((stamp(), f"{_iso_now()} {request_id} {message}"))
-            body = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}
-            response = _dumps(body)
-            function_error = "Unhandled"
-            duration = timeout * 1000
-        else:
-            kind, response, detail = outcome
-            if kind == "error":
-                function_error = "Unhandled"
-            elif kind == "init_error":
-                function_error = "Unhandled"
-                worker.kill()
-            elif kind == "exit":
-                function_error = "Unhandled"
-                status = detail or "signal: killed"
-                message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {status}"
-                lines.append((stamp(), message))
-                response = _dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
-                worker.kill()
-        lines.append((stamp(), f"END RequestId: {request_id}"))
-        report = (f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: "
-                  f"{max(1, math.ceil(duration))} ms\tMemory Size: {worker.memory} MB\tMax Memory Used: "
-                  f"{worker.max_memory_mb()} MB")
-        if cold:
-            report += f"\tInit Duration: {worker.init_duration:.2f} ms"
-        if outcome is None:
-            report += "\tStatus: timeout"
-        lines.append((stamp(), report))
-        if function_error and outcome is not None and outcome[0] != "exit":
-            # The runtime's own error document is the payload, as in AWS.
-            decode_error(response)
+        duration = (time.monotonic() - started) * 1000 if outcome is not None else timeout * 1000
+        lines.extend(worker.take_lines())
+        response, function_error = _outcome(worker, outcome, request_id, timeout, lines)
+        lines.append((_stamp(), platform_lines.end(request_id)))
+        lines.append((_stamp(), platform_lines.report(request_id, duration, worker.memory, worker.max_memory_mb(),
+                                                      worker.init_duration if cold else None, outcome is None)))
         return InvokeResult(request_id, response, function_error, resolved.version, lines, worker.stream_name,
-                            log_group, duration)
+                            log_group, duration, tail_from=1 if cold else 0)
+
+
+def _stamp() -> int:
+    return int(time.time() * 1000)  # log stamps are wall-clock, like the handler's
+
+
+def _outcome(worker: Worker, outcome: tuple[str, bytes, str | None] | None, request_id: str, timeout: float,
+             lines: list[tuple[int, str]]) -> tuple[bytes, str | None]:
+    """The invocation's response and FunctionError from what the runtime did (None: it timed out)."""
+    if outcome is None:  # AWS: the environment is stopped at the timeout
+        worker.kill()
+        message = f"Task timed out after {timeout:.2f} seconds"
+        lines.append((_stamp(), platform_lines.timed_out(request_id, message)))
+        return _dumps({"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {request_id} Error: {message}"}), \
+            "Unhandled"
+    kind, response, detail = outcome
+    if kind == "ok":
+        if len(response) > platform_lines.MAX_RESPONSE:
+            return _dumps(platform_lines.too_large()), "Unhandled"
+        return response, None
+    if kind == "init_error":
+        worker.kill()
+    elif kind == "exit":
+        status = detail or "signal: killed"
+        message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {status}"
+        lines.append((_stamp(), platform_lines.exited(message)))
+        worker.kill()
+        return _dumps({"errorType": "Runtime.ExitError", "errorMessage": message}), "Unhandled"
+    return response, "Unhandled"  # the runtime's own error document is the payload, as in AWS
 
 
 def with_exec_wrapper(command: list[str], runtime: str, env: dict[str, str], paths: TaskPaths) -> list[str]:

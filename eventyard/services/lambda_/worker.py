@@ -7,6 +7,7 @@ import ctypes
 import fcntl
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,8 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_token
+from eventyard.services.lambda_.log_capture import OutputSplitter
+from eventyard.services.lambda_.role_credentials import EnvironmentCredentials
 from eventyard.services.lambda_.runtime_api import PREFIX, Reply, RuntimeApiServer, json_reply
 from eventyard.services.lambda_.task_paths import TaskPaths
 
@@ -39,7 +42,35 @@ class Invocation:
     deadline_ms: int = 0
 
 
-def _die_with_parent() -> None:
+# The resource limits of AWS's sandbox (soft, hard), as a function reads them with getrlimit.
+SANDBOX_LIMITS = {
+    resource.RLIMIT_CORE: (10737418240, 10737418240),
+    resource.RLIMIT_MEMLOCK: (65536, 65536),
+    resource.RLIMIT_NOFILE: (1024, 1024),
+    resource.RLIMIT_STACK: (8388608, resource.RLIM_INFINITY),
+}
+# RLIMIT_NPROC counts every process and thread of the user, not the sandbox's alone: on a shared host
+# AWS's 742 would count the user's other programs too, so it is set only where Linux does not apply it
+# (root, whose forks it never refuses) and the function still reads AWS's value.
+NPROC_LIMIT = (742, 742)
+
+
+def _pipe() -> tuple[int, int]:
+    read_fd, write_fd = os.pipe()
+    fcntl.fcntl(read_fd, fcntl.F_SETFL, fcntl.fcntl(read_fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+    return read_fd, write_fd
+
+
+def _sandbox_limits() -> None:
+    """Run in the child before exec: AWS's resource limits, and death with the server."""
+    limits = dict(SANDBOX_LIMITS)
+    if os.geteuid() == 0:
+        limits[resource.RLIMIT_NPROC] = NPROC_LIMIT
+    for which, (soft, hard) in limits.items():
+        try:
+            resource.setrlimit(which, (soft, hard))
+        except (ValueError, OSError):  # a hard limit below AWS's cannot be raised without privileges
+            pass
     # Workers must never outlive the server, even a SIGKILLed one (Linux PR_SET_PDEATHSIG).
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
@@ -95,35 +126,43 @@ class Worker:
         self.dead = False
         self.cold = True
         self.started_at = time.monotonic()
+        self.started_wall_ms = int(time.time() * 1000)  # INIT_START's timestamp
         self.init_duration = 0.0
         self.initialized = False  # the runtime asked for its first invocation (its init ended)
         self.last_used = time.monotonic()
-        self.lines: list[str] = []
+        self.credentials: EnvironmentCredentials | None = None  # its role session (role_credentials.py)
+        self.entries: list[tuple[int, str]] = []  # log events so far: (ms timestamp, message)
         self.paths: TaskPaths | None = None  # the real code folders, shown as /var/task and /opt
-        self._partial = b""
+        self._output = OutputSplitter()
         self._fd: int | None = None
         self.stream_name = ""
         self._memory_mb = 0
         self._memory_read_at = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
-    async def start(self, command: list[str], env: dict[str, str], cwd: str) -> None:
+    async def start(self, command: list[str], env: dict[str, str], cwd: str, telemetry: bool = False) -> None:
+        """Start the runtime; with `telemetry`, its client gets a descriptor for framed log records, a
+        second one of its output pipe (log_capture.py)."""
         address = await self.api.start()
         env = {**env, "AWS_LAMBDA_RUNTIME_API": address}
-        read_fd, write_fd = os.pipe()
-        fcntl.fcntl(read_fd, fcntl.F_SETFL, fcntl.fcntl(read_fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        read_fd, write_fd = _pipe()
+        frames_write = os.dup(write_fd) if telemetry else None
+        if frames_write is not None:
+            env["_LAMBDA_TELEMETRY_LOG_FD"] = str(frames_write)
         self.started_at = time.monotonic()
+        self.started_wall_ms = int(time.time() * 1000)
         try:
             self.process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=write_fd,
-                                            stderr=write_fd, start_new_session=True, preexec_fn=_die_with_parent)
+                                            stderr=write_fd, start_new_session=True, preexec_fn=_sandbox_limits,
+                                            pass_fds=() if frames_write is None else (frames_write,))
         except OSError as exc:
             os.close(read_fd)
-            os.close(write_fd)
             await self.api.close()
             raise AwsError("InvalidRuntimeException", f"Could not start the runtime: {exc}", 502) from exc
         finally:
-            if self.process is not None:
-                os.close(write_fd)
+            for fd in (write_fd, frames_write):  # the child has its copies
+                if fd is not None:
+                    os.close(fd)
         self._fd = read_fd
         asyncio.get_running_loop().add_reader(read_fd, self._on_output)
 
@@ -138,11 +177,14 @@ class Worker:
                 pass
             self.process.wait()
         self.drain()
+        self._close_fds()
+        self._finish("exit", b"", None)
+
+    def _close_fds(self) -> None:
         if self._fd is not None:
             asyncio.get_running_loop().remove_reader(self._fd)
             os.close(self._fd)
             self._fd = None
-        self._finish("exit", b"", None)
 
     async def close(self) -> None:
         self.kill()
@@ -158,41 +200,33 @@ class Worker:
             loop.call_soon(self._exited)
 
     def drain(self) -> bool:
-        """Read whatever the process has written so far; False at end of file."""
+        """Read whatever the process has written so far into log events; False at end of its output."""
         if self._fd is None:
             return False
-        alive = True
         while True:
             try:
                 chunk = os.read(self._fd, 65536)
             except BlockingIOError:
-                break
+                return True
             except OSError:
-                alive = False
-                break
+                return False
             if not chunk:
-                alive = False
-                break
-            data = self._partial + chunk
-            *complete, self._partial = data.split(b"\n")
-            self.lines.extend(line.decode("utf-8", "replace").rstrip("\r") for line in complete)
-        return alive
+                return False
+            self.entries.extend(self._output.feed(chunk))
 
-    def take_lines(self) -> list[str]:
+    def take_lines(self) -> list[tuple[int, str]]:
+        """The log events written since the last call, with the sandbox's paths."""
         self.drain()
-        if self._partial:
-            self.lines.append(self._partial.decode("utf-8", "replace"))
-            self._partial = b""
-        lines, self.lines = self.lines, []
-        return [self.paths.text(line) for line in lines] if self.paths else lines
+        self.entries.extend(self._output.flush())
+        entries, self.entries = self.entries, []
+        return [(stamp, self.paths.text(message)) for stamp, message in entries] if self.paths else entries
 
     def _exited(self) -> None:
         if not self.dead:
             code = self.process.wait() if self.process is not None else -1
             self.dead = True
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            self.drain()
+            self._close_fds()
             self._finish("exit", b"", str(code))
 
     def _finish(self, kind: str, body: bytes, detail: str | None) -> None:

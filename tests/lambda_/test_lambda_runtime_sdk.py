@@ -1,0 +1,72 @@
+"""A Python function imports boto3 without bundling it, as AWS's managed runtimes ship the SDK: on an
+interpreter without its own boto3 the server's SDK packages are offered last on PYTHONPATH."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventyard.services.lambda_.interpreters import choose, own_version
+from eventyard.services.lambda_.python_sdk import build
+
+
+def test_the_sdk_folder_alone_makes_boto3_importable(tmp_path: Path) -> None:
+    folder = build(tmp_path / "sdk")
+    assert folder is not None and (folder / "boto3").is_symlink() and (folder / "botocore").is_symlink()
+    # -I: no site-packages, no PYTHONPATH; only the folder is added
+    code = f"import sys; sys.path.append({str(folder)!r}); import boto3; print(boto3.__version__)"
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip()
+    assert build(tmp_path / "sdk") == folder  # building again keeps the links
+
+
+def fake_python(directory: Path, answer: str) -> Path:
+    path = directory / "python3.99"
+    path.write_text(f"#!/bin/sh\necho {answer}\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(("answer", "has_sdk"), [("3.99.2 True", True), ("3.99.2 False", False), ("3.99.2", False)])
+def test_the_probe_says_whether_the_interpreter_has_boto3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          answer: str, has_sdk: bool) -> None:
+    fake_python(tmp_path, answer)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    choice = asyncio.run(choose("python3.99"))
+    assert choice.version == "3.99.2" and choice.has_sdk is has_sdk
+
+
+def _other_interpreter() -> str | None:
+    """A python3.x on the host, other than the server's, with awslambdaric (as interpreters.py wants)."""
+    own = ".".join(own_version().split(".")[:2])
+    for minor in (13, 12, 10, 9):
+        name = f"python3.{minor}"
+        if name != f"python{own}" and shutil.which(name) and subprocess.run(
+                [name, "-c", "import awslambdaric"], capture_output=True).returncode == 0:
+            return name
+    return None
+
+
+SDK_USER = """
+import sys, boto3
+def handler(event, context):
+    return {"version": "%d.%d" % sys.version_info[:2], "boto3": boto3.__file__}
+"""
+
+
+def test_a_function_on_another_interpreter_imports_boto3(lam: Any, make_function: Any) -> None:
+    runtime = _other_interpreter()
+    if runtime is None:
+        pytest.skip("no other python3.x with awslambdaric on this host")
+    name = make_function(SDK_USER, Runtime=runtime)
+    result = lam.invoke(FunctionName=name)
+    body = json.loads(result["Payload"].read())
+    assert "FunctionError" not in result, body
+    assert body["version"] == runtime.removeprefix("python")
