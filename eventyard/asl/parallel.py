@@ -84,7 +84,10 @@ async def run_parallel(interp: Engine, frame: Frame, name: str, state: dict[str,
             result = await run_branches(interp, frame, state["Branches"], value, store,
                                         picked.get("units") if picked else None)
         except StatesError as err:
-            interp.history.add(frame.lane, "ParallelStateFailed")
+            def record_failed() -> None:
+                interp.history.add(frame.lane, "ParallelStateFailed")
+
+            err.unless_retried = record_failed  # AWS: an attempt its Retry takes records no ParallelStateFailed
             raise err
         last = frame.lane.last
         interp.history.add(frame.lane, "ParallelStateSucceeded")

@@ -1,0 +1,28 @@
+"""Flow states' history as AWS records it, through boto3: a retried Parallel state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.stepfunctions.conftest import run_to_end
+
+
+def test_a_retried_parallel_records_parallel_state_failed_only_for_its_last_attempt(sfn: Any,
+                                                                                    make_machine: Any) -> None:
+    machine = make_machine({"StartAt": "Fan", "States": {
+        "Fan": {"Type": "Parallel", "Next": "Done",
+                "Branches": [{"StartAt": "Boom", "States": {
+                    "Boom": {"Type": "Fail", "Error": "FailureType", "Cause": "Cause description"}}}],
+                "Retry": [{"ErrorEquals": ["FailureType"], "IntervalSeconds": 1, "BackoffRate": 1,
+                           "MaxAttempts": 2}]},
+        "Done": {"Type": "Pass", "End": True}}})
+    described = run_to_end(sfn, machine)
+    assert (described["error"], described["cause"]) == ("FailureType", "Cause description")
+    events = sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+    assert [e["type"] for e in events] == [
+        "ExecutionStarted", "ParallelStateEntered",
+        "ParallelStateStarted", "FailStateEntered",
+        "ParallelStateStarted", "FailStateEntered",
+        "ParallelStateStarted", "FailStateEntered",
+        "ParallelStateFailed", "ExecutionFailed"]
+    assert [e["previousEventId"] for e in events] == [0, 0, 2, 3, 4, 5, 6, 7, 8, 9]
