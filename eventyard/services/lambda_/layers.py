@@ -12,12 +12,34 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
+from eventyard.services.lambda_ import layer_policies
 from eventyard.services.lambda_.code import store_zip
 from eventyard.services.lambda_.names import last_modified, layer_arn
 from eventyard.storage import Connection
 
+MAX_LAYERS = 5
 
-def _layers(self: Any, conn: Connection, arns: list[str]) -> list[dict[str, Any]]:
+
+def _check_references(arns: list[str], region: str | None) -> None:
+    """AWS's refusals of a function's layer list, judged before any layer is looked up."""
+    if len(arns) > MAX_LAYERS:
+        raise AwsError("InvalidParameterValueException", f"Cannot reference more than {MAX_LAYERS} layers.")
+    seen: dict[str, str] = {}
+    for arn in arns:
+        parts = arn.split(":")
+        if region is not None and len(parts) > 3 and parts[3] != region:
+            raise AwsError("InvalidParameterValueException", "Layers are not in the same region as the function. "
+                                                             f"Layers are expected to be in region {region}.")
+        layer = arn.rsplit(":", 1)[0]
+        if layer in seen:
+            raise AwsError("InvalidParameterValueException", "Two different versions of the same layer are not "
+                           f"allowed to be referenced in the same function. {seen[layer]} and {arn} are versions of "
+                           "the same layer.")
+        seen[layer] = arn
+
+
+def _layers(self: Any, conn: Connection, arns: list[str], region: str | None = None) -> list[dict[str, Any]]:
+    _check_references(arns, region)
     out = []
     for arn in arns:
         parts = arn.split(":")
@@ -55,9 +77,7 @@ async def publish_layer_version(self: Any, ctx: RequestContext, params: dict[str
     name = params["LayerName"]
 
     def run(conn: Connection) -> dict[str, Any]:
-        row = conn.execute("SELECT MAX(version) AS v FROM lambda_layers WHERE account_id=? AND region=? AND name=?",
-                           (ctx.account_id, ctx.region, name)).fetchone()
-        version = (row["v"] or 0) + 1
+        version = _next_version(conn, ctx.account_id, ctx.region, name)
         config = {"Content": {"Location": f"file://{stored['dir']}", "CodeSha256": stored["sha256"],
                               "CodeSize": stored["size"]},
                   "LayerArn": layer_arn(ctx.region, ctx.account_id, name),
@@ -67,10 +87,25 @@ async def publish_layer_version(self: Any, ctx: RequestContext, params: dict[str
                   "CompatibleArchitectures": params.get("CompatibleArchitectures", [])}
         if params.get("LicenseInfo"):
             config["LicenseInfo"] = params["LicenseInfo"]
-        conn.execute("INSERT INTO lambda_layers VALUES (?,?,?,?,?,?)",
+        conn.execute("INSERT INTO lambda_layers (account_id, region, name, version, config, dir) VALUES (?,?,?,?,?,?)",
                      (ctx.account_id, ctx.region, name, version, json.dumps(config), stored["dir"]))
         return config
     return await self.platform.db.write(run)
+
+
+def _next_version(conn: Connection, account_id: str, region: str, name: str) -> int:
+    """AWS never gives a layer version number out twice, even after every version was deleted."""
+    row = conn.execute("INSERT INTO lambda_layer_counters (account_id, region, name, last_version) VALUES (?,?,?,"
+                       " COALESCE((SELECT MAX(version) FROM lambda_layers WHERE account_id=? AND region=? AND name=?),"
+                       " 0) + 1) ON CONFLICT (account_id, region, name) DO UPDATE SET"
+                       " last_version = lambda_layer_counters.last_version + 1 RETURNING last_version",
+                       (account_id, region, name, account_id, region, name)).fetchone()
+    return int(row["last_version"])
+
+
+def _check_version(number: int) -> None:
+    if number < 1:
+        raise AwsError("InvalidParameterValueException", "Layer Version Cannot be less than 1")
 
 
 def _layer_name(ctx: RequestContext, text: str) -> str:
@@ -79,6 +114,7 @@ def _layer_name(ctx: RequestContext, text: str) -> str:
 
 async def get_layer_version(self: Any, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     name = _layer_name(ctx, params["LayerName"])
+    _check_version(params["VersionNumber"])
     row = await self.platform.db.read(lambda c: c.execute(
         "SELECT config FROM lambda_layers WHERE account_id=? AND region=? AND name=? AND version=?",
         (ctx.account_id, ctx.region, name, params["VersionNumber"])).fetchone())
@@ -118,12 +154,16 @@ async def list_layers(self: Any, ctx: RequestContext, params: dict[str, Any]) ->
 
 async def delete_layer_version(self: Any, ctx: RequestContext, params: dict[str, Any]) -> None:
     name = _layer_name(ctx, params["LayerName"])
-    await self.platform.db.write(lambda c: c.execute(
-        "DELETE FROM lambda_layers WHERE account_id=? AND region=? AND name=? AND version=?",
-        (ctx.account_id, ctx.region, name, params["VersionNumber"])))
+    _check_version(params["VersionNumber"])
+
+    def run(conn: Connection) -> None:
+        conn.execute("DELETE FROM lambda_layers WHERE account_id=? AND region=? AND name=? AND version=?",
+                     (ctx.account_id, ctx.region, name, params["VersionNumber"]))
+        layer_policies.forget(conn, ctx.account_id, ctx.region, name, params["VersionNumber"])
+    await self.platform.db.write(run)
 
 
-class LayerOperations:
+class LayerOperations(layer_policies.LayerPolicyOperations):
     """The layer operations and helpers of the Lambda provider, kept with their domain."""
 
     layer_root: Path

@@ -26,7 +26,6 @@ from eventyard.services.lambda_.metrics import LambdaMetrics
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
 from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
 from eventyard.services.lambda_.recursion import RecursionOperations
-from eventyard.services.lambda_.role_credentials import RoleCredentials
 from eventyard.storage import Connection, Row
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
@@ -46,7 +45,6 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
         self.local_code_root = platform.settings.lambda_code_root  # the local-directory mode's folders
         self.layer_root = root / "layers"
         self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.local_url, self.layer_root)
-        self.pool.credentials = RoleCredentials(platform)  # each environment runs as its role's session
         self._pending_logs: list[AgentLogs] = []
         self._pending_hops: list[tracing.Hop] = []
         self.metrics = LambdaMetrics(platform, self.pool)
@@ -96,7 +94,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
         now = self.now()
 
         def run(conn: Connection) -> dict[str, Any]:
-            layers = self._layers(conn, params.get("Layers") or [])
+            layers = self._layers(conn, params.get("Layers") or [], ref.region)
             code["layers"] = [layer["LayerVersionArn"] for layer in layers]
             code["layers_dir"] = self._layers_dir(layers)
             config = functions.build_config(ref.region, ref.account_id, ref.name, params, code, layers, now)
@@ -184,7 +182,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
         def run(conn: Connection) -> dict[str, Any]:
             code = None
             if "Layers" in params:
-                layers = self._layers(conn, params["Layers"])
+                layers = self._layers(conn, params["Layers"], ref.region)
                 current = functions.get_version(conn, ref, LATEST)
                 code = dict(current.code, layers=[x["LayerVersionArn"] for x in layers],
                             layers_dir=self._layers_dir(layers))

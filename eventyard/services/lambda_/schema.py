@@ -140,4 +140,19 @@ MIGRATIONS = [
         )
         """,
     ),
+    Migration(
+        "lambda-0005-layer-policy-revision",
+        # A layer version's policy has a RevisionId of its own (Add/RemoveLayerVersionPermission check it).
+        # Layer version numbers are never reused: the last one given out per layer.
+        """
+        ALTER TABLE lambda_layers ADD COLUMN policy_revision TEXT;
+        CREATE TABLE lambda_layer_counters (
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            last_version BIGINT NOT NULL,
+            PRIMARY KEY (account_id, region, name)
+        )
+        """,
+    ),
 ]
