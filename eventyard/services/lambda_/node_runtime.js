@@ -6,6 +6,7 @@
 const fs = require("fs");
 const http = require("http");
 const path = require("path");
+const { Writable } = require("stream");
 const { pathToFileURL } = require("url");
 const util = require("util");
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
@@ -59,6 +60,54 @@ function patchConsole() {
       else process.stdout.write(`${prefix}${message.replace(/\n/g, "\r")}\n`);
     };
   }
+}
+
+// Response streaming, as AWS's runtime offers it in the global `awslambda`: a handler wrapped by
+// streamifyResponse gets (event, responseStream, context) and answers through the stream; an HTTP
+// response stream (HttpResponseStream.from) starts with its metadata as JSON and eight NUL bytes.
+// Eventyard sends the streamed body as one response once the stream ends.
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+
+class ResponseStream extends Writable {
+  constructor() {
+    super();
+    this.chunks = [];
+    this.contentType = "application/octet-stream";
+  }
+  _write(chunk, encoding, done) {
+    this.chunks.push(Buffer.from(chunk, encoding));
+    done();
+  }
+  setContentType(type) {
+    this.contentType = type;
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    handler[STREAMING] = "response";
+    return handler;
+  },
+  HttpResponseStream: {
+    from(stream, metadata) {
+      stream.setContentType(HTTP_INTEGRATION);
+      stream.write(JSON.stringify(metadata || {}));
+      stream.write(Buffer.alloc(8));
+      return stream;
+    },
+  },
+};
+
+async function invokeStreaming(handler, event, context) {
+  const stream = new ResponseStream();
+  const finished = new Promise((resolve, reject) => {
+    stream.on("finish", resolve);
+    stream.on("error", reject);
+  });
+  await handler(event, stream, context);
+  await finished;
+  return { body: Buffer.concat(stream.chunks), contentType: stream.contentType };
 }
 
 function named(name, message) {
@@ -138,6 +187,12 @@ async function main() {
       logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME, callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => deadline - Date.now() };
     try {
+      if (handler[STREAMING] === "response") {
+        const { body, contentType } = await invokeStreaming(handler, JSON.parse(next.body), context);
+        await call("POST", `/invocation/${id}/response`, body, { "Content-Type": contentType,
+          "Lambda-Runtime-Function-Response-Mode": "streaming" });
+        continue;
+      }
       const result = await invoke(handler, JSON.parse(next.body), context);
       await call("POST", `/invocation/${id}/response`, JSON.stringify(result === undefined ? null : result));
     } catch (err) {

@@ -30,9 +30,10 @@ REAP_INTERVAL = 10.0  # how often idle environments are looked for
 
 
 class Throttled(AwsError):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, zero_reserved: bool = False) -> None:
         super().__init__("TooManyRequestsException", "Rate Exceeded.", 429)
         self.fields = {"Reason": reason, "Type": "User"}
+        self.zero_reserved = zero_reserved  # reserved concurrency 0: the function may never run
 
 
 @dataclass
@@ -46,6 +47,7 @@ class InvokeResult:
     log_group: str
     duration_ms: float
     tail_from: int = 0  # the tail starts after the environment's INIT_START line
+    content_type: str | None = None  # what the runtime said its response is (response streaming)
 
     def tail(self) -> str:
         text = "".join(message for _, message in self.log_lines[self.tail_from:]).encode()
@@ -79,7 +81,7 @@ class WorkerPool:
         """Claim a warm worker, or None when a new one may start; throttle when none may."""
         self.workers = [w for w in self.workers if not w.dead]
         if reserved is not None and self.busy_for(function_arn) >= reserved:
-            raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
+            raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded", zero_reserved=reserved == 0)
         for worker in list(self.workers):
             if not worker.busy and worker.key == key:
                 if self.credentials is not None and not self.credentials.fresh(worker.credentials):
@@ -245,7 +247,8 @@ class WorkerPool:
         lines.append((_stamp(), platform_lines.report(request_id, duration, worker.memory, worker.max_memory_mb(),
                                                       worker.init_duration if cold else None, outcome is None)))
         return InvokeResult(request_id, response, function_error, resolved.version, lines, worker.stream_name,
-                            log_group, duration, tail_from=1 if cold else 0)
+                            log_group, duration, tail_from=1 if cold else 0,
+                            content_type=outcome[2] if outcome and outcome[0] == "ok" and not function_error else None)
 
 
 def _stamp() -> int:

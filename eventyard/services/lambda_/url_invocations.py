@@ -9,7 +9,7 @@ request becomes a payload format 2.0 event, the function's answer becomes the HT
   Set-Cookie lines, `body`, `isBase64Encoded`); any other JSON is the body itself with status 200 and
   `application/json`: a string as its text, anything else as compact JSON (recorded against AWS).
 - RESPONSE_STREAM URLs send the function's answer as it came (what AWS sends for a handler that
-  does not stream).
+  does not stream), or the HTTP response a streaming handler described (`streamed_response`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ FORBIDDEN = ("Forbidden. For troubleshooting Function URL authorization issues, 
 # Request bodies of these types reach the function as text; every other body (no Content-Type,
 # form-urlencoded and multipart included) is base64 with isBase64Encoded: AWS's split for payload 2.0.
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"  # a streamed HTTP response
+PRELUDE_END = b"\x00" * 8  # ends a streamed HTTP response's metadata
 DROPPED_HEADERS = {"connection", "keep-alive", "proxy-connection", "te", "upgrade", "cookie", "x-amzn-trace-id"}
 
 
@@ -149,6 +151,29 @@ def _body_bytes(answer: dict[str, Any]) -> bytes:
     return _body_text(body).encode()
 
 
+def streamed_response(payload: bytes, content_type: str | None, request_id: str) -> HttpResponse:
+    """A RESPONSE_STREAM URL's answer. A handler that streams an HTTP response (Node's
+    `awslambda.HttpResponseStream.from`) sends its metadata first, as JSON (statusCode, headers,
+    cookies), then eight NUL bytes, then the body; any other answer is sent as it came."""
+    if content_type != HTTP_INTEGRATION or PRELUDE_END not in payload:
+        return HttpResponse(200, payload, {"content-type": content_type or "application/octet-stream",
+                                           "x-amzn-requestid": request_id})
+    prelude, body = payload.split(PRELUDE_END, 1)
+    try:
+        metadata = json.loads(prelude) if prelude.strip() else {}
+        metadata = metadata if isinstance(metadata, dict) else {}
+        status = int(metadata.get("statusCode", 200))
+    except (TypeError, ValueError):
+        return HttpResponse(502, b"Internal Server Error", {"content-type": "application/json",
+                                                            "x-amzn-requestid": request_id})
+    headers = {"content-type": "application/octet-stream"}
+    for name, value in (metadata.get("headers") or {}).items():
+        headers[str(name).lower()] = str(value)
+    headers["x-amzn-requestid"] = request_id
+    cookies = [("set-cookie", str(c)) for c in metadata.get("cookies") or []]
+    return HttpResponse(status, body, headers, header_list=cookies)
+
+
 class UrlInvocations:
     """Serves the function URL host names for the Lambda provider (see `Service.host_handler`)."""
 
@@ -184,8 +209,7 @@ class UrlInvocations:
             return HttpResponse(502, b"Internal Server Error",
                                 {"content-type": "application/json", "x-amzn-requestid": request_id})
         if row["invoke_mode"] == "RESPONSE_STREAM":
-            return HttpResponse(200, result.payload, {"content-type": "application/octet-stream",
-                                                      "x-amzn-requestid": request_id})
+            return streamed_response(result.payload, result.content_type, request_id)
         return http_response(result.payload, request_id)
 
     @staticmethod

@@ -270,8 +270,8 @@ class Worker:
             invocation = self.current
             if invocation is None or invocation.request_id != parts[1]:
                 return json_reply(400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
-            if parts[2] == "response":
-                self._finish("ok", body, None)
+            if parts[2] == "response":  # the detail is the response's type (a streamed HTTP response's)
+                self._finish("ok", body, headers.get("content-type"))
                 return json_reply(202, {"status": "OK"})
             if parts[2] == "error":
                 self._finish("error", body, headers.get("lambda-runtime-function-error-type"))
