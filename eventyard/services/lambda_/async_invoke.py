@@ -60,6 +60,9 @@ async def handle(provider: Any, timer: Timer) -> None:
         result = await provider.run_invocation(job["region"], job["account_id"], job["function"], job["qualifier"],
                                                payload, job["trace"], job["request_id"])
     except Throttled as exc:
+        if exc.zero_reserved:  # AWS does not keep an event no environment may ever take
+            await _fail(provider, job, payload, function_arn, "ZeroReservedConcurrency", 0, None, on_failure)
+            return
         raise RetryLater(1.0) from exc
     except Exception as exc:  # the function is gone or cannot start: a failed attempt all the same
         log.info("async invoke of %s failed: %s", job["function"], exc)

@@ -24,8 +24,10 @@ def record(now: float, request_id: str, function_arn: str, condition: str, attem
         "requestContext": {"requestId": request_id, "functionArn": function_arn, "condition": condition,
                            "approximateInvokeCount": attempts},
         "requestPayload": _json_or_text(payload),
-        "responseContext": {"statusCode": 200, "executedVersion": version},
     }
+    if attempts == 0:  # never invoked (ZeroReservedConcurrency): no response to describe
+        return doc
+    doc["responseContext"] = {"statusCode": 200, "executedVersion": version}
     if function_error:
         doc["responseContext"]["functionError"] = function_error
     if response is not None:
