@@ -1,4 +1,5 @@
-"""Flow states' history as AWS records it, through boto3: a retried Parallel state."""
+"""Flow states' history as AWS records it, through boto3: a retried Parallel state, States.Runtime
+uncaught."""
 
 from __future__ import annotations
 
@@ -26,3 +27,18 @@ def test_a_retried_parallel_records_parallel_state_failed_only_for_its_last_atte
         "ParallelStateStarted", "FailStateEntered",
         "ParallelStateFailed", "ExecutionFailed"]
     assert [e["previousEventId"] for e in events] == [0, 0, 2, 3, 4, 5, 6, 7, 8, 9]
+
+
+def test_a_catcher_naming_states_runtime_does_not_take_it(sfn: Any, make_machine: Any) -> None:
+    machine = make_machine({"StartAt": "Bad", "States": {
+        "Bad": {"Type": "Pass", "OutputPath": "$.no.such.path", "Next": "Done",
+                "Catch": [{"ErrorEquals": ["States.Runtime"], "Next": "Caught"},
+                          {"ErrorEquals": ["States.ALL"], "Next": "Caught"}]},
+        "Caught": {"Type": "Pass", "End": True},
+        "Done": {"Type": "Pass", "End": True}}})
+    described = run_to_end(sfn, machine)
+    assert described["status"] == "FAILED" and described["error"] == "States.Runtime"
+    assert described["cause"].startswith("An error occurred while executing the state 'Bad' (entered at the event "
+                                         "id #2). Invalid path '$.no.such.path'")
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=described["executionArn"])["events"]]
+    assert types == ["ExecutionStarted", "PassStateEntered", "ExecutionFailed"]
