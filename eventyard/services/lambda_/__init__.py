@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from eventyard.protocol.models import service_model
-from eventyard.protocol.rest_json import RestJsonProtocol
 from eventyard.services.base import Service
 from eventyard.services.lambda_.errors import on_violations
 from eventyard.services.lambda_.provider import LambdaProvider
 from eventyard.services.lambda_.schema import MIGRATIONS
 from eventyard.services.lambda_.url_invocations import UrlInvocations
+from eventyard.services.lambda_.wire import LambdaRestJson
 
 if TYPE_CHECKING:
     from eventyard.server.platform import Platform
@@ -29,7 +29,7 @@ def create_service(platform: Platform) -> Service:
         signing_name="lambda",
         target_prefix=None,
         provider=provider,
-        protocols=[RestJsonProtocol(service_model("lambda"), on_violations=on_violations)],
+        protocols=[LambdaRestJson(service_model("lambda"), on_violations=on_violations)],
         migrations=MIGRATIONS,
         host_handler=UrlInvocations(provider),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
+from eventyard.services.lambda_.errors import untyped
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, not_found
 from eventyard.storage import Connection, Row
 
@@ -191,13 +192,17 @@ def resolve(conn: Connection, ref: FunctionRef, pick: bool = True) -> Resolved:
     return get_version(conn, ref, version)
 
 
-def update_latest(conn: Connection, ref: FunctionRef, changes: dict[str, Any],
-                  code: dict[str, Any] | None, now: float, revision: str | None) -> dict[str, Any]:
-    current = get_version(conn, ref, LATEST)
-    if revision and revision != current.config["RevisionId"]:
+def check_revision(current: str, given: str | None) -> None:
+    if given and given != current:
         raise AwsError("PreconditionFailedException",
                        "The Revision Id provided does not match the latest Revision Id. "
                        "Call the GetFunction/GetAlias API to retrieve the latest Revision Id", 412)
+
+
+def update_latest(conn: Connection, ref: FunctionRef, changes: dict[str, Any],
+                  code: dict[str, Any] | None, now: float, revision: str | None) -> dict[str, Any]:
+    current = get_version(conn, ref, LATEST)
+    check_revision(current.config["RevisionId"], revision)
     config = dict(current.config)
     config.update(changes)
     if "LoggingConfig" in changes:
@@ -213,8 +218,16 @@ def update_latest(conn: Connection, ref: FunctionRef, changes: dict[str, Any],
     return config
 
 
-def publish_version(conn: Connection, ref: FunctionRef, description: str | None, now: float) -> dict[str, Any]:
+def publish_version(conn: Connection, ref: FunctionRef, description: str | None, now: float,
+                    expected: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Publish $LATEST; `expected` holds the request's RevisionId and CodeSha256, which must match it."""
     latest = get_version(conn, ref, LATEST)
+    check_revision(latest.config["RevisionId"], (expected or {}).get("RevisionId"))
+    sha = (expected or {}).get("CodeSha256")
+    if sha and sha != latest.config["CodeSha256"]:
+        raise AwsError("InvalidParameterValueException",
+                       f"CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST "
+                       f"({latest.config['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST.")
     last = conn.execute(
         "SELECT config FROM lambda_functions WHERE account_id=? AND region=? AND name=? AND version != ?"
         " ORDER BY CAST(version AS BIGINT) DESC LIMIT 1", (ref.account_id, ref.region, ref.name, LATEST)).fetchone()
@@ -262,8 +275,8 @@ def delete(conn: Connection, ref: FunctionRef) -> None:
     if ref.qualifier:
         if not ref.qualifier.isdigit():
             raise AwsError("InvalidParameterValueException", "Deletion of aliases is not supported.")
-        if _row(conn, ref, ref.qualifier) is None:
-            raise not_found(ref)
+        if not exists(conn, ref):  # AWS: deleting a version the function never had succeeds
+            raise not_found(FunctionRef(ref.name, None, ref.region, ref.account_id))
         conn.execute("DELETE FROM lambda_functions WHERE account_id=? AND region=? AND name=? AND version=?",
                      (*args, ref.qualifier))
         return
@@ -282,14 +295,32 @@ def alias_config(ref: FunctionRef, alias: str, params: dict[str, Any], previous:
     for key in ("FunctionVersion", "Description", "RoutingConfig"):
         if params.get(key) is not None:
             config[key] = params[key]
+    if not (config.get("RoutingConfig") or {}).get("AdditionalVersionWeights"):
+        config.pop("RoutingConfig", None)  # AWS shows no RoutingConfig once its weights are empty
     config.setdefault("Description", "")
     return config
 
 
+def check_routing(version: str | None, weights: dict[str, float]) -> None:
+    if len(weights) > 1:
+        raise AwsError("InvalidParameterValueException",
+                       "Number of items in AdditionalVersionWeights cannot be greater than 1")
+    if version in weights:
+        raise AwsError("InvalidParameterValueException", f"Invalid function version {version}. Function version "
+                       f"{version} is already included in routing configuration.")
+    if weights and version == LATEST:
+        raise untyped("InvalidParameterValueException",
+                      "$LATEST is not supported for an alias pointing to more than 1 version")
+
+
 def put_alias(conn: Connection, ref: FunctionRef, alias: str, params: dict[str, Any], create: bool) -> dict[str, Any]:
-    if not exists(conn, ref):
-        raise not_found(FunctionRef(ref.name, None, ref.region, ref.account_id))
+    check_routing(params.get("FunctionVersion"), (params.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+                  or {})
+    if not exists(conn, ref):  # AWS names the version the alias was to point to
+        raise not_found(FunctionRef(ref.name, params.get("FunctionVersion"), ref.region, ref.account_id))
     previous = get_alias(conn, ref, alias)
+    if previous is not None and not create:
+        check_revision(previous["RevisionId"], params.get("RevisionId"))
     if create and previous is not None:
         raise AwsError("ResourceConflictException",
                        f"Alias already exists: {function_arn(ref.region, ref.account_id, ref.name, alias)}", 409)
@@ -310,9 +341,9 @@ def put_alias(conn: Connection, ref: FunctionRef, alias: str, params: dict[str, 
 
 def require_alias(conn: Connection, ref: FunctionRef, alias: str) -> dict[str, Any]:
     config = get_alias(conn, ref, alias)
-    if config is None:
+    if config is None:  # GetAlias's own wording
         raise AwsError("ResourceNotFoundException",
-                       f"Alias not found: {function_arn(ref.region, ref.account_id, ref.name, alias)}", 404)
+                       f"Cannot find alias arn: {function_arn(ref.region, ref.account_id, ref.name, alias)}", 404)
     return config
 
 

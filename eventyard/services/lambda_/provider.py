@@ -196,7 +196,9 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
     async def publish_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
         now = self.now()
-        return await self.platform.db.write(lambda c: functions.publish_version(c, ref, params.get("Description"), now))
+        expected = {k: params.get(k) for k in ("RevisionId", "CodeSha256")}
+        return await self.platform.db.write(lambda c: functions.publish_version(c, ref, params.get("Description"), now,
+                                                                                expected))
 
     async def list_versions_by_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
@@ -521,9 +523,11 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
 
 
 def _as_asked(ref: FunctionRef, config: dict[str, Any]) -> dict[str, Any]:
-    """AWS names $LATEST in the ARN it answers when the request named it."""
+    """AWS names $LATEST in the ARN it answers when the request named it, and an alias asked for by name."""
     if ref.qualifier == LATEST and config.get("Version") == LATEST:
         return dict(config, FunctionArn=f"{config['FunctionArn']}:{LATEST}")
+    if ref.qualifier and ref.qualifier != LATEST and not ref.qualifier.isdigit():
+        return dict(config, FunctionArn=function_arn(ref.region, ref.account_id, ref.name, ref.qualifier))
     return config
 
 

@@ -1,0 +1,102 @@
+"""Aliases, versions and Lambda's validation wording through boto3, as AWS records them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.lambda_.conftest import ROLE, make_zip
+
+CODE = "def handler(event, context):\n    return event\n"
+ARN = "arn:aws:lambda:us-east-1:000000000000:function"
+
+
+def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    return caught.value.response
+
+
+def two_versions(lam: Any, make_function: Any) -> str:
+    name = make_function(CODE)
+    lam.publish_version(FunctionName=name)
+    lam.update_function_configuration(FunctionName=name, Description="second")
+    lam.publish_version(FunctionName=name)
+    return name
+
+
+def test_get_function_by_alias_names_the_alias_and_empty_weights_drop_the_routing(lam: Any,
+                                                                                    make_function: Any) -> None:
+    name = two_versions(lam, make_function)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1",
+                     RoutingConfig={"AdditionalVersionWeights": {"2": 0.2}})
+    assert lam.get_function(FunctionName=f"{name}:live")["Configuration"]["FunctionArn"] == f"{ARN}:{name}:live"
+    updated = lam.update_alias(FunctionName=name, Name="live", RoutingConfig={"AdditionalVersionWeights": {}})
+    assert "RoutingConfig" not in updated
+    assert "RoutingConfig" not in lam.get_alias(FunctionName=name, Name="live")
+    missing = error_of(lam.get_alias, FunctionName=name, Name="nothing")["Error"]["Message"]
+    assert missing == f"Cannot find alias arn: {ARN}:{name}:nothing"
+
+
+def test_routing_configs_are_refused_in_aws_words(lam: Any, make_function: Any) -> None:
+    name = two_versions(lam, make_function)
+
+    def refused(version: str, weights: dict[str, float]) -> dict[str, Any]:
+        return error_of(lam.create_alias, FunctionName=name, Name="bad", FunctionVersion=version,
+                        RoutingConfig={"AdditionalVersionWeights": weights})
+
+    assert refused("1", {"1": 0.8, "2": 0.2})["Error"]["Message"] == (
+        "Number of items in AdditionalVersionWeights cannot be greater than 1")
+    assert refused("1", {"1": 0.5})["Error"]["Message"] == (
+        "Invalid function version 1. Function version 1 is already included in routing configuration.")
+    latest = refused("$LATEST", {"1": 0.5})
+    assert latest["Error"]["Message"] == "$LATEST is not supported for an alias pointing to more than 1 version"
+    assert "Type" not in latest
+    assert refused("1", {"2": 2})["Error"]["Message"] == (
+        "1 validation error detected: Value '{2=2.0}' at 'routingConfig.additionalVersionWeights' failed to satisfy "
+        "constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member "
+        "must have value greater than or equal to 0.0, Member must not be null]")
+    assert refused("1", {"$LATEST": 0.5})["Error"]["Message"] == (
+        "1 validation error detected: Value '{$LATEST=0.5}' at 'routingConfig.additionalVersionWeights' failed to "
+        "satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 1024, "
+        "Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]")
+    unknown = error_of(lam.create_alias, FunctionName=f"{name}-unknown", Name="x", FunctionVersion="1")
+    assert unknown["Error"]["Message"] == f"Function not found: {ARN}:{name}-unknown:1"
+
+
+def test_revision_ids_and_code_hashes_guard_publishing_and_aliases(lam: Any, make_function: Any) -> None:
+    name = make_function(CODE)
+    stale = error_of(lam.publish_version, FunctionName=name, RevisionId="wrong")
+    assert stale["Error"]["Code"] == "PreconditionFailedException"
+    sha = lam.get_function(FunctionName=name)["Configuration"]["CodeSha256"]
+    wrong = error_of(lam.publish_version, FunctionName=name, CodeSha256="other")["Error"]["Message"]
+    assert wrong == (f"CodeSHA256 (other) is different from current CodeSHA256 in $LATEST ({sha}). Please try again "
+                     "with the CodeSHA256 in $LATEST.")
+    lam.publish_version(FunctionName=name, CodeSha256=sha)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    assert error_of(lam.update_alias, FunctionName=name, Name="live", RevisionId="wrong")["Error"]["Code"] == (
+        "PreconditionFailedException")
+
+
+def test_deleting_a_version_the_function_never_had_succeeds(lam: Any, make_function: Any) -> None:
+    name = make_function(CODE)
+    lam.delete_function(FunctionName=name, Qualifier="1233")
+    lam.delete_function(FunctionName=name)
+    gone = error_of(lam.delete_function, FunctionName=name, Qualifier="1233")["Error"]["Message"]
+    assert gone == f"Function not found: {ARN}:{name}"
+
+
+def test_list_members_are_reported_at_the_list(lam: Any, unique: str) -> None:
+    def create(**kwargs: Any) -> str:
+        return str(error_of(lam.create_function, FunctionName=f"arch-{unique}", Runtime="python3.12", Role=ROLE,
+                            Handler="app.handler", Code={"ZipFile": make_zip({"app.py": CODE})},
+                            **kwargs)["Error"]["Message"])
+
+    assert create(Architectures=["X86_64"]) == (
+        "1 validation error detected: Value '[X86_64]' at 'architectures' failed to satisfy constraint: Member must "
+        "satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]")
+    assert create(Architectures=["x86_64", "arm64"]) == (
+        "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to satisfy constraint: "
+        "Member must have length less than or equal to 1")
