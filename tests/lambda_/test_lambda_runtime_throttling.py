@@ -29,8 +29,11 @@ def test_zero_reserved_concurrency_throttles_and_fails_async_events(server: Any,
         "ResponseMetadata"]["RequestId"]
 
     def received() -> Any:
-        return sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages")
-    body = json.loads(eventually(received)[0]["Body"])
+        return sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages")
+    message = eventually(received)[0]
+    # the event came without a trace: Lambda started one, and the record carries it
+    assert message["Attributes"]["AWSTraceHeader"].startswith("Root=1-")
+    body = json.loads(message["Body"])
     assert body["requestContext"] == {"requestId": request_id, "functionArn": lam.get_function(
         FunctionName=name)["Configuration"]["FunctionArn"] + ":$LATEST", "condition": "ZeroReservedConcurrency",
         "approximateInvokeCount": 0}

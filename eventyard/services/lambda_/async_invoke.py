@@ -13,7 +13,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from eventyard.protocol.errors import AwsError
-from eventyard.runtime import timers
+from eventyard.runtime import timers, tracing
 from eventyard.runtime.timers import RetryLater, Timer
 from eventyard.storage import Connection
 
@@ -29,7 +29,9 @@ def enqueue(conn: Connection, now: float, *, region: str, account_id: str, funct
             qualifier: str | None, payload: bytes, request_id: str, trace: str | None) -> None:
     timers.schedule(conn, KIND, {
         "region": region, "account_id": account_id, "function": function, "qualifier": qualifier,
-        "payload": base64.b64encode(payload).decode(), "request_id": request_id, "trace": trace,
+        # Lambda starts a trace for an event that came without one: its destination records carry it
+        "payload": base64.b64encode(payload).decode(), "request_id": request_id,
+        "trace": trace or str(tracing.TraceHeader(tracing.new_root(now), None, "0")),
         "attempt": 1, "enqueued_at": now,
     }, now, now)
 
