@@ -70,3 +70,26 @@ def test_a_function_on_another_interpreter_imports_boto3(lam: Any, make_function
     body = json.loads(result["Payload"].read())
     assert "FunctionError" not in result, body
     assert body["version"] == runtime.removeprefix("python")
+
+
+def test_the_probe_reports_the_standard_library_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_python(tmp_path, "3.99.2 True /opt/py 3.99/lib/python3.99")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    choice = asyncio.run(choose("python3.99"))
+    assert choice.stdlib == "/opt/py 3.99/lib/python3.99" and choice.minor == "3.99"
+
+
+FAILS_IN_STDLIB = """
+import json
+def handler(event, context):
+    return json.loads("{")
+"""
+
+
+def test_stack_traces_name_the_runtimes_folders_as_aws_does(lam: Any, make_function: Any) -> None:
+    """The interpreter's standard library is /var/lang/lib/python3.x in AWS's sandbox."""
+    name = make_function(FAILS_IN_STDLIB)
+    error = json.loads(lam.invoke(FunctionName=name)["Payload"].read())
+    files = [line.split('"')[1] for line in error["stackTrace"]]
+    assert files[0] == "/var/task/app.py"
+    assert all(f.startswith("/var/lang/lib/python3.") for f in files[1:]) and len(files) > 1, files

@@ -133,7 +133,7 @@ class WorkerPool:
         layers = resolved.code.get("layers_dir") or ""
         python_path = [task_root]
         if layers:
-            minor = ".".join((python.version if python else "3.11").split(".")[:2])
+            minor = python.minor if python else "3.11"
             python_path += [f"{layers}/python", f"{layers}/python/lib/python{minor}/site-packages"]
         sdk = self.python_sdk.path() if python is not None and not python.has_sdk else None
         if sdk:  # last, as AWS's /var/runtime: a bundled boto3 wins
@@ -165,6 +165,16 @@ class WorkerPool:
         env.update((config.get("Environment") or {}).get("Variables") or {})
         return env
 
+    def _runtime_paths(self, python: PythonChoice | None) -> dict[str, str]:
+        """A Python runtime's folders as AWS names them (stack traces show /var/lang and /var/runtime)."""
+        if python is None:
+            return {}
+        found = {python.stdlib: f"/var/lang/lib/python{python.minor}"} if python.stdlib else {}
+        sdk = self.python_sdk.path() if not python.has_sdk else None
+        if sdk:
+            found[sdk] = "/var/runtime"
+        return found
+
     async def invoke(self, resolved: Resolved, region: str, invoked_arn: str, payload: bytes,
                      trace_header: str | None, reserved: int | None, client_context: str | None = None,
                      request_id: str | None = None) -> InvokeResult:
@@ -181,12 +191,13 @@ class WorkerPool:
             self.retire(function_arn, keep=key)
             day = dt.datetime.now(dt.UTC).strftime("%Y/%m/%d")
             worker.stream_name = f"{day}/[{resolved.version}]{worker.id}"
-            worker.paths = paths = TaskPaths(resolved.code["dir"], resolved.code.get("layers_dir"))
             try:
                 if self.credentials is not None:
                     worker.credentials = await self.credentials.issue(config["Role"], config["FunctionName"], region)
                 runtime = config.get("Runtime", "")
                 python = await self.interpreters.python(runtime) if runtime.startswith("python") else None
+                worker.paths = paths = TaskPaths(resolved.code["dir"], resolved.code.get("layers_dir"),
+                                                 self._runtime_paths(python))
                 command = runtime_command(runtime, config.get("Handler", ""), resolved.code["dir"],
                                           python.executable if python else None)
                 env = self.environment(resolved, region, worker, log_group, python)

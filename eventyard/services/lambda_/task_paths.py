@@ -1,4 +1,5 @@
-"""What leaves a function's sandbox names AWS's paths: the task root as /var/task, layers as /opt.
+"""What leaves a function's sandbox names AWS's paths: the task root as /var/task, layers as /opt
+(and a Python runtime's standard library and SDK as /var/lang/lib/python3.x and /var/runtime).
 
 A worker runs its code where Eventyard keeps it, under the data directory (or the local-directory
 mode's folder): there is no root-owned /var/task to mount it at, and no mount namespace per worker
@@ -18,9 +19,13 @@ LAYERS_ROOT = "/opt"
 
 
 class TaskPaths:
-    def __init__(self, task_root: str, layers_root: str | None = None) -> None:
+    def __init__(self, task_root: str, layers_root: str | None = None,
+                 runtime_paths: dict[str, str] | None = None) -> None:
+        """`runtime_paths`: more folders shown by their AWS names in what leaves the sandbox (the
+        interpreter's standard library as /var/lang/lib/python3.x, the runtime's SDK as /var/runtime)."""
         pairs: list[tuple[str, str]] = []
-        for real, alias in ((task_root, TASK_ROOT), (layers_root, LAYERS_ROOT)):
+        named = [(task_root, TASK_ROOT), (layers_root, LAYERS_ROOT), *(runtime_paths or {}).items()]
+        for real, alias in named:
             if real:
                 for spelling in {real.rstrip("/"), os.path.realpath(real)}:
                     pairs.append((spelling, alias))
