@@ -100,3 +100,36 @@ def test_list_members_are_reported_at_the_list(lam: Any, unique: str) -> None:
     assert create(Architectures=["x86_64", "arm64"]) == (
         "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to satisfy constraint: "
         "Member must have length less than or equal to 1")
+
+
+def test_publishing_gives_latest_a_new_revision(lam: Any, make_function: Any) -> None:
+    name = make_function(CODE)
+    before = lam.get_function(FunctionName=name)["Configuration"]["RevisionId"]
+    published = lam.publish_version(FunctionName=name, RevisionId=before)
+    after = lam.get_function(FunctionName=name)["Configuration"]["RevisionId"]
+    assert after not in (before, published["RevisionId"])
+    assert lam.get_function(FunctionName=name, Qualifier="1")["Configuration"]["RevisionId"] == published["RevisionId"]
+
+
+def test_account_usage_counts_every_version_and_layer(lam: Any, make_function: Any, unique: str) -> None:
+    before = lam.get_account_settings()["AccountUsage"]["TotalCodeSize"]
+    name = make_function(CODE)
+    size = lam.get_function(FunctionName=name)["Configuration"]["CodeSize"]
+    lam.publish_version(FunctionName=name)
+    layer = lam.publish_layer_version(LayerName=f"usage-{unique}", Content={"ZipFile": make_zip({"a.txt": "a"})})
+    after = lam.get_account_settings()["AccountUsage"]["TotalCodeSize"]
+    assert after - before == 2 * size + layer["Content"]["CodeSize"]
+
+
+def test_names_and_environments_have_aws_limits(lam: Any, unique: str) -> None:
+    def create(name: str, **kwargs: Any) -> str:
+        return str(error_of(lam.create_function, FunctionName=name, Runtime="python3.12", Role=ROLE,
+                            Handler="app.handler", Code={"ZipFile": make_zip({"app.py": CODE})},
+                            **kwargs)["Error"]["Message"])
+
+    assert create("a" * 65) == ("1 validation error detected: Value '" + "a" * 65 + "' at 'functionName' failed to "
+                                "satisfy constraint: Member must have length less than or equal to 64")
+    message = create(f"env-{unique}", Environment={"Variables": {"BIG": "x" * 4096}})
+    assert message == ("Lambda was unable to configure your environment variables because the environment "
+                       "variables you have provided exceeded the 4KB limit. String measured: "
+                       '{"BIG":"' + "x" * 4096 + '"}')

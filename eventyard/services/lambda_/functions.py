@@ -16,6 +16,8 @@ from eventyard.services.lambda_.names import FunctionRef, function_arn, last_mod
 from eventyard.storage import Connection, Row
 
 LATEST = "$LATEST"
+MAX_NAME = 64  # a function's own name; ARNs naming it may be longer
+MAX_ENVIRONMENT_BYTES = 4096  # the variables as compact JSON
 RESERVED_ENV = {
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
@@ -94,6 +96,11 @@ def check_environment(variables: dict[str, str] | None) -> None:
                        "Lambda was unable to configure your environment variables because the environment "
                        "variables you have provided contains reserved keys that are currently not supported "
                        f"for modification. Reserved keys used in this request: {','.join(reserved)}")
+    measured = json.dumps(variables or {}, separators=(",", ":"), ensure_ascii=False)
+    if len(measured.encode()) > MAX_ENVIRONMENT_BYTES:
+        raise AwsError("InvalidParameterValueException",
+                       "Lambda was unable to configure your environment variables because the environment variables "
+                       f"you have provided exceeded the 4KB limit. String measured: {measured}")
 
 
 def build_config(region: str, account_id: str, name: str, params: dict[str, Any], code: dict[str, Any],
@@ -249,6 +256,10 @@ def publish_version(conn: Connection, ref: FunctionRef, description: str | None,
         config["Description"] = description
     conn.execute("INSERT INTO lambda_functions VALUES (?,?,?,?,?,?,?)",
                  (ref.account_id, ref.region, ref.name, number, json.dumps(config), json.dumps(latest.code), now))
+    # AWS: publishing gives $LATEST a new RevisionId too
+    conn.execute("UPDATE lambda_functions SET config=? WHERE account_id=? AND region=? AND name=? AND version=?",
+                 (json.dumps(dict(latest.config, RevisionId=str(uuid.uuid4()))), ref.account_id, ref.region,
+                  ref.name, LATEST))
     return config
 
 
@@ -265,6 +276,18 @@ def list_latest(conn: Connection, region: str, account_id: str) -> list[dict[str
     rows = conn.execute("SELECT config FROM lambda_functions WHERE account_id=? AND region=? AND version=?"
                         " ORDER BY name", (account_id, region, LATEST)).fetchall()
     return [json.loads(r["config"]) for r in rows]
+
+
+def usage(conn: Connection, region: str, account_id: str) -> tuple[int, int]:
+    """The account's function count and TotalCodeSize: every version's code (each published version counts
+    again, as on AWS) plus every layer version's."""
+    rows = conn.execute("SELECT version, config FROM lambda_functions WHERE account_id=? AND region=?",
+                        (account_id, region)).fetchall()
+    layers = conn.execute("SELECT config FROM lambda_layers WHERE account_id=? AND region=?",
+                          (account_id, region)).fetchall()
+    total = sum(json.loads(r["config"]).get("CodeSize", 0) for r in rows)
+    total += sum(json.loads(r["config"])["Content"]["CodeSize"] for r in layers)
+    return sum(1 for r in rows if r["version"] == LATEST), total
 
 
 def delete(conn: Connection, ref: FunctionRef) -> None:

@@ -85,6 +85,10 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
     # -- functions ---------------------------------------------------------------------------
     async def create_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
+        if len(ref.name) > functions.MAX_NAME:
+            raise AwsError("InvalidParameterValueException", f"1 validation error detected: Value '{ref.name}' at "
+                           f"'functionName' failed to satisfy constraint: Member must have length less than or equal "
+                           f"to {functions.MAX_NAME}")
         tagging.check_count(params.get("Tags") or {})
         if params.get("PackageType") == "Image":
             raise AwsError("InvalidParameterValueException", "Eventyard runs zip packages only (PackageType Zip).")
@@ -266,11 +270,11 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
         await self.platform.db.write(lambda c: functions.set_meta(c, ref, "reserved_concurrency", None))
 
     async def get_account_settings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        count = len(await self.platform.db.read(lambda c: functions.list_latest(c, ctx.region, ctx.account_id)))
+        count, total = await self.platform.db.read(lambda c: functions.usage(c, ctx.region, ctx.account_id))
         return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
                                  "CodeSizeZipped": 52428800, "ConcurrentExecutions": self.pool.max_workers,
                                  "UnreservedConcurrentExecutions": self.pool.max_workers},
-                "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": count}}
+                "AccountUsage": {"TotalCodeSize": total, "FunctionCount": count}}
 
     async def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
