@@ -14,6 +14,8 @@ from typing import Any
 from eventyard import __version__
 from eventyard.config import Settings
 from eventyard.protocol.errors import AwsError
+from eventyard.protocol.json_protocol import coral_validation_error
+from eventyard.protocol.validation import Violation
 from eventyard.runtime import fault_store, metric_store, shared_clock, timers, trace_path, tracing
 from eventyard.runtime.access import Caller
 from eventyard.runtime.clock import SystemClock
@@ -137,6 +139,14 @@ class Platform:
             caller=caller,
         )
         return await target.provider.dispatch(ctx, operation, params) or {}
+
+    def input_error(self, service: str, violations: list[Violation]) -> AwsError | None:
+        """The error `service` answers for input that breaks its model, worded as its wire protocol
+        words it (SQS: MissingParameter), for in-process callers that validate as a client's request
+        would be (Step Functions' task integrations); None if the service lets these pass."""
+        protocols = self.services[service].protocols if service in self.services else ()
+        handler = getattr(protocols[0], "on_violations", None) if protocols else None
+        return handler(violations) if handler is not None else coral_validation_error(violations)
 
     def service_caller(self, principal: str, source_arn: str, source_account: str) -> Caller | None:
         """An AWS service delivering for `source_arn` (SNS for a topic, EventBridge for a rule), when

@@ -10,6 +10,7 @@ import base64
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel
@@ -17,21 +18,19 @@ from botocore.model import OperationModel
 from eventyard.asl.errors import StatesError
 from eventyard.asl.model import TaskRequest
 from eventyard.protocol.errors import AwsError
-from eventyard.protocol.json_protocol import read_json, write_json
+from eventyard.protocol.json_protocol import coral_validation_error, read_json, write_json
 from eventyard.protocol.models import service_model
-from eventyard.protocol.validation import coral_message, validate
+from eventyard.protocol.validation import ViolationHandler, validate
 from eventyard.services.stepfunctions import sdk_metadata
 from eventyard.services.stepfunctions.put_events_task import put_events
 from eventyard.services.stepfunctions.start_execution_task import start_execution
+from eventyard.services.stepfunctions.task_errors import sdk_prefix, task_error
 
 if TYPE_CHECKING:
     from eventyard.services.stepfunctions.host import ServiceHost
 
 # aws-sdk service names (as in the ARN) -> botocore service names, where they differ
 SDK_SERVICES = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs"}
-# How Step Functions prefixes an SDK error: the SDK's service id
-ERROR_PREFIX = {"stepfunctions": "Sfn", "sqs": "Sqs", "sns": "Sns", "events": "EventBridge", "lambda": "Lambda",
-                "kinesis": "Kinesis", "logs": "CloudWatchLogs"}
 
 
 def _operation(service: str, action: str) -> OperationModel:
@@ -77,7 +76,8 @@ def _pascal(shape: Any, value: Any) -> Any:
     return value
 
 
-def _to_python(operation: OperationModel, params: Any, sdk: bool = False) -> dict[str, Any]:
+def _to_python(operation: OperationModel, params: Any, sdk: bool = False,
+               on_violations: ViolationHandler = coral_validation_error) -> dict[str, Any]:
     shape = operation.input_shape
     if shape is None:
         return {}
@@ -86,8 +86,9 @@ def _to_python(operation: OperationModel, params: Any, sdk: bool = False) -> dic
     except Exception as exc:  # noqa: BLE001 - a wire type error is a validation error
         raise AwsError("ValidationException", str(exc)) from None
     violations = validate(shape, value)
-    if violations:
-        raise AwsError("ValidationException", coral_message(violations))
+    error = on_violations(violations) if violations else None
+    if error is not None:
+        raise error
     return value
 
 
@@ -123,48 +124,32 @@ async def call(host: ServiceHost, service: str, action: str, params: Any, prefix
                sdk: bool = False) -> Any:
     """Call `service`'s operation with JSON params, answering JSON; errors become StatesErrors."""
     platform = host.runner.platform
-    label = prefix or ERROR_PREFIX.get(service, service.capitalize())
+    label = prefix or sdk_prefix(service)
     if service not in platform.services:
         raise StatesError(f"{label}.ServiceUnavailableException",
                           f"Service {service} is not available in Eventyard (Service: {label}, Status Code: 400)")
     operation = _operation(service, action)
     try:
-        request = _to_python(operation, params, sdk)
+        request = _to_python(operation, params, sdk, partial(platform.input_error, service))
         headers = {"x-amzn-trace-id": host.trace} if host.trace else None  # the execution's trace goes on
         # Tasks act as the execution role: another account's resource must grant it (runtime/access.py).
         caller = platform.role_caller(host.role_arn, "states") if host.role_arn else None
         result = await platform.call(service, operation.name, request, region=host.region, account_id=host.account,
                                      headers=headers, caller=caller)
     except AwsError as err:
-        raise _task_error(err, label, service, sdk) from None
+        raise task_error(err, label, service, sdk) from None
     out = _to_json(operation, result, sdk)
     return _pascal(operation.output_shape, out) if sdk else out
 
 
-# The service names of AWS's Java SDK v1, which its optimized integrations quote in their causes
-V1_SERVICE = {"lambda": "AWSLambda", "stepfunctions": "AWSStepFunctions", "sqs": "AmazonSQS", "sns": "AmazonSNS",
-              "events": "AmazonEventBridge", "dynamodb": "AmazonDynamoDBv2"}
-
-
-def _task_error(err: AwsError, label: str, service: str, sdk: bool) -> StatesError:
-    """An AWS error as the task's error: `<Service>.<Code>Exception` (the SDK's exception class) with
-    the SDK's cause: aws-sdk integrations speak SDK v2, optimized ones SDK v1."""
-    code = err.code if err.code.endswith("Exception") else f"{err.code}Exception"
-    request_id = uuid.uuid4()
-    if sdk:
-        cause = (f"{err.message} (Service: {label}, Status Code: {err.status}, Request ID: {request_id})"
-                 " (SDK Attempt Count: 1)")
-    else:
-        cause = (f"{err.message} (Service: {V1_SERVICE.get(service, label)}; Status Code: {err.status}; Error Code: "
-                 f"{err.code}; Request ID: {request_id}; Proxy: null)")
-    return StatesError(f"{label}.{code}", cause)
-
-
 def _stringify(params: dict[str, Any], *keys: str) -> dict[str, Any]:
-    # Optimized integrations accept JSON objects where the API takes a string (MessageBody, Detail).
+    # Optimized integrations accept JSON objects where the API takes a string (MessageBody, Message);
+    # a null is no value (the service answers that the parameter is missing).
     out = dict(params)
     for key in keys:
-        if key in out and not isinstance(out[key], str):
+        if key in out and out[key] is None:
+            del out[key]
+        elif key in out and not isinstance(out[key], str):
             out[key] = json.dumps(out[key], separators=(",", ":"))
     return out
 
