@@ -19,6 +19,8 @@ from eventyard.services.iam.trust import service_may_assume
 from eventyard.services.lambda_ import access, async_invoke, faults, functions, invocation_trace, permissions, runtimes, tagging
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.code_signing import CodeSigningOperations
+from eventyard.services.lambda_.concurrency import ConcurrencyOperations
+from eventyard.services.lambda_.event_invoke_configs import EventInvokeConfigOperations
 from eventyard.services.lambda_.function_urls import FunctionUrlOperations, delete_for
 from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
@@ -34,7 +36,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_WORKERS = int(os.environ.get("EVENTYARD_LAMBDA_MAX_WORKERS", "10"))
 
 
-class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperations, RecursionOperations, Provider):
+class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperations, RecursionOperations,
+                     EventInvokeConfigOperations, ConcurrencyOperations, Provider):
     unsupported_error_code = "UnknownOperationException"
 
     def __init__(self, platform: Any) -> None:
@@ -254,21 +257,6 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
         item = tagging.target(params["Resource"], ctx.region, ctx.account_id)
         return {"Tags": await self.platform.db.read(lambda c: tagging.read(c, item))}
 
-    async def put_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        ref = self.ref(ctx, params)
-        value = params["ReservedConcurrentExecutions"]
-        await self.platform.db.write(lambda c: functions.set_meta(c, ref, "reserved_concurrency", value))
-        return {"ReservedConcurrentExecutions": value}
-
-    async def get_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        ref = self.ref(ctx, params)
-        value = (await self.platform.db.read(lambda c: functions.meta(c, ref)))["reserved_concurrency"]
-        return {} if value is None else {"ReservedConcurrentExecutions": value}
-
-    async def delete_function_concurrency(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        ref = self.ref(ctx, params)
-        await self.platform.db.write(lambda c: functions.set_meta(c, ref, "reserved_concurrency", None))
-
     async def get_account_settings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         count, total = await self.platform.db.read(lambda c: functions.usage(c, ctx.region, ctx.account_id))
         return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
@@ -320,77 +308,6 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
             if not gone:
                 raise AwsError("ResourceNotFoundException", "Statement not found", 404)
         await self.platform.db.write(run)
-
-    # -- event invoke configs ----------------------------------------------------------------
-    async def put_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any],
-                                               merge: bool = False) -> dict[str, Any]:
-        ref = self.ref(ctx, params)
-        now = self.now()
-
-        def run(conn: Connection) -> dict[str, Any]:
-            functions.resolve(conn, ref, pick=False)
-            key = (ref.account_id, ref.region, ref.name, ref.qualifier or LATEST)
-            row = conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
-                               " name=? AND qualifier=?", key).fetchone()
-            if merge and row is None:
-                raise _no_invoke_config(ref)
-            config = json.loads(row["config"]) if (merge and row) else {}
-            for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"):
-                if k in params:
-                    config[k] = params[k]
-            config["FunctionArn"] = function_arn(ref.region, ref.account_id, ref.name, ref.qualifier or LATEST)
-            config["LastModified"] = now
-            conn.execute("INSERT INTO lambda_event_invoke_configs (account_id, region, name, qualifier, config)"
-                         " VALUES (?,?,?,?,?) ON CONFLICT (account_id, region, name, qualifier)"
-                         " DO UPDATE SET config = excluded.config",
-                         (*key, json.dumps(config)))
-            return config
-        return await self.platform.db.write(run)
-
-    async def update_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return await self.put_function_event_invoke_config(ctx, params, merge=True)
-
-    async def get_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        ref = self.ref(ctx, params)
-        row = await self.platform.db.read(lambda c: c.execute(
-            "SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND name=? AND qualifier=?",
-            (ref.account_id, ref.region, ref.name, ref.qualifier or LATEST)).fetchone())
-        if row is None:
-            raise _no_invoke_config(ref)
-        return json.loads(row["config"])
-
-    async def delete_function_event_invoke_config(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        ref = self.ref(ctx, params)
-        await self.platform.db.write(lambda c: c.execute(
-            "DELETE FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND name=? AND qualifier=?",
-            (ref.account_id, ref.region, ref.name, ref.qualifier or LATEST)))
-
-    async def list_function_event_invoke_configs(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        ref = self.ref(ctx, params)
-        limit = params.get("MaxItems", 50)
-        start = int(params["Marker"]) if str(params.get("Marker", "")).isdigit() else 0
-
-        def run(conn: Connection) -> list[Row]:
-            functions.resolve(conn, FunctionRef(ref.name, None, ref.region, ref.account_id), pick=False)
-            return conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
-                                " name=? ORDER BY qualifier", (ref.account_id, ref.region, ref.name)).fetchall()
-
-        rows = await self.platform.db.read(run)
-        page = [json.loads(row["config"]) for row in rows[start:start + limit]]
-        result: dict[str, Any] = {"FunctionEventInvokeConfigs": page}
-        if start + limit < len(rows):
-            result["NextMarker"] = str(start + limit)
-        return result
-
-    async def event_invoke_config(self, region: str, account_id: str, name: str, qualifier: str | None) -> dict[str, Any]:
-        """The config an async invocation follows (qualifier-specific), with the ARN it reports."""
-        def run(conn: Connection) -> dict[str, Any]:
-            row = conn.execute("SELECT config FROM lambda_event_invoke_configs WHERE account_id=? AND region=? AND"
-                               " name=? AND qualifier=?", (account_id, region, name, qualifier or LATEST)).fetchone()
-            return json.loads(row["config"]) if row else {}
-        config = await self.platform.db.read(run)
-        config["_FunctionArn"] = function_arn(region, account_id, name, qualifier or LATEST)
-        return config
 
     async def dead_letter_target(self, region: str, account_id: str, name: str) -> str | None:
         ref = FunctionRef(name, None, region, account_id)
@@ -544,8 +461,3 @@ def _page(items: list[dict[str, Any]], marker: str | None, size: int, key: str, 
 
 
 _ = last_modified, layer_arn  # re-exported names used by the layers module
-
-
-def _no_invoke_config(ref: Any) -> AwsError:
-    arn = function_arn(ref.region, ref.account_id, ref.name, ref.qualifier or LATEST)
-    return AwsError("ResourceNotFoundException", f"The function {arn} doesn't have an EventInvokeConfig", 404)
