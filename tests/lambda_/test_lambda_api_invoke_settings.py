@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 CODE = "def handler(event, context):\n    return event\n"
@@ -59,3 +60,37 @@ def test_reserved_concurrency_is_for_functions_within_the_account_limit(lam: Any
     assert qualified.startswith("This operation is permitted on Lambda functions only.")
     missing = error_of(lam.put_function_concurrency, FunctionName="nothing-here", ReservedConcurrentExecutions=1)
     assert missing["Error"]["Message"] == f"Function not found: {ARN}:nothing-here:$LATEST"
+
+
+def test_provisioned_concurrency_is_for_published_versions_and_aliases(server: Any, lam: Any,
+                                                                       make_function: Any) -> None:
+    name = make_function(CODE)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    assert error_of(lam.put_provisioned_concurrency_config, FunctionName=name, Qualifier="$LATEST",
+                    ProvisionedConcurrentExecutions=1)["Error"]["Message"] == (
+        "Provisioned Concurrency Configs cannot be applied to unpublished function versions.")
+    assert error_of(lam.get_provisioned_concurrency_config, FunctionName=name,
+                    Qualifier="nothing")["Error"]["Message"] == f"Cannot find alias arn: {ARN}:{name}:nothing"
+    assert error_of(lam.get_provisioned_concurrency_config, FunctionName=name, Qualifier="1")["Error"]["Code"] == (
+        "ProvisionedConcurrencyConfigNotFoundException")
+    put = lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1)
+    assert (put["Status"], put["RequestedProvisionedConcurrentExecutions"]) == ("IN_PROGRESS", 1)
+    assert lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1")["Status"] == "READY"
+    conflict = error_of(lam.put_provisioned_concurrency_config, FunctionName=name, Qualifier="live",
+                        ProvisionedConcurrentExecutions=1)["Error"]
+    assert conflict == {"Code": "ResourceConflictException", "Message": "Alias can't be used for Provisioned "
+                        "Concurrency configuration on an already Provisioned version"}
+    limit = lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"]
+    too_many = error_of(lam.put_provisioned_concurrency_config, FunctionName=name, Qualifier="1",
+                        ProvisionedConcurrentExecutions=limit + 1)["Error"]["Message"]
+    assert too_many.startswith("Specified ConcurrentExecutions for function is greater than account's unreserved")
+    listed = lam.list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"]
+    assert [c["FunctionArn"] for c in listed] == [f"{ARN}:{name}:1"]
+    lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
+    assert lam.list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"] == []
+    unchecked = server.client("lambda", config=Config(parameter_validation=False, retries={"max_attempts": 0}))
+    zero = error_of(unchecked.put_provisioned_concurrency_config, FunctionName=name, Qualifier="1",
+                    ProvisionedConcurrentExecutions=0)["Error"]["Message"]
+    assert zero == ("1 validation error detected: Value '0' at 'provisionedConcurrentExecutions' failed to satisfy "
+                    "constraint: Member must have value greater than or equal to 1")

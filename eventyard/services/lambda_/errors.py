@@ -24,6 +24,8 @@ _RECORDED_ENUM_ORDER = {
 
 
 def _as_recorded(violation: Violation) -> Violation:
+    if isinstance(violation.value, int | float) and not isinstance(violation.value, bool):
+        violation = replace(violation, value=str(violation.value))  # Lambda quotes the numbers it prints
     if violation.path == "resource" and violation.constraint.startswith(_PATTERN):
         # Lambda prints the resource pattern it had when recorded, not the SDK model's newer one
         return replace(violation, constraint=f"{_PATTERN}: {RESOURCE_PATTERN}")

@@ -306,7 +306,7 @@ def delete(conn: Connection, ref: FunctionRef) -> None:
     if not exists(conn, ref):
         raise not_found(ref)
     for table in ("lambda_functions", "lambda_function_meta", "lambda_aliases", "lambda_policies",
-                  "lambda_event_invoke_configs"):
+                  "lambda_event_invoke_configs", "lambda_provisioned_concurrency"):
         conn.execute(f"DELETE FROM {table} WHERE account_id=? AND region=? AND name=?", args)
 
 

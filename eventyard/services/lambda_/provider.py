@@ -16,7 +16,17 @@ from eventyard.runtime.ports import LOG_AGENT, AgentLogs
 from eventyard.runtime.timers import RetryPolicy
 from eventyard.services.base import Provider, RequestContext
 from eventyard.services.iam.trust import service_may_assume
-from eventyard.services.lambda_ import access, async_invoke, faults, functions, invocation_trace, permissions, runtimes, tagging
+from eventyard.services.lambda_ import (
+    access,
+    async_invoke,
+    faults,
+    functions,
+    invocation_trace,
+    permissions,
+    provisioned,
+    runtimes,
+    tagging,
+)
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.code_signing import CodeSigningOperations
 from eventyard.services.lambda_.concurrency import ConcurrencyOperations
@@ -27,6 +37,7 @@ from eventyard.services.lambda_.layers import LayerOperations
 from eventyard.services.lambda_.metrics import LambdaMetrics
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
 from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
+from eventyard.services.lambda_.provisioned import ProvisionedConcurrencyOperations
 from eventyard.services.lambda_.recursion import RecursionOperations
 from eventyard.storage import Connection, Row
 
@@ -37,7 +48,7 @@ DEFAULT_MAX_WORKERS = int(os.environ.get("EVENTYARD_LAMBDA_MAX_WORKERS", "10"))
 
 
 class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperations, RecursionOperations,
-                     EventInvokeConfigOperations, ConcurrencyOperations, Provider):
+                     EventInvokeConfigOperations, ConcurrencyOperations, ProvisionedConcurrencyOperations, Provider):
     unsupported_error_code = "UnknownOperationException"
 
     def __init__(self, platform: Any) -> None:
@@ -232,6 +243,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
             conn.execute("DELETE FROM lambda_aliases WHERE account_id=? AND region=? AND name=? AND alias=?",
                          (ref.account_id, ref.region, ref.name, params["Name"]))
             delete_for(conn, ref.account_id, ref.region, ref.name, params["Name"])  # its URL goes with it
+            provisioned.forget(conn, ref, params["Name"])
         await self.platform.db.write(run)
 
     async def list_aliases(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
