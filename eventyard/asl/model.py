@@ -33,7 +33,7 @@ class TaskRequest:
     # a .waitForTaskToken call was made (the service's answer): AWS records TaskSubmitted
     on_submitted: Callable[[Any], None] | None = None
     # an activity worker took the task (GetActivityTask, with its workerName): AWS records ActivityStarted
-    on_started: Callable[[str | None], None] | None = None
+    on_started: Callable[[str | None], Awaitable[None]] | None = None
 
 
 class Suspend(Exception):
@@ -77,6 +77,10 @@ class FrameHooks(Protocol):
     async def retry(self, until: float, checkpoint: Checkpoint) -> None: ...
 
     async def task(self, checkpoint: Checkpoint, request: TaskRequest) -> None: ...
+
+    async def recorded(self) -> None:
+        """Commit the events recorded while a task waits (an activity's ActivityStarted), where the
+        frame stands unchanged."""
 
 
 class UnitStore(Protocol):

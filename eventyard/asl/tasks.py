@@ -4,6 +4,7 @@ TimeoutSeconds, record AWS's Task* history events and process the result."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from eventyard.asl import templates
@@ -159,7 +160,7 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
         if resource.endswith(".waitForTaskToken") or ".sync" in resource:
             request.on_submitted = events.submitted
         if events.kind == "activity":
-            request.on_started = events.activity_started
+            request.on_started = _activity_started(events, frame)
         if token is not None and not resumed and frame.hooks is not None:
             progress = dict(frame.progress or {})
             await frame.hooks.task(Checkpoint(name, raw, frame.variables, resume={
@@ -177,6 +178,16 @@ async def run_task(interp: Engine, frame: Frame, name: str, state: dict[str, Any
         return interp.finish_selected(state, raw, result, scope, jsonata)
 
     return await interp.with_error_handling(frame, name, state, raw, scope, jsonata, attempt, finish)
+
+
+def _activity_started(events: TaskEvents, frame: Frame) -> Callable[[str | None], Awaitable[None]]:
+    """GetActivityTask handed the task to a worker: ActivityStarted, committed before the worker
+    hears of the task (AWS shows it in the history at once)."""
+    async def started(worker_name: str | None) -> None:
+        events.activity_started(worker_name)
+        if frame.hooks is not None:
+            await frame.hooks.recorded()
+    return started
 
 
 def _role_arn(interp: Engine, state: dict[str, Any], raw: Any, effective: Any, scope: Scope,

@@ -41,6 +41,9 @@ class UnitHooks:
     async def task(self, checkpoint: Checkpoint, request: TaskRequest) -> None:
         await self.save(self.index, self._record(checkpoint), request)
 
+    async def recorded(self) -> None:
+        """A unit's events are committed with its next record (a new record now would drop its token)."""
+
 
 def done_record(result: Any, events: list[dict[str, Any]] | None, last: int, end: int) -> dict[str, Any]:
     """An ended unit: its result, its events, its last state event (`last`) and last event (`end`)."""

@@ -34,6 +34,8 @@ def test_an_activity_task_records_activity_events_with_the_worker_name(sfn: Any,
     machine = activity_machine(make_machine, activity, TimeoutSeconds=60, HeartbeatSeconds=30)
     arn = sfn.start_execution(stateMachineArn=machine, input='{"job": 1}')["executionArn"]
     task = sfn.get_activity_task(activityArn=activity, workerName="worker-1")
+    # committed before the worker hears of the task: the running execution's history shows it
+    assert [e["type"] for e in events(sfn, arn)][-2:] == ["ActivityScheduled", "ActivityStarted"]
     sfn.send_task_success(taskToken=task["taskToken"], output='{"done": true}')
     assert finished(sfn, arn)["status"] == "SUCCEEDED"
     history = events(sfn, arn)

@@ -197,6 +197,23 @@ class ExecutionDriver:
         self.live_token = request.task_token
         self.runner.durable_tokens.add(request.task_token)
 
+    async def recorded(self) -> None:
+        """Commit the events recorded while a top-level task waits (ActivityStarted); the checkpoint
+        stays. The event counters only move forward: a commit that got in first already holds more."""
+        count, next_id, last, arn = len(self.history.events), self.history.next_id, self.lane.last, self.arn
+        events = self.history.events[:count]
+
+        def commit(conn: Connection) -> None:
+            if still_running(conn, arn):
+                conn.executemany(HISTORY_UPSERT, [(arn, e["id"], json.dumps(e)) for e in events[self.flushed:]])
+                conn.execute("UPDATE sfn_executions SET next_event_id = ?, last_event_id = ? "
+                             "WHERE arn = ? AND status = 'RUNNING' AND next_event_id < ?", (next_id, last, arn, next_id))
+
+        await self.platform.db.write(commit)
+        if count > self.flushed:
+            self._log(self.history.events[self.flushed:count])
+            self.flushed = count
+
     async def retry(self, until: float, checkpoint: Checkpoint) -> None:
         resume = {k: v for k, v in (checkpoint.resume or {}).items() if k != "until"}  # the timer keeps the time
         await self._park({"state": checkpoint.state, "input": checkpoint.input, "variables": checkpoint.variables,

@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from eventyard.asl import execution as asl_execution
@@ -49,7 +49,7 @@ class Runner:
         self.tokens: dict[str, tuple[asyncio.Future[Any], str]] = {}
         self.activity_queues: dict[str, asyncio.Queue[tuple[str, str]]] = {}
         # activity task token -> records ActivityStarted when a worker takes it (ServiceHost.run_task)
-        self.activity_workers: dict[str, Callable[[str | None], None]] = {}
+        self.activity_workers: dict[str, Callable[[str | None], Awaitable[None]]] = {}
         self.done_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self.heartbeats: dict[str, float] = {}  # task token -> clock time of its last heartbeat
         self.durable_tokens: set[str] = set()  # tokens with a sfn_task_tokens row

@@ -65,7 +65,7 @@ class ActivityOperations(ProviderCore):
         task = await self._take_activity_task(params["activityArn"])
         started = self.runner.activity_workers.get(task.get("taskToken", ""))
         if started is not None:  # the execution records ActivityStarted (with the workerName given)
-            started(params.get("workerName"))
+            await started(params.get("workerName"))
         return task
 
     async def _take_activity_task(self, arn: str) -> dict[str, Any]:
