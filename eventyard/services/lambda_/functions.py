@@ -151,6 +151,10 @@ def exists(conn: Connection, ref: FunctionRef) -> bool:
     return _row(conn, ref, LATEST) is not None
 
 
+def exists_version(conn: Connection, ref: FunctionRef, version: str) -> bool:
+    return _row(conn, ref, version) is not None
+
+
 def insert(conn: Connection, ref: FunctionRef, config: dict[str, Any], code: dict[str, Any],
            tags: dict[str, str], now: float) -> None:
     if exists(conn, ref):

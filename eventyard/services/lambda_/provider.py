@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from eventyard.services.lambda_ import (
     faults,
     functions,
     invocation_trace,
-    permissions,
     provisioned,
     runtimes,
     tagging,
@@ -36,10 +34,11 @@ from eventyard.services.lambda_.functions import LATEST, Resolved
 from eventyard.services.lambda_.layers import LayerOperations
 from eventyard.services.lambda_.metrics import LambdaMetrics
 from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, layer_arn, parse_ref
+from eventyard.services.lambda_.policy_operations import PolicyOperations
 from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
 from eventyard.services.lambda_.provisioned import ProvisionedConcurrencyOperations
 from eventyard.services.lambda_.recursion import RecursionOperations
-from eventyard.storage import Connection, Row
+from eventyard.storage import Connection
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_ASYNC_PAYLOAD = 1024 * 1024
@@ -48,7 +47,8 @@ DEFAULT_MAX_WORKERS = int(os.environ.get("EVENTYARD_LAMBDA_MAX_WORKERS", "10"))
 
 
 class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperations, RecursionOperations,
-                     EventInvokeConfigOperations, ConcurrencyOperations, ProvisionedConcurrencyOperations, Provider):
+                     EventInvokeConfigOperations, ConcurrencyOperations, ProvisionedConcurrencyOperations,
+                     PolicyOperations, Provider):
     unsupported_error_code = "UnknownOperationException"
 
     def __init__(self, platform: Any) -> None:
@@ -275,51 +275,6 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
                                  "CodeSizeZipped": 52428800, "ConcurrentExecutions": self.pool.max_workers,
                                  "UnreservedConcurrentExecutions": self.pool.max_workers},
                 "AccountUsage": {"TotalCodeSize": total, "FunctionCount": count}}
-
-    async def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        ref = self.ref(ctx, params)
-        qualifier = ref.qualifier or ""
-        statement = permissions.statement(params, function_arn(ref.region, ref.account_id, ref.name, ref.qualifier))
-        now = self.platform.clock.now()
-
-        def run(conn: Connection) -> None:
-            functions.resolve(conn, ref, pick=False)
-            added = conn.execute(
-                "INSERT INTO lambda_policies (account_id, region, name, qualifier, sid, statement, added_at)"
-                " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING sid",
-                (ref.account_id, ref.region, ref.name, qualifier, params["StatementId"], json.dumps(statement), now),
-            ).fetchone()
-            if added is None:
-                raise AwsError("ResourceConflictException", f"The statement id ({params['StatementId']}) provided "
-                               "already exists. Please provide a new statement id, or remove the existing "
-                               "statement.", 409)
-        await self.platform.db.write(run)
-        return {"Statement": json.dumps(statement)}
-
-    async def get_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        ref = self.ref(ctx, params)
-
-        def run(conn: Connection) -> list[Row]:
-            functions.resolve(conn, ref, pick=False)
-            return conn.execute("SELECT statement FROM lambda_policies WHERE account_id=? AND region=? AND name=?"
-                                " AND qualifier=? ORDER BY added_at, sid", (ref.account_id, ref.region, ref.name,
-                                                                    ref.qualifier or "")).fetchall()
-        rows = await self.platform.db.read(run)
-        if not rows:
-            raise AwsError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
-        policy = {"Version": "2012-10-17", "Id": "default", "Statement": [json.loads(r["statement"]) for r in rows]}
-        return {"Policy": json.dumps(policy), "RevisionId": str(uuid.uuid5(uuid.NAMESPACE_OID, json.dumps(policy)))}
-
-    async def remove_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        ref = self.ref(ctx, params)
-
-        def run(conn: Connection) -> None:
-            gone = conn.execute("DELETE FROM lambda_policies WHERE account_id=? AND region=? AND name=? AND "
-                                "qualifier=? AND sid=?", (ref.account_id, ref.region, ref.name, ref.qualifier or "",
-                                                          params["StatementId"])).rowcount
-            if not gone:
-                raise AwsError("ResourceNotFoundException", "Statement not found", 404)
-        await self.platform.db.write(run)
 
     async def dead_letter_target(self, region: str, account_id: str, name: str) -> str | None:
         ref = FunctionRef(name, None, region, account_id)
