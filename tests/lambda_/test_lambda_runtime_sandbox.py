@@ -117,3 +117,20 @@ def test_log_events_are_cut_as_aws_cuts_them(server: Any, lam: Any, make_functio
     # the tail is the invocation's own: from START on
     tail = base64.b64decode(answer["LogResult"]).decode()
     assert tail.startswith("START RequestId: ") and tail.endswith("\t\n")
+
+
+ENVIRONMENT = """
+import os
+def handler(event, context):
+    return {"env": dict(os.environ), "cwd": os.getcwd()}
+"""
+
+
+def test_the_environment_has_aws_reserved_variables_of_its_runtime(lam: Any, make_function: Any) -> None:
+    found = _call(lam, make_function(ENVIRONMENT))
+    env = found["env"]
+    assert "NODE_PATH" not in env and env["PYTHONPATH"].split(":")[0] == env["LAMBDA_TASK_ROOT"]
+    assert env["PWD"] == found["cwd"] == env["LAMBDA_TASK_ROOT"]
+    assert env["AWS_XRAY_CONTEXT_MISSING"] == "LOG_ERROR"
+    assert env["AWS_XRAY_DAEMON_ADDRESS"] == f"{env['_AWS_XRAY_DAEMON_ADDRESS']}:{env['_AWS_XRAY_DAEMON_PORT']}"
+    assert "_LAMBDA_TELEMETRY_LOG_FD" not in env  # the runtime client takes it

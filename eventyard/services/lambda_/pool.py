@@ -25,6 +25,7 @@ from eventyard.services.lambda_.role_credentials import PLACEHOLDER, RoleCredent
 from eventyard.services.lambda_.task_paths import TaskPaths
 from eventyard.services.lambda_.worker import INIT_TIMEOUT, Invocation, Worker, runtime_command
 
+XRAY_DAEMON = ("127.0.0.1", 2000)
 IDLE_SECONDS = 300.0  # an idle environment is reclaimed after this long
 REAP_INTERVAL = 10.0  # how often idle environments are looked for
 
@@ -155,11 +156,17 @@ class WorkerPool:
             "_HANDLER": config.get("Handler", ""),
             "LAMBDA_TASK_ROOT": task_root,
             "LAMBDA_RUNTIME_DIR": str(Path(__file__).parent),
-            "PYTHONPATH": ":".join(python_path),
-            # Output reaches the log pipe before the runtime reports the result.
-            "PYTHONUNBUFFERED": "1",
-            "NODE_PATH": f"{layers}/nodejs/node_modules:{task_root}" if layers else task_root,
+            "PWD": task_root,
+            # AWS's X-Ray settings; the daemon's address is this host's (an X-Ray daemon run locally gets
+            # the SDK's segments, none is lost otherwise: they are UDP datagrams)
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR", "AWS_XRAY_DAEMON_ADDRESS": f"{XRAY_DAEMON[0]}:{XRAY_DAEMON[1]}",
+            "_AWS_XRAY_DAEMON_ADDRESS": XRAY_DAEMON[0], "_AWS_XRAY_DAEMON_PORT": str(XRAY_DAEMON[1]),
         }
+        if runtime.startswith("python"):
+            env["PYTHONPATH"] = ":".join(python_path)
+            env["PYTHONUNBUFFERED"] = "1"  # output reaches the log pipe before the runtime reports the result
+        elif runtime.startswith("nodejs"):
+            env["NODE_PATH"] = f"{layers}/nodejs/node_modules:{task_root}" if layers else task_root
         if "LD_LIBRARY_PATH" in os.environ:
             env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
         env.update((config.get("Environment") or {}).get("Variables") or {})

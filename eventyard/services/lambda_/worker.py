@@ -134,6 +134,7 @@ class Worker:
         self.entries: list[tuple[int, str]] = []  # log events so far: (ms timestamp, message)
         self.paths: TaskPaths | None = None  # the real code folders, shown as /var/task and /opt
         self._output = OutputSplitter()
+        self._last_stamp = 0
         self._fd: int | None = None
         self.stream_name = ""
         self._memory_mb = 0
@@ -212,12 +213,20 @@ class Worker:
                 return False
             if not chunk:
                 return False
-            self.entries.extend(self._output.feed(chunk))
+            self._add(self._output.feed(chunk))
+
+    def _add(self, events: list[tuple[int, str]]) -> None:
+        """Keep the events in the order the process wrote them, timestamps included: a line is stamped
+        when read and a framed record when written, so a record may carry an earlier time than the line
+        written before it (CloudWatch orders a stream's events by time)."""
+        for stamp, message in events:
+            self._last_stamp = max(stamp, self._last_stamp)
+            self.entries.append((self._last_stamp, message))
 
     def take_lines(self) -> list[tuple[int, str]]:
         """The log events written since the last call, with the sandbox's paths."""
         self.drain()
-        self.entries.extend(self._output.flush())
+        self._add(self._output.flush())
         entries, self.entries = self.entries, []
         return [(stamp, self.paths.text(message)) for stamp, message in entries] if self.paths else entries
 
