@@ -35,9 +35,7 @@ def poller_for(provider: Any, key: str, config: dict[str, Any], region: str, acc
 
 
 def _not_found(uuid_text: str) -> AwsError:
-    return AwsError("ResourceNotFoundException",
-                    f"The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: "
-                    f"{uuid.uuid4()})", 404)
+    return AwsError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
 
 
 LEASE_PREFIX = "lambda:esm:"
@@ -122,19 +120,24 @@ class EsmRunner:
     # -- operations --------------------------------------------------------------------------
     async def create(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         source = params.get("EventSourceArn", "")
+        if not source:
+            raise AwsError("InvalidParameterValueException", "Unrecognized event source.")
         kind = source.split(":")[2] if source.count(":") >= 5 else ""
         if kind not in {"sqs", "kinesis"}:
             raise AwsError("InvalidParameterValueException",
                            "Unrecognized event source, must be SQS or Kinesis in Eventyard.")
+        if kind == "sqs" and params.get("DestinationConfig"):  # AWS: queues keep failures in their own DLQ
+            raise AwsError("InvalidParameterValueException",
+                           "Unsupported DestinationConfig parameter for given event source mapping type.")
+        if kind == "kinesis" and not params.get("StartingPosition"):
+            raise AwsError("InvalidParameterValueException", "1 validation error detected: Value null at "
+                           "'startingPosition' failed to satisfy constraint: Member must not be null.")
         ref = parse_ref(params["FunctionName"], ctx.region, ctx.account_id)
         await self._check_function(ref)
-        if kind == "kinesis" and not params.get("StartingPosition"):
-            raise AwsError("InvalidParameterValueException", "StartingPosition is required for Kinesis event sources.")
         batch = params.get("BatchSize", 10 if kind == "sqs" else 100)
         window = params.get("MaximumBatchingWindowInSeconds", 0)
-        if kind == "sqs" and batch > 10 and window < 1:
-            raise AwsError("InvalidParameterValueException",
-                           "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
+        if kind == "sqs":
+            _check_sqs_batching(batch, window)
         if params.get("FilterCriteria"):
             _check_filters(params["FilterCriteria"])
         tagging.check_count(params.get("Tags") or {})
@@ -218,6 +221,8 @@ class EsmRunner:
                 config[k] = params[k]
         if params.get("FilterCriteria"):
             _check_filters(params["FilterCriteria"])
+        if config["EventSourceArn"].split(":")[2] == "sqs":
+            _check_sqs_batching(config["BatchSize"], config.get("MaximumBatchingWindowInSeconds", 0))
         if params.get("FunctionName"):
             ref = parse_ref(params["FunctionName"], ctx.region, ctx.account_id)
             config["FunctionArn"] = function_arn(ref.region, ref.account_id, ref.name, ref.qualifier)
@@ -242,6 +247,12 @@ class EsmRunner:
         self._stop_poller(params["UUID"])
         self._ownership_changed.set()
         return dict(json.loads(row["config"]), State="Deleting")
+
+
+def _check_sqs_batching(batch: int, window: int) -> None:
+    if batch > 10 and window < 1:
+        raise AwsError("InvalidParameterValueException",
+                       "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
 
 
 def _check_filters(criteria: dict[str, Any]) -> None:

@@ -1,0 +1,43 @@
+"""Event source mapping refusals through boto3, in the words AWS records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+CODE = "def handler(event, context):\n    return event\n"
+
+
+def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    return caught.value.response["Error"]
+
+
+def test_mappings_are_refused_in_aws_words(server: Any, lam: Any, make_function: Any, unique: str) -> None:
+    name = make_function(CODE)
+    assert error_of(lam.get_event_source_mapping, UUID="00000000-0000-0000-0000-000000000000") == {
+        "Code": "ResourceNotFoundException", "Message": "The resource you requested does not exist."}
+    assert error_of(lam.create_event_source_mapping, FunctionName=name)["Message"] == "Unrecognized event source."
+    queue = "arn:aws:sqs:us-east-1:000000000000:somequeue"
+    assert error_of(lam.create_event_source_mapping, FunctionName="nothing-here", EventSourceArn=queue,
+                    DestinationConfig={"OnSuccess": {"Destination": queue}})["Message"] == (
+        "Unsupported DestinationConfig parameter for given event source mapping type.")
+    stream = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+    assert error_of(lam.create_event_source_mapping, FunctionName=name, EventSourceArn=stream)["Message"] == (
+        "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must "
+        "not be null.")
+
+
+def test_a_larger_sqs_batch_needs_a_batching_window_on_update_too(server: Any, lam: Any, make_function: Any,
+                                                                   unique: str) -> None:
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName=f"batching-{unique}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=make_function(CODE))
+    assert mapping["BatchSize"] == 10
+    message = ("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
+    assert error_of(lam.update_event_source_mapping, UUID=mapping["UUID"], BatchSize=11)["Message"] == message
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
