@@ -21,6 +21,7 @@ from eventyard.services.lambda_ import (
     faults,
     functions,
     invocation_trace,
+    payload_errors,
     provisioned,
     runtimes,
     tagging,
@@ -326,8 +327,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
             try:
                 json.loads(payload)
             except ValueError as exc:
-                raise AwsError("InvalidRequestContentException",
-                               "Could not parse request body into json: Could not parse payload into json", 400) from exc
+                raise AwsError("InvalidRequestContentException", payload_errors.message(payload), 400) from exc
         if kind == "DryRun":
             resolved = await self.platform.db.read(lambda c: functions.resolve(c, ref))
             return {"StatusCode": 204, "ExecutedVersion": resolved.version}
