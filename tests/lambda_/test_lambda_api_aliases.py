@@ -133,3 +133,14 @@ def test_names_and_environments_have_aws_limits(lam: Any, unique: str) -> None:
     assert message == ("Lambda was unable to configure your environment variables because the environment "
                        "variables you have provided exceeded the 4KB limit. String measured: "
                        '{"BIG":"' + "x" * 4096 + '"}')
+
+
+def test_snap_start_is_kept_and_publishing_with_new_code_answers_the_pending_version(lam: Any,
+                                                                                    make_function: Any) -> None:
+    name = make_function(CODE)
+    updated = lam.update_function_configuration(FunctionName=name, SnapStart={"ApplyOn": "PublishedVersions"})
+    assert updated["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
+    published = lam.update_function_code(FunctionName=name, ZipFile=make_zip({"app.py": CODE + "\n"}), Publish=True)
+    assert (published["Version"], published["State"], published["StateReasonCode"]) == ("1", "Pending", "Creating")
+    assert "LastUpdateStatus" not in published
+    assert lam.get_function(FunctionName=name, Qualifier="1")["Configuration"]["RevisionId"] == published["RevisionId"]

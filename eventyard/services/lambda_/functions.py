@@ -27,7 +27,7 @@ RESERVED_ENV = {
 }
 CONFIG_KEYS = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Environment", "Runtime",
                "DeadLetterConfig", "TracingConfig", "Layers", "EphemeralStorage", "LoggingConfig",
-               "Architectures")
+               "Architectures", "SnapStart")
 
 
 # AWS answers CreateFunction while the function is still Pending and an update while it is InProgress;
@@ -65,6 +65,17 @@ def creating_view(config: dict[str, Any], version: str | None = None) -> dict[st
     if version is not None:
         view["Version"] = version
     return view
+
+
+def snap_start(given: dict[str, Any] | None) -> dict[str, Any]:
+    """SnapStart as a function shows it: its ApplyOn kept, optimization off ($LATEST is never optimized)."""
+    return {"ApplyOn": (given or {}).get("ApplyOn") or "None", "OptimizationStatus": "Off"}
+
+
+def published_view(config: dict[str, Any]) -> dict[str, Any]:
+    """UpdateFunctionCode's answer when it publishes: the new version while it is being created."""
+    view = {k: v for k, v in config.items() if not k.startswith("LastUpdateStatus")}
+    return {**view, **PENDING}
 
 
 def updating_view(config: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +137,7 @@ def build_config(region: str, account_id: str, name: str, params: dict[str, Any]
         "PackageType": "Zip",
         "Architectures": params.get("Architectures") or ["x86_64"],
         "EphemeralStorage": params.get("EphemeralStorage") or {"Size": 512},
-        "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
+        "SnapStart": snap_start(params.get("SnapStart")),
         "LoggingConfig": logging_config(name, None, params.get("LoggingConfig")),
     }
     if params.get("Runtime"):
@@ -218,6 +229,8 @@ def update_latest(conn: Connection, ref: FunctionRef, changes: dict[str, Any],
     config.update(changes)
     if "LoggingConfig" in changes:
         config["LoggingConfig"] = logging_config(ref.name, current.config.get("LoggingConfig"), changes["LoggingConfig"])
+    if "SnapStart" in changes:
+        config["SnapStart"] = snap_start(changes["SnapStart"])
     if "Runtime" in changes:
         config["RuntimeVersionConfig"] = {"RuntimeVersionArn": runtime_version_arn(ref.region, changes["Runtime"])}
     if code is not None:

@@ -39,7 +39,6 @@ from eventyard.services.lambda_.policy_operations import PolicyOperations
 from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
 from eventyard.services.lambda_.provisioned import ProvisionedConcurrencyOperations
 from eventyard.services.lambda_.recursion import RecursionOperations
-from eventyard.services.lambda_.role_credentials import RoleCredentials
 from eventyard.storage import Connection
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
@@ -61,7 +60,6 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
         self.local_code_root = platform.settings.lambda_code_root  # the local-directory mode's folders
         self.layer_root = root / "layers"
         self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.local_url, self.layer_root)
-        self.pool.credentials = RoleCredentials(platform)  # each environment runs as its role's session
         self._pending_logs: list[AgentLogs] = []
         self._pending_hops: list[tracing.Hop] = []
         self.metrics = LambdaMetrics(platform, self.pool)
@@ -183,8 +181,9 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
             code["layers"] = current.code.get("layers", [])
             code["layers_dir"] = current.code.get("layers_dir", "")
             config = functions.update_latest(conn, ref, {}, code, now, params.get("RevisionId"))
-            return functions.publish_version(conn, ref, None, now) if params.get("Publish") else \
-                functions.updating_view(config)
+            if params.get("Publish"):
+                return functions.published_view(functions.publish_version(conn, ref, None, now))
+            return functions.updating_view(config)
 
         return await self.platform.db.write(run)
 
