@@ -94,3 +94,20 @@ def test_provisioned_concurrency_is_for_published_versions_and_aliases(server: A
                     ProvisionedConcurrentExecutions=0)["Error"]["Message"]
     assert zero == ("1 validation error detected: Value '0' at 'provisionedConcurrentExecutions' failed to satisfy "
                     "constraint: Member must have value greater than or equal to 1")
+
+
+def test_a_dead_letter_record_carries_the_function_errors_message(server: Any, lam: Any, make_function: Any,
+                                                                  unique: str) -> None:
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName=f"dlq-{unique}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    name = make_function("def handler(event, context):\n    raise Exception('intentional')\n",
+                         DeadLetterConfig={"TargetArn": arn})
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
+    request_id = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"a": 1}')[
+        "ResponseMetadata"]["RequestId"]
+    messages = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=20)["Messages"]
+    attributes = messages[0]["MessageAttributes"]
+    assert attributes["ErrorMessage"]["StringValue"] == "intentional"
+    assert attributes["RequestID"]["StringValue"] == request_id
+    assert messages[0]["Body"] == '{"a": 1}'

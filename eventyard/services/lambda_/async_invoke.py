@@ -8,6 +8,7 @@ exhausted or expired event goes to the OnFailure destination or the DLQ.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import Awaitable
 from typing import Any
@@ -101,9 +102,19 @@ async def _fail(provider: Any, job: dict[str, Any], payload: bytes, function_arn
         return
     dlq = await provider.dead_letter_target(job["region"], job["account_id"], job["function"])
     if dlq:
-        message = result.payload.decode("utf-8", "replace") if result else condition
+        message = _error_message(result.payload) if result else condition
         await _refusal_counted(provider, job, "DeadLetterErrors",
                                destinations.send_to_dlq(platform, dlq, payload, job["request_id"], "200", message))
+
+
+def _error_message(payload: bytes) -> str:
+    """The ErrorMessage a dead-letter record carries: the function error's own message, as AWS sends it."""
+    text = payload.decode("utf-8", "replace")
+    try:
+        error = json.loads(text)
+    except ValueError:
+        return text
+    return str(error["errorMessage"]) if isinstance(error, dict) and "errorMessage" in error else text
 
 
 async def _refusal_counted(provider: Any, job: dict[str, Any], metric: str, sending: Awaitable[None]) -> None:
