@@ -93,3 +93,13 @@ def test_stack_traces_name_the_runtimes_folders_as_aws_does(lam: Any, make_funct
     files = [line.split('"')[1] for line in error["stackTrace"]]
     assert files[0] == "/var/task/app.py"
     assert all(f.startswith("/var/lang/lib/python3.") for f in files[1:]) and len(files) > 1, files
+
+
+def test_the_sdk_is_offered_only_to_interpreters_it_supports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventyard.services.lambda_ import python_sdk
+
+    assert python_sdk.oldest_python() >= (3, 0)  # read from the packages' Requires-Python
+    monkeypatch.setattr(python_sdk, "oldest_python", lambda: (3, 10))
+    sdk = python_sdk.PythonSdk(tmp_path / "sdk")
+    assert sdk.path_for("3.9") is None  # the function finds no boto3 rather than a broken one
+    assert sdk.path_for("3.12") == str(tmp_path / "sdk")

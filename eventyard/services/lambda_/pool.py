@@ -136,7 +136,7 @@ class WorkerPool:
         if layers:
             minor = python.minor if python else "3.11"
             python_path += [f"{layers}/python", f"{layers}/python/lib/python{minor}/site-packages"]
-        sdk = self.python_sdk.path() if python is not None and not python.has_sdk else None
+        sdk = self.python_sdk.path_for(python.minor) if python is not None and not python.has_sdk else None
         if sdk:  # last, as AWS's /var/runtime: a bundled boto3 wins
             python_path.append(sdk)
         env = {
@@ -177,7 +177,7 @@ class WorkerPool:
         if python is None:
             return {}
         found = {python.stdlib: f"/var/lang/lib/python{python.minor}"} if python.stdlib else {}
-        sdk = self.python_sdk.path() if not python.has_sdk else None
+        sdk = self.python_sdk.path_for(python.minor) if not python.has_sdk else None
         if sdk:
             found[sdk] = "/var/runtime"
         return found

@@ -10,15 +10,31 @@ function or a layer still wins, as in AWS.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import logging
 import os
+import re
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 # boto3 and what it imports (botocore's own requirements included): all pure Python.
 SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
+
+
+def oldest_python() -> tuple[int, int]:
+    """The oldest Python every SDK package supports (their Requires-Python `>=` bounds)."""
+    oldest = (3, 0)
+    for name in SDK_DISTRIBUTIONS:
+        try:
+            requires = importlib.metadata.metadata(name)["Requires-Python"] or ""
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for bound in re.findall(r">=\s*(\d+)\.(\d+)", requires):
+            oldest = max(oldest, (int(bound[0]), int(bound[1])))
+    return oldest
 
 
 def _origin(module: str) -> Path | None:
@@ -63,6 +79,19 @@ class PythonSdk:
         self.folder = folder
         self._built: Path | None = None
         self._tried = False
+        self._refused: set[str] = set()  # versions the SDK was refused to (said once each)
+
+    def path_for(self, minor: str) -> str | None:
+        """The folder for an interpreter of version `minor` ("3.9"), None when the SDK does not support it
+        (the function then finds no boto3, as it would not in a runtime without one)."""
+        version = tuple(int(part) for part in minor.split(".")[:2])
+        if version < oldest_python():
+            if minor not in self._refused:
+                self._refused.add(minor)
+                log.warning("python%s functions: the server's boto3 needs Python %d.%d or later; bundle boto3 "
+                            "with the function or install it into that interpreter", minor, *oldest_python())
+            return None
+        return self.path()
 
     def path(self) -> str | None:
         if not self._tried:
