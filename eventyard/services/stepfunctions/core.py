@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import Provider
+from eventyard.services.stepfunctions import input_reasons
 from eventyard.services.stepfunctions.runner import Runner
 from eventyard.storage import Connection
 
@@ -51,10 +52,20 @@ def check_input(text: str | None) -> str:
     if len(text.encode()) > MAX_INPUT:
         raise AwsError("InvalidExecutionInput", "Input exceeds the maximum size of 262144 bytes.")
     try:
-        json.loads(text)
+        json.loads(text, parse_constant=_non_standard)
     except ValueError:
-        raise AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{text}'") from None
+        raise input_error(text) from None
     return text
+
+
+def _non_standard(word: str) -> Any:
+    raise ValueError(f"Non-standard token '{word}'")  # NaN and Infinity are not JSON
+
+
+def input_error(text: str) -> AwsError:
+    """AWS's refusal of an input that is not JSON: the parser's reason where its wording is known."""
+    why = "Invalid execution input." if text == "" else input_reasons.reason(text) or text
+    return AwsError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{why}'")
 
 
 class ProviderCore(Provider):

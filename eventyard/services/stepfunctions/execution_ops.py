@@ -4,6 +4,7 @@ redrive. A STANDARD StartExecution commits the execution and its first events be
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from typing import Any
 
@@ -20,6 +21,11 @@ from eventyard.storage import Connection, Row
 
 FINAL_EVENT = {"SUCCEEDED": "ExecutionSucceeded", "FAILED": "ExecutionFailed", "ABORTED": "ExecutionAborted",
                "TIMED_OUT": "ExecutionTimedOut"}
+
+
+def billed_ms(start: float, stop: float) -> int:
+    """AWS bills an Express execution's duration rounded up to the next 100 ms (100 at least)."""
+    return max(1, math.ceil(round((stop - start) * 1000, 3) / 100)) * 100
 
 
 def get_execution(conn: Connection, arn: str) -> Row:
@@ -166,10 +172,11 @@ class ExecutionOperations(ProviderCore):
         row["synchronous"] = True
         outcome, events = await self.runner.run_express(row)
         await self._store_express(row, outcome, events)
+        stop = self.now()
         out: dict[str, Any] = {"executionArn": row["arn"], "stateMachineArn": row["machine_arn"], "name": row["name"],
-                               "startDate": now, "stopDate": self.now(), "status": outcome.status, "input": row["input"],
+                               "startDate": now, "stopDate": stop, "status": outcome.status, "input": row["input"],
                                "inputDetails": {"included": True}, "billingDetails": {
-                                   "billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}}
+                                   "billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": billed_ms(now, stop)}}
         out["outputDetails"] = {"included": True}  # AWS: on a failure too, with no output
         if outcome.status == "SUCCEEDED":
             out["output"] = to_json(outcome.output)

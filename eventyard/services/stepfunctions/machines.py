@@ -11,7 +11,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.stepfunctions.names import split_qualified
 from eventyard.storage import Connection, Row
 
-# AWS: a state machine has no revisionId until an update changes its definition or role.
+# AWS: a state machine has no revisionId until an update changes its definition, role or logging.
 NO_REVISION = ""
 DEFAULT_ENCRYPTION = {"type": "AWS_OWNED_KEY"}
 
@@ -85,8 +85,9 @@ def update(conn: Connection, arn: str, params: dict[str, Any], definition_text: 
     machine = get(conn, arn)
     revision = machine["revision_id"]
     changed = (definition_text is not None and definition_text != machine["definition"]) or \
-        ("roleArn" in params and params["roleArn"] != machine["role_arn"])
-    if changed:  # AWS: an update that changes neither keeps the revision (and publishing it, the version)
+        ("roleArn" in params and params["roleArn"] != machine["role_arn"]) or \
+        ("loggingConfiguration" in params and params["loggingConfiguration"] != json.loads(machine["logging"] or "{}"))
+    if changed:  # AWS: an update that changes none of these keeps the revision (and publishing it, the version)
         revision = str(uuid.uuid4())
     conn.execute(
         "UPDATE sfn_state_machines SET definition = ?, role_arn = ?, logging = ?, tracing = ?, revision_id = ?,"

@@ -19,7 +19,7 @@ from eventyard.asl.model import Frame, Retriable
 from eventyard.asl.templates import to_json
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
-from eventyard.services.stepfunctions.core import ProviderCore
+from eventyard.services.stepfunctions.core import ProviderCore, input_error
 from eventyard.services.stepfunctions.host import ServiceHost
 from eventyard.services.stepfunctions.mock_validation import check_mock_result
 
@@ -108,6 +108,8 @@ def mock_of(params: dict[str, Any], state: dict[str, Any]) -> tuple[str, Any] | 
         if kind in ("Map", "Parallel"):
             raise _invalid("TestState API does not support Map or Parallel states. Supported state types include: "
                            "[Task, Wait, Pass, Succeed, Fail, Choice]")
+        if kind == "Task" and not params.get("roleArn"):  # only a mock lets a Task be tested without a role
+            raise AwsError("ValidationException", "RoleArn must be specified when testing a Task state")
         return None
     if kind in WITHOUT_MOCK:
         raise AwsError("ValidationException", f"State type '{kind}' is not supported when a mock is specified")
@@ -201,8 +203,7 @@ class TestStateOperations(ProviderCore):
         tested = tested_state(params)
         mock = mock_of(params, tested.state)
         input_text = params.get("input") or "{}"
-        value = _json(input_text, AwsError("InvalidExecutionInput",
-                                           f"Invalid State Machine Execution Input: '{input_text}'"))
+        value = _json(input_text, input_error(input_text))
         variables = _json(params["variables"], AwsError("ValidationException", "Variables must be valid JSON")) \
             if params.get("variables") else {}
         history = History(self.platform.clock.now)

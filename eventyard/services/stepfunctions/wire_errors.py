@@ -1,6 +1,7 @@
 """Model constraint violations as Step Functions' front end words them: every value quoted
 (`Value '1001' at 'maxResults'`), a list of structures printed as Java prints the request's
-objects (`[RoutingConfigurationListItem(stateMachineVersionArn=..., weight=50)]`)."""
+objects (`[RoutingConfigurationListItem(stateMachineVersionArn=..., weight=50)]`), enum sets in the
+order AWS prints them."""
 
 from __future__ import annotations
 
@@ -42,9 +43,25 @@ def _render(value: Any, path: str) -> str:
     return f"'{value}'"
 
 
+# The enum sets AWS's front end prints in its own (hash-set) order, as recorded from AWS; others keep the model's.
+ENUM_PREFIX = "Member must satisfy enum value set: ["
+AWS_ENUM_ORDER = [
+    ["SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE", "ABORTED", "FAILED", "RUNNING"],  # ExecutionStatus
+]
+
+
+def _constraint(text: str) -> str:
+    if text.startswith(ENUM_PREFIX) and text.endswith("]"):
+        members = text[len(ENUM_PREFIX):-1].split(", ")
+        for order in AWS_ENUM_ORDER:
+            if sorted(order) == sorted(members):
+                return f"{ENUM_PREFIX}{', '.join(order)}]"
+    return text
+
+
 def on_violations(violations: list[Violation]) -> AwsError:
     count = len(violations)
     described = "; ".join(f"Value {_render(v.value, v.path)} at '{v.path}' failed to satisfy constraint: "
-                          f"{v.constraint}" for v in violations)
+                          f"{_constraint(v.constraint)}" for v in violations)
     return AwsError("ValidationException",
                     f"{count} validation error{'s' if count > 1 else ''} detected: {described}", 400)
