@@ -17,13 +17,14 @@ set -euo pipefail
 
 source $LAMBDA_TASK_ROOT/"$(echo $_HANDLER | cut -d. -f1).sh"
 
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
 while true
 do
   HEADERS="$(mktemp)"
-  EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+  EVENT_DATA=$(curl -sS -LD "$HEADERS" "$API/next")
   REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
   RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")
-  echo "$RESPONSE" | curl -sS -X POST "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response" --data @- >/dev/null
+  echo "$RESPONSE" | curl -sS -X POST "$API/$REQUEST_ID/response" --data @- >/dev/null
 done
 """
 FUNCTION = """function handler () {
