@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from eventyard.asl import choice, intrinsics, jsonata_eval, jsonpath, timestamps
+from eventyard.asl import choice, intrinsics, jsonata_eval, jsonpath, optimized, timestamps
 from eventyard.asl.errors import InvalidDefinition
 
 STATE_TYPES = {"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
@@ -170,6 +170,9 @@ class _Checker:
         if isinstance(credentials, dict) and "RoleArn" not in credentials and "RoleArn.$" not in credentials:
             self.add("SCHEMA_VALIDATION_FAILED", "The field 'RoleArn' is required but was missing",
                      f"{at}/Credentials")
+        if isinstance(resource, str) and optimized.unrecognized(resource):
+            self.add("SCHEMA_VALIDATION_FAILED", f"The resource provided {resource} is not recognized. The value is "
+                     "not a valid resource ARN, or the resource is not available in this region.", f"{at}/Resource")
         if not self.express or not isinstance(resource, str):
             return
         # AWS: EXPRESS state machines run no callbacks, no .sync jobs and no activities

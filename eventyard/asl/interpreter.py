@@ -494,7 +494,8 @@ class Interpreter:
         error_output: dict[str, Any] = {"Error": err.error, "Cause": err.cause}
         if err.cause is None and err.error == "States.Timeout":
             error_output["Cause"] = ""  # AWS: a timed-out task's caught error has an empty cause
-        elif err.cause is None:
+        elif err.cause is None and err.error is not None:
+            # A failure with neither (SendTaskFailure without both) keeps both as null, as AWS records.
             error_output.pop("Cause")
         if jsonata:
             states = self.states_var(scope, raw, errorOutput=error_output)
