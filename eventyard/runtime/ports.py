@@ -222,5 +222,8 @@ class Identities(Protocol):
     def trusts(self, role: RoleIdentity, principal_arn: str, account_id: str) -> bool:
         """Whether the role's trust policy lets the principal assume it."""
 
+    def trusts_service(self, role: RoleIdentity, service_principal: str, region: str) -> bool:
+        """Whether the role's trust policy lets an AWS service (`lambda.amazonaws.com`) assume it."""
+
 
 IDENTITIES: Port[Identities] = Port("iam:identities")

@@ -33,6 +33,9 @@ class Identities:
     def trusts(self, role: RoleIdentity, principal_arn: str, account_id: str) -> bool:
         return documents.trusts_principal(role.trust_policy, principal_arn, account_id)
 
+    def trusts_service(self, role: RoleIdentity, service_principal: str, region: str) -> bool:
+        return documents.trusts_service(role.trust_policy, service_principal, region)
+
 
 def provide(platform: Platform) -> None:
     platform.ports.provide(IDENTITIES, Identities())

@@ -15,6 +15,7 @@ from typing import Any
 from eventyard.protocol.errors import AwsError
 from eventyard.services.iam.names import parse_role_arn
 
+LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
 SESSION_SECONDS = 3600  # every role allows an hour (MaxSessionDuration's minimum)
 RENEW_BEFORE = 900.0  # an environment whose credentials end sooner than this is not reused
 PLACEHOLDER = {"AWS_ACCESS_KEY_ID": "AKIAEVENTYARDLAMBDA", "AWS_SECRET_ACCESS_KEY": "eventyard",
@@ -50,9 +51,12 @@ class RoleCredentials:
         if parsed is None or "sts" not in self.platform.services:
             return EnvironmentCredentials(dict(PLACEHOLDER), None)
         try:
+            # Lambda assumes the role as its service principal, which the role's trust policy must name.
+            caller = self.platform.service_caller(
+                LAMBDA_PRINCIPAL, f"arn:aws:lambda:{region}:{parsed[0]}:function:{function_name}", parsed[0])
             answer = await self.platform.call("sts", "AssumeRole", {
                 "RoleArn": role_arn, "RoleSessionName": session_name(function_name),
-                "DurationSeconds": SESSION_SECONDS}, region=region, account_id=parsed[0])
+                "DurationSeconds": SESSION_SECONDS}, region=region, account_id=parsed[0], caller=caller)
         except AwsError:
             return EnvironmentCredentials(dict(PLACEHOLDER), None)
         issued = answer["Credentials"]

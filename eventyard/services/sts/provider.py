@@ -29,10 +29,14 @@ class Caller:
     user_id: str
     is_session: bool = False
     is_root: bool = False
+    is_service: bool = False  # an AWS service acting in-process (Lambda for a function's environment)
 
 
 def identify(conn: Connection, ctx: RequestContext, iam: Identities) -> Caller:
-    """Who signed the request: an STS session, an IAM user's access key, or the account's root."""
+    """Who signed the request: an STS session, an IAM user's access key, or the account's root; or the
+    AWS service an in-process call names as its caller."""
+    if ctx.caller is not None and ctx.caller.service:
+        return Caller(ctx.caller.account_id, ctx.caller.principal, ctx.caller.principal, is_service=True)
     key = ctx.access_key or ""
     session = sessions.find(conn, key) if key.startswith("ASIA") else None
     if session is not None:
@@ -41,6 +45,12 @@ def identify(conn: Connection, ctx: RequestContext, iam: Identities) -> Caller:
     if user is not None:
         return Caller(user.account_id, user.arn, user.user_id)
     return Caller(ctx.account_id, f"arn:aws:iam::{ctx.account_id}:root", ctx.account_id, is_root=True)
+
+
+def _trusted(iam: Identities, role: RoleIdentity, caller: Caller, region: str) -> bool:
+    if caller.is_service:
+        return iam.trusts_service(role, caller.arn, region)
+    return iam.trusts(role, caller.arn, caller.account_id)
 
 
 def _denied(caller: Caller, role_arn: str) -> AwsError:
@@ -98,7 +108,7 @@ class StsProvider(Provider):
         def issue(conn: Connection) -> tuple[Session, RoleIdentity]:
             caller = identify(conn, ctx, iam)
             role = iam.role(conn, role_arn)
-            if role is None or (enforce_trust and not iam.trusts(role, caller.arn, caller.account_id)):
+            if role is None or (enforce_trust and not _trusted(iam, role, caller, ctx.region)):
                 raise _denied(caller, role_arn)
             if duration > (role.max_session_duration or 3600):
                 raise AwsError("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set "
