@@ -28,10 +28,10 @@ def ruby_installed() -> None:
 def ruby_function(lam: Any, unique: str) -> Any:
     created: list[str] = []
 
-    def make(source: str, handler: str = "function.handler", runtime: str = "ruby3.3") -> str:
+    def make(source: str, handler: str = "function.handler", runtime: str = "ruby3.3", **extra: Any) -> str:
         name = f"ruby-{unique}-{len(created)}"
         lam.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
-                            Code={"ZipFile": make_zip({"function.rb": source})}, MemorySize=256)
+                            Code={"ZipFile": make_zip({"function.rb": source})}, MemorySize=256, **extra)
         created.append(name)
         return name
 
@@ -97,3 +97,11 @@ def test_a_missing_method_is_an_init_error(lam: Any, ruby_function: Any) -> None
     name = ruby_function("def other(event:, context:)\n  1\nend\n")
     error, payload = invoke(lam, name, {})
     assert error == "Unhandled" and payload["errorType"] == "Init<NoMethodError>"
+
+
+def test_a_layers_ruby_lib_is_on_the_load_path(lam: Any, ruby_function: Any, unique: str) -> None:
+    layer = lam.publish_layer_version(LayerName=f"rubylib-{unique}", CompatibleRuntimes=["ruby3.3"], Content={
+        "ZipFile": make_zip({"ruby/lib/greeting.rb": "module Greeting\n  def self.hello(n) = \"hello #{n}\"\nend\n"})})
+    source = "require 'greeting'\ndef handler(event:, context:)\n  Greeting.hello(event['who'])\nend\n"
+    name = ruby_function(source, Layers=[layer["LayerVersionArn"]])
+    assert invoke(lam, name, {"who": "layer"}) == (None, "hello layer")

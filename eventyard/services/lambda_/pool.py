@@ -167,6 +167,8 @@ class WorkerPool:
             env["PYTHONUNBUFFERED"] = "1"  # output reaches the log pipe before the runtime reports the result
         elif runtime.startswith("nodejs"):
             env["NODE_PATH"] = f"{layers}/nodejs/node_modules:{task_root}" if layers else task_root
+        elif runtime.startswith("ruby"):
+            env.update(ruby_paths(runtime, task_root, layers))
         if "LD_LIBRARY_PATH" in os.environ:
             env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
         env.update((config.get("Environment") or {}).get("Variables") or {})
@@ -296,6 +298,17 @@ def _outcome(worker: Worker, outcome: tuple[str, bytes, str | None] | None, requ
         worker.kill()
         return _dumps({"errorType": "Runtime.ExitError", "errorMessage": message}), "Unhandled"
     return response, "Unhandled"  # the runtime's own error document is the payload, as in AWS
+
+
+def ruby_paths(runtime: str, task_root: str, layers: str) -> dict[str, str]:
+    """Where a Ruby function's gems and libraries are looked up, as AWS's ruby runtimes set them: gems
+    bundled in the zip (`vendor/bundle`) and a layer's `ruby/gems`, a layer's `ruby/lib` on RUBYLIB."""
+    version = runtime.removeprefix("ruby") + ".0"
+    gems = [f"{task_root}/vendor/bundle/ruby/{version}"] + [f"{layers}/ruby/gems/{version}"] * bool(layers)
+    paths = {"GEM_PATH": ":".join(gems)}
+    if layers:
+        paths["RUBYLIB"] = f"{layers}/ruby/lib"
+    return paths
 
 
 def with_exec_wrapper(command: list[str], runtime: str, env: dict[str, str], paths: TaskPaths) -> list[str]:
