@@ -74,3 +74,18 @@ def test_a_function_refuses_two_versions_of_one_layer_and_more_than_five(lam: An
     elsewhere = first.replace("us-east-1", "eu-west-1")
     assert error_of(lam.update_function_configuration, FunctionName=function, Layers=[elsewhere])["Message"] == (
         "Layers are not in the same region as the function. Layers are expected to be in region us-east-1.")
+
+
+def test_layer_validation_reports_lists_whole_and_runtimes_first(lam: Any, unique: str) -> None:
+    error = error_of(lam.publish_layer_version, LayerName=f"bad-{unique}",
+                     Content={"ZipFile": make_zip({"a.txt": "a"})},
+                     CompatibleRuntimes=["invalidruntime", "nodejs20.x"], CompatibleArchitectures=["invalidarch"])
+    assert error["Message"].startswith(
+        "2 validation errors detected: Value '[invalidruntime, nodejs20.x]' at 'compatibleRuntimes' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [nodejs20.x, python3.14,")
+    assert error["Message"].endswith(
+        "; Value '[invalidarch]' at 'compatibleArchitectures' failed to satisfy constraint: Member must satisfy "
+        "constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]")
+    listed = error_of(lam.list_layers, CompatibleRuntime="nothing")["Message"]
+    assert listed.startswith("1 validation error detected: Value 'nothing' at 'compatibleRuntime' failed to satisfy "
+                             "constraint: Member must satisfy enum value set: [ruby3.5, ruby2.6, dotnetcore1.0,")

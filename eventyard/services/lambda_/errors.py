@@ -14,7 +14,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.protocol.json_protocol import coral_validation_error
 from eventyard.protocol.validation import Violation
 from eventyard.services.lambda_.names import RESOURCE_PATTERN
-from eventyard.services.lambda_.runtimes import CREATABLE
+from eventyard.services.lambda_.runtimes import CREATABLE, KNOWN
 
 _RECORDED_ENUM_ORDER = {
     "[BUFFERED, RESPONSE_STREAM]": "[RESPONSE_STREAM, BUFFERED]",  # InvokeMode
@@ -24,6 +24,8 @@ _RECORDED_ENUM_ORDER = {
 
 
 def _as_recorded(violation: Violation) -> Violation:
+    if violation.path == "compatibleRuntime" and violation.constraint.startswith(_ENUM):
+        return replace(violation, constraint=f"{_ENUM}: [{', '.join(KNOWN)}]")
     if isinstance(violation.value, int | float) and not isinstance(violation.value, bool):
         violation = replace(violation, value=str(violation.value))  # Lambda quotes the numbers it prints
     if violation.path == "resource" and violation.constraint.startswith(_PATTERN):
@@ -79,7 +81,11 @@ def _grouped(shape: Shape, params: dict[str, Any], violations: list[Violation]) 
         if key not in seen:
             seen.add(key)
             out.append(_at_container(violation, key[0], key[1], container, value))
-    return out
+    return sorted(out, key=lambda v: _SERVER_ORDER.get(v.path, 0))
+
+
+# Lambda's own model lists CompatibleRuntimes before CompatibleArchitectures (added later); the SDK's does not.
+_SERVER_ORDER = {"compatibleRuntimes": 0, "compatibleArchitectures": 1}
 
 
 def _at_container(violation: Violation, path: str, part: str, container: Shape, value: Any) -> Violation:
