@@ -144,3 +144,11 @@ def test_snap_start_is_kept_and_publishing_with_new_code_answers_the_pending_ver
     assert (published["Version"], published["State"], published["StateReasonCode"]) == ("1", "Pending", "Creating")
     assert "LastUpdateStatus" not in published
     assert lam.get_function(FunctionName=name, Qualifier="1")["Configuration"]["RevisionId"] == published["RevisionId"]
+
+
+def test_no_function_is_created_in_another_account(lam: Any, unique: str) -> None:
+    response = error_of(lam.create_function, FunctionName=f"arn:aws:lambda:us-east-1:123456789012:function:x-{unique}",
+                        Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": make_zip({"app.py": CODE})})
+    assert response["Error"] == {"Code": "AccessDeniedException", "Message": None}
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 403

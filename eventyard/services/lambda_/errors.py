@@ -146,3 +146,12 @@ def _locate(shape: Shape, params: dict[str, Any], path: str) -> tuple[Shape, Any
             return None
         current_shape, current = current_shape.members[name], current[name]  # type: ignore[attr-defined]
     return (current_shape, current) if current_shape.type_name in {"list", "map"} else None
+
+
+class SilentAccessDenied(AwsError):
+    """AccessDeniedException with no message at all, as Lambda answers a CreateFunction that names another
+    account's function ARN (the body's message is null)."""
+
+    def __init__(self) -> None:
+        super().__init__("AccessDeniedException", "", 403)
+        self.message = None  # type: ignore[assignment]

@@ -29,6 +29,7 @@ from eventyard.services.lambda_ import (
 from eventyard.services.lambda_.code import resolve_code
 from eventyard.services.lambda_.code_signing import CodeSigningOperations
 from eventyard.services.lambda_.concurrency import ConcurrencyOperations
+from eventyard.services.lambda_.errors import SilentAccessDenied
 from eventyard.services.lambda_.event_invoke_configs import EventInvokeConfigOperations
 from eventyard.services.lambda_.function_urls import FunctionUrlOperations, delete_for
 from eventyard.services.lambda_.functions import LATEST, Resolved
@@ -100,6 +101,8 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
     # -- functions ---------------------------------------------------------------------------
     async def create_function(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self.ref(ctx, params)
+        if ref.account_id != ctx.account_id:  # no function is created in another account
+            raise SilentAccessDenied()
         if len(ref.name) > functions.MAX_NAME:
             raise AwsError("InvalidParameterValueException", f"1 validation error detected: Value '{ref.name}' at "
                            f"'functionName' failed to satisfy constraint: Member must have length less than or equal "
