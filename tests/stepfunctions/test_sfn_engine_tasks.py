@@ -100,8 +100,19 @@ def credentials_machine(make_machine: Any, credentials: dict[str, Any], jsonata:
     return str(make_machine(machine))
 
 
+def trusting_role(server: Any, name: str) -> str:
+    """A role of the server's account whose trust policy lets the account's roles assume it."""
+    iam = server.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}, "Action": "sts:AssumeRole"}]}
+    try:
+        return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    except iam.exceptions.EntityAlreadyExistsException:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+
+
 @pytest.mark.parametrize("credentials,jsonata", [
-    ({"RoleArn": "arn:aws:iam::111111111111:role/target"}, False),
+    ({"RoleArn": "arn:aws:iam::000000000000:role/credentials-target"}, False),
     ({"RoleArn.$": "$.Role"}, False),
     ({"RoleArn.$": "States.Format('{}', $.Role)"}, False),
     ({"RoleArn": "{% $states.input.Role %}"}, True),
@@ -114,7 +125,7 @@ def test_a_task_records_its_credentials_role(server: Any, sfn: Any, make_machine
                        aws_secret_access_key="secret")
     queue = sqs.create_queue(QueueName=f"creds-{unique}")["QueueUrl"]
     machine = credentials_machine(make_machine, credentials, jsonata)
-    role = "arn:aws:iam::111111111111:role/target"
+    role = trusting_role(server, "credentials-target")
     arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"QueueUrl": queue, "Role": role}))[
         "executionArn"]
     assert finished(sfn, arn)["status"] == "SUCCEEDED"

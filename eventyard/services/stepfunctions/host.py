@@ -25,6 +25,10 @@ class ServiceHost:
         self.account = account
         self.execution_arn = execution_arn
 
+    def acting_as(self, role_arn: str, account: str) -> ServiceHost:
+        """This execution's host for a task that assumed `role_arn` (Credentials): it calls in `account`."""
+        return ServiceHost(self.runner, self.region, account, self.execution_arn, self.trace, role_arn)
+
     def now(self) -> float:
         return self.runner.platform.clock.now()
 

@@ -21,7 +21,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.protocol.json_protocol import coral_validation_error, read_json, write_json
 from eventyard.protocol.models import service_model
 from eventyard.protocol.validation import ViolationHandler, validate
-from eventyard.services.stepfunctions import sdk_metadata
+from eventyard.services.stepfunctions import sdk_metadata, task_role
 from eventyard.services.stepfunctions.put_events_task import put_events
 from eventyard.services.stepfunctions.start_execution_task import start_execution
 from eventyard.services.stepfunctions.task_errors import sdk_prefix, task_error
@@ -155,6 +155,8 @@ def _stringify(params: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 async def run_task(host: ServiceHost, request: TaskRequest) -> Any:
+    if request.credentials is not None:  # the task acts as its Credentials role, in that role's account
+        host = await task_role.assume(host, request.credentials)
     resource = request.resource
     parts = resource.split(":")
     waits = resource.endswith(".waitForTaskToken")
