@@ -103,3 +103,18 @@ def test_test_state_needs_a_role_for_a_task_without_a_mock(sfn: Any) -> None:
         "ValidationException", "RoleArn must be specified when testing a Task state")
     mocked = sfn.test_state(definition=task, input="{}", mock={"result": '{"Payload": 1}', "fieldValidationMode": "NONE"})
     assert mocked["status"] == "SUCCEEDED"
+
+
+def test_a_given_context_has_a_task_only_for_a_state_that_waits_for_one(sfn: Any) -> None:
+    context = json.dumps({"State": {"Name": "S"}, "Task": {"Token": "abcd123"}})
+    invoke = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
+              "ResultPath": "$.ctx", "End": True}
+    assert _error(sfn.test_state, definition=json.dumps(invoke), input="{}", context=context,
+                  mock={"result": "{}", "fieldValidationMode": "NONE"}) == (
+        "ValidationException", "Invalid Context object provided: Context object contains 'Task' when state is not a "
+                               "Task state with a '.sync' or '.waitForTaskToken' service integration pattern")
+    synced = dict(invoke, Resource="arn:aws:states:::states:startExecution.sync:2",
+                  Parameters={"StateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:m"})
+    answer = sfn.test_state(definition=json.dumps(synced), input="{}", context=context,
+                            mock={"result": "{}", "fieldValidationMode": "NONE"})
+    assert answer["status"] == "SUCCEEDED"

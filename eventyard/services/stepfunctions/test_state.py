@@ -5,6 +5,7 @@ on an input, as AWS does: with a mocked result or error, given variables and con
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -166,9 +167,10 @@ CONTEXT_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "StateMachine": {"Id": (str,), "Name": (str,)},
     "Task": {"Token": (str,)}}
 TYPE_NAMES = {str: "a string", int: "a number"}
+WAITING_PATTERN = re.compile(r"\.(sync(:2)?|waitForTaskToken)$")
 
 
-def given_context(text: str | None) -> dict[str, Any] | None:
+def given_context(text: str | None, state: dict[str, Any]) -> dict[str, Any] | None:
     """The `context` a test gives, checked as AWS checks it; it stands for the whole context object."""
     if not text:
         return None
@@ -189,7 +191,16 @@ def given_context(text: str | None) -> dict[str, Any] | None:
             kinds = allowed[field]
             if object not in kinds and (isinstance(value, bool) or not isinstance(value, kinds)):
                 raise _context_error(f"{key}.{field} must be {TYPE_NAMES[kinds[0]]}")
+    if "Task" in given and not _waits_for_task(state):
+        raise _context_error("Context object contains 'Task' when state is not a Task state with a '.sync' or "
+                             "'.waitForTaskToken' service integration pattern")
     return given
+
+
+def _waits_for_task(state: dict[str, Any]) -> bool:
+    """A Task state whose integration pattern gives its context a task token."""
+    resource = state.get("Resource")
+    return state.get("Type") == "Task" and isinstance(resource, str) and WAITING_PATTERN.search(resource) is not None
 
 
 def _context_error(message: str) -> AwsError:
@@ -208,7 +219,7 @@ class TestStateOperations(ProviderCore):
             if params.get("variables") else {}
         history = History(self.platform.clock.now)
         host = ServiceHost(self.runner, ctx.region, ctx.account_id, "test-state")
-        given = given_context(params.get("context"))
+        given = given_context(params.get("context"), tested.state)
         execution, state_machine = _context(ctx, value, self.now(), params.get("roleArn"))
         token = ((given or {}).get("Task") or {}).get("Token")
         interp = Interpreter(tested.machine, execution, state_machine, host, history, region=ctx.region,
