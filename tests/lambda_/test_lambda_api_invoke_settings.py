@@ -53,8 +53,10 @@ def test_reserved_concurrency_is_for_functions_within_the_account_limit(lam: Any
     assert refused["Error"]["Message"].startswith("Specified ReservedConcurrentExecutions for function decreases "
                                                   "account's UnreservedConcurrentExecution below its minimum value of [")
     assert "Type" not in refused
+    unreserved = lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
     assert lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)[
         "ReservedConcurrentExecutions"] == 1
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == unreserved - 1
     qualified = error_of(lam.put_function_concurrency, FunctionName=f"{ARN}:{name}:$LATEST",
                          ReservedConcurrentExecutions=0)["Error"]["Message"]
     assert qualified.startswith("This operation is permitted on Lambda functions only.")

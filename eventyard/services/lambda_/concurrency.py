@@ -27,6 +27,13 @@ def reserved_elsewhere(conn: Connection, ref: FunctionRef) -> int:
     return int(row["total"])
 
 
+def reserved_total(conn: Connection, region: str, account_id: str) -> int:
+    """What the account's functions have reserved (GetAccountSettings subtracts it from the unreserved share)."""
+    row = conn.execute("SELECT COALESCE(SUM(reserved_concurrency), 0) AS total FROM lambda_function_meta WHERE "
+                       "account_id=? AND region=?", (account_id, region)).fetchone()
+    return int(row["total"])
+
+
 def _function(ctx: RequestContext, params: dict[str, Any]) -> FunctionRef:
     ref = parse_ref(params["FunctionName"], ctx.region, ctx.account_id, params.get("Qualifier"))
     if ref.qualifier is not None:

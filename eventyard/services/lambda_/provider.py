@@ -18,6 +18,7 @@ from eventyard.services.iam.trust import service_may_assume
 from eventyard.services.lambda_ import (
     access,
     async_invoke,
+    concurrency,
     faults,
     functions,
     invocation_trace,
@@ -276,9 +277,10 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
 
     async def get_account_settings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         count, total = await self.platform.db.read(lambda c: functions.usage(c, ctx.region, ctx.account_id))
+        reserved = await self.platform.db.read(lambda c: concurrency.reserved_total(c, ctx.region, ctx.account_id))
         return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
                                  "CodeSizeZipped": 52428800, "ConcurrentExecutions": self.pool.max_workers,
-                                 "UnreservedConcurrentExecutions": self.pool.max_workers},
+                                 "UnreservedConcurrentExecutions": self.pool.max_workers - reserved},
                 "AccountUsage": {"TotalCodeSize": total, "FunctionCount": count}}
 
     async def dead_letter_target(self, region: str, account_id: str, name: str) -> str | None:
