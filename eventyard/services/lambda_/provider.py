@@ -41,6 +41,7 @@ from eventyard.services.lambda_.policy_operations import PolicyOperations
 from eventyard.services.lambda_.pool import REAP_INTERVAL, InvokeResult, WorkerPool
 from eventyard.services.lambda_.provisioned import ProvisionedConcurrencyOperations
 from eventyard.services.lambda_.recursion import RecursionOperations
+from eventyard.services.lambda_.role_credentials import RoleCredentials
 from eventyard.storage import Connection
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
@@ -62,6 +63,7 @@ class LambdaProvider(FunctionUrlOperations, LayerOperations, CodeSigningOperatio
         self.local_code_root = platform.settings.lambda_code_root  # the local-directory mode's folders
         self.layer_root = root / "layers"
         self.pool = WorkerPool(DEFAULT_MAX_WORKERS, platform.settings.local_url, self.layer_root)
+        self.pool.credentials = RoleCredentials(platform)  # each environment runs as its role's session
         self._pending_logs: list[AgentLogs] = []
         self._pending_hops: list[tracing.Hop] = []
         self.metrics = LambdaMetrics(platform, self.pool)
