@@ -45,7 +45,9 @@ def test_closing_ends_a_parked_next_request_and_leaves_no_task_pending(caplog: p
     with caplog.at_level(logging.ERROR, logger="asyncio"):
         asyncio.run(body())
         gc.collect()
-    assert not [r for r in caplog.records if "destroyed but it is pending" in r.getMessage()]
+    # neither "Task was destroyed but it is pending!" nor asyncio's "Exception in callback" for the
+    # cancelled handler (Python 3.11's stream callback raises on a cancelled task)
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
 
 
 def test_a_closed_listener_refuses_connections() -> None:

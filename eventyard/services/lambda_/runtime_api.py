@@ -80,7 +80,11 @@ class RuntimeApiServer:
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError):
             pass
         except asyncio.CancelledError:
-            raise
+            if self.server is not None:
+                raise
+            # Cancelled by close(): end quietly. On Python 3.11, asyncio's connection callback calls
+            # exception() on a cancelled handler task, which raises and logs "Exception in callback".
+            return
         finally:
             self._handlers.discard(task)
             self._connections.discard(writer)
