@@ -17,7 +17,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.runtime.ids import new_token, new_uuid
-from eventyard.services.lambda_ import platform_lines
+from eventyard.services.lambda_ import node_sdk, platform_lines
 from eventyard.services.lambda_.functions import Resolved
 from eventyard.services.lambda_.interpreters import Interpreters, PythonChoice
 from eventyard.services.lambda_.python_sdk import PythonSdk
@@ -166,7 +166,7 @@ class WorkerPool:
             env["PYTHONPATH"] = ":".join(python_path)
             env["PYTHONUNBUFFERED"] = "1"  # output reaches the log pipe before the runtime reports the result
         elif runtime.startswith("nodejs"):
-            env["NODE_PATH"] = f"{layers}/nodejs/node_modules:{task_root}" if layers else task_root
+            env["NODE_PATH"] = node_sdk.node_path(task_root, layers)
         elif runtime.startswith("ruby"):
             env.update(ruby_paths(runtime, task_root, layers))
         if "LD_LIBRARY_PATH" in os.environ:
