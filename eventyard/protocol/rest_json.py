@@ -112,8 +112,14 @@ class RestJsonProtocol:
         if shape is None:
             return ParsedRequest(operation, {})
         params = self._read_request(shape, request, labels)
-        enforce(shape, params, self.on_violations, check_unicode=may_hold_lone_surrogates(request.body))
+        enforce(shape, params, self.violation_handler(shape, params),
+                check_unicode=may_hold_lone_surrogates(request.body))
         return ParsedRequest(operation, params)
+
+    def violation_handler(self, shape: StructureShape, params: dict[str, Any]) -> ViolationHandler:
+        """How this request's model violations are answered; a service whose wording depends on the
+        whole input (Lambda prints a bad list member's whole list) gives its own per request."""
+        return self.on_violations
 
     def _read_request(self, shape: StructureShape, request: HttpRequest, labels: dict[str, str]) -> dict[str, Any]:
         params: dict[str, Any] = {}

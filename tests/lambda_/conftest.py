@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -21,6 +22,18 @@ def make_zip(files: dict[str, str], modes: dict[str, int] | None = None) -> byte
             info.external_attr = ((modes or {}).get(name, 0o644)) << 16
             archive.writestr(info, text)
     return buffer.getvalue()
+
+
+def error_response(call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+    """The whole answer of a call that must be refused (Error, ResponseMetadata, extra members)."""
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    return caught.value.response  # type: ignore[return-value]
+
+
+def error_of(call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+    """The Error member (Code, Message, ...) of a call that must be refused."""
+    return error_response(call, **kwargs)["Error"]
 
 
 @pytest.fixture

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.lambda_.conftest import ROLE, make_zip
+from tests.lambda_.conftest import ROLE, error_response, make_zip
 
 CODE = "def handler(event, context):\n    return event\n"
 ARN = "arn:aws:lambda:us-east-1:000000000000:function"
-
-
-def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    return caught.value.response
 
 
 def two_versions(lam: Any, make_function: Any) -> str:
@@ -36,7 +27,7 @@ def test_get_function_by_alias_names_the_alias_and_empty_weights_drop_the_routin
     updated = lam.update_alias(FunctionName=name, Name="live", RoutingConfig={"AdditionalVersionWeights": {}})
     assert "RoutingConfig" not in updated
     assert "RoutingConfig" not in lam.get_alias(FunctionName=name, Name="live")
-    missing = error_of(lam.get_alias, FunctionName=name, Name="nothing")["Error"]["Message"]
+    missing = error_response(lam.get_alias, FunctionName=name, Name="nothing")["Error"]["Message"]
     assert missing == f"Cannot find alias arn: {ARN}:{name}:nothing"
 
 
@@ -44,7 +35,7 @@ def test_routing_configs_are_refused_in_aws_words(lam: Any, make_function: Any) 
     name = two_versions(lam, make_function)
 
     def refused(version: str, weights: dict[str, float]) -> dict[str, Any]:
-        return error_of(lam.create_alias, FunctionName=name, Name="bad", FunctionVersion=version,
+        return error_response(lam.create_alias, FunctionName=name, Name="bad", FunctionVersion=version,
                         RoutingConfig={"AdditionalVersionWeights": weights})
 
     assert refused("1", {"1": 0.8, "2": 0.2})["Error"]["Message"] == (
@@ -62,21 +53,21 @@ def test_routing_configs_are_refused_in_aws_words(lam: Any, make_function: Any) 
         "1 validation error detected: Value '{$LATEST=0.5}' at 'routingConfig.additionalVersionWeights' failed to "
         "satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 1024, "
         "Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]")
-    unknown = error_of(lam.create_alias, FunctionName=f"{name}-unknown", Name="x", FunctionVersion="1")
+    unknown = error_response(lam.create_alias, FunctionName=f"{name}-unknown", Name="x", FunctionVersion="1")
     assert unknown["Error"]["Message"] == f"Function not found: {ARN}:{name}-unknown:1"
 
 
 def test_revision_ids_and_code_hashes_guard_publishing_and_aliases(lam: Any, make_function: Any) -> None:
     name = make_function(CODE)
-    stale = error_of(lam.publish_version, FunctionName=name, RevisionId="wrong")
+    stale = error_response(lam.publish_version, FunctionName=name, RevisionId="wrong")
     assert stale["Error"]["Code"] == "PreconditionFailedException"
     sha = lam.get_function(FunctionName=name)["Configuration"]["CodeSha256"]
-    wrong = error_of(lam.publish_version, FunctionName=name, CodeSha256="other")["Error"]["Message"]
+    wrong = error_response(lam.publish_version, FunctionName=name, CodeSha256="other")["Error"]["Message"]
     assert wrong == (f"CodeSHA256 (other) is different from current CodeSHA256 in $LATEST ({sha}). Please try again "
                      "with the CodeSHA256 in $LATEST.")
     lam.publish_version(FunctionName=name, CodeSha256=sha)
     lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
-    assert error_of(lam.update_alias, FunctionName=name, Name="live", RevisionId="wrong")["Error"]["Code"] == (
+    assert error_response(lam.update_alias, FunctionName=name, Name="live", RevisionId="wrong")["Error"]["Code"] == (
         "PreconditionFailedException")
 
 
@@ -84,13 +75,13 @@ def test_deleting_a_version_the_function_never_had_succeeds(lam: Any, make_funct
     name = make_function(CODE)
     lam.delete_function(FunctionName=name, Qualifier="1233")
     lam.delete_function(FunctionName=name)
-    gone = error_of(lam.delete_function, FunctionName=name, Qualifier="1233")["Error"]["Message"]
+    gone = error_response(lam.delete_function, FunctionName=name, Qualifier="1233")["Error"]["Message"]
     assert gone == f"Function not found: {ARN}:{name}"
 
 
 def test_list_members_are_reported_at_the_list(lam: Any, unique: str) -> None:
     def create(**kwargs: Any) -> str:
-        return str(error_of(lam.create_function, FunctionName=f"arch-{unique}", Runtime="python3.12", Role=ROLE,
+        return str(error_response(lam.create_function, FunctionName=f"arch-{unique}", Runtime="python3.12", Role=ROLE,
                             Handler="app.handler", Code={"ZipFile": make_zip({"app.py": CODE})},
                             **kwargs)["Error"]["Message"])
 
@@ -123,7 +114,7 @@ def test_account_usage_counts_every_version_and_layer(lam: Any, make_function: A
 
 def test_names_and_environments_have_aws_limits(lam: Any, unique: str) -> None:
     def create(name: str, **kwargs: Any) -> str:
-        return str(error_of(lam.create_function, FunctionName=name, Runtime="python3.12", Role=ROLE,
+        return str(error_response(lam.create_function, FunctionName=name, Runtime="python3.12", Role=ROLE,
                             Handler="app.handler", Code={"ZipFile": make_zip({"app.py": CODE})},
                             **kwargs)["Error"]["Message"])
 
@@ -147,7 +138,7 @@ def test_snap_start_is_kept_and_publishing_with_new_code_answers_the_pending_ver
 
 
 def test_no_function_is_created_in_another_account(lam: Any, unique: str) -> None:
-    response = error_of(lam.create_function, FunctionName=f"arn:aws:lambda:us-east-1:123456789012:function:x-{unique}",
+    response = error_response(lam.create_function, FunctionName=f"arn:aws:lambda:us-east-1:123456789012:function:x-{unique}",
                         Runtime="python3.12", Role=ROLE, Handler="app.handler",
                         Code={"ZipFile": make_zip({"app.py": CODE})})
     assert response["Error"] == {"Code": "AccessDeniedException", "Message": None}

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
+from tests.lambda_.conftest import error_response
 
 CODE = "def handler(event, context):\n    return event\n"
 PUBLISHERS = {"SigningProfileVersionArns": ["arn:aws:signer:us-east-1:000000000000:/signing-profiles/test"]}
-
-
-def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    return caught.value.response
 
 
 def test_a_code_signing_config_lives_and_links_to_functions(lam: Any, make_function: Any) -> None:
@@ -39,7 +32,7 @@ def test_a_code_signing_config_lives_and_links_to_functions(lam: Any, make_funct
     lam.delete_function_code_signing_config(FunctionName=name)
     assert lam.list_functions_by_code_signing_config(CodeSigningConfigArn=arn)["FunctionArns"] == []
     lam.delete_code_signing_config(CodeSigningConfigArn=arn)
-    gone = error_of(lam.get_code_signing_config, CodeSigningConfigArn=arn)
+    gone = error_response(lam.get_code_signing_config, CodeSigningConfigArn=arn)
     assert gone["Error"] == {"Code": "ResourceNotFoundException",
                              "Message": f"The Lambda code signing configuration {arn} can not be found."}
     assert "Type" not in gone
@@ -47,11 +40,11 @@ def test_a_code_signing_config_lives_and_links_to_functions(lam: Any, make_funct
 
 def test_linking_a_missing_config_is_judged_before_the_function(lam: Any) -> None:
     arn = "arn:aws:lambda:us-east-1:000000000000:code-signing-config:csc-0000000000000000x"
-    error = error_of(lam.put_function_code_signing_config, CodeSigningConfigArn=arn, FunctionName="nothing-here")
+    error = error_response(lam.put_function_code_signing_config, CodeSigningConfigArn=arn, FunctionName="nothing-here")
     assert error["Error"]["Code"] == "CodeSigningConfigNotFoundException"
     assert error["Error"]["Message"] == ("The code signing configuration cannot be found. Check that the provided "
                                          f"configuration is not deleted: {arn}.")
-    missing = error_of(lam.get_function_code_signing_config, FunctionName="nothing-here")
+    missing = error_response(lam.get_function_code_signing_config, FunctionName="nothing-here")
     assert missing["Error"]["Code"] == "ResourceNotFoundException"
 
 
@@ -60,7 +53,7 @@ def test_recursion_config_defaults_to_terminate(lam: Any, make_function: Any) ->
     assert lam.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Terminate"
     assert lam.put_function_recursion_config(FunctionName=name, RecursiveLoop="Allow")["RecursiveLoop"] == "Allow"
     assert lam.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Allow"
-    error = error_of(lam.put_function_recursion_config, FunctionName=name, RecursiveLoop="Sometimes")
+    error = error_response(lam.put_function_recursion_config, FunctionName=name, RecursiveLoop="Sometimes")
     assert error["Error"]["Message"] == ("1 validation error detected: Value 'Sometimes' at 'recursiveLoop' failed "
                                          "to satisfy constraint: Member must satisfy enum value set: "
                                          "[Terminate, Allow]")

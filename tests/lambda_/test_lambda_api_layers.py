@@ -5,18 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.lambda_.conftest import make_zip
+from tests.lambda_.conftest import error_of, make_zip
 
 CODE = "def handler(event, context):\n    return event\n"
-
-
-def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    return caught.value.response["Error"]
 
 
 def publish(lam: Any, name: str) -> dict[str, Any]:

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
+from tests.lambda_.conftest import error_of
 
 CODE = "def handler(event, context):\n    return event\n"
-
-
-def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    return caught.value.response["Error"]
 
 
 def test_mappings_are_refused_in_aws_words(server: Any, lam: Any, make_function: Any, unique: str) -> None:

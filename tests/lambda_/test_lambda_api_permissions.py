@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
+from tests.lambda_.conftest import error_of
 
 CODE = "def handler(event, context):\n    return event\n"
 ARN = "arn:aws:lambda:us-east-1:000000000000:function"
-
-
-def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    return caught.value.response["Error"]
 
 
 def grant(lam: Any, name: str, sid: str, **kwargs: Any) -> dict[str, Any]:

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.lambda_.conftest import ROLE, make_zip
+from tests.lambda_.conftest import ROLE, error_of, make_zip
 
 CODE = "def handler(event, context):\n    return event\n"
 ACCOUNT_ARN = "arn:aws:lambda:us-east-1:000000000000"
-
-
-def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    return caught.value.response["Error"]
 
 
 def test_tagging_a_function_changes_its_revision_and_caps_the_count(lam: Any, make_function: Any) -> None:

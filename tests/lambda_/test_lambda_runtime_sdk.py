@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
-from eventyard.services.lambda_.interpreters import choose, own_version
+from eventyard.services.lambda_.interpreters import choose
 from eventyard.services.lambda_.python_sdk import build
+from tests import debian_packages
+from tests.conftest import CLIENT_CONFIG, ServerProcess
+from tests.lambda_ import other_python as other_python_for_tests
+from tests.lambda_.conftest import ROLE, make_zip
 
 
 def test_the_sdk_folder_alone_makes_boto3_importable(tmp_path: Path) -> None:
@@ -43,15 +49,21 @@ def test_the_probe_says_whether_the_interpreter_has_boto3(tmp_path: Path, monkey
     assert choice.version == "3.99.2" and choice.has_sdk is has_sdk
 
 
-def _other_interpreter() -> str | None:
-    """A python3.x on the host, other than the server's, with awslambdaric (as interpreters.py wants)."""
-    own = ".".join(own_version().split(".")[:2])
-    for minor in (13, 12, 10, 9):
-        name = f"python3.{minor}"
-        if name != f"python{own}" and shutil.which(name) and subprocess.run(
-                [name, "-c", "import awslambdaric"], capture_output=True).returncode == 0:
-            return name
-    return None
+@pytest.fixture(scope="module")
+def other_python(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ServerProcess]]:
+    """A server whose PATH has another Python version with awslambdaric (tests/lambda_/other_python.py)."""
+    prepared = other_python_for_tests.prepare(tmp_path_factory.mktemp("other-python"))
+    if prepared is None:
+        message = "this machine has no other Python 3.10+ that can install awslambdaric"
+        if debian_packages.required():
+            pytest.fail(message)
+        pytest.skip(message)
+    runtime, bin_dir = prepared
+    process = ServerProcess(tmp_path_factory.mktemp("other-python-server") / "data",
+                            env={"PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
+    process.start()
+    yield runtime, process
+    process.stop()
 
 
 SDK_USER = """
@@ -61,12 +73,13 @@ def handler(event, context):
 """
 
 
-def test_a_function_on_another_interpreter_imports_boto3(lam: Any, make_function: Any) -> None:
-    runtime = _other_interpreter()
-    if runtime is None:
-        pytest.skip("no other python3.x with awslambdaric on this host")
-    name = make_function(SDK_USER, Runtime=runtime)
-    result = lam.invoke(FunctionName=name)
+def test_a_function_on_another_interpreter_imports_boto3(other_python: tuple[str, ServerProcess]) -> None:
+    runtime, server = other_python
+    lam = boto3.client("lambda", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
+                       aws_secret_access_key="secret", config=CLIENT_CONFIG)
+    lam.create_function(FunctionName="sdk-user", Runtime=runtime, Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": make_zip({"app.py": SDK_USER})}, Timeout=10)
+    result = lam.invoke(FunctionName="sdk-user")
     body = json.loads(result["Payload"].read())
     assert "FunctionError" not in result, body
     assert body["version"] == runtime.removeprefix("python")
