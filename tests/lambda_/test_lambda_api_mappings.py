@@ -34,3 +34,19 @@ def test_a_larger_sqs_batch_needs_a_batching_window_on_update_too(server: Any, l
     message = ("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
     assert error_of(lam.update_event_source_mapping, UUID=mapping["UUID"], BatchSize=11)["Message"] == message
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_a_second_mapping_of_a_queue_and_function_is_a_conflict(server: Any, lam: Any, make_function: Any,
+                                                                  unique: str) -> None:
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName=f"twice-{unique}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    first, other = make_function(CODE), make_function(CODE)
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=first)
+    assert error_of(lam.create_event_source_mapping, EventSourceArn=arn, FunctionName=first) == {
+        "Code": "ResourceConflictException",
+        "Message": f'An event source mapping with SQS arn (" {arn} ") and function (" {first} ") already exists. '
+                   f"Please update or delete the existing mapping with UUID {mapping['UUID']}"}
+    second = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=other)  # another function may
+    for created in (mapping, second):
+        lam.delete_event_source_mapping(UUID=created["UUID"])

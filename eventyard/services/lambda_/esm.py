@@ -176,8 +176,8 @@ class EsmRunner:
 
         def run(conn: Connection) -> None:
             functions.resolve(conn, ref, pick=False)
-            if kind == "kinesis":
-                _refuse_duplicate(conn, ctx.account_id, ctx.region, ref.name, source)
+            if kind in ("kinesis", "sqs"):
+                _refuse_duplicate(conn, ctx.account_id, ctx.region, ref.name, source, kind)
             conn.execute("INSERT INTO lambda_event_source_mappings (uuid, account_id, region, function_name, config,"
                          " position, created_at) VALUES (?,?,?,?,?,?,?)", (
                              key, ctx.account_id, ctx.region, ref.name, json.dumps(stored), json.dumps(position), now))
@@ -266,15 +266,17 @@ def _check_filters(criteria: dict[str, Any]) -> None:
             raise AwsError("InvalidParameterValueException", "Invalid filter pattern definition.") from exc
 
 
-def _refuse_duplicate(conn: Connection, account: str, region: str, function: str, source: str) -> None:
-    """AWS: one mapping per stream and function."""
+def _refuse_duplicate(conn: Connection, account: str, region: str, function: str, source: str, kind: str) -> None:
+    """AWS: one mapping per stream or queue and function, refused in words that differ by source (recorded)."""
     for row in conn.execute("SELECT uuid, config FROM lambda_event_source_mappings WHERE account_id=? AND region=?"
                             " AND function_name=?", (account, region, function)).fetchall():
         if json.loads(row["config"])["EventSourceArn"] == source:
+            which = (f'An event source mapping with SQS arn (" {source} ") and function (" {function} ") already '
+                     "exists." if kind == "sqs" else
+                     f'The event source arn (" {source} ") and function (" {function} ") provided mapping already '
+                     "exists.")
             raise AwsError("ResourceConflictException",
-                           f'The event source arn (" {source} ") and function (" {function} ") provided mapping '
-                           f"already exists. Please update or delete the existing mapping with UUID {row['uuid']}",
-                           409)
+                           f"{which} Please update or delete the existing mapping with UUID {row['uuid']}", 409)
 
 
 async def _check_queue(platform: Any, arn: str) -> None:
