@@ -97,6 +97,11 @@ class RestJsonProtocol:
             return route, {route.labels[g]: unquote(v) for g, v in match.groupdict().items()}
         return None
 
+    def operation_name(self, request: HttpRequest) -> str | None:
+        """The operation the method and path name, without reading the body (a refused oversized one)."""
+        found = self._find(request)
+        return found[0].operation.name if found is not None else None
+
     def matches(self, request: HttpRequest) -> bool:
         """Whether an operation of this model answers this method and path (routing unsigned requests)."""
         return self._find(request) is not None

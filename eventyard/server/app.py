@@ -190,7 +190,9 @@ class EventyardApp:
         service = self.router.route(request, credential_scope(request)) if self.router else None
         if service is None:
             return _json(413, {"message": too_large().message})
-        return service.protocol_for(request).serialize_error(too_large(), None, new_uuid())
+        protocol = service.protocol_for(request)
+        operation = getattr(protocol, "operation_name", lambda _: None)(request)  # routes that need no body
+        return protocol.serialize_error(too_large(operation), None, new_uuid())
 
     async def _check_signature(self, request: HttpRequest, service: Service, protocol: Any,
                                ctx: RequestContext) -> bool:

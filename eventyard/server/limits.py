@@ -1,7 +1,9 @@
 """How much of a request the server reads: bodies over AWS's largest request are refused unread.
 
 The largest request these APIs take is Lambda's CreateFunction with a 50 MB zip, base64-encoded in
-JSON: AWS refuses anything larger with `RequestEntityTooLargeException` (413) and the same limit.
+JSON: AWS refuses anything larger with `RequestEntityTooLargeException` (413) and the same limit,
+naming the operation (recorded: "Request must be smaller than 70167211 bytes for the CreateFunction
+operation").
 Every service's own, smaller limits (256 KiB events, 1 MiB messages) are checked by the service.
 JSON nesting is limited where documents are read (protocol/json_documents.py).
 """
@@ -13,7 +15,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 
-MAX_REQUEST_BYTES = 69_905_067
+MAX_REQUEST_BYTES = 70_167_211
 # Past this much discarded body the connection is dropped instead of read to its end.
 MAX_DISCARDED_BYTES = 2 * MAX_REQUEST_BYTES
 
@@ -38,5 +40,7 @@ async def read_body(receive: Receive, limit: int = MAX_REQUEST_BYTES) -> bytes |
     return None if discarded else bytes(body)
 
 
-def too_large(limit: int = MAX_REQUEST_BYTES) -> AwsError:
-    return AwsError("RequestEntityTooLargeException", f"Request must be smaller than {limit} bytes.", 413)
+def too_large(operation: str | None = None, limit: int = MAX_REQUEST_BYTES) -> AwsError:
+    """The refusal of a body over `limit`, naming the operation where the request's route tells it."""
+    where = f" for the {operation} operation" if operation else "."
+    return AwsError("RequestEntityTooLargeException", f"Request must be smaller than {limit} bytes{where}", 413)

@@ -23,8 +23,27 @@ def _bad_zip() -> AwsError:
                     "Could not unzip uploaded file. Please check your file, then try to upload again.")
 
 
+MAX_ZIPPED_BYTES = 52_428_800  # AWS's deployment package limits (GetAccountSettings' CodeSizeZipped/Unzipped)
+MAX_UNZIPPED_BYTES = 262_144_000
+
+
+def _check_zipped(data: bytes) -> None:
+    if len(data) > MAX_ZIPPED_BYTES:
+        raise AwsError("RequestEntityTooLargeException", f"Zipped size must be smaller than {MAX_ZIPPED_BYTES} bytes",
+                       413)
+
+
+def _check_unzipped(archive: zipfile.ZipFile) -> None:
+    # judged from the zip's directory before anything is written: a zip bomb never reaches the disk
+    if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
+        raise AwsError("InvalidParameterValueException",
+                       f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
+
+
 def store_zip(root: Path, data: bytes) -> dict[str, Any]:
-    """Unpack a zip (idempotently, by content hash); answer the code descriptor kept with the version."""
+    """Unpack a zip (idempotently, by content hash); answer the code descriptor kept with the version.
+    AWS checks the zip's size first, then what it unpacks to."""
+    _check_zipped(data)
     digest = hashlib.sha256(data)
     target = root / digest.hexdigest()
     if not target.exists():
@@ -32,6 +51,7 @@ def store_zip(root: Path, data: bytes) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                _check_unzipped(archive)
                 if not archive.infolist():
                     raise AwsError("InvalidParameterValueException", "Uploaded file must be a non-empty zip")
                 for info in archive.infolist():
