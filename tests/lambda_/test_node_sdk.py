@@ -46,6 +46,12 @@ def test_the_hosts_global_sdk_is_requirable(server_with_global_sdk: ServerProces
     assert _invoke(server_with_global_sdk, "uses-global", {"index.js": HANDLER}) == "global"
 
 
+def test_an_es_module_imports_the_hosts_global_sdk(server_with_global_sdk: ServerProcess) -> None:
+    # Node's ESM resolution ignores NODE_PATH; AWS's runtime still lets `import` find its SDK
+    module = "import { origin } from '@aws-sdk/client-fake';\nexport const handler = async () => origin;\n"
+    assert _invoke(server_with_global_sdk, "imports-global", {"index.mjs": module}) == "global"
+
+
 def test_a_bundled_copy_wins(server_with_global_sdk: ServerProcess) -> None:
     bundled = {"index.js": HANDLER, "node_modules/@aws-sdk/client-fake/index.js": "exports.origin = 'bundled';\n"}
     assert _invoke(server_with_global_sdk, "uses-bundled", bundled) == "bundled"

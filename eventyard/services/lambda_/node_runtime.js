@@ -163,8 +163,31 @@ function invoke(handler, event, context) {
   });
 }
 
+// AWS's runtime ships the SDK in /var/runtime/node_modules, which ES modules (`import`) find too;
+// Node's ESM resolution ignores NODE_PATH, so a resolve hook retries a bare specifier from the
+// folders NODE_PATH lists after the task root (the server's stand-in for /var/runtime/node_modules).
+function resolveRuntimeModulesFromEsm() {
+  const { register } = require("module");
+  const entries = (process.env.NODE_PATH || "").split(":");
+  const roots = entries.slice(entries.indexOf(process.env.LAMBDA_TASK_ROOT) + 1).filter((p) => p.endsWith("node_modules"));
+  if (typeof register !== "function" || roots.length === 0) return;
+  const parents = roots.map((root) => pathToFileURL(path.join(path.dirname(root), "index.mjs")).href);
+  const hooks = `const parents = ${JSON.stringify(parents)};
+export async function resolve(specifier, context, next) {
+  try { return await next(specifier, context); } catch (err) {
+    if (err?.code !== "ERR_MODULE_NOT_FOUND" || /^([./]|[a-z][a-z0-9+.-]*:)/i.test(specifier)) throw err;
+    for (const parentURL of parents) {
+      try { return await next(specifier, { ...context, parentURL }); } catch {}
+    }
+    throw err;
+  }
+}`;
+  register("data:text/javascript," + encodeURIComponent(hooks));
+}
+
 async function main() {
   patchConsole();
+  resolveRuntimeModulesFromEsm();
   const [file, fn] = process.argv[2].split(/\.(?=[^.]+$)/);
   let handler;
   try {
