@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -39,6 +40,36 @@ def error_of(call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
 @pytest.fixture
 def lam(server: Any) -> Any:
     return server.client("lambda")
+
+
+@pytest.fixture
+def zipped_function(lam: Any, unique: str) -> Iterator[Callable[..., str]]:
+    """Functions of any runtime from files zipped in memory, deleted after the test."""
+    created: list[str] = []
+
+    def make(runtime: str, files: dict[str, str], handler: str, **extra: Any) -> str:
+        name = f"{runtime.split('.')[0].rstrip('0123456789')}-{unique}-{len(created)}"
+        lam.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
+                            Code={"ZipFile": make_zip(files)}, **extra)
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        lam.delete_function(FunctionName=name)
+
+
+def invoke_json(lam: Any, name: str, event: Any) -> tuple[Any, Any]:
+    """(FunctionError, the decoded payload) of a synchronous invoke."""
+    answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    return answer.get("FunctionError"), json.loads(answer["Payload"].read())
+
+
+def queue_arn(server: Any, name: str) -> tuple[str, str]:
+    """A new SQS queue's URL and ARN."""
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
 @pytest.fixture

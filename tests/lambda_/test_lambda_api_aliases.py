@@ -36,7 +36,7 @@ def test_routing_configs_are_refused_in_aws_words(lam: Any, make_function: Any) 
 
     def refused(version: str, weights: dict[str, float]) -> dict[str, Any]:
         return error_response(lam.create_alias, FunctionName=name, Name="bad", FunctionVersion=version,
-                        RoutingConfig={"AdditionalVersionWeights": weights})
+                              RoutingConfig={"AdditionalVersionWeights": weights})
 
     assert refused("1", {"1": 0.8, "2": 0.2})["Error"]["Message"] == (
         "Number of items in AdditionalVersionWeights cannot be greater than 1")
@@ -82,8 +82,8 @@ def test_deleting_a_version_the_function_never_had_succeeds(lam: Any, make_funct
 def test_list_members_are_reported_at_the_list(lam: Any, unique: str) -> None:
     def create(**kwargs: Any) -> str:
         return str(error_response(lam.create_function, FunctionName=f"arch-{unique}", Runtime="python3.12", Role=ROLE,
-                            Handler="app.handler", Code={"ZipFile": make_zip({"app.py": CODE})},
-                            **kwargs)["Error"]["Message"])
+                                  Handler="app.handler", Code={"ZipFile": make_zip({"app.py": CODE})},
+                                  **kwargs)["Error"]["Message"])
 
     assert create(Architectures=["X86_64"]) == (
         "1 validation error detected: Value '[X86_64]' at 'architectures' failed to satisfy constraint: Member must "
@@ -115,8 +115,8 @@ def test_account_usage_counts_every_version_and_layer(lam: Any, make_function: A
 def test_names_and_environments_have_aws_limits(lam: Any, unique: str) -> None:
     def create(name: str, **kwargs: Any) -> str:
         return str(error_response(lam.create_function, FunctionName=name, Runtime="python3.12", Role=ROLE,
-                            Handler="app.handler", Code={"ZipFile": make_zip({"app.py": CODE})},
-                            **kwargs)["Error"]["Message"])
+                                  Handler="app.handler", Code={"ZipFile": make_zip({"app.py": CODE})},
+                                  **kwargs)["Error"]["Message"])
 
     assert create("a" * 65) == ("1 validation error detected: Value '" + "a" * 65 + "' at 'functionName' failed to "
                                 "satisfy constraint: Member must have length less than or equal to 64")
@@ -139,7 +139,7 @@ def test_snap_start_is_kept_and_publishing_with_new_code_answers_the_pending_ver
 
 def test_no_function_is_created_in_another_account(lam: Any, unique: str) -> None:
     response = error_response(lam.create_function, FunctionName=f"arn:aws:lambda:us-east-1:123456789012:function:x-{unique}",
-                        Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                        Code={"ZipFile": make_zip({"app.py": CODE})})
+                              Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                              Code={"ZipFile": make_zip({"app.py": CODE})})
     assert response["Error"] == {"Code": "AccessDeniedException", "Message": None}
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 403

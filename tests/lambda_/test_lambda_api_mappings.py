@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.lambda_.conftest import error_of
+from tests.lambda_.conftest import error_of, queue_arn
 
 CODE = "def handler(event, context):\n    return event\n"
 
@@ -26,9 +26,7 @@ def test_mappings_are_refused_in_aws_words(server: Any, lam: Any, make_function:
 
 def test_a_larger_sqs_batch_needs_a_batching_window_on_update_too(server: Any, lam: Any, make_function: Any,
                                                                    unique: str) -> None:
-    sqs = server.client("sqs")
-    url = sqs.create_queue(QueueName=f"batching-{unique}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url, arn = queue_arn(server, f"batching-{unique}")
     mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=make_function(CODE))
     assert mapping["BatchSize"] == 10
     message = ("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
@@ -38,9 +36,7 @@ def test_a_larger_sqs_batch_needs_a_batching_window_on_update_too(server: Any, l
 
 def test_a_second_mapping_of_a_queue_and_function_is_a_conflict(server: Any, lam: Any, make_function: Any,
                                                                   unique: str) -> None:
-    sqs = server.client("sqs")
-    url = sqs.create_queue(QueueName=f"twice-{unique}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url, arn = queue_arn(server, f"twice-{unique}")
     first, other = make_function(CODE), make_function(CODE)
     mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=first)
     assert error_of(lam.create_event_source_mapping, EventSourceArn=arn, FunctionName=first) == {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.lambda_.conftest import ROLE, error_of, make_zip
+from tests.lambda_.conftest import ROLE, error_of, make_zip, queue_arn
 
 CODE = "def handler(event, context):\n    return event\n"
 ACCOUNT_ARN = "arn:aws:lambda:us-east-1:000000000000"
@@ -43,10 +43,8 @@ def test_too_many_tags_on_create_function_are_refused(lam: Any, unique: str) -> 
 
 
 def test_event_source_mappings_are_tagged_by_arn(server: Any, lam: Any, make_function: Any, unique: str) -> None:
-    sqs = server.client("sqs")
-    url = sqs.create_queue(QueueName=f"tagged-{unique}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    mapping = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=make_function(CODE),
+    _, arn = queue_arn(server, f"tagged-{unique}")
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=make_function(CODE),
                                               Tags={"team": "core"})
     arn = mapping["EventSourceMappingArn"]
     assert lam.list_tags(Resource=arn)["Tags"] == {"team": "core"}

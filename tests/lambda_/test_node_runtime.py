@@ -4,50 +4,33 @@ missing module is Runtime.ImportModuleError. The first invoke's REPORT has a rea
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from typing import Any
 
 import pytest
 
-from tests.lambda_.conftest import ROLE, eventually, make_zip
+from tests.lambda_.conftest import eventually, invoke_json
 
 # The project's set-up installs Node.js (CI and developer machines have it); say so if a host lacks it.
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed on this host")
 
 
 @pytest.fixture
-def node_function(lam: Any, unique: str) -> Any:
-    created: list[str] = []
-
-    def make(files: dict[str, str], handler: str = "index.handler") -> str:
-        name = f"node-{unique}-{len(created)}"
-        lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role=ROLE, Handler=handler,
-                            Code={"ZipFile": make_zip(files)})
-        created.append(name)
-        return name
-
-    yield make
-    for name in created:
-        lam.delete_function(FunctionName=name)
-
-
-def invoke(lam: Any, name: str, event: Any) -> tuple[Any, Any]:
-    answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
-    return answer.get("FunctionError"), json.loads(answer["Payload"].read())
+def node_function(zipped_function: Any) -> Any:
+    return lambda files, handler="index.handler": zipped_function("nodejs20.x", files, handler)
 
 
 def test_an_es_module_handler_from_index_mjs(lam: Any, node_function: Any) -> None:
     name = node_function({"index.mjs": "export const handler = async (event) => ({ doubled: event.n * 2 });\n"})
-    assert invoke(lam, name, {"n": 21}) == (None, {"doubled": 42})
+    assert invoke_json(lam, name, {"n": 21}) == (None, {"doubled": 42})
 
 
 def test_a_js_file_in_a_module_package_is_an_es_module(lam: Any, node_function: Any) -> None:
     name = node_function({"package.json": '{"type": "module"}',
                           "app.js": "import { sep } from 'path';\nexport async function run(e) { return sep + e.x; }\n"},
                          handler="app.run")
-    assert invoke(lam, name, {"x": "y"}) == (None, "/y")
+    assert invoke_json(lam, name, {"x": "y"}) == (None, "/y")
 
 
 def test_callback_handlers_answer_through_the_callback(lam: Any, node_function: Any) -> None:
@@ -55,24 +38,24 @@ def test_callback_handlers_answer_through_the_callback(lam: Any, node_function: 
             "exports.bad = (event, context, callback) => callback(new TypeError('nope'));\n"
             "exports.viaContext = (event, context) => { context.succeed('done'); };\n")
     ok = node_function({"index.js": code}, handler="index.ok")
-    assert invoke(lam, ok, {"v": 7}) == (None, {"got": 7})
+    assert invoke_json(lam, ok, {"v": 7}) == (None, {"got": 7})
     bad = node_function({"index.js": code}, handler="index.bad")
-    error, payload = invoke(lam, bad, {})
+    error, payload = invoke_json(lam, bad, {})
     assert error == "Unhandled" and (payload["errorType"], payload["errorMessage"]) == ("TypeError", "nope")
     context = node_function({"index.js": code}, handler="index.viaContext")
-    assert invoke(lam, context, {}) == (None, "done")
+    assert invoke_json(lam, context, {}) == (None, "done")
 
 
 def test_a_missing_module_is_an_import_module_error(lam: Any, node_function: Any) -> None:
     name = node_function({"other.mjs": "export const handler = async () => 1;\n"})
-    error, payload = invoke(lam, name, {})
+    error, payload = invoke_json(lam, name, {})
     assert error == "Unhandled" and payload["errorType"] == "Runtime.ImportModuleError"
     assert payload["errorMessage"].startswith("Error: Cannot find module 'index'")
 
 
 def test_the_first_report_has_the_init_duration(server: Any, lam: Any, node_function: Any) -> None:
     name = node_function({"index.mjs": "export const handler = async () => 'hi';\n"})
-    assert invoke(lam, name, {}) == (None, "hi")
+    assert invoke_json(lam, name, {}) == (None, "hi")
     logs = server.client("logs")
 
     def report() -> str:

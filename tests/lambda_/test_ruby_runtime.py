@@ -5,14 +5,13 @@ loading). The suite installs Debian's ruby where it is missing (tests/debian_pac
 
 from __future__ import annotations
 
-import json
 import shutil
 from typing import Any
 
 import pytest
 
 from tests import debian_packages
-from tests.lambda_.conftest import ROLE, make_zip
+from tests.lambda_.conftest import invoke_json, make_zip
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -25,32 +24,18 @@ def ruby_installed() -> None:
 
 
 @pytest.fixture
-def ruby_function(lam: Any, unique: str) -> Any:
-    created: list[str] = []
-
+def ruby_function(zipped_function: Any) -> Any:
     def make(source: str, handler: str = "function.handler", runtime: str = "ruby3.3", **extra: Any) -> str:
-        name = f"ruby-{unique}-{len(created)}"
-        lam.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
-                            Code={"ZipFile": make_zip({"function.rb": source})}, MemorySize=256, **extra)
-        created.append(name)
-        return name
-
-    yield make
-    for name in created:
-        lam.delete_function(FunctionName=name)
-
-
-def invoke(lam: Any, name: str, event: Any) -> tuple[Any, Any]:
-    answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
-    return answer.get("FunctionError"), json.loads(answer["Payload"].read())
+        return zipped_function(runtime, {"function.rb": source}, handler, MemorySize=256, **extra)
+    return make
 
 
 @pytest.mark.parametrize("runtime", ["ruby3.2", "ruby3.3", "ruby3.4"])
 def test_a_handler_echoes_its_event(lam: Any, ruby_function: Any, runtime: str) -> None:
     name = ruby_function("def handler(event:, context:)\n  event\nend\n", runtime=runtime)
     event = {"hello": "'\" quotes, an emoji 🥳 and brackets {[}}[([]))", "n": [1, 2.5, None, True]}
-    assert invoke(lam, name, event) == (None, event)
-    assert invoke(lam, name, "just a string") == (None, "just a string")
+    assert invoke_json(lam, name, event) == (None, event)
+    assert invoke_json(lam, name, "just a string") == (None, "just a string")
 
 
 def test_the_context_has_aws_readers(lam: Any, ruby_function: Any) -> None:
@@ -63,7 +48,7 @@ def handler(event:, context:)
 end
 """
     name = ruby_function(source)
-    error, payload = invoke(lam, name, {})
+    error, payload = invoke_json(lam, name, {})
     assert error is None
     assert (payload["name"], payload["version"], payload["memory"]) == (name, "$LATEST", "256")
     assert payload["arn"].endswith(f":function:{name}") and payload["group"] == f"/aws/lambda/{name}"
@@ -75,12 +60,12 @@ def test_a_class_method_handler(lam: Any, ruby_function: Any) -> None:
     source = "module Shop\n  class Orders\n    def self.total(event:, context:)\n" \
              "      { total: event['items'].sum }\n    end\n  end\nend\n"
     name = ruby_function(source, handler="function.Shop::Orders.total")
-    assert invoke(lam, name, {"items": [1, 2, 3]}) == (None, {"total": 6})
+    assert invoke_json(lam, name, {"items": [1, 2, 3]}) == (None, {"total": 6})
 
 
 def test_a_raised_error_is_a_function_error(lam: Any, ruby_function: Any) -> None:
     name = ruby_function("def handler(event:, context:)\n  raise 'Error: ' + event['error_msg']\nend\n")
-    error, payload = invoke(lam, name, {"error_msg": "some_error_msg"})
+    error, payload = invoke_json(lam, name, {"error_msg": "some_error_msg"})
     assert error == "Unhandled"
     assert (payload["errorType"], payload["errorMessage"]) == ("Function<RuntimeError>", "Error: some_error_msg")
     assert any("function.rb:2" in frame for frame in payload["stackTrace"])
@@ -88,14 +73,14 @@ def test_a_raised_error_is_a_function_error(lam: Any, ruby_function: Any) -> Non
 
 def test_a_file_that_fails_to_load_is_an_init_error(lam: Any, ruby_function: Any) -> None:
     name = ruby_function("require 'no_such_library'\ndef handler(event:, context:) = 1\n")
-    error, payload = invoke(lam, name, {})
+    error, payload = invoke_json(lam, name, {})
     assert error == "Unhandled"
     assert payload["errorType"] == "Init<LoadError>" and "no_such_library" in payload["errorMessage"]
 
 
 def test_a_missing_method_is_an_init_error(lam: Any, ruby_function: Any) -> None:
     name = ruby_function("def other(event:, context:)\n  1\nend\n")
-    error, payload = invoke(lam, name, {})
+    error, payload = invoke_json(lam, name, {})
     assert error == "Unhandled" and payload["errorType"] == "Init<NoMethodError>"
 
 
@@ -104,4 +89,4 @@ def test_a_layers_ruby_lib_is_on_the_load_path(lam: Any, ruby_function: Any, uni
         "ZipFile": make_zip({"ruby/lib/greeting.rb": "module Greeting\n  def self.hello(n) = \"hello #{n}\"\nend\n"})})
     source = "require 'greeting'\ndef handler(event:, context:)\n  Greeting.hello(event['who'])\nend\n"
     name = ruby_function(source, Layers=[layer["LayerVersionArn"]])
-    assert invoke(lam, name, {"who": "layer"}) == (None, "hello layer")
+    assert invoke_json(lam, name, {"who": "layer"}) == (None, "hello layer")
