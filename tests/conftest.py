@@ -127,6 +127,13 @@ class ServerProcess:
         )
 
 
+def start_authenticated(data_dir: Path, *keys: tuple[str, str, str], env: dict[str, str] | None = None) -> ServerProcess:
+    """A started server with `--auth sigv4` that knows these (access key, secret, account) keys."""
+    return ServerProcess(data_dir, env={
+        "EVENTYARD_AUTH": "sigv4", "EVENTYARD_ACCESS_KEYS": ",".join(":".join(key) for key in keys),
+        **(env or {})}).start()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("shared") / "data").start()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from tests.conftest import CLIENT_CONFIG, ServerProcess
+from tests.conftest import CLIENT_CONFIG, ServerProcess, start_authenticated
 from tests.lambda_.conftest import ROLE, make_zip
 from tests.lambda_.test_lambda_runtime_sandbox import WHO_AM_I
 
@@ -19,9 +19,7 @@ KEY = ("AKIAOWNER00000000001", "owner-secret", "000000000000")
 
 @pytest.fixture(scope="module")
 def authenticated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("lambda-auth") / "data", env={
-        "EVENTYARD_AUTH": "sigv4", "EVENTYARD_ACCESS_KEYS": ":".join(KEY)})
-    process.start()
+    process = start_authenticated(tmp_path_factory.mktemp("lambda-auth") / "data", KEY)
     yield process
     process.stop()
 

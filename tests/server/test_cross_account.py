@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import CLIENT_CONFIG, ServerProcess
+from tests.conftest import CLIENT_CONFIG, ServerProcess, start_authenticated
 from tests.kinesis.conftest import FAST_TRANSITIONS, wait_for_status
 
 OWNER = ("AKIAOWNER00000000001", "owner-secret", "111111111111")
@@ -25,10 +25,7 @@ OTHER_ROOT = f"arn:aws:iam::{OTHER[2]}:root"
 
 @pytest.fixture(scope="module")
 def two_accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("cross-account") / "data", env={
-        **FAST_TRANSITIONS, "EVENTYARD_AUTH": "sigv4",
-        "EVENTYARD_ACCESS_KEYS": ",".join(f"{key}:{secret}:{account}" for key, secret, account in (OWNER, OTHER))})
-    process.start()
+    process = start_authenticated(tmp_path_factory.mktemp("cross-account") / "data", OWNER, OTHER, env=FAST_TRANSITIONS)
     yield process
     process.stop()
 

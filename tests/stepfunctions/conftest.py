@@ -78,3 +78,15 @@ def sfn_client_no_validation(server: Any) -> Any:
     return boto3.client("stepfunctions", endpoint_url=server.url, region_name="us-east-1",
                         aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
                         config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+
+
+def drain_json(sqs: Any, url: str, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Up to `count` JSON message bodies from a queue, deleting them, within `timeout` seconds."""
+    bodies: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(bodies) < count and time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []):
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies

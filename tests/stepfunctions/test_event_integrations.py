@@ -4,10 +4,9 @@ events Step Functions sends to the default EventBridge bus, all observed through
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
-from tests.stepfunctions.conftest import finished, run_to_end
+from tests.stepfunctions.conftest import drain_json, finished, run_to_end
 
 
 def _queue(server: Any, name: str) -> tuple[Any, str, str]:
@@ -15,17 +14,6 @@ def _queue(server: Any, name: str) -> tuple[Any, str, str]:
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return sqs, url, arn
-
-
-def _drain(sqs: Any, url: str, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-    bodies: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while len(bodies) < count and time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-                "Messages", []):
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
 
 
 def test_a_task_publishes_to_an_sns_topic_that_fans_out_to_sqs(server: Any, sfn: Any, make_machine: Any,
@@ -44,7 +32,7 @@ def test_a_task_publishes_to_an_sns_topic_that_fans_out_to_sqs(server: Any, sfn:
     headers = output["SdkHttpMetadata"]["HttpHeaders"]
     # SNS answers in XML; the SDK's metadata gives the length of AWS's answer for this MessageId
     assert headers["Content-Type"] == "text/xml" and headers["Content-Length"] == "294"
-    assert _drain(sqs, url, 1) == [{"order": 17}]
+    assert drain_json(sqs, url, 1) == [{"order": 17}]
 
 
 def test_a_task_puts_events_that_a_rule_routes_to_sqs(server: Any, sfn: Any, make_machine: Any,
@@ -62,7 +50,7 @@ def test_a_task_puts_events_that_a_rule_routes_to_sqs(server: Any, sfn: Any, mak
     assert done["status"] == "SUCCEEDED"
     output = json.loads(done["output"])
     assert output["FailedEntryCount"] == 0 and len(output["Entries"]) == 1
-    [event] = _drain(sqs, url, 1)
+    [event] = drain_json(sqs, url, 1)
     assert (event["source"], event["detail-type"], event["detail"]) == (source, "OrderPlaced", {"order": 5})
 
 
@@ -81,7 +69,7 @@ def test_standard_executions_send_status_changes_to_the_default_bus(server: Any,
     finished(sfn, good)
     failed = sfn.start_execution(stateMachineArn=bad, name="bad")["executionArn"]
     finished(sfn, failed)
-    received = _drain(sqs, url, 4)
+    received = drain_json(sqs, url, 4)
     seen = {(e["detail"]["executionArn"], e["detail"]["status"]): e for e in received}
     assert set(seen) == {(good, "RUNNING"), (good, "SUCCEEDED"), (failed, "RUNNING"), (failed, "FAILED")}
 

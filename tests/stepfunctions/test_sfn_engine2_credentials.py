@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import CLIENT_CONFIG, ServerProcess
+from tests.conftest import CLIENT_CONFIG, ServerProcess, start_authenticated
 
 OWNER = ("AKIASFNOWNER00000001", "owner-secret", "111111111111")
 OTHER = ("AKIASFNOTHER00000002", "other-secret", "222222222222")
@@ -22,10 +22,7 @@ EXECUTION_SESSION = f"arn:aws:sts::{OWNER[2]}:assumed-role/sfn-role/states"
 
 @pytest.fixture(scope="module")
 def two_accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(tmp_path_factory.mktemp("sfn-credentials") / "data", env={
-        "EVENTYARD_AUTH": "sigv4",
-        "EVENTYARD_ACCESS_KEYS": ",".join(f"{key}:{secret}:{account}" for key, secret, account in (OWNER, OTHER))})
-    process.start()
+    process = start_authenticated(tmp_path_factory.mktemp("sfn-credentials") / "data", OWNER, OTHER)
     yield process
     process.stop()
 

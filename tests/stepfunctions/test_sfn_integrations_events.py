@@ -4,10 +4,9 @@ entry's Resources, and failed entries fail the task with EventBridge.FailedEntry
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
-from tests.stepfunctions.conftest import run_to_end
+from tests.stepfunctions.conftest import drain_json, run_to_end
 
 
 def _routed_queue(server: Any, unique: str, detail_type: str) -> tuple[Any, str]:
@@ -18,17 +17,6 @@ def _routed_queue(server: Any, unique: str, detail_type: str) -> tuple[Any, str]
     events.put_rule(Name=f"r-{unique}", EventPattern=json.dumps({"detail-type": [detail_type]}))
     events.put_targets(Rule=f"r-{unique}", Targets=[{"Id": "q", "Arn": arn}])
     return sqs, url
-
-
-def _received(sqs: Any, url: str, count: int) -> list[dict[str, Any]]:
-    bodies: list[dict[str, Any]] = []
-    deadline = time.monotonic() + 15
-    while len(bodies) < count and time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
-                "Messages", []):
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
 
 
 PUT_EVENTS = {"StartAt": "Put", "States": {"Put": {
@@ -47,7 +35,7 @@ def test_put_events_adds_the_state_machine_and_execution_to_each_entrys_resource
     assert done["status"] == "SUCCEEDED", done
     output = json.loads(done["output"])
     assert output["FailedEntryCount"] == 0 and len(output["Entries"]) == 2
-    received = sorted(_received(sqs, url, 2), key=lambda e: e["detail"]["n"])
+    received = sorted(drain_json(sqs, url, 2, 15), key=lambda e: e["detail"]["n"])
     ours = [machine, done["executionArn"]]
     assert [e["resources"] for e in received] == [ours, ["mine", *ours]]
 
@@ -73,4 +61,4 @@ def test_a_failed_entry_fails_the_task_with_the_answer_as_its_cause(
     failed = history[1]["taskFailedEventDetails"]
     assert (failed["error"], failed["resourceType"], failed["resource"]) == (
         "EventBridge.FailedEntry", "events", "putEvents")
-    assert len(_received(sqs, url, 1)) == 1  # the valid entry was still put
+    assert len(drain_json(sqs, url, 1, 15)) == 1  # the valid entry was still put
