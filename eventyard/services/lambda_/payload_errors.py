@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from eventyard.protocol.jackson import VALUES, unexpected_character, unrecognized_token
+
 PREFIX = "Could not parse request body into json: Could not parse payload into json"
-VALUES = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
 LOCATION = "\n at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: {}, column: {}]"
 TOKENS = {ord("n"): "null", ord("t"): "true", ord("f"): "false"}
 STRUCTURAL = frozenset(b'"[{-0123456789]}')  # values (and closers) whose errors lie deeper
@@ -56,11 +57,11 @@ def describe(payload: bytes) -> str | None:
         elif _identifier_start(chr(first)):  # a byte >= 0x80 is read as the character of that code
             text, end = _token(payload, start + 1, chr(first))
         else:
-            return f"Unexpected character ({_char(first)}): expected a valid value {VALUES}" + \
+            return unexpected_character(first, f"expected a valid value {VALUES}") + \
                 LOCATION.format(line, start - row + 1)
     except _Invalid as invalid:
         return invalid.message + LOCATION.format(line, invalid.end - row + 1)
-    return f"Unrecognized token '{text}': was expecting {VALUES}" + LOCATION.format(line, end - row + 1)
+    return unrecognized_token(text) + LOCATION.format(line, end - row + 1)
 
 
 def _skip_space(payload: bytes) -> tuple[int, int, int]:
@@ -102,13 +103,6 @@ def _utf8(payload: bytes, pos: int) -> tuple[str, int]:
         if payload[index] & 0xC0 != 0x80:
             raise _Invalid(f"Invalid UTF-8 middle byte 0x{payload[index]:x}", index + 1)
     return payload[pos - 1:end].decode("utf-8", "replace")[:1], end
-
-
-def _char(code: int) -> str:
-    """Jackson's description of a character it did not expect."""
-    if unicodedata.category(chr(code)) == "Cc":
-        return f"(CTRL-CHAR, code {code})"
-    return f"'{chr(code)}' (code {code})"
 
 
 def _identifier_start(char: str) -> bool:  # Java's Character.isJavaIdentifierStart

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-VALUES = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+from eventyard.protocol.jackson import VALUES, char_description, unexpected_character, unrecognized_token
+
 NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 ESCAPES = set('"\\/bfnrtu')
 HEX = set("0123456789abcdefABCDEF")
@@ -37,22 +38,8 @@ def reason(text: str) -> str | None:
     return None
 
 
-def _char(ch: str) -> str:
-    """A character as Jackson describes it: control characters by code, others quoted with their
-    UTF-16 code (and its hex form above 255)."""
-    code = ord(ch)
-    if code > 0xFFFF:  # Java sees the high surrogate first
-        code = 0xD800 + ((code - 0x10000) >> 10)
-        ch = chr(code)
-    if code < 0x20 or 0x7F <= code <= 0x9F:
-        return f"(CTRL-CHAR, code {code})"
-    if code > 255:
-        return f"'{ch}' (code {code} / 0x{code:x})"
-    return f"'{ch}' (code {code})"
-
-
 def _unexpected(ch: str | None, comment: str) -> _Reason:
-    return _Reason(None if ch is None else f"Unexpected character ({_char(ch)}): {comment}")
+    return _Reason(None if ch is None else unexpected_character(ord(ch), comment))
 
 
 def _ident_part(ch: str) -> bool:
@@ -128,7 +115,7 @@ class _Scan:
                 self.pos = i + 1
                 return
             if ord(ch) < 0x20:
-                raise _Reason(f"Illegal unquoted character ({_char(ch)}): has to be escaped using backslash "
+                raise _Reason(f"Illegal unquoted character ({char_description(ord(ch))}): has to be escaped using backslash "
                               f"to be included in {where}")
             if ch == "\\":
                 i = self.escape(i + 1)
@@ -142,7 +129,7 @@ class _Scan:
             raise _Reason(None)
         ch = self.text[i]
         if ch not in ESCAPES:
-            raise _Reason(f"Unrecognized character escape {_char(ch)}")
+            raise _Reason(f"Unrecognized character escape {char_description(ord(ch))}")
         if ch != "u":
             return i + 1
         for j in range(i + 1, i + 5):
@@ -174,5 +161,5 @@ class _Scan:
             raise _Reason(None)
         if word not in ("true", "false", "null"):
             more = "..." if end < len(self.text) and _ident_part(self.text[end]) else ""
-            raise _Reason(f"Unrecognized token '{word}{more}': was expecting {VALUES}")
+            raise _Reason(unrecognized_token(word + more))
         self.pos = end
