@@ -91,6 +91,15 @@ def make_function(lam: Any, unique: str) -> Callable[..., str]:
             pass
 
 
+def log_messages(logs: Any, name: str) -> list[str]:
+    """A function's log events so far; none while its log group does not exist yet (the log agent
+    writes after the invocation answered, and the group comes with its first lines, as on AWS)."""
+    try:
+        return [e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+
+
 def eventually(check: Callable[[], Any], timeout: float = 15.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.lambda_.conftest import eventually
+from tests.lambda_.conftest import eventually, log_messages
 from tests.signing import signed_headers
 
 ECHO = ("import json\n"
@@ -269,6 +269,5 @@ def test_the_request_id_header_is_the_invocations(lam: Any, make_function: Any, 
     logs = server.client("logs")
 
     def ended() -> bool:
-        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
-        return any(e["message"].startswith(f"END RequestId: {request_id}") for e in events)
+        return any(m.startswith(f"END RequestId: {request_id}") for m in log_messages(logs, name))
     eventually(ended)

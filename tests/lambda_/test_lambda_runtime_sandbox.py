@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from tests.lambda_.conftest import eventually
+from tests.lambda_.conftest import eventually, log_messages
 
 WHO_AM_I = """
 import os, time, boto3
@@ -99,7 +99,7 @@ def test_log_events_are_cut_as_aws_cuts_them(server: Any, lam: Any, make_functio
     logs = server.client("logs")
 
     def events() -> list[str]:
-        found = [e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]]
+        found = log_messages(logs, name)
         assert any(m.startswith("REPORT") for m in found)
         return found
     messages = eventually(events)
