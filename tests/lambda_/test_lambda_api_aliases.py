@@ -60,7 +60,9 @@ def test_routing_configs_are_refused_in_aws_words(lam: Any, make_function: Any) 
 def test_revision_ids_and_code_hashes_guard_publishing_and_aliases(lam: Any, make_function: Any) -> None:
     name = make_function(CODE)
     stale = error_response(lam.publish_version, FunctionName=name, RevisionId="wrong")
-    assert stale["Error"]["Code"] == "PreconditionFailedException"
+    assert stale["Error"] == {"Code": "PreconditionFailedException", "Message": (
+        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
+        "retrieve the latest Revision Id")}
     sha = lam.get_function(FunctionName=name)["Configuration"]["CodeSha256"]
     wrong = error_response(lam.publish_version, FunctionName=name, CodeSha256="other")["Error"]["Message"]
     assert wrong == (f"CodeSHA256 (other) is different from current CodeSHA256 in $LATEST ({sha}). Please try again "

@@ -32,7 +32,9 @@ def test_layer_version_permissions_keep_a_revision(lam: Any, unique: str) -> Non
     assert duplicate["Code"] == "ResourceConflictException"
     stale = error_of(lam.add_layer_version_permission, LayerName=name, VersionNumber=1, StatementId="s2",
                      Action="lambda:GetLayerVersion", Principal="*", RevisionId="wrong")
-    assert stale["Code"] == "PreconditionFailedException"
+    assert stale == {"Code": "PreconditionFailedException", "Message": (
+        "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to "
+        "retrieve the latest Revision Id")}
     missing = error_of(lam.remove_layer_version_permission, LayerName=name, VersionNumber=1, StatementId="nope")
     assert missing["Message"] == "Statement nope is not found in resource policy."
     lam.remove_layer_version_permission(LayerName=name, VersionNumber=1, StatementId="s1",

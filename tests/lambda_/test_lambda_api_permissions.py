@@ -43,7 +43,8 @@ def test_a_revision_id_guards_adding_a_permission(lam: Any, make_function: Any) 
     alias = lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
     stale = error_of(grant, lam=lam, name=name, sid="a", Qualifier="live", RevisionId="wrong")
     assert stale["Code"] == "PreconditionFailedException"
-    assert stale["Message"].endswith("Call the GetPolicy API to retrieve the latest Revision Id")
+    assert stale["Message"] == ("The Revision Id provided does not match the latest Revision Id. Call the GetPolicy "
+                                "API to retrieve the latest Revision Id")
     grant(lam, name, "a", Qualifier="live", RevisionId=alias["RevisionId"])
     grant(lam, name, "b")
     policy = lam.get_policy(FunctionName=name)

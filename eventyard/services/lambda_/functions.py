@@ -12,7 +12,7 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.lambda_.errors import untyped
-from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, not_found
+from eventyard.services.lambda_.names import FunctionRef, function_arn, last_modified, not_found, revision_mismatch
 from eventyard.storage import Connection, Row
 
 LATEST = "$LATEST"
@@ -216,9 +216,7 @@ def resolve(conn: Connection, ref: FunctionRef, pick: bool = True) -> Resolved:
 
 def check_revision(current: str, given: str | None) -> None:
     if given and given != current:
-        raise AwsError("PreconditionFailedException",
-                       "The Revision Id provided does not match the latest Revision Id. "
-                       "Call the GetFunction/GetAlias API to retrieve the latest Revision Id", 412)
+        raise revision_mismatch("GetFunction/GetAlias")
 
 
 def update_latest(conn: Connection, ref: FunctionRef, changes: dict[str, Any],

@@ -9,11 +9,8 @@ from typing import Any
 
 from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
-from eventyard.services.lambda_.names import layer_arn
+from eventyard.services.lambda_.names import layer_arn, revision_mismatch
 from eventyard.storage import Connection, Row
-
-_WRONG_REVISION = ("The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to "
-                   "retrieve the latest Revision Id")
 
 
 def _layer_name(text: str) -> str:
@@ -33,7 +30,7 @@ def _version_row(conn: Connection, ctx: RequestContext, name: str, version: int)
 
 def _check_revision(row: Row, given: str | None) -> None:
     if given is not None and given != row["policy_revision"]:
-        raise AwsError("PreconditionFailedException", _WRONG_REVISION, 412)
+        raise revision_mismatch("GetLayerPolicy")
 
 
 def _new_revision(conn: Connection, ctx: RequestContext, name: str, version: int) -> str:

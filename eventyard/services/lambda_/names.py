@@ -61,6 +61,12 @@ def last_modified(now: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
+def revision_mismatch(api: str) -> AwsError:
+    """AWS's refusal of a stale RevisionId, naming the API that reads the current one."""
+    return AwsError("PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. "
+                    f"Call the {api} API to retrieve the latest Revision Id", 412)
+
+
 def not_found(ref: FunctionRef) -> AwsError:
     arn = function_arn(ref.region, ref.account_id, ref.name, ref.qualifier)
     return AwsError("ResourceNotFoundException", f"Function not found: {arn}", 404)

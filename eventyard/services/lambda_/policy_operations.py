@@ -11,7 +11,7 @@ from eventyard.protocol.errors import AwsError
 from eventyard.services.base import RequestContext
 from eventyard.services.lambda_ import functions, permissions
 from eventyard.services.lambda_.functions import LATEST
-from eventyard.services.lambda_.names import FunctionRef, function_arn, not_found, parse_ref
+from eventyard.services.lambda_.names import FunctionRef, function_arn, not_found, parse_ref, revision_mismatch
 from eventyard.storage import Connection, Row
 
 _NO_RESOURCE = "The resource you requested does not exist."
@@ -60,8 +60,7 @@ def _resource_revision(conn: Connection, ref: FunctionRef) -> str | None:
 def _check_revision(rows: list[Row], given: str | None, resource: str | None = None) -> None:
     """AWS takes the policy's RevisionId, or that of the function, version or alias it belongs to."""
     if given and given != resource and (not rows or given != _revision(rows)):
-        raise AwsError("PreconditionFailedException", "The Revision Id provided does not match the latest Revision "
-                       "Id. Call the GetPolicy API to retrieve the latest Revision Id", 412)
+        raise revision_mismatch("GetPolicy")
 
 
 def _check_principal(value: str) -> None:
